@@ -1,0 +1,20 @@
+//===- lmc-opt.cpp - the pass driver lit tests run ------------------------===//
+//
+// A thin MlirOptMain wrapper: the lmc dialects plus the upstream passes the
+// compile pipeline uses, so any pipeline step can be run and checked alone.
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/Registration.h"
+
+#include "mlir/Tools/mlir-opt/MlirOptMain.h"
+#include "mlir/Transforms/Passes.h"
+
+int main(int argc, char **argv) {
+  mlir::DialectRegistry registry;
+  mlir::lmc::registerLmcDialects(registry);
+  mlir::registerCanonicalizerPass();
+  mlir::registerCSEPass();
+  return mlir::asMainReturnCode(
+      mlir::MlirOptMain(argc, argv, "lmc pass driver\n", registry));
+}

@@ -1,0 +1,85 @@
+//===- CompileCommand.cpp - `lmc compile` ---------------------------------===//
+//
+// Parses and verifies a model, runs the compile pipeline and writes the
+// result. Diagnostics carry file:line:col; on any failure the exit code is 1
+// and the output file is not created (the output is written to a temporary
+// file that is renamed into place only once it is complete).
+//
+//===----------------------------------------------------------------------===//
+
+#include "tools/lmc/CompileCommand.h"
+
+#include "compiler/Pipeline.h"
+#include "compiler/Registration.h"
+
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Parser/Parser.h"
+#include "mlir/Support/FileUtilities.h"
+#include "llvm/Support/Error.h"
+#include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/WithColor.h"
+#include "llvm/Support/raw_ostream.h"
+
+namespace cl = llvm::cl;
+
+namespace lmc::tools {
+
+cl::SubCommand compileCommand("compile",
+                              "Verify and compile a model written in the lmc "
+                              "dialect");
+
+namespace {
+
+enum class EmitKind { Mlir };
+
+cl::opt<std::string> inputPath(cl::Positional, cl::desc("<model.mlir>"),
+                               cl::Required, cl::sub(compileCommand));
+
+cl::opt<std::string> outputPath("o", cl::desc("Output file ('-' for stdout)"),
+                                cl::value_desc("path"), cl::init("-"),
+                                cl::sub(compileCommand));
+
+cl::opt<EmitKind> emitKind(
+    "emit", cl::desc("What to write"), cl::init(EmitKind::Mlir),
+    cl::values(clEnumValN(EmitKind::Mlir, "mlir",
+                          "the verified, canonicalized lmc IR")),
+    cl::sub(compileCommand));
+
+} // namespace
+
+int runCompileCommand() {
+  mlir::DialectRegistry registry;
+  mlir::lmc::registerLmcDialects(registry);
+  mlir::MLIRContext context(registry);
+
+  std::string error;
+  std::unique_ptr<llvm::MemoryBuffer> input =
+      mlir::openInputFile(inputPath, &error);
+  if (!input) {
+    llvm::WithColor::error(llvm::errs(), "lmc compile") << error << "\n";
+    return 1;
+  }
+  llvm::SourceMgr sourceMgr;
+  sourceMgr.AddNewSourceBuffer(std::move(input), llvm::SMLoc());
+  mlir::SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
+
+  mlir::OwningOpRef<mlir::ModuleOp> module =
+      mlir::parseSourceFile<mlir::ModuleOp>(sourceMgr, &context);
+  if (!module || mlir::failed(mlir::lmc::runCompilePipeline(*module)))
+    return 1;
+
+  llvm::Error written =
+      llvm::writeToOutput(outputPath, [&](llvm::raw_ostream &os) {
+        module->print(os);
+        return llvm::Error::success();
+      });
+  if (written) {
+    llvm::WithColor::error(llvm::errs(), "lmc compile")
+        << "cannot write '" << outputPath
+        << "': " << llvm::toString(std::move(written)) << "\n";
+    return 1;
+  }
+  return 0;
+}
+
+} // namespace lmc::tools

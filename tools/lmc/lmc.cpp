@@ -1,0 +1,28 @@
+//===- lmc.cpp - the lmc command-line tool --------------------------------===//
+//
+// One binary, one subcommand per job. A subcommand is listed in `--help` only
+// once it does its job: `run` and `inspect` join `compile` when the runtime
+// and the package format exist.
+//
+//===----------------------------------------------------------------------===//
+
+#include "tools/lmc/CompileCommand.h"
+
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/WithColor.h"
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM initLLVM(argc, argv);
+  llvm::cl::ParseCommandLineOptions(
+      argc, argv,
+      "lmc: compiles models written in the lmc dialect\n\n"
+      "  lmc compile model.mlir --emit=mlir -o out.mlir\n");
+
+  if (lmc::tools::compileCommand)
+    return lmc::tools::runCompileCommand();
+
+  llvm::WithColor::error(llvm::errs(), "lmc")
+      << "no subcommand given; see 'lmc --help'\n";
+  return 1;
+}
