@@ -213,24 +213,33 @@ LogicalResult ReshapeOp::verify() {
   auto result = getType();
   if (failed(verifySameElementType(*this, "input and result", {input, result})))
     return failure();
-  if (result.getNumDynamicDims() > 1)
-    return emitOpError("result may have at most one dynamic dimension, got ")
-           << formatShape(result.getShape());
-  if (!input.hasStaticShape())
+  // Leading dimensions equal in both (dynamic counts as equal) pass through.
+  ArrayRef<int64_t> inputShape = input.getShape(), resultShape = result.getShape();
+  size_t shared = 0;
+  while (shared < inputShape.size() && shared < resultShape.size() &&
+         inputShape[shared] == resultShape[shared])
+    ++shared;
+  ArrayRef<int64_t> inputTail = inputShape.drop_front(shared);
+  ArrayRef<int64_t> resultTail = resultShape.drop_front(shared);
+  if (llvm::count_if(resultTail, ShapedType::isDynamic) > 1)
+    return emitOpError("result ")
+           << formatShape(resultShape)
+           << " may have at most one dynamic dimension after the " << shared
+           << " leading dimensions it shares with the input";
+  if (llvm::any_of(inputTail, ShapedType::isDynamic))
     return success();
-  int64_t count = input.getNumElements();
-  if (result.hasStaticShape() && result.getNumElements() != count)
-    return emitOpError("result shape ")
-           << formatShape(result.getShape()) << " holds "
-           << result.getNumElements() << " elements, the input " << count;
+  int64_t count = ShapedType::getNumElements(inputTail);
   int64_t staticProduct = 1;
-  for (int64_t dim : result.getShape())
+  for (int64_t dim : resultTail)
     if (!ShapedType::isDynamic(dim))
       staticProduct *= dim;
-  if (staticProduct == 0 ? count != 0 : count % staticProduct != 0)
-    return emitOpError("result shape ")
-           << formatShape(result.getShape())
-           << " cannot hold the input's " << count << " elements";
+  bool resultTailIsStatic = llvm::none_of(resultTail, ShapedType::isDynamic);
+  if (resultTailIsStatic ? staticProduct != count
+                         : (staticProduct == 0 ? count != 0
+                                               : count % staticProduct != 0))
+    return emitOpError("result ")
+           << formatShape(resultShape) << " cannot hold the elements of "
+           << formatShape(inputShape);
   return success();
 }
 

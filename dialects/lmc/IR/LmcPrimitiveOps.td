@@ -16,10 +16,11 @@ def Lmc_ParameterOp : Lmc_Op<"parameter", [Symbol, HasParent<"::mlir::ModuleOp">
   let summary = "a named, typed model parameter";
   let description = [{
     Declares a weight of the model. The symbol name is the tensor's name in
-    the weights file (safetensors), so names with dots are quoted:
+    the weights file (safetensors); names other than letters, digits, `_`,
+    `$` and `.` are quoted (`@"blocks/0/wq"`):
 
     ```mlir
-    lmc.parameter @"encoder.attn.wq" : tensor<256x256xf32>
+    lmc.parameter @encoder.attn.wq : tensor<256x256xf32>
     ```
 
     Verifier rules:
@@ -36,7 +37,7 @@ def Lmc_ParamLoadOp : Lmc_Op<"param_load",
   let summary = "reads a parameter inside a function";
   let description = [{
     ```mlir
-    %wq = lmc.param_load @"encoder.attn.wq" : tensor<256x256xf32>
+    %wq = lmc.param_load @encoder.attn.wq : tensor<256x256xf32>
     ```
 
     Verifier rules:
@@ -270,20 +271,29 @@ def Lmc_TransposeOp : Lmc_Op<"transpose", [Pure]> {
 def Lmc_ReshapeOp : Lmc_Op<"reshape", [Pure]> {
   let summary = "reinterprets the elements in a new shape";
   let description = [{
-    Keeps the elements in row-major order and changes the shape. One result
-    dimension may be dynamic: it is inferred at run time from the element
-    count.
+    Keeps the elements in row-major order and changes the shape. The leading
+    dimensions that input and result share (equal sizes, or dynamic in both)
+    pass through unchanged; after them the result may have one dynamic
+    dimension, inferred at run time from the element count. So heads split
+    and merge over a dynamic batch and sequence:
+
+    ```mlir
+    %heads = lmc.reshape %x : tensor<?x?x256xf32> -> tensor<?x?x4x64xf32>
+    ```
+
+    Merging a dynamic batch with a dynamic sequence is not a reshape: pack
+    the tokens with `lmc.unpad`.
 
     Verifier rules:
     * the result has the input's element type;
-    * the result has at most one dynamic dimension;
-    * when input and result are static, their element counts are equal;
-    * when only the input is static, the result's static dimensions divide
-      its element count.
+    * after the shared leading dimensions the result has at most one dynamic
+      dimension;
+    * after the shared leading dimensions, when input and result are static
+      their element counts are equal, and when only the input is static the
+      result's static dimensions divide its element count.
 
-    A reshape to the input's own static type folds away; a reshape of a
-    reshape reads the original input; a reshape of a constant folds into a
-    constant.
+    A reshape to the input's own type folds away; a reshape of a reshape
+    reads the original input; a reshape of a constant folds into a constant.
   }];
   let arguments = (ins Lmc_Tensor:$input);
   let results = (outs Lmc_Tensor:$result);

@@ -1,0 +1,37 @@
+# The two commands of the README. Each does its whole set-up on a fresh
+# Debian 12 machine: installs the Debian packages it needs (only the missing
+# ones), configures with CMake + Ninja, builds, then runs.
+
+BUILD_DIR ?= build
+EXAMPLE ?= examples/ranker.mlir
+PACKAGES := cmake ninja-build python3 clang-19 lld-19 \
+            llvm-19-dev llvm-19-tools libmlir-19-dev mlir-19-tools libgtest-dev
+CMAKE_FLAGS := -G Ninja -DCMAKE_BUILD_TYPE=Release \
+               -DCMAKE_C_COMPILER=clang-19 -DCMAKE_CXX_COMPILER=clang++-19 \
+               -DCMAKE_EXE_LINKER_FLAGS=-fuse-ld=lld -DCMAKE_SHARED_LINKER_FLAGS=-fuse-ld=lld \
+               -DMLIR_DIR=/usr/lib/llvm-19/lib/cmake/mlir
+
+.PHONY: demo test deps build
+
+demo: build
+	$(BUILD_DIR)/bin/lmc compile $(EXAMPLE) --emit=mlir
+
+test: build
+	ctest --test-dir $(BUILD_DIR) --output-on-failure -j2
+
+build: deps
+	@test -f $(BUILD_DIR)/build.ninja || cmake -S . -B $(BUILD_DIR) $(CMAKE_FLAGS)
+	cmake --build $(BUILD_DIR)
+
+deps:
+	@missing=""; \
+	for package in $(PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$package 2>/dev/null | grep -q 'install ok installed' \
+	    || missing="$$missing $$package"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing Debian packages:$$missing"; \
+	  sudo=$$([ "$$(id -u)" -eq 0 ] || echo sudo); \
+	  $$sudo apt-get update && \
+	  DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y --no-install-recommends $$missing; \
+	fi

@@ -1,0 +1,159 @@
+// Tests that every lmc op parses, prints and parses again unchanged, through
+// the custom and the generic assembly forms.
+// RUN: lmc-opt %s | lmc-opt | FileCheck %s
+// RUN: lmc-opt %s --mlir-print-op-generic | lmc-opt | FileCheck %s
+
+// CHECK: lmc.parameter @encoder.wq : tensor<64x64xf32>
+lmc.parameter @encoder.wq : tensor<64x64xf32>
+
+// CHECK-LABEL: func.func @parameters_and_constants
+func.func @parameters_and_constants() -> (tensor<64x64xf32>, tensor<f32>, tensor<2x3xf16>) {
+  // CHECK: lmc.param_load @encoder.wq : tensor<64x64xf32>
+  %w = lmc.param_load @encoder.wq : tensor<64x64xf32>
+  // CHECK: lmc.constant dense<1.000000e+00> : tensor<f32>
+  %one = lmc.constant dense<1.0> : tensor<f32>
+  // CHECK: lmc.constant dense<0.000000e+00> : tensor<2x3xf16>
+  %zeros = lmc.constant dense<0.0> : tensor<2x3xf16>
+  return %w, %one, %zeros : tensor<64x64xf32>, tensor<f32>, tensor<2x3xf16>
+}
+
+// CHECK-LABEL: func.func @linear_algebra
+func.func @linear_algebra(%x: tensor<?x8x64xf32>, %w: tensor<32x64xf32>, %k: tensor<?x16x64xf32>)
+    -> (tensor<?x8x32xf32>, tensor<?x8x16xf32>, tensor<?x64x64xf32>) {
+  // CHECK: lmc.matmul %{{.*}}, %{{.*}} transpose_rhs : (tensor<?x8x64xf32>, tensor<32x64xf32>) -> tensor<?x8x32xf32>
+  %y = lmc.matmul %x, %w transpose_rhs : (tensor<?x8x64xf32>, tensor<32x64xf32>) -> tensor<?x8x32xf32>
+  // CHECK: lmc.matmul %{{.*}}, %{{.*}} transpose_rhs : (tensor<?x8x64xf32>, tensor<?x16x64xf32>) -> tensor<?x8x16xf32>
+  %s = lmc.matmul %x, %k transpose_rhs : (tensor<?x8x64xf32>, tensor<?x16x64xf32>) -> tensor<?x8x16xf32>
+  // CHECK: lmc.matmul %{{.*}}, %{{.*}} transpose_lhs : (tensor<?x8x64xf32>, tensor<?x8x64xf32>) -> tensor<?x64x64xf32>
+  %g = lmc.matmul %x, %x transpose_lhs : (tensor<?x8x64xf32>, tensor<?x8x64xf32>) -> tensor<?x64x64xf32>
+  return %y, %s, %g : tensor<?x8x32xf32>, tensor<?x8x16xf32>, tensor<?x64x64xf32>
+}
+
+// CHECK-LABEL: func.func @elementwise
+func.func @elementwise(%a: tensor<?x4xf32>, %b: tensor<4xf32>, %c: tensor<f32>, %i: tensor<?x4xi64>) {
+  // CHECK: lmc.add %{{.*}}, %{{.*}} : (tensor<?x4xf32>, tensor<4xf32>) -> tensor<?x4xf32>
+  %0 = lmc.add %a, %b : (tensor<?x4xf32>, tensor<4xf32>) -> tensor<?x4xf32>
+  // CHECK: lmc.sub
+  %1 = lmc.sub %a, %c : (tensor<?x4xf32>, tensor<f32>) -> tensor<?x4xf32>
+  // CHECK: lmc.mul
+  %2 = lmc.mul %a, %a : (tensor<?x4xf32>, tensor<?x4xf32>) -> tensor<?x4xf32>
+  // CHECK: lmc.div
+  %3 = lmc.div %c, %a : (tensor<f32>, tensor<?x4xf32>) -> tensor<?x4xf32>
+  // CHECK: lmc.max
+  %4 = lmc.max %a, %b : (tensor<?x4xf32>, tensor<4xf32>) -> tensor<?x4xf32>
+  // CHECK: lmc.min
+  %5 = lmc.min %i, %i : (tensor<?x4xi64>, tensor<?x4xi64>) -> tensor<?x4xi64>
+  // CHECK: lmc.exp %{{.*}} : tensor<?x4xf32>
+  %6 = lmc.exp %a : tensor<?x4xf32>
+  // CHECK: lmc.tanh
+  %7 = lmc.tanh %a : tensor<?x4xf32>
+  // CHECK: lmc.rsqrt
+  %8 = lmc.rsqrt %a : tensor<?x4xf32>
+  // CHECK: lmc.neg %{{.*}} : tensor<?x4xi64>
+  %9 = lmc.neg %i : tensor<?x4xi64>
+  // CHECK: lmc.erf
+  %10 = lmc.erf %a : tensor<?x4xf32>
+  // CHECK: lmc.compare ge, %{{.*}}, %{{.*}} : (tensor<?x4xf32>, tensor<f32>) -> tensor<?x4xi1>
+  %11 = lmc.compare ge, %a, %c : (tensor<?x4xf32>, tensor<f32>) -> tensor<?x4xi1>
+  // CHECK: lmc.select %{{.*}}, %{{.*}}, %{{.*}} : (tensor<?x4xi1>, tensor<?x4xf32>, tensor<f32>) -> tensor<?x4xf32>
+  %12 = lmc.select %11, %a, %c : (tensor<?x4xi1>, tensor<?x4xf32>, tensor<f32>) -> tensor<?x4xf32>
+  return
+}
+
+// CHECK-LABEL: func.func @reductions
+func.func @reductions(%x: tensor<?x8x16xf32>) {
+  // CHECK: lmc.reduce_sum %{{.*}} axis 2 : tensor<?x8x16xf32> -> tensor<?x8xf32>
+  %0 = lmc.reduce_sum %x axis 2 : tensor<?x8x16xf32> -> tensor<?x8xf32>
+  // CHECK: lmc.reduce_max %{{.*}} axis 2 keep_dims : tensor<?x8x16xf32> -> tensor<?x8x1xf32>
+  %1 = lmc.reduce_max %x axis 2 keep_dims : tensor<?x8x16xf32> -> tensor<?x8x1xf32>
+  // CHECK: lmc.softmax %{{.*}} axis 2 : tensor<?x8x16xf32>
+  %2 = lmc.softmax %x axis 2 : tensor<?x8x16xf32>
+  return
+}
+
+// CHECK-LABEL: func.func @data_movement
+func.func @data_movement(%x: tensor<?x8x4x16xf32>, %y: tensor<?x768xf16>, %z: tensor<?x256xf16>) {
+  // CHECK: lmc.transpose %{{.*}} [0, 2, 1, 3] : tensor<?x8x4x16xf32> -> tensor<?x4x8x16xf32>
+  %0 = lmc.transpose %x [0, 2, 1, 3] : tensor<?x8x4x16xf32> -> tensor<?x4x8x16xf32>
+  // CHECK: lmc.reshape %{{.*}} : tensor<?x8x4x16xf32> -> tensor<?x8x64xf32>
+  %1 = lmc.reshape %x : tensor<?x8x4x16xf32> -> tensor<?x8x64xf32>
+  // CHECK: lmc.concat %{{.*}}, %{{.*}} axis 1 : (tensor<?x768xf16>, tensor<?x256xf16>) -> tensor<?x1024xf16>
+  %2 = lmc.concat %y, %z axis 1 : (tensor<?x768xf16>, tensor<?x256xf16>) -> tensor<?x1024xf16>
+  // CHECK: lmc.slice %{{.*}} axis 1 start 256 limit 512 : tensor<?x768xf16> -> tensor<?x256xf16>
+  %3 = lmc.slice %y axis 1 start 256 limit 512 : tensor<?x768xf16> -> tensor<?x256xf16>
+  // CHECK: lmc.cast %{{.*}} : tensor<?x768xf16> -> tensor<?x768xf32>
+  %4 = lmc.cast %y : tensor<?x768xf16> -> tensor<?x768xf32>
+  return
+}
+
+// CHECK-LABEL: func.func @composites
+func.func @composites(%x: tensor<?x64xbf16>, %g: tensor<64xbf16>, %table: tensor<100x64xbf16>, %ids: tensor<?x?xi32>) {
+  // CHECK: lmc.layer_norm %{{.*}}, %{{.*}}, %{{.*}} epsilon 9.99999974E-6 : (tensor<?x64xbf16>, tensor<64xbf16>, tensor<64xbf16>) -> tensor<?x64xbf16>
+  %0 = lmc.layer_norm %x, %g, %g epsilon 1.0e-05 : (tensor<?x64xbf16>, tensor<64xbf16>, tensor<64xbf16>) -> tensor<?x64xbf16>
+  // CHECK: lmc.rms_norm %{{.*}}, %{{.*}} epsilon 9.99999997E-7 : (tensor<?x64xbf16>, tensor<64xbf16>) -> tensor<?x64xbf16>
+  %1 = lmc.rms_norm %x, %g epsilon 1.0e-06 : (tensor<?x64xbf16>, tensor<64xbf16>) -> tensor<?x64xbf16>
+  // CHECK: lmc.gelu erf %{{.*}} : tensor<?x64xbf16>
+  %2 = lmc.gelu erf %x : tensor<?x64xbf16>
+  // CHECK: lmc.gelu tanh %{{.*}} : tensor<?x64xbf16>
+  %3 = lmc.gelu tanh %x : tensor<?x64xbf16>
+  // CHECK: lmc.embedding %{{.*}}[%{{.*}}] : (tensor<100x64xbf16>, tensor<?x?xi32>) -> tensor<?x?x64xbf16>
+  %4 = lmc.embedding %table[%ids] : (tensor<100x64xbf16>, tensor<?x?xi32>) -> tensor<?x?x64xbf16>
+  return
+}
+
+// CHECK-LABEL: func.func @attention
+func.func @attention(%q: tensor<?x?x8x64xf16>, %kv: tensor<?x?x2x64xf16>, %len: tensor<?xi32>,
+                     %pq: tensor<?x8x64xf16>, %pkv: tensor<?x8x64xf16>, %cu: tensor<?xi32>) {
+  // CHECK: lmc.attention %{{.*}}, %{{.*}}, %{{.*}} lengths(%{{.*}}) causal scale 1.250000e-01 : (tensor<?x?x8x64xf16>, tensor<?x?x2x64xf16>, tensor<?x?x2x64xf16>, tensor<?xi32>) -> tensor<?x?x8x64xf16>
+  %0 = lmc.attention %q, %kv, %kv lengths(%len) causal scale 0.125 : (tensor<?x?x8x64xf16>, tensor<?x?x2x64xf16>, tensor<?x?x2x64xf16>, tensor<?xi32>) -> tensor<?x?x8x64xf16>
+  // CHECK: lmc.attention %{{.*}}, %{{.*}}, %{{.*}} : (tensor<?x?x8x64xf16>, tensor<?x?x2x64xf16>, tensor<?x?x2x64xf16>) -> tensor<?x?x8x64xf16>
+  %1 = lmc.attention %q, %kv, %kv : (tensor<?x?x8x64xf16>, tensor<?x?x2x64xf16>, tensor<?x?x2x64xf16>) -> tensor<?x?x8x64xf16>
+  // CHECK: lmc.attention %{{.*}}, %{{.*}}, %{{.*}} cu_seqlens(%{{.*}}) : (tensor<?x8x64xf16>, tensor<?x8x64xf16>, tensor<?x8x64xf16>, tensor<?xi32>) -> tensor<?x8x64xf16>
+  %2 = lmc.attention %pq, %pkv, %pkv cu_seqlens(%cu) : (tensor<?x8x64xf16>, tensor<?x8x64xf16>, tensor<?x8x64xf16>, tensor<?xi32>) -> tensor<?x8x64xf16>
+  return
+}
+
+// CHECK-LABEL: func.func @sequences
+func.func @sequences(%x: tensor<?x?x64xf32>, %len: tensor<?xi64>) {
+  // CHECK: lmc.unpad %{{.*}}, %{{.*}} : (tensor<?x?x64xf32>, tensor<?xi64>) -> (tensor<?x64xf32>, tensor<?xi32>)
+  %packed, %cu = lmc.unpad %x, %len : (tensor<?x?x64xf32>, tensor<?xi64>) -> (tensor<?x64xf32>, tensor<?xi32>)
+  // CHECK: lmc.pad %{{.*}}, %{{.*}} : (tensor<?x64xf32>, tensor<?xi32>) -> (tensor<?x128x64xf32>, tensor<?xi32>)
+  %padded, %lengths = lmc.pad %packed, %cu : (tensor<?x64xf32>, tensor<?xi32>) -> (tensor<?x128x64xf32>, tensor<?xi32>)
+  // CHECK: lmc.segment_reduce first %{{.*}}, %{{.*}} : (tensor<?x64xf32>, tensor<?xi32>) -> tensor<?x64xf32>
+  %0 = lmc.segment_reduce first %packed, %cu : (tensor<?x64xf32>, tensor<?xi32>) -> tensor<?x64xf32>
+  // CHECK: lmc.segment_reduce mean
+  %1 = lmc.segment_reduce mean %packed, %cu : (tensor<?x64xf32>, tensor<?xi32>) -> tensor<?x64xf32>
+  // CHECK: lmc.positions %{{.*}} : tensor<?xi32> -> tensor<?xi64>
+  %2 = lmc.positions %cu : tensor<?xi32> -> tensor<?xi64>
+  return
+}
+
+// CHECK-LABEL: func.func @feature_columns
+func.func @feature_columns(%age: tensor<?x1xf32>, %fp: tensor<?x1xi64>, %tags: tensor<?x4xi64>,
+                           %id: tensor<?xi32>, %table: tensor<50x8xf32>, %w: tensor<?x4xf32>) {
+  // CHECK: lmc.fc.numeric %{{.*}} zscore mean 3.500000e+01 std 1.200000e+01 default 0.000000e+00 : tensor<?x1xf32> -> tensor<?x1xf32>
+  %0 = lmc.fc.numeric %age zscore mean 35.0 std 12.0 default 0.0 : tensor<?x1xf32> -> tensor<?x1xf32>
+  // CHECK: lmc.fc.numeric %{{.*}} minmax min 0.000000e+00 max 1.000000e+02 : tensor<?x1xf32> -> tensor<?x1xf32>
+  %1 = lmc.fc.numeric %age minmax min 0.0 max 100.0 : tensor<?x1xf32> -> tensor<?x1xf32>
+  // CHECK: lmc.fc.numeric %{{.*}} log1p : tensor<?x1xf32> -> tensor<?x1xf16>
+  %2 = lmc.fc.numeric %age log1p : tensor<?x1xf32> -> tensor<?x1xf16>
+  // CHECK: lmc.fc.bucketize %{{.*}} boundaries [1.800000e+01, 2.500000e+01] : tensor<?x1xf32> -> tensor<?x1xi64>
+  %3 = lmc.fc.bucketize %age boundaries [18.0, 25.0] : tensor<?x1xf32> -> tensor<?x1xi64>
+  // CHECK: lmc.fc.hash_bucket %{{.*}} buckets 1000 : tensor<?x4xi64> -> tensor<?x4xi64>
+  %4 = lmc.fc.hash_bucket %tags buckets 1000 : tensor<?x4xi64> -> tensor<?x4xi64>
+  // CHECK: lmc.fc.vocab_lookup %{{.*}} vocabulary [11, -22, 33] oov_buckets 2 : tensor<?x1xi64> -> tensor<?x1xi64>
+  %5 = lmc.fc.vocab_lookup %fp vocabulary [11, -22, 33] oov_buckets 2 : tensor<?x1xi64> -> tensor<?x1xi64>
+  // CHECK: lmc.fc.vocab_lookup %{{.*}} vocabulary [11] default 0 : tensor<?x1xi64> -> tensor<?x1xi32>
+  %6 = lmc.fc.vocab_lookup %fp vocabulary [11] default 0 : tensor<?x1xi64> -> tensor<?x1xi32>
+  // CHECK: lmc.fc.identity %{{.*}} buckets 10 default 0 : tensor<?xi32> -> tensor<?xi32>
+  %7 = lmc.fc.identity %id buckets 10 default 0 : tensor<?xi32> -> tensor<?xi32>
+  // CHECK: lmc.fc.cross %{{.*}}, %{{.*}} buckets 100 hash_key 7 : (tensor<?x1xi64>, tensor<?x4xi64>) -> tensor<?x4xi64>
+  %8 = lmc.fc.cross %fp, %tags buckets 100 hash_key 7 : (tensor<?x1xi64>, tensor<?x4xi64>) -> tensor<?x4xi64>
+  // CHECK: lmc.fc.embedding_bag sqrtn %{{.*}}[%{{.*}}] weights(%{{.*}}) max_norm 1.000000e+00 : (tensor<50x8xf32>, tensor<?x4xi64>, tensor<?x4xf32>) -> tensor<?x8xf32>
+  %9 = lmc.fc.embedding_bag sqrtn %table[%4] weights(%w) max_norm 1.0 : (tensor<50x8xf32>, tensor<?x4xi64>, tensor<?x4xf32>) -> tensor<?x8xf32>
+  // CHECK: lmc.fc.indicator %{{.*}} buckets 3 : (tensor<?x1xi64>) -> tensor<?x3xf32>
+  %10 = lmc.fc.indicator %3 buckets 3 : (tensor<?x1xi64>) -> tensor<?x3xf32>
+  // CHECK: lmc.fc.indicator %{{.*}} weights(%{{.*}}) buckets 1000 : (tensor<?x4xi64>, tensor<?x4xf32>) -> tensor<?x1000xf32>
+  %11 = lmc.fc.indicator %4 weights(%w) buckets 1000 : (tensor<?x4xi64>, tensor<?x4xf32>) -> tensor<?x1000xf32>
+  return
+}

@@ -1,0 +1,19 @@
+# lit settings for lmc's FileCheck tests. Run through ctest (`make test`) or
+# directly: python3 /usr/lib/llvm-19/build/utils/lit/lit.py -sv build/test/lit
+import os
+
+import lit.formats
+
+config.name = "lmc"
+# External shell (bash): RUN lines may use loops over the examples.
+config.test_format = lit.formats.ShTest(execute_external=True)
+config.suffixes = [".mlir", ".test"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = config.lmc_obj_root
+config.excludes = ["lit.cfg.py", "lit.site.cfg.py", "CMakeLists.txt"]
+
+# lmc's tools first, then FileCheck, not and count from LLVM.
+config.environment["PATH"] = os.pathsep.join(
+    [config.lmc_tools_dir, config.llvm_tools_dir, config.environment.get("PATH", os.environ["PATH"])]
+)
+config.substitutions.append(("%examples", os.path.join(config.lmc_source_dir, "examples")))
