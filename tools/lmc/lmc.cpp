@@ -14,6 +14,10 @@
 
 int main(int argc, char **argv) {
   llvm::InitLLVM initLLVM(argc, argv);
+  // The LLVM libraries lmc links register dozens of code-generation flags;
+  // none of them means anything to a user of lmc.
+  llvm::cl::OptionCategory lmcOptions("lmc options");
+  llvm::cl::HideUnrelatedOptions(lmcOptions);
   llvm::cl::ParseCommandLineOptions(
       argc, argv,
       "lmc: compiles models written in the lmc dialect\n\n"

@@ -86,11 +86,15 @@ LogicalResult FcHashBucketOp::verify() {
 }
 
 LogicalResult FcVocabLookupOp::verify() {
-  ArrayRef<int64_t> vocabulary = getVocabulary();
+  DenseIntElementsAttr vocabulary = getVocabulary();
+  if (vocabulary.getType().getRank() != 1)
+    return emitOpError("vocabulary must have rank 1, got ")
+           << vocabulary.getType().getRank();
   if (vocabulary.empty())
     return emitOpError("vocabulary must not be empty");
   llvm::DenseMap<int64_t, size_t> positions;
-  for (auto [i, fingerprint] : llvm::enumerate(vocabulary)) {
+  for (auto [i, fingerprint] :
+       llvm::enumerate(vocabulary.getValues<int64_t>())) {
     auto [it, inserted] = positions.try_emplace(fingerprint, i);
     if (!inserted)
       return emitOpError("vocabulary holds ")

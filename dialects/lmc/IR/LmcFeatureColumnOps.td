@@ -103,17 +103,21 @@ def Lmc_FcVocabLookupOp : Lmc_FcOp<"vocab_lookup"> {
     absent).
 
     ```mlir
-    %country = lmc.fc.vocab_lookup %fp vocabulary [101, 202, 303] oov_buckets 2
-        : tensor<?x1xi64> -> tensor<?x1xi64>
+    %country = lmc.fc.vocab_lookup %fp vocabulary dense<[101, 202, 303]> : tensor<3xi64>
+        oov_buckets 2 : tensor<?x1xi64> -> tensor<?x1xi64>
     ```
 
+    The vocabulary is a dense `i64` tensor rather than an array attribute:
+    MLIR 19's array parser rejects some negative 64-bit values, and half of
+    all fingerprints are negative as `i64`.
+
     Verifier rules:
-    * `vocabulary` is not empty and has no duplicate;
+    * `vocabulary` has rank 1, is not empty and has no duplicate;
     * `num_oov_buckets` is not negative;
     * `default_value` and a positive `num_oov_buckets` are not both given;
     * the result has the input's shape.
   }];
-  let arguments = (ins Lmc_FingerprintTensor:$input, DenseI64ArrayAttr:$vocabulary,
+  let arguments = (ins Lmc_FingerprintTensor:$input, I64ElementsAttr:$vocabulary,
                        OptionalAttr<Lmc_I64Attr>:$num_oov_buckets,
                        OptionalAttr<Lmc_I64Attr>:$default_value);
   let results = (outs Lmc_IndexTensor:$result);

@@ -29,6 +29,11 @@ def Lmc_ParameterOp : Lmc_Op<"parameter", [Symbol, HasParent<"::mlir::ModuleOp">
   }];
   let arguments = (ins SymbolNameAttr:$sym_name, TypeAttrOf<Lmc_Tensor>:$type);
   let assemblyFormat = "$sym_name `:` $type attr-dict";
+  let builders = [
+    OpBuilder<(ins "::llvm::StringRef":$name, "::mlir::RankedTensorType":$type), [{
+      build($_builder, $_state, $_builder.getStringAttr(name), ::mlir::TypeAttr::get(type));
+    }]>
+  ];
   let hasVerifier = 1;
 }
 

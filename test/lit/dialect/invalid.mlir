@@ -1034,53 +1034,62 @@ func.func @case111(%x: tensor<?x1xi32>) {
 
 // -----
 
-// Tests that a vocabulary is not empty.
+// Tests that a vocabulary has rank 1.
 func.func @case112(%x: tensor<?x1xi64>) {
+  // expected-error @+1 {{vocabulary must have rank 1, got 2}}
+  %0 = lmc.fc.vocab_lookup %x vocabulary dense<[[5]]> : tensor<1x1xi64> : tensor<?x1xi64> -> tensor<?x1xi64>
+  return
+}
+
+// -----
+
+// Tests that a vocabulary is not empty.
+func.func @case113(%x: tensor<?x1xi64>) {
   // expected-error @+1 {{vocabulary must not be empty}}
-  %0 = lmc.fc.vocab_lookup %x vocabulary [] : tensor<?x1xi64> -> tensor<?x1xi64>
+  %0 = lmc.fc.vocab_lookup %x vocabulary dense<[]> : tensor<0xi64> : tensor<?x1xi64> -> tensor<?x1xi64>
   return
 }
 
 // -----
 
 // Tests that a vocabulary has no duplicate.
-func.func @case113(%x: tensor<?x1xi64>) {
+func.func @case114(%x: tensor<?x1xi64>) {
   // expected-error @+1 {{vocabulary holds 5 twice, at #0 and #2}}
-  %0 = lmc.fc.vocab_lookup %x vocabulary [5, 7, 5] : tensor<?x1xi64> -> tensor<?x1xi64>
+  %0 = lmc.fc.vocab_lookup %x vocabulary dense<[5, 7, 5]> : tensor<3xi64> : tensor<?x1xi64> -> tensor<?x1xi64>
   return
 }
 
 // -----
 
 // Tests that num_oov_buckets is not negative.
-func.func @case114(%x: tensor<?x1xi64>) {
+func.func @case115(%x: tensor<?x1xi64>) {
   // expected-error @+1 {{num_oov_buckets must not be negative, got -1}}
-  %0 = lmc.fc.vocab_lookup %x vocabulary [5] oov_buckets -1 : tensor<?x1xi64> -> tensor<?x1xi64>
+  %0 = lmc.fc.vocab_lookup %x vocabulary dense<[5]> : tensor<1xi64> oov_buckets -1 : tensor<?x1xi64> -> tensor<?x1xi64>
   return
 }
 
 // -----
 
 // Tests that default_value and num_oov_buckets exclude each other.
-func.func @case115(%x: tensor<?x1xi64>) {
+func.func @case116(%x: tensor<?x1xi64>) {
   // expected-error @+1 {{default_value and num_oov_buckets are mutually exclusive}}
-  %0 = lmc.fc.vocab_lookup %x vocabulary [5] oov_buckets 2 default 0 : tensor<?x1xi64> -> tensor<?x1xi64>
+  %0 = lmc.fc.vocab_lookup %x vocabulary dense<[5]> : tensor<1xi64> oov_buckets 2 default 0 : tensor<?x1xi64> -> tensor<?x1xi64>
   return
 }
 
 // -----
 
 // Tests that vocab_lookup keeps the input's shape.
-func.func @case116(%x: tensor<?x1xi64>) {
+func.func @case117(%x: tensor<?x1xi64>) {
   // expected-error @+1 {{result shape ?x3 is not compatible with the expected ?x1}}
-  %0 = lmc.fc.vocab_lookup %x vocabulary [5] : tensor<?x1xi64> -> tensor<?x3xi64>
+  %0 = lmc.fc.vocab_lookup %x vocabulary dense<[5]> : tensor<1xi64> : tensor<?x1xi64> -> tensor<?x3xi64>
   return
 }
 
 // -----
 
 // Tests that an identity column has at least one bucket.
-func.func @case117(%x: tensor<?xi64>) {
+func.func @case118(%x: tensor<?xi64>) {
   // expected-error @+1 {{num_buckets must be at least 1, got 0}}
   %0 = lmc.fc.identity %x buckets 0 : tensor<?xi64> -> tensor<?xi64>
   return
@@ -1089,7 +1098,7 @@ func.func @case117(%x: tensor<?xi64>) {
 // -----
 
 // Tests that an identity column's default is a bucket.
-func.func @case118(%x: tensor<?xi64>) {
+func.func @case119(%x: tensor<?xi64>) {
   // expected-error @+1 {{default_value 4 is out of range [0, 4)}}
   %0 = lmc.fc.identity %x buckets 4 default 4 : tensor<?xi64> -> tensor<?xi64>
   return
@@ -1098,7 +1107,7 @@ func.func @case118(%x: tensor<?xi64>) {
 // -----
 
 // Tests that an identity column keeps the input's shape.
-func.func @case119(%x: tensor<?xi64>) {
+func.func @case120(%x: tensor<?xi64>) {
   // expected-error @+1 {{result shape ?x1 is not compatible with the expected ?}}
   %0 = lmc.fc.identity %x buckets 4 : tensor<?xi64> -> tensor<?x1xi64>
   return
@@ -1107,7 +1116,7 @@ func.func @case119(%x: tensor<?xi64>) {
 // -----
 
 // Tests that a cross needs two inputs.
-func.func @case120(%a: tensor<?xi64>) {
+func.func @case121(%a: tensor<?xi64>) {
   // expected-error @+1 {{needs at least two inputs, got 1}}
   %0 = lmc.fc.cross %a buckets 10 : (tensor<?xi64>) -> tensor<?xi64>
   return
@@ -1116,7 +1125,7 @@ func.func @case120(%a: tensor<?xi64>) {
 // -----
 
 // Tests that cross inputs have rank 1 or 2.
-func.func @case121(%a: tensor<?x2x2xi64>) {
+func.func @case122(%a: tensor<?x2x2xi64>) {
   // expected-error @+1 {{inputs must have rank 1 ([B]) or 2 ([B, k]), got 3}}
   %0 = lmc.fc.cross %a, %a buckets 10 : (tensor<?x2x2xi64>, tensor<?x2x2xi64>) -> tensor<?x16xi64>
   return
@@ -1125,7 +1134,7 @@ func.func @case121(%a: tensor<?x2x2xi64>) {
 // -----
 
 // Tests that cross inputs share one rank.
-func.func @case122(%a: tensor<?xi64>, %b: tensor<?x2xi64>) {
+func.func @case123(%a: tensor<?xi64>, %b: tensor<?x2xi64>) {
   // expected-error @+1 {{input #1 has rank 2, input #0 has rank 1}}
   %0 = lmc.fc.cross %a, %b buckets 10 : (tensor<?xi64>, tensor<?x2xi64>) -> tensor<?xi64>
   return
@@ -1134,7 +1143,7 @@ func.func @case122(%a: tensor<?xi64>, %b: tensor<?x2xi64>) {
 // -----
 
 // Tests that cross inputs share one batch size.
-func.func @case123(%a: tensor<4xi64>, %b: tensor<5xi64>) {
+func.func @case124(%a: tensor<4xi64>, %b: tensor<5xi64>) {
   // expected-error @+1 {{input #1 has batch size 5, an earlier input 4}}
   %0 = lmc.fc.cross %a, %b buckets 10 : (tensor<4xi64>, tensor<5xi64>) -> tensor<4xi64>
   return
@@ -1143,7 +1152,7 @@ func.func @case123(%a: tensor<4xi64>, %b: tensor<5xi64>) {
 // -----
 
 // Tests that a cross needs more than one bucket.
-func.func @case124(%a: tensor<?xi64>) {
+func.func @case125(%a: tensor<?xi64>) {
   // expected-error @+1 {{num_buckets must be greater than 1, got 1}}
   %0 = lmc.fc.cross %a, %a buckets 1 : (tensor<?xi64>, tensor<?xi64>) -> tensor<?xi64>
   return
@@ -1152,7 +1161,7 @@ func.func @case124(%a: tensor<?xi64>) {
 // -----
 
 // Tests that a cross of [B, k_i] inputs is [B, prod k_i].
-func.func @case125(%a: tensor<?x2xi64>, %b: tensor<?x3xi64>) {
+func.func @case126(%a: tensor<?x2xi64>, %b: tensor<?x3xi64>) {
   // expected-error @+1 {{result shape ?x5 is not compatible with the expected ?x6}}
   %0 = lmc.fc.cross %a, %b buckets 10 : (tensor<?x2xi64>, tensor<?x3xi64>) -> tensor<?x5xi64>
   return
@@ -1161,7 +1170,7 @@ func.func @case125(%a: tensor<?x2xi64>, %b: tensor<?x3xi64>) {
 // -----
 
 // Tests that an embedding_bag table has rank 2.
-func.func @case126(%t: tensor<10xf32>, %i: tensor<?x2xi64>) {
+func.func @case127(%t: tensor<10xf32>, %i: tensor<?x2xi64>) {
   // expected-error @+1 {{table must have rank 2 ([V, D]), got 1}}
   %0 = lmc.fc.embedding_bag sum %t[%i] : (tensor<10xf32>, tensor<?x2xi64>) -> tensor<?x1xf32>
   return
@@ -1170,7 +1179,7 @@ func.func @case126(%t: tensor<10xf32>, %i: tensor<?x2xi64>) {
 // -----
 
 // Tests that embedding_bag ids have rank 2.
-func.func @case127(%t: tensor<10x4xf32>, %i: tensor<?xi64>) {
+func.func @case128(%t: tensor<10x4xf32>, %i: tensor<?xi64>) {
   // expected-error @+1 {{ids must have rank 2 ([B, k]), got 1}}
   %0 = lmc.fc.embedding_bag sum %t[%i] : (tensor<10x4xf32>, tensor<?xi64>) -> tensor<?x4xf32>
   return
@@ -1179,7 +1188,7 @@ func.func @case127(%t: tensor<10x4xf32>, %i: tensor<?xi64>) {
 // -----
 
 // Tests that embedding_bag weights have the shape of ids.
-func.func @case128(%t: tensor<10x4xf32>, %i: tensor<?x2xi64>, %w: tensor<?x3xf32>) {
+func.func @case129(%t: tensor<10x4xf32>, %i: tensor<?x2xi64>, %w: tensor<?x3xf32>) {
   // expected-error @+1 {{weights shape ?x3 is not compatible with the expected ?x2}}
   %0 = lmc.fc.embedding_bag mean %t[%i] weights(%w) : (tensor<10x4xf32>, tensor<?x2xi64>, tensor<?x3xf32>) -> tensor<?x4xf32>
   return
@@ -1188,7 +1197,7 @@ func.func @case128(%t: tensor<10x4xf32>, %i: tensor<?x2xi64>, %w: tensor<?x3xf32
 // -----
 
 // Tests that embedding_bag's max_norm is positive.
-func.func @case129(%t: tensor<10x4xf32>, %i: tensor<?x2xi64>) {
+func.func @case130(%t: tensor<10x4xf32>, %i: tensor<?x2xi64>) {
   // expected-error @+1 {{max_norm must be positive, got 0}}
   %0 = lmc.fc.embedding_bag sqrtn %t[%i] max_norm 0.0 : (tensor<10x4xf32>, tensor<?x2xi64>) -> tensor<?x4xf32>
   return
@@ -1197,7 +1206,7 @@ func.func @case129(%t: tensor<10x4xf32>, %i: tensor<?x2xi64>) {
 // -----
 
 // Tests that embedding_bag keeps the table's element type.
-func.func @case130(%t: tensor<10x4xf32>, %i: tensor<?x2xi64>) {
+func.func @case131(%t: tensor<10x4xf32>, %i: tensor<?x2xi64>) {
   // expected-error @+1 {{table and result must share one element type}}
   %0 = lmc.fc.embedding_bag sum %t[%i] : (tensor<10x4xf32>, tensor<?x2xi64>) -> tensor<?x4xf16>
   return
@@ -1206,7 +1215,7 @@ func.func @case130(%t: tensor<10x4xf32>, %i: tensor<?x2xi64>) {
 // -----
 
 // Tests that embedding_bag's result is [B, D].
-func.func @case131(%t: tensor<10x4xf32>, %i: tensor<?x2xi64>) {
+func.func @case132(%t: tensor<10x4xf32>, %i: tensor<?x2xi64>) {
   // expected-error @+1 {{result shape ?x2x4 is not compatible with the expected ?x4}}
   %0 = lmc.fc.embedding_bag sum %t[%i] : (tensor<10x4xf32>, tensor<?x2xi64>) -> tensor<?x2x4xf32>
   return
@@ -1215,7 +1224,7 @@ func.func @case131(%t: tensor<10x4xf32>, %i: tensor<?x2xi64>) {
 // -----
 
 // Tests that indicator ids have rank 1 or 2.
-func.func @case132(%i: tensor<?x2x2xi64>) {
+func.func @case133(%i: tensor<?x2x2xi64>) {
   // expected-error @+1 {{ids must have rank 1 ([B]) or 2 ([B, k]), got 3}}
   %0 = lmc.fc.indicator %i buckets 4 : (tensor<?x2x2xi64>) -> tensor<?x4xf32>
   return
@@ -1224,7 +1233,7 @@ func.func @case132(%i: tensor<?x2x2xi64>) {
 // -----
 
 // Tests that indicator weights have the shape of ids.
-func.func @case133(%i: tensor<?x2xi64>, %w: tensor<?xf32>) {
+func.func @case134(%i: tensor<?x2xi64>, %w: tensor<?xf32>) {
   // expected-error @+1 {{weights shape ? is not compatible with the expected ?x2}}
   %0 = lmc.fc.indicator %i weights(%w) buckets 4 : (tensor<?x2xi64>, tensor<?xf32>) -> tensor<?x4xf32>
   return
@@ -1233,7 +1242,7 @@ func.func @case133(%i: tensor<?x2xi64>, %w: tensor<?xf32>) {
 // -----
 
 // Tests that an indicator has at least one bucket.
-func.func @case134(%i: tensor<?xi64>) {
+func.func @case135(%i: tensor<?xi64>) {
   // expected-error @+1 {{num_buckets must be at least 1, got 0}}
   %0 = lmc.fc.indicator %i buckets 0 : (tensor<?xi64>) -> tensor<?x0xf32>
   return
@@ -1242,7 +1251,7 @@ func.func @case134(%i: tensor<?xi64>) {
 // -----
 
 // Tests that an indicator's result is [B, num_buckets].
-func.func @case135(%i: tensor<?xi64>) {
+func.func @case136(%i: tensor<?xi64>) {
   // expected-error @+1 {{result shape ?x5 is not compatible with the expected ?x4}}
   %0 = lmc.fc.indicator %i buckets 4 : (tensor<?xi64>) -> tensor<?x5xf32>
   return

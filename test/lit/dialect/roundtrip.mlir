@@ -141,10 +141,10 @@ func.func @feature_columns(%age: tensor<?x1xf32>, %fp: tensor<?x1xi64>, %tags: t
   %3 = lmc.fc.bucketize %age boundaries [18.0, 25.0] : tensor<?x1xf32> -> tensor<?x1xi64>
   // CHECK: lmc.fc.hash_bucket %{{.*}} buckets 1000 : tensor<?x4xi64> -> tensor<?x4xi64>
   %4 = lmc.fc.hash_bucket %tags buckets 1000 : tensor<?x4xi64> -> tensor<?x4xi64>
-  // CHECK: lmc.fc.vocab_lookup %{{.*}} vocabulary [11, -22, 33] oov_buckets 2 : tensor<?x1xi64> -> tensor<?x1xi64>
-  %5 = lmc.fc.vocab_lookup %fp vocabulary [11, -22, 33] oov_buckets 2 : tensor<?x1xi64> -> tensor<?x1xi64>
-  // CHECK: lmc.fc.vocab_lookup %{{.*}} vocabulary [11] default 0 : tensor<?x1xi64> -> tensor<?x1xi32>
-  %6 = lmc.fc.vocab_lookup %fp vocabulary [11] default 0 : tensor<?x1xi64> -> tensor<?x1xi32>
+  // CHECK: lmc.fc.vocab_lookup %{{.*}} vocabulary dense<[11, -3135242802568536781, -9223372036854775808]> : tensor<3xi64> oov_buckets 2 : tensor<?x1xi64> -> tensor<?x1xi64>
+  %5 = lmc.fc.vocab_lookup %fp vocabulary dense<[11, -3135242802568536781, -9223372036854775808]> : tensor<3xi64> oov_buckets 2 : tensor<?x1xi64> -> tensor<?x1xi64>
+  // CHECK: lmc.fc.vocab_lookup %{{.*}} vocabulary dense<11> : tensor<1xi64> default 0 : tensor<?x1xi64> -> tensor<?x1xi32>
+  %6 = lmc.fc.vocab_lookup %fp vocabulary dense<[11]> : tensor<1xi64> default 0 : tensor<?x1xi64> -> tensor<?x1xi32>
   // CHECK: lmc.fc.identity %{{.*}} buckets 10 default 0 : tensor<?xi32> -> tensor<?xi32>
   %7 = lmc.fc.identity %id buckets 10 default 0 : tensor<?xi32> -> tensor<?xi32>
   // CHECK: lmc.fc.cross %{{.*}}, %{{.*}} buckets 100 hash_key 7 : (tensor<?x1xi64>, tensor<?x4xi64>) -> tensor<?x4xi64>

@@ -1,0 +1,82 @@
+// Tests the runtime's status type: codes, messages, ownership, and the
+// early-return macro.
+
+#include "lmc/status.h"
+#include "lmc/version.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace {
+
+lmc_status_t failWhenNegative(int value) {
+  if (value < 0)
+    return lmc_status_create(LMC_STATUS_INVALID_ARGUMENT, "value %d < 0",
+                             value);
+  return nullptr;
+}
+
+lmc_status_t forwardFailure(int value, bool *reachedEnd) {
+  LMC_RETURN_IF_ERROR(failWhenNegative(value));
+  *reachedEnd = true;
+  return nullptr;
+}
+
+TEST(Status, NullIsSuccess) {
+  EXPECT_EQ(lmc_status_code(nullptr), LMC_STATUS_OK);
+  EXPECT_STREQ(lmc_status_message(nullptr), "");
+  lmc_status_release(nullptr);
+}
+
+TEST(Status, CarriesCodeAndFormattedMessage) {
+  lmc_status_t status = lmc_status_create(LMC_STATUS_NOT_FOUND,
+                                          "parameter '%s' has %d dims", "wq", 2);
+  ASSERT_NE(status, nullptr);
+  EXPECT_EQ(lmc_status_code(status), LMC_STATUS_NOT_FOUND);
+  EXPECT_STREQ(lmc_status_message(status), "parameter 'wq' has 2 dims");
+  lmc_status_release(status);
+}
+
+TEST(Status, LongMessagesAreKeptWhole) {
+  std::string longText(10000, 'x');
+  lmc_status_t status =
+      lmc_status_create(LMC_STATUS_INTERNAL, "%s!", longText.c_str());
+  EXPECT_EQ(std::string(lmc_status_message(status)), longText + "!");
+  lmc_status_release(status);
+}
+
+TEST(Status, OkCodeIsReportedAsInternal) {
+  lmc_status_t status = lmc_status_create(LMC_STATUS_OK, "misuse");
+  ASSERT_NE(status, nullptr);
+  EXPECT_EQ(lmc_status_code(status), LMC_STATUS_INTERNAL);
+  lmc_status_release(status);
+}
+
+TEST(Status, ReturnIfErrorStopsAtTheFirstFailure) {
+  bool reachedEnd = false;
+  lmc_status_t status = forwardFailure(-3, &reachedEnd);
+  EXPECT_FALSE(reachedEnd);
+  EXPECT_EQ(lmc_status_code(status), LMC_STATUS_INVALID_ARGUMENT);
+  EXPECT_STREQ(lmc_status_message(status), "value -3 < 0");
+  lmc_status_release(status);
+
+  EXPECT_EQ(forwardFailure(4, &reachedEnd), nullptr);
+  EXPECT_TRUE(reachedEnd);
+}
+
+TEST(Status, CodeNames) {
+  EXPECT_STREQ(lmc_status_code_name(LMC_STATUS_OK), "OK");
+  EXPECT_STREQ(lmc_status_code_name(LMC_STATUS_UNAVAILABLE), "UNAVAILABLE");
+  EXPECT_STREQ(lmc_status_code_name(static_cast<lmc_status_code_t>(99)),
+               "UNKNOWN");
+}
+
+TEST(Version, MatchesTheHeader) {
+  std::string expected = std::to_string(LMC_VERSION_MAJOR) + "." +
+                         std::to_string(LMC_VERSION_MINOR) + "." +
+                         std::to_string(LMC_VERSION_PATCH);
+  EXPECT_EQ(lmc_version(), expected);
+}
+
+} // namespace
