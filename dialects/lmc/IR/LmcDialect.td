@@ -60,10 +60,7 @@ def Lmc_I64Attr : TypedSignlessIntegerAttrBase<I64, "int64_t",
   let convertFromStorage = "$_self.getValue().getSExtValue()";
 }
 
-// Element types lmc computes in.
-def Lmc_FloatElement : AnyTypeOf<[F32, F16, BF16]>;
-def Lmc_IndexElement : AnyTypeOf<[I32, I64]>;
-
+// Tensors of the element types lmc computes in, by role.
 def Lmc_Tensor : RankedTensorOf<[F32, F16, BF16, I64, I32, I1]>;
 def Lmc_NumericTensor : RankedTensorOf<[F32, F16, BF16, I64, I32]>;
 def Lmc_FloatTensor : RankedTensorOf<[F32, F16, BF16]>;
