@@ -17,3 +17,4 @@ config.environment["PATH"] = os.pathsep.join(
     [config.lmc_tools_dir, config.llvm_tools_dir, config.environment.get("PATH", os.environ["PATH"])]
 )
 config.substitutions.append(("%examples", os.path.join(config.lmc_source_dir, "examples")))
+config.substitutions.append(("%dialect_doc", os.path.join(config.lmc_source_dir, "docs", "dialect.md")))
