@@ -75,6 +75,8 @@ LogicalResult AttentionOp::verify() {
     return emitOpError("the packed form takes cu_seqlens, not lengths");
   if (!packed && getCuSeqlens())
     return emitOpError("the padded form takes lengths, not cu_seqlens");
+  if (packed && failed(verifyCuSeqlensNotEmpty(*this, getCuSeqlens())))
+    return failure();
   if (failed(verifySameElementType(*this, "query, key, value and result",
                                    {query, key, value, getType()})))
     return failure();

@@ -124,8 +124,8 @@ def Lmc_AttentionOp : Lmc_Op<"attention", [Pure, AttrSizedOperandSegments]> {
     Verifier rules:
     * `query` has rank 4 (padded) or 3 (packed), and `key`, `value` the same
       rank;
-    * the packed form has `cu_seqlens` and no `lengths`; the padded form has
-      no `cu_seqlens`;
+    * the packed form has a non-empty `cu_seqlens` and no `lengths`; the
+      padded form has no `cu_seqlens`;
     * query, key, value and result share one element type;
     * query and key have compatible head dimensions `D`;
     * key and value have compatible batch, sequence (or token) and head-count

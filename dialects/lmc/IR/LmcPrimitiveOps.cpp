@@ -3,8 +3,6 @@
 #include "dialects/lmc/IR/LmcOps.h"
 #include "dialects/lmc/IR/LmcShapeRules.h"
 
-#include "mlir/IR/Matchers.h"
-
 using namespace mlir;
 using namespace mlir::lmc;
 

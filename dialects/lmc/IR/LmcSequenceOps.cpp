@@ -28,7 +28,8 @@ LogicalResult UnpadOp::verify() {
     return failure();
   if (failed(verifyShapeCompatible(*this, "cu_seqlens",
                                    getCuSeqlens().getType().getShape(),
-                                   {cuSeqlensSize(batch)})))
+                                   {cuSeqlensSize(batch)})) ||
+      failed(verifyCuSeqlensNotEmpty(*this, getCuSeqlens())))
     return failure();
   if (failed(verifySameElementType(*this, "input and packed",
                                    {getInput().getType(), getPacked().getType()})))
@@ -57,6 +58,8 @@ LogicalResult PadOp::verify() {
   ArrayRef<int64_t> result = getResult().getType().getShape();
   if (packed.empty())
     return emitOpError("packed must have rank 1 or more");
+  if (failed(verifyCuSeqlensNotEmpty(*this, getCuSeqlens())))
+    return failure();
   if (failed(verifySameElementType(*this, "packed and result",
                                    {getPacked().getType(), getResult().getType()})))
     return failure();
@@ -79,6 +82,8 @@ LogicalResult SegmentReduceOp::verify() {
   ArrayRef<int64_t> packed = getPacked().getType().getShape();
   if (packed.empty())
     return emitOpError("packed must have rank 1 or more");
+  if (failed(verifyCuSeqlensNotEmpty(*this, getCuSeqlens())))
+    return failure();
   if (getReduction() == SegmentReduction::mean &&
       !llvm::isa<FloatType>(getPacked().getType().getElementType()))
     return emitOpError("mean needs a float element type, got ")
@@ -90,4 +95,8 @@ LogicalResult SegmentReduceOp::verify() {
   llvm::append_range(expected, packed.drop_front());
   return verifyShapeCompatible(*this, "result", getType().getShape(),
                                expected);
+}
+
+LogicalResult PositionsOp::verify() {
+  return verifyCuSeqlensNotEmpty(*this, getCuSeqlens());
 }

@@ -22,6 +22,7 @@ def Lmc_UnpadOp : Lmc_Op<"unpad", [Pure]> {
     Verifier rules:
     * `input` has rank 2 or more;
     * `lengths` has size `B`, and `cu_seqlens` size `B + 1`, when known;
+    * `cu_seqlens` is not empty;
     * `packed` has the input's element type and rank minus one, and the
       input's trailing dimensions.
 
@@ -49,6 +50,7 @@ def Lmc_PadOp : Lmc_Op<"pad", [Pure]> {
 
     Verifier rules:
     * `packed` has rank 1 or more;
+    * `cu_seqlens` is not empty;
     * `cu_seqlens` has size `B + 1`, and `lengths` size `B`, when known;
     * `result` has the packed element type, rank plus one, and the packed
       trailing dimensions;
@@ -76,6 +78,7 @@ def Lmc_SegmentReduceOp : Lmc_Op<"segment_reduce", [Pure]> {
 
     Verifier rules:
     * `packed` has rank 1 or more;
+    * `cu_seqlens` is not empty;
     * `mean` needs a float element type;
     * the result has the packed element type and shape `[N, ...]`, `N + 1`
       the size of `cu_seqlens`, up to compatible dimensions.
@@ -100,11 +103,13 @@ def Lmc_PositionsOp : Lmc_Op<"positions", [Pure]> {
     ```
 
     Verifier rules:
+    * `cu_seqlens` is not empty;
     * the result has rank 1 (enforced by the declaration).
   }];
   let arguments = (ins Lmc_CuSeqlensTensor:$cu_seqlens);
   let results = (outs 1DTensorOf<[I32, I64]>:$result);
   let assemblyFormat = "$cu_seqlens attr-dict `:` type($cu_seqlens) `->` type($result)";
+  let hasVerifier = 1;
 }
 
 #endif // LMC_SEQUENCE_OPS_TD

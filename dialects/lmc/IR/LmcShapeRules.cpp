@@ -98,6 +98,13 @@ LogicalResult verifyBroadcastResult(Operation *op, TypeRange operands,
   return verifyShapeCompatible(op, "result", result.getShape(), *broadcast);
 }
 
+LogicalResult verifyCuSeqlensNotEmpty(Operation *op, Value cuSeqlens) {
+  if (llvm::cast<ShapedType>(cuSeqlens.getType()).getDimSize(0) != 0)
+    return success();
+  return op->emitOpError("cu_seqlens must not be empty: it holds N + 1 "
+                         "offsets for N sequences");
+}
+
 LogicalResult verifySameElementType(Operation *op, StringRef what,
                                     TypeRange types) {
   Type expected = llvm::cast<ShapedType>(types.front()).getElementType();

@@ -46,6 +46,10 @@ LogicalResult verifyShapeCompatible(Operation *op, StringRef what,
 LogicalResult verifyBroadcastResult(Operation *op, TypeRange operands,
                                     ShapedType result);
 
+/// Emits an error when `cuSeqlens` has a static size of 0: even an empty
+/// batch has the leading 0 of its N + 1 offsets.
+LogicalResult verifyCuSeqlensNotEmpty(Operation *op, Value cuSeqlens);
+
 /// Emits an error unless every type in `types` has the element type of the
 /// first one. `what` names the group ("operands and result", ...).
 LogicalResult verifySameElementType(Operation *op, StringRef what,

@@ -665,8 +665,17 @@ func.func @case70(%q: tensor<?x?x8x64xf16>, %cu: tensor<?xi32>) {
 
 // -----
 
+// Tests that packed attention's cu_seqlens is not empty.
+func.func @case71(%q: tensor<?x8x64xf16>, %cu: tensor<0xi32>) {
+  // expected-error @+1 {{cu_seqlens must not be empty: it holds N + 1 offsets for N sequences}}
+  %0 = lmc.attention %q, %q, %q cu_seqlens(%cu) : (tensor<?x8x64xf16>, tensor<?x8x64xf16>, tensor<?x8x64xf16>, tensor<0xi32>) -> tensor<?x8x64xf16>
+  return
+}
+
+// -----
+
 // Tests that attention's operands share one element type.
-func.func @case71(%q: tensor<?x?x8x64xf16>, %k: tensor<?x?x8x64xf32>) {
+func.func @case72(%q: tensor<?x?x8x64xf16>, %k: tensor<?x?x8x64xf32>) {
   // expected-error @+1 {{query, key, value and result must share one element type}}
   %0 = lmc.attention %q, %k, %k : (tensor<?x?x8x64xf16>, tensor<?x?x8x64xf32>, tensor<?x?x8x64xf32>) -> tensor<?x?x8x64xf16>
   return
@@ -675,7 +684,7 @@ func.func @case71(%q: tensor<?x?x8x64xf16>, %k: tensor<?x?x8x64xf32>) {
 // -----
 
 // Tests that attention's query and key head dimensions agree.
-func.func @case72(%q: tensor<?x?x8x64xf16>, %k: tensor<?x?x8x32xf16>) {
+func.func @case73(%q: tensor<?x?x8x64xf16>, %k: tensor<?x?x8x32xf16>) {
   // expected-error @+1 {{query head dimension 64 and key head dimension 32 are not compatible}}
   %0 = lmc.attention %q, %k, %k : (tensor<?x?x8x64xf16>, tensor<?x?x8x32xf16>, tensor<?x?x8x32xf16>) -> tensor<?x?x8x32xf16>
   return
@@ -684,7 +693,7 @@ func.func @case72(%q: tensor<?x?x8x64xf16>, %k: tensor<?x?x8x32xf16>) {
 // -----
 
 // Tests that attention's key and value agree outside the head dimension.
-func.func @case73(%q: tensor<?x?x8x64xf16>, %v: tensor<?x?x4x64xf16>) {
+func.func @case74(%q: tensor<?x?x8x64xf16>, %v: tensor<?x?x4x64xf16>) {
   // expected-error @+1 {{key shape ?x?x8x64 and value shape ?x?x4x64 differ outside the head dimension}}
   %0 = lmc.attention %q, %q, %v : (tensor<?x?x8x64xf16>, tensor<?x?x8x64xf16>, tensor<?x?x4x64xf16>) -> tensor<?x?x8x64xf16>
   return
@@ -693,7 +702,7 @@ func.func @case73(%q: tensor<?x?x8x64xf16>, %v: tensor<?x?x4x64xf16>) {
 // -----
 
 // Tests that padded attention's query and key batch sizes agree.
-func.func @case74(%q: tensor<2x?x8x64xf16>, %k: tensor<3x?x8x64xf16>) {
+func.func @case75(%q: tensor<2x?x8x64xf16>, %k: tensor<3x?x8x64xf16>) {
   // expected-error @+1 {{query and key batch sizes 2 and 3 are not compatible}}
   %0 = lmc.attention %q, %k, %k : (tensor<2x?x8x64xf16>, tensor<3x?x8x64xf16>, tensor<3x?x8x64xf16>) -> tensor<2x?x8x64xf16>
   return
@@ -702,7 +711,7 @@ func.func @case74(%q: tensor<2x?x8x64xf16>, %k: tensor<3x?x8x64xf16>) {
 // -----
 
 // Tests that packed attention's query and key token counts agree.
-func.func @case75(%q: tensor<10x8x64xf16>, %k: tensor<12x8x64xf16>, %cu: tensor<?xi32>) {
+func.func @case76(%q: tensor<10x8x64xf16>, %k: tensor<12x8x64xf16>, %cu: tensor<?xi32>) {
   // expected-error @+1 {{query and key token counts 10 and 12 are not compatible}}
   %0 = lmc.attention %q, %k, %k cu_seqlens(%cu) : (tensor<10x8x64xf16>, tensor<12x8x64xf16>, tensor<12x8x64xf16>, tensor<?xi32>) -> tensor<10x8x64xf16>
   return
@@ -711,7 +720,7 @@ func.func @case75(%q: tensor<10x8x64xf16>, %k: tensor<12x8x64xf16>, %cu: tensor<
 // -----
 
 // Tests that attention's lengths has size B.
-func.func @case76(%q: tensor<2x?x8x64xf16>, %l: tensor<3xi32>) {
+func.func @case77(%q: tensor<2x?x8x64xf16>, %l: tensor<3xi32>) {
   // expected-error @+1 {{lengths shape 3 is not compatible with the expected 2}}
   %0 = lmc.attention %q, %q, %q lengths(%l) : (tensor<2x?x8x64xf16>, tensor<2x?x8x64xf16>, tensor<2x?x8x64xf16>, tensor<3xi32>) -> tensor<2x?x8x64xf16>
   return
@@ -720,7 +729,7 @@ func.func @case76(%q: tensor<2x?x8x64xf16>, %l: tensor<3xi32>) {
 // -----
 
 // Tests that attention's key head count divides the query head count.
-func.func @case77(%q: tensor<?x?x8x64xf16>, %k: tensor<?x?x3x64xf16>) {
+func.func @case78(%q: tensor<?x?x8x64xf16>, %k: tensor<?x?x3x64xf16>) {
   // expected-error @+1 {{key head count 3 does not divide the query head count 8}}
   %0 = lmc.attention %q, %k, %k : (tensor<?x?x8x64xf16>, tensor<?x?x3x64xf16>, tensor<?x?x3x64xf16>) -> tensor<?x?x8x64xf16>
   return
@@ -729,7 +738,7 @@ func.func @case77(%q: tensor<?x?x8x64xf16>, %k: tensor<?x?x3x64xf16>) {
 // -----
 
 // Tests that attention's scale is positive.
-func.func @case78(%q: tensor<?x?x8x64xf16>) {
+func.func @case79(%q: tensor<?x?x8x64xf16>) {
   // expected-error @+1 {{scale must be positive, got 0}}
   %0 = lmc.attention %q, %q, %q scale 0.0 : (tensor<?x?x8x64xf16>, tensor<?x?x8x64xf16>, tensor<?x?x8x64xf16>) -> tensor<?x?x8x64xf16>
   return
@@ -738,7 +747,7 @@ func.func @case78(%q: tensor<?x?x8x64xf16>) {
 // -----
 
 // Tests that attention's result is the query shape with Dv last.
-func.func @case79(%q: tensor<?x?x8x64xf16>, %v: tensor<?x?x8x32xf16>) {
+func.func @case80(%q: tensor<?x?x8x64xf16>, %v: tensor<?x?x8x32xf16>) {
   // expected-error @+1 {{result shape ?x?x8x64 is not compatible with the expected ?x?x8x32}}
   %0 = lmc.attention %q, %q, %v : (tensor<?x?x8x64xf16>, tensor<?x?x8x64xf16>, tensor<?x?x8x32xf16>) -> tensor<?x?x8x64xf16>
   return
@@ -747,7 +756,7 @@ func.func @case79(%q: tensor<?x?x8x64xf16>, %v: tensor<?x?x8x32xf16>) {
 // -----
 
 // Tests that cu_seqlens is a rank-1 i32 tensor.
-func.func @case80(%q: tensor<?x8x64xf16>, %cu: tensor<?xi64>) {
+func.func @case81(%q: tensor<?x8x64xf16>, %cu: tensor<?xi64>) {
   // expected-error @+1 {{operand #3 must be 1D tensor of 32-bit signless integer values}}
   %0 = lmc.attention %q, %q, %q cu_seqlens(%cu) : (tensor<?x8x64xf16>, tensor<?x8x64xf16>, tensor<?x8x64xf16>, tensor<?xi64>) -> tensor<?x8x64xf16>
   return
@@ -756,7 +765,7 @@ func.func @case80(%q: tensor<?x8x64xf16>, %cu: tensor<?xi64>) {
 // -----
 
 // Tests that unpad's input has rank 2 or more.
-func.func @case81(%x: tensor<?xf32>, %l: tensor<?xi32>) {
+func.func @case82(%x: tensor<?xf32>, %l: tensor<?xi32>) {
   // expected-error @+1 {{input must have rank 2 or more ([B, S, ...]), got 1}}
   %0, %1 = lmc.unpad %x, %l : (tensor<?xf32>, tensor<?xi32>) -> (tensor<?xf32>, tensor<?xi32>)
   return
@@ -765,7 +774,7 @@ func.func @case81(%x: tensor<?xf32>, %l: tensor<?xi32>) {
 // -----
 
 // Tests that unpad's lengths has size B.
-func.func @case82(%x: tensor<4x?x8xf32>, %l: tensor<3xi32>) {
+func.func @case83(%x: tensor<4x?x8xf32>, %l: tensor<3xi32>) {
   // expected-error @+1 {{lengths shape 3 is not compatible with the expected 4}}
   %0, %1 = lmc.unpad %x, %l : (tensor<4x?x8xf32>, tensor<3xi32>) -> (tensor<?x8xf32>, tensor<?xi32>)
   return
@@ -774,7 +783,7 @@ func.func @case82(%x: tensor<4x?x8xf32>, %l: tensor<3xi32>) {
 // -----
 
 // Tests that unpad's cu_seqlens has size B + 1.
-func.func @case83(%x: tensor<4x?x8xf32>, %l: tensor<4xi32>) {
+func.func @case84(%x: tensor<4x?x8xf32>, %l: tensor<4xi32>) {
   // expected-error @+1 {{cu_seqlens shape 4 is not compatible with the expected 5}}
   %0, %1 = lmc.unpad %x, %l : (tensor<4x?x8xf32>, tensor<4xi32>) -> (tensor<?x8xf32>, tensor<4xi32>)
   return
@@ -782,8 +791,17 @@ func.func @case83(%x: tensor<4x?x8xf32>, %l: tensor<4xi32>) {
 
 // -----
 
+// Tests that unpad's cu_seqlens is not empty.
+func.func @case85(%x: tensor<?x?x8xf32>, %l: tensor<?xi32>) {
+  // expected-error @+1 {{cu_seqlens must not be empty}}
+  %0, %1 = lmc.unpad %x, %l : (tensor<?x?x8xf32>, tensor<?xi32>) -> (tensor<?x8xf32>, tensor<0xi32>)
+  return
+}
+
+// -----
+
 // Tests that unpad keeps the element type.
-func.func @case84(%x: tensor<?x?x8xf32>, %l: tensor<?xi32>) {
+func.func @case86(%x: tensor<?x?x8xf32>, %l: tensor<?xi32>) {
   // expected-error @+1 {{input and packed must share one element type}}
   %0, %1 = lmc.unpad %x, %l : (tensor<?x?x8xf32>, tensor<?xi32>) -> (tensor<?x8xf16>, tensor<?xi32>)
   return
@@ -792,7 +810,7 @@ func.func @case84(%x: tensor<?x?x8xf32>, %l: tensor<?xi32>) {
 // -----
 
 // Tests that unpad's packed result keeps the trailing dimensions.
-func.func @case85(%x: tensor<?x?x8xf32>, %l: tensor<?xi32>) {
+func.func @case87(%x: tensor<?x?x8xf32>, %l: tensor<?xi32>) {
   // expected-error @+1 {{packed shape ?x?x8 is not compatible with the expected ?x8}}
   %0, %1 = lmc.unpad %x, %l : (tensor<?x?x8xf32>, tensor<?xi32>) -> (tensor<?x?x8xf32>, tensor<?xi32>)
   return
@@ -801,7 +819,7 @@ func.func @case85(%x: tensor<?x?x8xf32>, %l: tensor<?xi32>) {
 // -----
 
 // Tests that pad's packed input has rank 1 or more.
-func.func @case86(%p: tensor<f32>, %cu: tensor<?xi32>) {
+func.func @case88(%p: tensor<f32>, %cu: tensor<?xi32>) {
   // expected-error @+1 {{packed must have rank 1 or more}}
   %0, %1 = lmc.pad %p, %cu : (tensor<f32>, tensor<?xi32>) -> (tensor<?xf32>, tensor<?xi32>)
   return
@@ -809,8 +827,17 @@ func.func @case86(%p: tensor<f32>, %cu: tensor<?xi32>) {
 
 // -----
 
+// Tests that pad's cu_seqlens is not empty.
+func.func @case89(%p: tensor<?x8xf32>, %cu: tensor<0xi32>) {
+  // expected-error @+1 {{cu_seqlens must not be empty}}
+  %0, %1 = lmc.pad %p, %cu : (tensor<?x8xf32>, tensor<0xi32>) -> (tensor<?x?x8xf32>, tensor<?xi32>)
+  return
+}
+
+// -----
+
 // Tests that pad keeps the element type.
-func.func @case87(%p: tensor<?x8xf32>, %cu: tensor<?xi32>) {
+func.func @case90(%p: tensor<?x8xf32>, %cu: tensor<?xi32>) {
   // expected-error @+1 {{packed and result must share one element type}}
   %0, %1 = lmc.pad %p, %cu : (tensor<?x8xf32>, tensor<?xi32>) -> (tensor<?x?x8xi32>, tensor<?xi32>)
   return
@@ -819,7 +846,7 @@ func.func @case87(%p: tensor<?x8xf32>, %cu: tensor<?xi32>) {
 // -----
 
 // Tests that pad's result has one more dimension.
-func.func @case88(%p: tensor<?x8xf32>, %cu: tensor<?xi32>) {
+func.func @case91(%p: tensor<?x8xf32>, %cu: tensor<?xi32>) {
   // expected-error @+1 {{result must have rank 3 ([B, S, ...]), got 2}}
   %0, %1 = lmc.pad %p, %cu : (tensor<?x8xf32>, tensor<?xi32>) -> (tensor<?x8xf32>, tensor<?xi32>)
   return
@@ -828,7 +855,7 @@ func.func @case88(%p: tensor<?x8xf32>, %cu: tensor<?xi32>) {
 // -----
 
 // Tests that pad's lengths has size B.
-func.func @case89(%p: tensor<?x8xf32>, %cu: tensor<5xi32>) {
+func.func @case92(%p: tensor<?x8xf32>, %cu: tensor<5xi32>) {
   // expected-error @+1 {{lengths shape 5 is not compatible with the expected 4}}
   %0, %1 = lmc.pad %p, %cu : (tensor<?x8xf32>, tensor<5xi32>) -> (tensor<4x?x8xf32>, tensor<5xi32>)
   return
@@ -837,7 +864,7 @@ func.func @case89(%p: tensor<?x8xf32>, %cu: tensor<5xi32>) {
 // -----
 
 // Tests that pad's static padded length is positive.
-func.func @case90(%p: tensor<?x8xf32>, %cu: tensor<?xi32>) {
+func.func @case93(%p: tensor<?x8xf32>, %cu: tensor<?xi32>) {
   // expected-error @+1 {{padded length S must be positive, got 0}}
   %0, %1 = lmc.pad %p, %cu : (tensor<?x8xf32>, tensor<?xi32>) -> (tensor<?x0x8xf32>, tensor<?xi32>)
   return
@@ -846,7 +873,7 @@ func.func @case90(%p: tensor<?x8xf32>, %cu: tensor<?xi32>) {
 // -----
 
 // Tests that pad's result is [B, S, trailing...].
-func.func @case91(%p: tensor<?x8xf32>, %cu: tensor<5xi32>) {
+func.func @case94(%p: tensor<?x8xf32>, %cu: tensor<5xi32>) {
   // expected-error @+1 {{result shape 3x16x8 is not compatible with the expected 4x16x8}}
   %0, %1 = lmc.pad %p, %cu : (tensor<?x8xf32>, tensor<5xi32>) -> (tensor<3x16x8xf32>, tensor<4xi32>)
   return
@@ -855,7 +882,7 @@ func.func @case91(%p: tensor<?x8xf32>, %cu: tensor<5xi32>) {
 // -----
 
 // Tests that segment_reduce's packed input has rank 1 or more.
-func.func @case92(%p: tensor<f32>, %cu: tensor<?xi32>) {
+func.func @case95(%p: tensor<f32>, %cu: tensor<?xi32>) {
   // expected-error @+1 {{packed must have rank 1 or more}}
   %0 = lmc.segment_reduce sum %p, %cu : (tensor<f32>, tensor<?xi32>) -> tensor<?xf32>
   return
@@ -863,8 +890,17 @@ func.func @case92(%p: tensor<f32>, %cu: tensor<?xi32>) {
 
 // -----
 
+// Tests that segment_reduce's cu_seqlens is not empty.
+func.func @case96(%p: tensor<?x8xf32>, %cu: tensor<0xi32>) {
+  // expected-error @+1 {{cu_seqlens must not be empty}}
+  %0 = lmc.segment_reduce sum %p, %cu : (tensor<?x8xf32>, tensor<0xi32>) -> tensor<?x8xf32>
+  return
+}
+
+// -----
+
 // Tests that segment_reduce mean needs floats.
-func.func @case93(%p: tensor<?x8xi64>, %cu: tensor<?xi32>) {
+func.func @case97(%p: tensor<?x8xi64>, %cu: tensor<?xi32>) {
   // expected-error @+1 {{mean needs a float element type, got 'i64'}}
   %0 = lmc.segment_reduce mean %p, %cu : (tensor<?x8xi64>, tensor<?xi32>) -> tensor<?x8xi64>
   return
@@ -873,7 +909,7 @@ func.func @case93(%p: tensor<?x8xi64>, %cu: tensor<?xi32>) {
 // -----
 
 // Tests that segment_reduce keeps the element type.
-func.func @case94(%p: tensor<?x8xf32>, %cu: tensor<?xi32>) {
+func.func @case98(%p: tensor<?x8xf32>, %cu: tensor<?xi32>) {
   // expected-error @+1 {{packed and result must share one element type}}
   %0 = lmc.segment_reduce max %p, %cu : (tensor<?x8xf32>, tensor<?xi32>) -> tensor<?x8xf16>
   return
@@ -882,7 +918,7 @@ func.func @case94(%p: tensor<?x8xf32>, %cu: tensor<?xi32>) {
 // -----
 
 // Tests that segment_reduce's result is [N, trailing...].
-func.func @case95(%p: tensor<?x8xf32>, %cu: tensor<5xi32>) {
+func.func @case99(%p: tensor<?x8xf32>, %cu: tensor<5xi32>) {
   // expected-error @+1 {{result shape 5x8 is not compatible with the expected 4x8}}
   %0 = lmc.segment_reduce first %p, %cu : (tensor<?x8xf32>, tensor<5xi32>) -> tensor<5x8xf32>
   return
@@ -890,8 +926,17 @@ func.func @case95(%p: tensor<?x8xf32>, %cu: tensor<5xi32>) {
 
 // -----
 
+// Tests that positions' cu_seqlens is not empty.
+func.func @case100(%cu: tensor<0xi32>) {
+  // expected-error @+1 {{cu_seqlens must not be empty}}
+  %0 = lmc.positions %cu : tensor<0xi32> -> tensor<?xi64>
+  return
+}
+
+// -----
+
 // Tests that positions produces a rank-1 tensor.
-func.func @case96(%cu: tensor<?xi32>) {
+func.func @case101(%cu: tensor<?xi32>) {
   // expected-error @+1 {{result #0 must be 1D tensor of 32-bit signless integer or 64-bit signless integer values}}
   %0 = lmc.positions %cu : tensor<?xi32> -> tensor<?x1xi64>
   return
@@ -900,7 +945,7 @@ func.func @case96(%cu: tensor<?xi32>) {
 // -----
 
 // Tests that a numeric column keeps the input's shape.
-func.func @case97(%x: tensor<?x1xf32>) {
+func.func @case102(%x: tensor<?x1xf32>) {
   // expected-error @+1 {{result shape ?x2 is not compatible with the expected ?x1}}
   %0 = lmc.fc.numeric %x none : tensor<?x1xf32> -> tensor<?x2xf32>
   return
@@ -909,7 +954,7 @@ func.func @case97(%x: tensor<?x1xf32>) {
 // -----
 
 // Tests that zscore needs mean.
-func.func @case98(%x: tensor<?x1xf32>) {
+func.func @case103(%x: tensor<?x1xf32>) {
   // expected-error @+1 {{the zscore normalizer needs mean}}
   %0 = lmc.fc.numeric %x zscore std 1.0 : tensor<?x1xf32> -> tensor<?x1xf32>
   return
@@ -918,7 +963,7 @@ func.func @case98(%x: tensor<?x1xf32>) {
 // -----
 
 // Tests that zscore's std is positive.
-func.func @case99(%x: tensor<?x1xf32>) {
+func.func @case104(%x: tensor<?x1xf32>) {
   // expected-error @+1 {{std must be positive, got 0}}
   %0 = lmc.fc.numeric %x zscore mean 0.0 std 0.0 : tensor<?x1xf32> -> tensor<?x1xf32>
   return
@@ -927,7 +972,7 @@ func.func @case99(%x: tensor<?x1xf32>) {
 // -----
 
 // Tests that minmax needs max.
-func.func @case100(%x: tensor<?x1xf32>) {
+func.func @case105(%x: tensor<?x1xf32>) {
   // expected-error @+1 {{the minmax normalizer needs max}}
   %0 = lmc.fc.numeric %x minmax min 0.0 : tensor<?x1xf32> -> tensor<?x1xf32>
   return
@@ -936,7 +981,7 @@ func.func @case100(%x: tensor<?x1xf32>) {
 // -----
 
 // Tests that minmax's min is below its max.
-func.func @case101(%x: tensor<?x1xf32>) {
+func.func @case106(%x: tensor<?x1xf32>) {
   // expected-error @+1 {{min 2.000000e+00 must be less than max 2.000000e+00}}
   %0 = lmc.fc.numeric %x minmax min 2.0 max 2.0 : tensor<?x1xf32> -> tensor<?x1xf32>
   return
@@ -945,7 +990,7 @@ func.func @case101(%x: tensor<?x1xf32>) {
 // -----
 
 // Tests that a normalizer takes no other normalizer's parameters.
-func.func @case102(%x: tensor<?x1xf32>) {
+func.func @case107(%x: tensor<?x1xf32>) {
   // expected-error @+1 {{the log1p normalizer takes no mean}}
   %0 = lmc.fc.numeric %x log1p mean 1.0 : tensor<?x1xf32> -> tensor<?x1xf32>
   return
@@ -954,7 +999,7 @@ func.func @case102(%x: tensor<?x1xf32>) {
 // -----
 
 // Tests that zscore takes no min.
-func.func @case103(%x: tensor<?x1xf32>) {
+func.func @case108(%x: tensor<?x1xf32>) {
   // expected-error @+1 {{the zscore normalizer takes no min}}
   %0 = lmc.fc.numeric %x zscore mean 0.0 std 1.0 min 0.0 : tensor<?x1xf32> -> tensor<?x1xf32>
   return
@@ -963,7 +1008,7 @@ func.func @case103(%x: tensor<?x1xf32>) {
 // -----
 
 // Tests that a numeric column produces floats.
-func.func @case104(%x: tensor<?x1xf32>) {
+func.func @case109(%x: tensor<?x1xf32>) {
   // expected-error @+1 {{result #0 must be ranked tensor of 32-bit float or 16-bit float or bfloat16 type values}}
   %0 = lmc.fc.numeric %x none : tensor<?x1xf32> -> tensor<?x1xi64>
   return
@@ -972,7 +1017,7 @@ func.func @case104(%x: tensor<?x1xf32>) {
 // -----
 
 // Tests that bucketize boundaries are not empty.
-func.func @case105(%x: tensor<?x1xf32>) {
+func.func @case110(%x: tensor<?x1xf32>) {
   // expected-error @+1 {{boundaries must not be empty}}
   %0 = lmc.fc.bucketize %x boundaries [] : tensor<?x1xf32> -> tensor<?x1xi64>
   return
@@ -981,7 +1026,7 @@ func.func @case105(%x: tensor<?x1xf32>) {
 // -----
 
 // Tests that bucketize boundaries strictly increase (no repeats).
-func.func @case106(%x: tensor<?x1xf32>) {
+func.func @case111(%x: tensor<?x1xf32>) {
   // expected-error @+1 {{boundaries must be strictly increasing, but #1 (2.000000e+00) is not below #2 (2.000000e+00)}}
   %0 = lmc.fc.bucketize %x boundaries [1.0, 2.0, 2.0] : tensor<?x1xf32> -> tensor<?x1xi64>
   return
@@ -990,7 +1035,7 @@ func.func @case106(%x: tensor<?x1xf32>) {
 // -----
 
 // Tests that bucketize boundaries strictly increase (no decrease).
-func.func @case107(%x: tensor<?x1xf32>) {
+func.func @case112(%x: tensor<?x1xf32>) {
   // expected-error @+1 {{boundaries must be strictly increasing, but #0 (3.000000e+00) is not below #1 (1.000000e+00)}}
   %0 = lmc.fc.bucketize %x boundaries [3.0, 1.0] : tensor<?x1xf32> -> tensor<?x1xi64>
   return
@@ -999,7 +1044,7 @@ func.func @case107(%x: tensor<?x1xf32>) {
 // -----
 
 // Tests that bucketize keeps the input's shape.
-func.func @case108(%x: tensor<?x1xf32>) {
+func.func @case113(%x: tensor<?x1xf32>) {
   // expected-error @+1 {{result shape ? is not compatible with the expected ?x1}}
   %0 = lmc.fc.bucketize %x boundaries [1.0] : tensor<?x1xf32> -> tensor<?xi64>
   return
@@ -1008,7 +1053,7 @@ func.func @case108(%x: tensor<?x1xf32>) {
 // -----
 
 // Tests that hash_bucket needs more than one bucket.
-func.func @case109(%x: tensor<?x1xi64>) {
+func.func @case114(%x: tensor<?x1xi64>) {
   // expected-error @+1 {{num_buckets must be greater than 1, got 1}}
   %0 = lmc.fc.hash_bucket %x buckets 1 : tensor<?x1xi64> -> tensor<?x1xi64>
   return
@@ -1017,7 +1062,7 @@ func.func @case109(%x: tensor<?x1xi64>) {
 // -----
 
 // Tests that hash_bucket keeps the input's shape.
-func.func @case110(%x: tensor<?x2xi64>) {
+func.func @case115(%x: tensor<?x2xi64>) {
   // expected-error @+1 {{result shape ?x1 is not compatible with the expected ?x2}}
   %0 = lmc.fc.hash_bucket %x buckets 10 : tensor<?x2xi64> -> tensor<?x1xi64>
   return
@@ -1026,7 +1071,7 @@ func.func @case110(%x: tensor<?x2xi64>) {
 // -----
 
 // Tests that hash_bucket takes i64 fingerprints.
-func.func @case111(%x: tensor<?x1xi32>) {
+func.func @case116(%x: tensor<?x1xi32>) {
   // expected-error @+1 {{operand #0 must be ranked tensor of 64-bit signless integer values}}
   %0 = lmc.fc.hash_bucket %x buckets 10 : tensor<?x1xi32> -> tensor<?x1xi64>
   return
@@ -1035,7 +1080,7 @@ func.func @case111(%x: tensor<?x1xi32>) {
 // -----
 
 // Tests that a vocabulary has rank 1.
-func.func @case112(%x: tensor<?x1xi64>) {
+func.func @case117(%x: tensor<?x1xi64>) {
   // expected-error @+1 {{vocabulary must have rank 1, got 2}}
   %0 = lmc.fc.vocab_lookup %x vocabulary dense<[[5]]> : tensor<1x1xi64> : tensor<?x1xi64> -> tensor<?x1xi64>
   return
@@ -1044,7 +1089,7 @@ func.func @case112(%x: tensor<?x1xi64>) {
 // -----
 
 // Tests that a vocabulary is not empty.
-func.func @case113(%x: tensor<?x1xi64>) {
+func.func @case118(%x: tensor<?x1xi64>) {
   // expected-error @+1 {{vocabulary must not be empty}}
   %0 = lmc.fc.vocab_lookup %x vocabulary dense<[]> : tensor<0xi64> : tensor<?x1xi64> -> tensor<?x1xi64>
   return
@@ -1053,7 +1098,7 @@ func.func @case113(%x: tensor<?x1xi64>) {
 // -----
 
 // Tests that a vocabulary has no duplicate.
-func.func @case114(%x: tensor<?x1xi64>) {
+func.func @case119(%x: tensor<?x1xi64>) {
   // expected-error @+1 {{vocabulary holds 5 twice, at #0 and #2}}
   %0 = lmc.fc.vocab_lookup %x vocabulary dense<[5, 7, 5]> : tensor<3xi64> : tensor<?x1xi64> -> tensor<?x1xi64>
   return
@@ -1062,7 +1107,7 @@ func.func @case114(%x: tensor<?x1xi64>) {
 // -----
 
 // Tests that num_oov_buckets is not negative.
-func.func @case115(%x: tensor<?x1xi64>) {
+func.func @case120(%x: tensor<?x1xi64>) {
   // expected-error @+1 {{num_oov_buckets must not be negative, got -1}}
   %0 = lmc.fc.vocab_lookup %x vocabulary dense<[5]> : tensor<1xi64> oov_buckets -1 : tensor<?x1xi64> -> tensor<?x1xi64>
   return
@@ -1071,7 +1116,7 @@ func.func @case115(%x: tensor<?x1xi64>) {
 // -----
 
 // Tests that default_value and num_oov_buckets exclude each other.
-func.func @case116(%x: tensor<?x1xi64>) {
+func.func @case121(%x: tensor<?x1xi64>) {
   // expected-error @+1 {{default_value and num_oov_buckets are mutually exclusive}}
   %0 = lmc.fc.vocab_lookup %x vocabulary dense<[5]> : tensor<1xi64> oov_buckets 2 default 0 : tensor<?x1xi64> -> tensor<?x1xi64>
   return
@@ -1080,7 +1125,7 @@ func.func @case116(%x: tensor<?x1xi64>) {
 // -----
 
 // Tests that vocab_lookup keeps the input's shape.
-func.func @case117(%x: tensor<?x1xi64>) {
+func.func @case122(%x: tensor<?x1xi64>) {
   // expected-error @+1 {{result shape ?x3 is not compatible with the expected ?x1}}
   %0 = lmc.fc.vocab_lookup %x vocabulary dense<[5]> : tensor<1xi64> : tensor<?x1xi64> -> tensor<?x3xi64>
   return
@@ -1089,7 +1134,7 @@ func.func @case117(%x: tensor<?x1xi64>) {
 // -----
 
 // Tests that an identity column has at least one bucket.
-func.func @case118(%x: tensor<?xi64>) {
+func.func @case123(%x: tensor<?xi64>) {
   // expected-error @+1 {{num_buckets must be at least 1, got 0}}
   %0 = lmc.fc.identity %x buckets 0 : tensor<?xi64> -> tensor<?xi64>
   return
@@ -1098,7 +1143,7 @@ func.func @case118(%x: tensor<?xi64>) {
 // -----
 
 // Tests that an identity column's default is a bucket.
-func.func @case119(%x: tensor<?xi64>) {
+func.func @case124(%x: tensor<?xi64>) {
   // expected-error @+1 {{default_value 4 is out of range [0, 4)}}
   %0 = lmc.fc.identity %x buckets 4 default 4 : tensor<?xi64> -> tensor<?xi64>
   return
@@ -1107,7 +1152,7 @@ func.func @case119(%x: tensor<?xi64>) {
 // -----
 
 // Tests that an identity column keeps the input's shape.
-func.func @case120(%x: tensor<?xi64>) {
+func.func @case125(%x: tensor<?xi64>) {
   // expected-error @+1 {{result shape ?x1 is not compatible with the expected ?}}
   %0 = lmc.fc.identity %x buckets 4 : tensor<?xi64> -> tensor<?x1xi64>
   return
@@ -1116,7 +1161,7 @@ func.func @case120(%x: tensor<?xi64>) {
 // -----
 
 // Tests that a cross needs two inputs.
-func.func @case121(%a: tensor<?xi64>) {
+func.func @case126(%a: tensor<?xi64>) {
   // expected-error @+1 {{needs at least two inputs, got 1}}
   %0 = lmc.fc.cross %a buckets 10 : (tensor<?xi64>) -> tensor<?xi64>
   return
@@ -1125,7 +1170,7 @@ func.func @case121(%a: tensor<?xi64>) {
 // -----
 
 // Tests that cross inputs have rank 1 or 2.
-func.func @case122(%a: tensor<?x2x2xi64>) {
+func.func @case127(%a: tensor<?x2x2xi64>) {
   // expected-error @+1 {{inputs must have rank 1 ([B]) or 2 ([B, k]), got 3}}
   %0 = lmc.fc.cross %a, %a buckets 10 : (tensor<?x2x2xi64>, tensor<?x2x2xi64>) -> tensor<?x16xi64>
   return
@@ -1134,7 +1179,7 @@ func.func @case122(%a: tensor<?x2x2xi64>) {
 // -----
 
 // Tests that cross inputs share one rank.
-func.func @case123(%a: tensor<?xi64>, %b: tensor<?x2xi64>) {
+func.func @case128(%a: tensor<?xi64>, %b: tensor<?x2xi64>) {
   // expected-error @+1 {{input #1 has rank 2, input #0 has rank 1}}
   %0 = lmc.fc.cross %a, %b buckets 10 : (tensor<?xi64>, tensor<?x2xi64>) -> tensor<?xi64>
   return
@@ -1143,7 +1188,7 @@ func.func @case123(%a: tensor<?xi64>, %b: tensor<?x2xi64>) {
 // -----
 
 // Tests that cross inputs share one batch size.
-func.func @case124(%a: tensor<4xi64>, %b: tensor<5xi64>) {
+func.func @case129(%a: tensor<4xi64>, %b: tensor<5xi64>) {
   // expected-error @+1 {{input #1 has batch size 5, an earlier input 4}}
   %0 = lmc.fc.cross %a, %b buckets 10 : (tensor<4xi64>, tensor<5xi64>) -> tensor<4xi64>
   return
@@ -1152,7 +1197,7 @@ func.func @case124(%a: tensor<4xi64>, %b: tensor<5xi64>) {
 // -----
 
 // Tests that a cross needs more than one bucket.
-func.func @case125(%a: tensor<?xi64>) {
+func.func @case130(%a: tensor<?xi64>) {
   // expected-error @+1 {{num_buckets must be greater than 1, got 1}}
   %0 = lmc.fc.cross %a, %a buckets 1 : (tensor<?xi64>, tensor<?xi64>) -> tensor<?xi64>
   return
@@ -1161,7 +1206,7 @@ func.func @case125(%a: tensor<?xi64>) {
 // -----
 
 // Tests that a cross of [B, k_i] inputs is [B, prod k_i].
-func.func @case126(%a: tensor<?x2xi64>, %b: tensor<?x3xi64>) {
+func.func @case131(%a: tensor<?x2xi64>, %b: tensor<?x3xi64>) {
   // expected-error @+1 {{result shape ?x5 is not compatible with the expected ?x6}}
   %0 = lmc.fc.cross %a, %b buckets 10 : (tensor<?x2xi64>, tensor<?x3xi64>) -> tensor<?x5xi64>
   return
@@ -1170,7 +1215,7 @@ func.func @case126(%a: tensor<?x2xi64>, %b: tensor<?x3xi64>) {
 // -----
 
 // Tests that an embedding_bag table has rank 2.
-func.func @case127(%t: tensor<10xf32>, %i: tensor<?x2xi64>) {
+func.func @case132(%t: tensor<10xf32>, %i: tensor<?x2xi64>) {
   // expected-error @+1 {{table must have rank 2 ([V, D]), got 1}}
   %0 = lmc.fc.embedding_bag sum %t[%i] : (tensor<10xf32>, tensor<?x2xi64>) -> tensor<?x1xf32>
   return
@@ -1179,7 +1224,7 @@ func.func @case127(%t: tensor<10xf32>, %i: tensor<?x2xi64>) {
 // -----
 
 // Tests that embedding_bag ids have rank 2.
-func.func @case128(%t: tensor<10x4xf32>, %i: tensor<?xi64>) {
+func.func @case133(%t: tensor<10x4xf32>, %i: tensor<?xi64>) {
   // expected-error @+1 {{ids must have rank 2 ([B, k]), got 1}}
   %0 = lmc.fc.embedding_bag sum %t[%i] : (tensor<10x4xf32>, tensor<?xi64>) -> tensor<?x4xf32>
   return
@@ -1188,7 +1233,7 @@ func.func @case128(%t: tensor<10x4xf32>, %i: tensor<?xi64>) {
 // -----
 
 // Tests that embedding_bag weights have the shape of ids.
-func.func @case129(%t: tensor<10x4xf32>, %i: tensor<?x2xi64>, %w: tensor<?x3xf32>) {
+func.func @case134(%t: tensor<10x4xf32>, %i: tensor<?x2xi64>, %w: tensor<?x3xf32>) {
   // expected-error @+1 {{weights shape ?x3 is not compatible with the expected ?x2}}
   %0 = lmc.fc.embedding_bag mean %t[%i] weights(%w) : (tensor<10x4xf32>, tensor<?x2xi64>, tensor<?x3xf32>) -> tensor<?x4xf32>
   return
@@ -1197,7 +1242,7 @@ func.func @case129(%t: tensor<10x4xf32>, %i: tensor<?x2xi64>, %w: tensor<?x3xf32
 // -----
 
 // Tests that embedding_bag's max_norm is positive.
-func.func @case130(%t: tensor<10x4xf32>, %i: tensor<?x2xi64>) {
+func.func @case135(%t: tensor<10x4xf32>, %i: tensor<?x2xi64>) {
   // expected-error @+1 {{max_norm must be positive, got 0}}
   %0 = lmc.fc.embedding_bag sqrtn %t[%i] max_norm 0.0 : (tensor<10x4xf32>, tensor<?x2xi64>) -> tensor<?x4xf32>
   return
@@ -1206,7 +1251,7 @@ func.func @case130(%t: tensor<10x4xf32>, %i: tensor<?x2xi64>) {
 // -----
 
 // Tests that embedding_bag keeps the table's element type.
-func.func @case131(%t: tensor<10x4xf32>, %i: tensor<?x2xi64>) {
+func.func @case136(%t: tensor<10x4xf32>, %i: tensor<?x2xi64>) {
   // expected-error @+1 {{table and result must share one element type}}
   %0 = lmc.fc.embedding_bag sum %t[%i] : (tensor<10x4xf32>, tensor<?x2xi64>) -> tensor<?x4xf16>
   return
@@ -1215,7 +1260,7 @@ func.func @case131(%t: tensor<10x4xf32>, %i: tensor<?x2xi64>) {
 // -----
 
 // Tests that embedding_bag's result is [B, D].
-func.func @case132(%t: tensor<10x4xf32>, %i: tensor<?x2xi64>) {
+func.func @case137(%t: tensor<10x4xf32>, %i: tensor<?x2xi64>) {
   // expected-error @+1 {{result shape ?x2x4 is not compatible with the expected ?x4}}
   %0 = lmc.fc.embedding_bag sum %t[%i] : (tensor<10x4xf32>, tensor<?x2xi64>) -> tensor<?x2x4xf32>
   return
@@ -1224,7 +1269,7 @@ func.func @case132(%t: tensor<10x4xf32>, %i: tensor<?x2xi64>) {
 // -----
 
 // Tests that indicator ids have rank 1 or 2.
-func.func @case133(%i: tensor<?x2x2xi64>) {
+func.func @case138(%i: tensor<?x2x2xi64>) {
   // expected-error @+1 {{ids must have rank 1 ([B]) or 2 ([B, k]), got 3}}
   %0 = lmc.fc.indicator %i buckets 4 : (tensor<?x2x2xi64>) -> tensor<?x4xf32>
   return
@@ -1233,7 +1278,7 @@ func.func @case133(%i: tensor<?x2x2xi64>) {
 // -----
 
 // Tests that indicator weights have the shape of ids.
-func.func @case134(%i: tensor<?x2xi64>, %w: tensor<?xf32>) {
+func.func @case139(%i: tensor<?x2xi64>, %w: tensor<?xf32>) {
   // expected-error @+1 {{weights shape ? is not compatible with the expected ?x2}}
   %0 = lmc.fc.indicator %i weights(%w) buckets 4 : (tensor<?x2xi64>, tensor<?xf32>) -> tensor<?x4xf32>
   return
@@ -1242,7 +1287,7 @@ func.func @case134(%i: tensor<?x2xi64>, %w: tensor<?xf32>) {
 // -----
 
 // Tests that an indicator has at least one bucket.
-func.func @case135(%i: tensor<?xi64>) {
+func.func @case140(%i: tensor<?xi64>) {
   // expected-error @+1 {{num_buckets must be at least 1, got 0}}
   %0 = lmc.fc.indicator %i buckets 0 : (tensor<?xi64>) -> tensor<?x0xf32>
   return
@@ -1251,7 +1296,7 @@ func.func @case135(%i: tensor<?xi64>) {
 // -----
 
 // Tests that an indicator's result is [B, num_buckets].
-func.func @case136(%i: tensor<?xi64>) {
+func.func @case141(%i: tensor<?xi64>) {
   // expected-error @+1 {{result shape ?x5 is not compatible with the expected ?x4}}
   %0 = lmc.fc.indicator %i buckets 4 : (tensor<?xi64>) -> tensor<?x5xf32>
   return
