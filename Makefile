@@ -4,7 +4,7 @@
 
 BUILD_DIR ?= build
 EXAMPLE ?= examples/ranker.mlir
-PACKAGES := cmake ninja-build python3 zlib1g-dev clang-19 lld-19 \
+PACKAGES := cmake ninja-build python3 zlib1g-dev libfarmhash-dev clang-19 lld-19 \
             llvm-19-dev llvm-19-tools libmlir-19-dev mlir-19-tools libgtest-dev
 CMAKE_FLAGS := -G Ninja -DCMAKE_BUILD_TYPE=Release \
                -DCMAKE_C_COMPILER=clang-19 -DCMAKE_CXX_COMPILER=clang++-19 \

@@ -3,7 +3,9 @@
 // Each op reproduces one TensorFlow feature column, so a model trained with
 // TensorFlow keeps its bucket assignments. Categorical columns take i64
 // FarmHash Fingerprint64 values of the raw strings (integers are fingerprinted
-// as their decimal strings, as TensorFlow's hash columns do) and produce ids.
+// as their decimal strings, as TensorFlow's hash and vocabulary columns do;
+// crosses take integers as they are) and produce ids. The host side of this
+// contract is runtime/include/lmc/fingerprint.h.
 //
 //===----------------------------------------------------------------------===//
 
@@ -155,11 +157,14 @@ def Lmc_FcCrossOp : Lmc_FcOp<"cross"> {
   let description = [{
     TensorFlow's `crossed_column` (`sparse_cross_hashed`): for every
     combination of one value per input, `h = hash_key`, then
-    `h = FingerprintCat64(h, fingerprint)` for each input in order, and
-    `id = h % num_buckets`. `hash_key` defaults to TensorFlow's
-    `0xDECAFCAFFE`. Inputs are `[B]` (one value each, result `[B]`) or
-    `[B, k_i]` (result `[B, k_1 * k_2 * ...]`, combinations in row-major
-    order of the inputs).
+    `h = FingerprintCat64(h, value)` for each input in order, and
+    `id = h % num_buckets`. Each input holds, per feature, what TensorFlow
+    crosses: the Fingerprint64 of a string feature, the value itself of an
+    integer feature (not the fingerprint of its decimal text, unlike
+    `fc.hash_bucket`). `hash_key` defaults to TensorFlow's `0xDECAFCAFFE`.
+    Inputs are `[B]` (one value each, result `[B]`) or `[B, k_i]` (result
+    `[B, k_1 * k_2 * ...]`, combinations in row-major order: the last input
+    varies fastest, as in TensorFlow's output).
 
     Verifier rules:
     * there are at least two inputs, all of rank 1 or all of rank 2;
