@@ -10,12 +10,66 @@ using namespace mlir::lmc;
 // Parameters and constants
 //===----------------------------------------------------------------------===//
 
+// The f64 fields each initializer kind takes, and which of them it needs.
+static std::optional<std::pair<SmallVector<StringRef>, SmallVector<StringRef>>>
+initializerFields(StringRef kind) {
+  using Fields = std::pair<SmallVector<StringRef>, SmallVector<StringRef>>;
+  if (kind == "zeros" || kind == "ones" || kind == "glorot_uniform")
+    return Fields{{}, {}};
+  if (kind == "truncated_normal" || kind == "normal")
+    return Fields{{"mean", "stddev"}, {"stddev"}};
+  if (kind == "uniform")
+    return Fields{{"min", "max"}, {"min", "max"}};
+  return std::nullopt;
+}
+
+static LogicalResult verifyInitializer(Operation *op, DictionaryAttr init) {
+  auto kind = init.getAs<StringAttr>("kind");
+  if (!kind)
+    return op->emitOpError("initializer needs a string 'kind'");
+  auto fields = initializerFields(kind.getValue());
+  if (!fields)
+    return op->emitOpError("initializer kind '")
+           << kind.getValue()
+           << "' is not one of zeros, ones, truncated_normal, normal, "
+              "uniform, glorot_uniform";
+  auto [allowed, required] = *fields;
+  for (NamedAttribute field : init) {
+    if (field.getName() == "kind")
+      continue;
+    if (!llvm::is_contained(allowed, field.getName().strref()))
+      return op->emitOpError("initializer '")
+             << kind.getValue() << "' takes no field '" << field.getName().strref()
+             << "'";
+    auto value = llvm::dyn_cast<FloatAttr>(field.getValue());
+    if (!value || !value.getType().isF64())
+      return op->emitOpError("initializer field '")
+             << field.getName().strref() << "' must be an f64";
+  }
+  for (StringRef name : required)
+    if (!init.get(name))
+      return op->emitOpError("initializer '")
+             << kind.getValue() << "' needs the field '" << name << "'";
+  if (auto stddev = init.getAs<FloatAttr>("stddev"))
+    if (!(stddev.getValueAsDouble() > 0))
+      return op->emitOpError("initializer stddev must be positive, got ")
+             << stddev.getValueAsDouble();
+  auto min = init.getAs<FloatAttr>("min"), max = init.getAs<FloatAttr>("max");
+  if (min && max && !(min.getValueAsDouble() < max.getValueAsDouble()))
+    return op->emitOpError("initializer min ")
+           << min.getValueAsDouble() << " must be less than max "
+           << max.getValueAsDouble();
+  return success();
+}
+
 LogicalResult ParameterOp::verify() {
   auto type = llvm::cast<RankedTensorType>(getType());
   if (!type.hasStaticShape())
     return emitOpError("type ")
            << type << " must have a static shape (a weights file stores every "
            << "dimension)";
+  if (DictionaryAttr init = getInitializerAttr())
+    return verifyInitializer(*this, init);
   return success();
 }
 

@@ -17,21 +17,35 @@ def Lmc_ParameterOp : Lmc_Op<"parameter", [Symbol, HasParent<"::mlir::ModuleOp">
   let description = [{
     Declares a weight of the model. The symbol name is the tensor's name in
     the weights file (safetensors); names other than letters, digits, `_`,
-    `$` and `.` are quoted (`@"blocks/0/wq"`):
+    `$` and `.` are quoted (`@"blocks/0/wq"`). An optional initializer says
+    how training starts it when no weights file provides it:
 
     ```mlir
     lmc.parameter @encoder.attn.wq : tensor<256x256xf32>
+    lmc.parameter @emb.country : tensor<5x8xf32>
+        initializer {kind = "truncated_normal", stddev = 0.35355339059327373 : f64}
     ```
+
+    Initializer kinds: `zeros`, `ones`, `truncated_normal` and `normal`
+    (`stddev`, optional `mean`; truncated at two standard deviations, as
+    TensorFlow does), `uniform` (`min`, `max`), `glorot_uniform` (Keras'
+    default for dense kernels).
 
     Verifier rules:
     * the type is a statically shaped tensor (a weights file stores every
-      dimension).
+      dimension);
+    * an initializer names a known `kind`;
+    * an initializer holds exactly the fields its kind takes, as f64: a
+      positive `stddev` for the normal kinds, `min < max` for `uniform`.
   }];
-  let arguments = (ins SymbolNameAttr:$sym_name, TypeAttrOf<Lmc_Tensor>:$type);
-  let assemblyFormat = "$sym_name `:` $type attr-dict";
+  let arguments = (ins SymbolNameAttr:$sym_name, TypeAttrOf<Lmc_Tensor>:$type,
+                       OptionalAttr<DictionaryAttr>:$initializer);
+  let assemblyFormat = "$sym_name `:` $type (`initializer` $initializer^)? attr-dict";
   let builders = [
-    OpBuilder<(ins "::llvm::StringRef":$name, "::mlir::RankedTensorType":$type), [{
-      build($_builder, $_state, $_builder.getStringAttr(name), ::mlir::TypeAttr::get(type));
+    OpBuilder<(ins "::llvm::StringRef":$name, "::mlir::RankedTensorType":$type,
+                   CArg<"::mlir::DictionaryAttr", "{}">:$initializer), [{
+      build($_builder, $_state, $_builder.getStringAttr(name),
+            ::mlir::TypeAttr::get(type), initializer);
     }]>
   ];
   let hasVerifier = 1;

@@ -7,6 +7,48 @@ lmc.parameter @dynamic : tensor<?x4xf32>
 
 // -----
 
+// Tests that an initializer names a known kind.
+// expected-error @+1 {{initializer kind 'xavier' is not one of zeros, ones, truncated_normal, normal, uniform, glorot_uniform}}
+lmc.parameter @w : tensor<4xf32> initializer {kind = "xavier"}
+
+// -----
+
+// Tests that an initializer has a kind.
+// expected-error @+1 {{initializer needs a string 'kind'}}
+lmc.parameter @w : tensor<4xf32> initializer {stddev = 1.0 : f64}
+
+// -----
+
+// Tests that an initializer takes only its kind's fields.
+// expected-error @+1 {{initializer 'zeros' takes no field 'stddev'}}
+lmc.parameter @w : tensor<4xf32> initializer {kind = "zeros", stddev = 1.0 : f64}
+
+// -----
+
+// Tests that an initializer's fields are f64.
+// expected-error @+1 {{initializer field 'stddev' must be an f64}}
+lmc.parameter @w : tensor<4xf32> initializer {kind = "normal", stddev = 1.0 : f32}
+
+// -----
+
+// Tests that an initializer has the fields its kind needs.
+// expected-error @+1 {{initializer 'uniform' needs the field 'max'}}
+lmc.parameter @w : tensor<4xf32> initializer {kind = "uniform", min = 0.0 : f64}
+
+// -----
+
+// Tests that a normal initializer's stddev is positive.
+// expected-error @+1 {{initializer stddev must be positive, got 0}}
+lmc.parameter @w : tensor<4xf32> initializer {kind = "truncated_normal", stddev = 0.0 : f64}
+
+// -----
+
+// Tests that a uniform initializer's min is below its max.
+// expected-error @+1 {{initializer min 1.000000e+00 must be less than max 1.000000e+00}}
+lmc.parameter @w : tensor<4xf32> initializer {kind = "uniform", min = 1.0 : f64, max = 1.0 : f64}
+
+// -----
+
 // Tests that param_load must name an lmc.parameter.
 func.func @not_a_parameter() {
   // expected-error @+1 {{@missing does not name an lmc.parameter}}

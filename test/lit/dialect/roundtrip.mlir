@@ -5,6 +5,10 @@
 
 // CHECK: lmc.parameter @encoder.wq : tensor<64x64xf32>
 lmc.parameter @encoder.wq : tensor<64x64xf32>
+// CHECK: lmc.parameter @emb.country : tensor<5x8xf32> initializer {kind = "truncated_normal", mean = 0.000000e+00 : f64, stddev = 0.35355339059327373 : f64}
+lmc.parameter @emb.country : tensor<5x8xf32> initializer {kind = "truncated_normal", mean = 0.0 : f64, stddev = 0.35355339059327373 : f64}
+// CHECK: lmc.parameter @head.kernel : tensor<8x1xf32> initializer {kind = "glorot_uniform"}
+lmc.parameter @head.kernel : tensor<8x1xf32> initializer {kind = "glorot_uniform"}
 
 // CHECK-LABEL: func.func @parameters_and_constants
 func.func @parameters_and_constants() -> (tensor<64x64xf32>, tensor<f32>, tensor<2x3xf16>) {
