@@ -1,7 +1,7 @@
 //===- CompileCommand.cpp - `lmc compile` ---------------------------------===//
 //
-// Parses and verifies a model, runs the compile pipeline and writes the
-// result. Diagnostics carry file:line:col; on any failure the exit code is 1
+// Reads a model (lmc IR, or a YAML spec declared through the frontend),
+// verifies it, runs the compile pipeline and writes the result. Diagnostics carry file:line:col; on any failure the exit code is 1
 // and the output file is not created (the output is written to a temporary
 // file that is renamed into place only once it is complete).
 //
@@ -11,6 +11,7 @@
 
 #include "compiler/Pipeline.h"
 #include "compiler/Registration.h"
+#include "frontend/SpecLoader.h"
 
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
@@ -32,7 +33,8 @@ namespace {
 
 enum class EmitKind { Mlir };
 
-cl::opt<std::string> inputPath(cl::Positional, cl::desc("<model.mlir>"),
+cl::opt<std::string> inputPath(cl::Positional,
+                               cl::desc("<model.mlir | model.yaml>"),
                                cl::Required, cl::sub(compileCommand));
 
 cl::opt<std::string> outputPath("o", cl::desc("Output file ('-' for stdout)"),
@@ -63,8 +65,12 @@ int runCompileCommand() {
   sourceMgr.AddNewSourceBuffer(std::move(input), llvm::SMLoc());
   mlir::SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
 
+  // A YAML spec declares the model through the frontend; anything else is
+  // read as lmc IR.
   mlir::OwningOpRef<mlir::ModuleOp> module =
-      mlir::parseSourceFile<mlir::ModuleOp>(sourceMgr, &context);
+      lmc::frontend::isModelSpecPath(inputPath)
+          ? lmc::frontend::loadModelSpec(sourceMgr, context)
+          : mlir::parseSourceFile<mlir::ModuleOp>(sourceMgr, &context);
   if (!module || mlir::failed(mlir::lmc::runCompilePipeline(*module)))
     return 1;
 
