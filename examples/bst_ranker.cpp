@@ -9,8 +9,8 @@
 //
 //   build/bin/bst_ranker [-o bst_ranker.mlir]
 //
-// Run from the repository root: the item vocabulary is read from
-// examples/data/item_categories.txt.
+// The item vocabulary is read from examples/data/item_categories.txt of the
+// source tree this program was built from.
 //
 //===----------------------------------------------------------------------===//
 
@@ -49,7 +49,7 @@ static void declareRanker(ModelBuilder &model) {
   VocabularyOptions categories;
   categories.numOovBuckets = 1;
   Column itemCategory = model.categoricalWithVocabularyFile(
-      "item_category", "examples/data/item_categories.txt", categories);
+      "item_category", LMC_EXAMPLES_DIR "/data/item_categories.txt", categories);
   Column itemBrand =
       model.categoricalWithHashBucket("item_brand", 1000, CategoricalOptions());
   NumericOptions price;

@@ -45,13 +45,19 @@
 
 namespace lmc::frontend {
 
-/// Where the parts of one declaration came from. `of(field)` falls back to
-/// the declaration's own location.
+/// Where the parts of one declaration came from: fields by name, list entries
+/// as "field[i]". `of` falls back from an entry to its field and from a field
+/// to the declaration's own location.
 struct SourceLocations {
   std::optional<mlir::Location> declaration;
   llvm::StringMap<mlir::Location> fields;
   mlir::Location of(llvm::StringRef field, mlir::MLIRContext *context) const;
+  mlir::Location of(llvm::StringRef field, size_t entry,
+                    mlir::MLIRContext *context) const;
 };
+
+/// A number as a person writes it: 25, 0.5, 1e-12.
+std::string formatNumber(double value);
 
 struct NumericOptions {
   std::vector<int64_t> shape{1};

@@ -27,6 +27,18 @@ Location SourceLocations::of(llvm::StringRef field, MLIRContext *context) const 
   return declaration ? *declaration : Location(UnknownLoc::get(context));
 }
 
+Location SourceLocations::of(llvm::StringRef field, size_t entry,
+                             MLIRContext *context) const {
+  auto it = fields.find((field + "[" + llvm::Twine(entry) + "]").str());
+  return it != fields.end() ? it->second : of(field, context);
+}
+
+std::string formatNumber(double value) {
+  char text[32];
+  std::snprintf(text, sizeof(text), "%.9g", value);
+  return text;
+}
+
 ModelBuilder::ModelBuilder(MLIRContext &context, llvm::StringRef name,
                            Location loc)
     : context(context), builder(&context) {
@@ -107,13 +119,13 @@ Column ModelBuilder::numericColumn(llvm::StringRef key,
   if (zscore && !(*options.stddev > 0)) {
     error(at.of("std", &context)) << "column '" << key
                                   << "', field 'std': must be positive, got "
-                                  << *options.stddev;
+                                  << formatNumber(*options.stddev);
     return nullptr;
   }
   if (minmax && !(*options.min < *options.max)) {
     error(at.of("max", &context))
         << "column '" << key << "', field 'max': must exceed min "
-        << *options.min << ", got " << *options.max;
+        << formatNumber(*options.min) << ", got " << formatNumber(*options.max);
     return nullptr;
   }
   return makeColumn(std::move(node));
@@ -148,10 +160,11 @@ Column ModelBuilder::bucketized(Column source, std::vector<float> boundaries,
   }
   for (size_t i = 0; i + 1 < boundaries.size(); ++i) {
     if (!(boundaries[i] < boundaries[i + 1])) {
-      error(at.of("boundaries", &context))
+      error(at.of("boundaries", i + 1, &context))
           << "column '" << name
           << "', field 'boundaries': must be sorted and free of duplicates, but "
-          << boundaries[i + 1] << " follows " << boundaries[i];
+          << formatNumber(boundaries[i + 1]) << " follows "
+          << formatNumber(boundaries[i]);
       return nullptr;
     }
   }
@@ -188,10 +201,11 @@ Column ModelBuilder::vocabularyColumn(llvm::StringRef key,
         << "', field 'default_value': cannot be given with num_oov_buckets";
     return nullptr;
   }
+  size_t badEntry = 0;
   llvm::Expected<VocabularyTable> table =
-      compileVocabulary(entries, options.keyType);
+      compileVocabulary(entries, options.keyType, badEntry);
   if (!table) {
-    error(at.of("vocabulary", &context))
+    error(at.of("vocabulary", badEntry, &context))
         << "column '" << key << "', field 'vocabulary': "
         << llvm::toString(table.takeError());
     return nullptr;
@@ -379,12 +393,18 @@ Column ModelBuilder::crossed(
         << parts.size();
     return nullptr;
   }
+  // parts lists the keys first, then the columns: entry j of its field.
+  auto entryLocation = [&](size_t j) {
+    return j < keys.size() ? at.of("keys", j, &context)
+                           : at.of("columns", j - keys.size(), &context);
+  };
   for (size_t i = 0; i < parts.size(); ++i)
     for (size_t j = i + 1; j < parts.size(); ++j)
       if (parts[i] == parts[j]) {
-        error(at.of("keys", &context))
-            << "column '" << name << "', field 'keys': crosses " << parts[i]
-            << " with itself";
+        error(entryLocation(j))
+            << "column '" << name << "', field '"
+            << (j < keys.size() ? "keys" : "columns") << "': crosses "
+            << parts[i] << " with itself";
         return nullptr;
       }
   if (buckets < kMinHashBuckets) {
@@ -451,7 +471,7 @@ Column ModelBuilder::embeddingColumn(llvm::StringRef name, Column categorical,
   if (options.maxNorm && !(*options.maxNorm > 0)) {
     error(at.of("max_norm", &context))
         << "column '" << name << "', field 'max_norm': must be positive, got "
-        << *options.maxNorm;
+        << formatNumber(*options.maxNorm);
     return nullptr;
   }
   double stddev = options.initializerStddev.value_or(
@@ -459,7 +479,8 @@ Column ModelBuilder::embeddingColumn(llvm::StringRef name, Column categorical,
   if (!(stddev > 0)) {
     error(at.of("initializer_stddev", &context))
         << "column '" << name
-        << "', field 'initializer_stddev': must be positive, got " << stddev;
+        << "', field 'initializer_stddev': must be positive, got "
+        << formatNumber(stddev);
     return nullptr;
   }
   ColumnNode node{ColumnKind::Embedding, name.str(), at.of("", &context)};

@@ -23,8 +23,12 @@ public:
       : node(node), what(std::move(what)), sourceMgr(sourceMgr),
         context(context), failed(failed) {
     at.declaration = loc(node.loc);
-    for (const SpecField &field : node.fields)
+    for (const SpecField &field : node.fields) {
       at.fields.try_emplace(field.key, loc(field.value.loc));
+      for (auto [i, item] : llvm::enumerate(field.value.items))
+        at.fields.try_emplace((field.key + "[" + llvm::Twine(i) + "]").str(),
+                              loc(item.loc));
+    }
   }
 
   Location loc(llvm::SMLoc where) const {
@@ -140,8 +144,9 @@ public:
     for (const std::string &item : *items) {
       double value;
       if (llvm::StringRef(item).getAsDouble(value)) {
-        error(at.of(name, &context)) << what << ", field '" << name
-                                     << "': '" << item << "' is not a number";
+        error(at.of(name, values.size(), &context))
+            << what << ", field '" << name << "': '" << item
+            << "' is not a number";
         return std::nullopt;
       }
       values.push_back(T(value));
@@ -177,6 +182,8 @@ public:
   }
 
   const SourceLocations &locations() const { return at; }
+  /// What the mapping declares, for messages: "numeric column 'age'".
+  llvm::StringRef describe() const { return what; }
 
 private:
   const SpecNode &node;
@@ -218,7 +225,8 @@ private:
   Fields fieldsOf(const SpecNode &node, std::string what) {
     return Fields(node, std::move(what), sourceMgr, context, failed);
   }
-  Column columnRef(Fields &fields, llvm::StringRef field, llvm::StringRef name);
+  Column columnRef(Fields &fields, llvm::StringRef field, llvm::StringRef name,
+                   std::optional<size_t> entry = std::nullopt);
   std::vector<Column> columnRefs(Fields &fields, llvm::StringRef field);
   void declareColumn(const SpecNode &node);
   void declareLayer(const SpecNode &node);
@@ -273,13 +281,15 @@ OwningOpRef<ModuleOp> SpecInterpreter::run(const SpecNode &root) {
 }
 
 Column SpecInterpreter::columnRef(Fields &fields, llvm::StringRef field,
-                                  llvm::StringRef name) {
+                                  llvm::StringRef name,
+                                  std::optional<size_t> entry) {
   auto found = columns.find(name);
   if (found != columns.end())
     return found->second;
-  fields.error(fields.locations().of(field, &context))
-      << "field '" << field << "': no column named '" << name
-      << "' is declared above";
+  fields.error(entry ? fields.locations().of(field, *entry, &context)
+                     : fields.locations().of(field, &context))
+      << fields.describe() << ", field '" << field << "': no column named '"
+      << name << "' is declared above";
   return nullptr;
 }
 
@@ -289,8 +299,8 @@ std::vector<Column> SpecInterpreter::columnRefs(Fields &fields,
   std::optional<std::vector<std::string>> names = fields.list(field, true);
   if (!names)
     return {nullptr};
-  for (const std::string &name : *names)
-    result.push_back(columnRef(fields, field, name));
+  for (auto [i, name] : llvm::enumerate(*names))
+    result.push_back(columnRef(fields, field, name, i));
   return result;
 }
 
@@ -359,10 +369,20 @@ void SpecInterpreter::declareColumn(const SpecNode &node) {
   llvm::StringRef kind = *type;
   bool sequence = kind.consume_front("sequence_");
   std::optional<std::string> key;
+  std::optional<std::string> derivedName;
   if (kind == "numeric" || kind == "vocabulary_list" ||
-      kind == "vocabulary_file" || kind == "hash_bucket" || kind == "identity")
+      kind == "vocabulary_file" || kind == "hash_bucket" || kind == "identity") {
     key = probe.string("key", /*required=*/true);
-  std::string what = *type + " column" + (key ? " '" + *key + "'" : "");
+    derivedName = key;
+  } else if (auto source = probe.string("source", false);
+             source && kind == "bucketized") {
+    derivedName = *source + "_bucketized";
+  } else if (auto categorical = probe.string("categorical", false)) {
+    if (kind == "embedding" || kind == "indicator")
+      derivedName = *categorical + "_" + kind.str();
+  }
+  std::string what =
+      *type + " column" + (derivedName ? " '" + *derivedName + "'" : "");
   Fields fields = fieldsOf(node, what);
   fields.find("type");
   if (key)
@@ -507,8 +527,8 @@ void SpecInterpreter::declareLayer(const SpecNode &node) {
     if (found != values.end())
       return found->second;
     fields.error(at.of(field, &context))
-        << "field '" << field << "': no layer named '" << *input
-        << "' with a dense output is declared above";
+        << fields.describe() << ", field '" << field << "': no layer named '"
+        << *input << "' with a dense output is declared above";
     return Value();
   };
   auto sequenceRef = [&]() -> Sequence {
@@ -519,7 +539,7 @@ void SpecInterpreter::declareLayer(const SpecNode &node) {
     if (found != sequences.end())
       return found->second;
     fields.error(at.of("input", &context))
-        << "field 'input': no layer named '" << *input
+        << fields.describe() << ", field 'input': no layer named '" << *input
         << "' with a sequence output is declared above";
     return {};
   };
@@ -574,8 +594,9 @@ void SpecInterpreter::declareLayer(const SpecNode &node) {
       for (const std::string &input : *names) {
         auto found = values.find(input);
         if (found == values.end()) {
-          fields.error(at.of("inputs", &context))
-              << "field 'inputs': no layer named '" << input
+          fields.error(at.of("inputs", inputs.size(), &context))
+              << fields.describe() << ", field 'inputs': no layer named '"
+              << input
               << "' with a dense output is declared above";
           inputs.push_back(Value());
         } else {

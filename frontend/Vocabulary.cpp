@@ -34,13 +34,15 @@ readVocabularyFile(llvm::StringRef path, std::optional<int64_t> size) {
 }
 
 llvm::Expected<VocabularyTable>
-compileVocabulary(const std::vector<std::string> &entries, KeyType keyType) {
+compileVocabulary(const std::vector<std::string> &entries, KeyType keyType,
+                  size_t &badEntry) {
   VocabularyTable table;
   // The text each fingerprint was computed from: equal texts are duplicate
   // entries, different texts with one fingerprint are a collision.
   std::vector<std::string> hashedText;
   llvm::DenseMap<uint64_t, size_t> firstWithFingerprint;
   for (size_t i = 0; i < entries.size(); ++i) {
+    badEntry = i;
     std::string text = entries[i];
     if (keyType == KeyType::Int64) {
       int64_t value;

@@ -26,9 +26,11 @@ struct VocabularyTable {
 
 /// Compiles `entries`. Fails with a message naming both entries when two are
 /// equal (TensorFlow's "duplicate keys") or when their fingerprints collide,
-/// and when an Int64 entry is not an integer.
+/// and when an Int64 entry is not an integer; `badEntry` is then the index of
+/// the entry at fault.
 llvm::Expected<VocabularyTable>
-compileVocabulary(const std::vector<std::string> &entries, KeyType keyType);
+compileVocabulary(const std::vector<std::string> &entries, KeyType keyType,
+                  size_t &badEntry);
 
 } // namespace lmc::frontend
 
