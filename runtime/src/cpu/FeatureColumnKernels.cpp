@@ -1,0 +1,155 @@
+// FeatureColumnKernels.cpp - the CPU kernels of lmc's feature-column ops.
+
+#include "cpu/FeatureColumnKernels.h"
+
+#include "lmc/fingerprint.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace lmc::cpu {
+
+void numeric(const float *input, size_t count, const NumericParameters &params,
+             float *output) {
+  for (size_t i = 0; i < count; ++i) {
+    float x = input[i];
+    if (std::isnan(x) && params.defaultValue)
+      x = *params.defaultValue;
+    switch (params.normalizer) {
+    case Normalizer::None:
+      break;
+    case Normalizer::ZScore:
+      x = (x - params.mean) / params.stddev;
+      break;
+    case Normalizer::MinMax:
+      x = (x - params.min) / (params.max - params.min);
+      break;
+    case Normalizer::Log1p:
+      x = std::log1p(x);
+      break;
+    }
+    output[i] = x;
+  }
+}
+
+void bucketize(const float *input, size_t count,
+               const std::vector<float> &boundaries, int64_t *output) {
+  for (size_t i = 0; i < count; ++i)
+    output[i] = std::upper_bound(boundaries.begin(), boundaries.end(), input[i]) -
+                boundaries.begin();
+}
+
+void hashBucket(const int64_t *fingerprints, size_t count, int64_t buckets,
+                int64_t *output) {
+  for (size_t i = 0; i < count; ++i)
+    output[i] = int64_t(uint64_t(fingerprints[i]) % uint64_t(buckets));
+}
+
+VocabularyIndex::VocabularyIndex(const std::vector<int64_t> &fingerprints,
+                                 int64_t numOovBuckets,
+                                 std::optional<int64_t> defaultValue)
+    : size(int64_t(fingerprints.size())), numOovBuckets(numOovBuckets),
+      defaultValue(defaultValue.value_or(-1)) {
+  for (size_t i = 0; i < fingerprints.size(); ++i)
+    positions.emplace(fingerprints[i], int64_t(i));
+}
+
+int64_t VocabularyIndex::lookup(int64_t fingerprint) const {
+  auto found = positions.find(fingerprint);
+  if (found != positions.end())
+    return found->second;
+  if (numOovBuckets > 0)
+    return size + int64_t(uint64_t(fingerprint) % uint64_t(numOovBuckets));
+  return defaultValue;
+}
+
+void vocabLookup(const int64_t *fingerprints, size_t count,
+                 const VocabularyIndex &index, int64_t *output) {
+  for (size_t i = 0; i < count; ++i)
+    output[i] = index.lookup(fingerprints[i]);
+}
+
+void identity(const int64_t *ids, size_t count, int64_t buckets,
+              std::optional<int64_t> defaultValue, int64_t *output) {
+  for (size_t i = 0; i < count; ++i)
+    output[i] = ids[i] >= 0 && ids[i] < buckets ? ids[i]
+                                                : defaultValue.value_or(-1);
+}
+
+void cross(const std::vector<const int64_t *> &inputs,
+           const std::vector<size_t> &widths, size_t batch, uint64_t hashKey,
+           int64_t buckets, int64_t *output) {
+  size_t combinations = 1;
+  for (size_t width : widths)
+    combinations *= width;
+  std::vector<size_t> index(inputs.size());
+  std::vector<uint64_t> values(inputs.size());
+  for (size_t b = 0; b < batch; ++b) {
+    std::fill(index.begin(), index.end(), 0);
+    for (size_t c = 0; c < combinations; ++c) {
+      for (size_t i = 0; i < inputs.size(); ++i)
+        values[i] = uint64_t(inputs[i][b * widths[i] + index[i]]);
+      output[b * combinations + c] = int64_t(lmc_cross_bucket(
+          values.data(), values.size(), hashKey, uint64_t(buckets)));
+      // Advance the last input fastest, like an odometer.
+      for (size_t i = inputs.size(); i-- > 0;) {
+        if (++index[i] < widths[i])
+          break;
+        index[i] = 0;
+      }
+    }
+  }
+}
+
+void embeddingBag(const float *table, int64_t rows, int64_t dim,
+                  const int64_t *ids, const float *weights, size_t batch,
+                  size_t width, Combiner combiner, std::optional<float> maxNorm,
+                  float *output) {
+  std::vector<float> row(static_cast<size_t>(dim));
+  for (size_t b = 0; b < batch; ++b) {
+    float *out = output + b * size_t(dim);
+    std::fill(out, out + dim, 0.0f);
+    float weightSum = 0, weightSquares = 0;
+    for (size_t j = 0; j < width; ++j) {
+      int64_t id = ids[b * width + j];
+      if (id < 0 || id >= rows)
+        continue; // missing
+      float weight = weights ? weights[b * width + j] : 1.0f;
+      std::copy(table + id * dim, table + (id + 1) * dim, row.begin());
+      if (maxNorm) {
+        float norm = 0;
+        for (float v : row)
+          norm += v * v;
+        norm = std::sqrt(norm);
+        if (norm > *maxNorm)
+          for (float &v : row)
+            v *= *maxNorm / norm;
+      }
+      for (int64_t d = 0; d < dim; ++d)
+        out[d] += weight * row[size_t(d)];
+      weightSum += weight;
+      weightSquares += weight * weight;
+    }
+    float scale = 1;
+    if (combiner == Combiner::Mean && weightSum != 0)
+      scale = 1 / weightSum;
+    if (combiner == Combiner::SqrtN && weightSquares != 0)
+      scale = 1 / std::sqrt(weightSquares);
+    for (int64_t d = 0; d < dim; ++d)
+      out[d] *= scale;
+  }
+}
+
+void indicator(const int64_t *ids, const float *weights, size_t batch,
+               size_t width, int64_t buckets, float *output) {
+  std::fill(output, output + batch * size_t(buckets), 0.0f);
+  for (size_t b = 0; b < batch; ++b)
+    for (size_t j = 0; j < width; ++j) {
+      int64_t id = ids[b * width + j];
+      if (id >= 0 && id < buckets)
+        output[b * size_t(buckets) + size_t(id)] +=
+            weights ? weights[b * width + j] : 1.0f;
+    }
+}
+
+} // namespace lmc::cpu
