@@ -3,7 +3,7 @@
 # ones), configures with CMake + Ninja, builds, then runs.
 
 BUILD_DIR ?= build
-EXAMPLE ?= examples/ranker.mlir
+EXAMPLE ?= examples/bst_ranker.yaml
 PACKAGES := cmake ninja-build python3 zlib1g-dev libfarmhash-dev clang-19 lld-19 \
             llvm-19-dev llvm-19-tools libmlir-19-dev mlir-19-tools libgtest-dev
 CMAKE_FLAGS := -G Ninja -DCMAKE_BUILD_TYPE=Release \

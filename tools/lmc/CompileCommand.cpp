@@ -26,8 +26,8 @@ namespace cl = llvm::cl;
 namespace lmc::tools {
 
 cl::SubCommand compileCommand("compile",
-                              "Verify and compile a model written in the lmc "
-                              "dialect");
+                              "Verify and compile a model: lmc IR (.mlir) or "
+                              "a YAML spec (.yaml)");
 
 namespace {
 

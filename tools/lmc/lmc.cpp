@@ -20,8 +20,10 @@ int main(int argc, char **argv) {
   llvm::cl::HideUnrelatedOptions(lmcOptions);
   llvm::cl::ParseCommandLineOptions(
       argc, argv,
-      "lmc: compiles models written in the lmc dialect\n\n"
-      "  lmc compile model.mlir --emit=mlir -o out.mlir\n");
+      "lmc: compiles models written in the lmc dialect or declared in a "
+      "YAML spec\n\n"
+      "  lmc compile model.mlir --emit=mlir -o out.mlir\n"
+      "  lmc compile model.yaml --emit=mlir -o out.mlir\n");
 
   if (lmc::tools::compileCommand)
     return lmc::tools::runCompileCommand();
