@@ -66,18 +66,16 @@ struct NumericOptions {
   std::optional<double> mean, stddev, min, max;
 };
 
-struct VocabularyOptions {
+struct CategoricalOptions {
   KeyType keyType = KeyType::String;
   std::vector<int64_t> shape{1};
+};
+
+struct VocabularyOptions : CategoricalOptions {
   int64_t numOovBuckets = 0;
   std::optional<int64_t> defaultValue;
   /// For files: read only the first `size` lines.
   std::optional<int64_t> size;
-};
-
-struct CategoricalOptions {
-  KeyType keyType = KeyType::String;
-  std::vector<int64_t> shape{1};
 };
 
 struct EmbeddingOptions {

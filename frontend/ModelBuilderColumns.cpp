@@ -181,8 +181,6 @@ Column ModelBuilder::vocabularyColumn(llvm::StringRef key,
                                       const VocabularyOptions &options,
                                       bool sequence,
                                       const SourceLocations &at) {
-  if (!checkShape(key, options.shape, at))
-    return nullptr;
   if (entries.empty()) {
     error(at.of("vocabulary", &context))
         << "column '" << key << "', field 'vocabulary': must not be empty";
@@ -210,15 +208,14 @@ Column ModelBuilder::vocabularyColumn(llvm::StringRef key,
         << llvm::toString(table.takeError());
     return nullptr;
   }
-  ColumnNode node{ColumnKind::Vocabulary, key.str(), at.of("", &context)};
-  node.sequence = sequence;
-  node.key = key.str();
-  node.keyType = options.keyType;
-  node.shape = options.shape;
-  node.vocabulary = std::move(table->fingerprints);
-  node.numOovBuckets = options.numOovBuckets;
-  node.defaultId = options.defaultValue;
-  return makeColumn(std::move(node));
+  std::optional<ColumnNode> node =
+      leafCategorical(ColumnKind::Vocabulary, key, sequence, options, at);
+  if (!node)
+    return nullptr;
+  node->vocabulary = std::move(table->fingerprints);
+  node->numOovBuckets = options.numOovBuckets;
+  node->defaultId = options.defaultValue;
+  return makeColumn(std::move(*node));
 }
 
 Column ModelBuilder::categoricalWithVocabularyList(

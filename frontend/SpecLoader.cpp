@@ -339,8 +339,7 @@ SpecInterpreter::vocabularyOptions(Fields &fields) {
   if (!categorical)
     return std::nullopt;
   VocabularyOptions options;
-  options.keyType = categorical->keyType;
-  options.shape = categorical->shape;
+  static_cast<CategoricalOptions &>(options) = *categorical;
   options.numOovBuckets = fields.integer("num_oov_buckets", false).value_or(0);
   options.defaultValue = fields.integer("default_value", false);
   return options;
