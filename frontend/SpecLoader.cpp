@@ -246,13 +246,12 @@ private:
 };
 
 OwningOpRef<ModuleOp> SpecInterpreter::run(const SpecNode &root) {
+  Fields top = fieldsOf(root, "spec");
   if (root.kind != SpecNode::Kind::Mapping) {
-    Fields(root, "spec", sourceMgr, context, failed)
-            .error(Fields(root, "", sourceMgr, context, failed).loc(root.loc))
+    top.error(top.loc(root.loc))
         << "a spec is a mapping with 'model', 'columns' and 'layers'";
     return nullptr;
   }
-  Fields top = fieldsOf(root, "spec");
   std::optional<std::string> name = top.string("model", /*required=*/true);
   if (!name)
     return nullptr;
@@ -276,8 +275,11 @@ OwningOpRef<ModuleOp> SpecInterpreter::run(const SpecNode &root) {
     }
   }
   top.rejectUnknown();
-  OwningOpRef<ModuleOp> module = model->finish();
-  return failed ? nullptr : std::move(module);
+  // After a spec error the model is incomplete: finishing it would only add
+  // consequential errors.
+  if (failed)
+    return nullptr;
+  return model->finish();
 }
 
 Column SpecInterpreter::columnRef(Fields &fields, llvm::StringRef field,
@@ -369,9 +371,13 @@ void SpecInterpreter::declareColumn(const SpecNode &node) {
   bool sequence = kind.consume_front("sequence_");
   std::optional<std::string> key;
   std::optional<std::string> derivedName;
-  if (kind == "numeric" || kind == "vocabulary_list" ||
-      kind == "vocabulary_file" || kind == "hash_bucket" || kind == "identity") {
-    key = probe.string("key", /*required=*/true);
+  bool readsRawFeature = kind == "numeric" || kind == "vocabulary_list" ||
+                         kind == "vocabulary_file" || kind == "hash_bucket" ||
+                         kind == "identity";
+  if (readsRawFeature) {
+    key = fieldsOf(node, *type + " column").string("key", /*required=*/true);
+    if (!key)
+      return;
     derivedName = key;
   } else if (auto source = probe.string("source", false);
              source && kind == "bucketized") {
@@ -389,11 +395,11 @@ void SpecInterpreter::declareColumn(const SpecNode &node) {
   const SourceLocations &at = fields.locations();
   std::vector<Column> declared;
 
-  if (kind == "numeric" && key) {
+  if (kind == "numeric") {
     if (auto options = numericOptions(fields))
       declared.push_back(sequence ? model->sequenceNumeric(*key, *options, at)
                                   : model->numeric(*key, *options, at));
-  } else if ((kind == "vocabulary_list" || kind == "vocabulary_file") && key) {
+  } else if (kind == "vocabulary_list" || kind == "vocabulary_file") {
     std::optional<VocabularyOptions> options = vocabularyOptions(fields);
     if (kind == "vocabulary_list") {
       auto entries = fields.list("vocabulary", /*required=*/true);
@@ -418,7 +424,7 @@ void SpecInterpreter::declareColumn(const SpecNode &node) {
                                                             *options, at));
       }
     }
-  } else if (kind == "hash_bucket" && key) {
+  } else if (kind == "hash_bucket") {
     auto buckets = fields.integer("hash_bucket_size", /*required=*/true);
     auto options = categoricalOptions(fields);
     if (buckets && options)
@@ -427,7 +433,7 @@ void SpecInterpreter::declareColumn(const SpecNode &node) {
                                                               *options, at)
                    : model->categoricalWithHashBucket(*key, *buckets, *options,
                                                       at));
-  } else if (kind == "identity" && key) {
+  } else if (kind == "identity") {
     auto buckets = fields.integer("num_buckets", /*required=*/true);
     auto fallback = fields.integer("default_value", false);
     auto options = categoricalOptions(fields);
