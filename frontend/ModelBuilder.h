@@ -196,9 +196,13 @@ public:
   mlir::Value pool(Sequence input, Pooling mode, const SourceLocations &at = {});
   mlir::Value concat(const std::vector<mlir::Value> &inputs,
                      const SourceLocations &at = {});
-  /// A dense layer without activation whose result is a model output.
+  /// Heads: a dense layer without activation whose result is the model
+  /// output `name`, marked `lmc.head = "logits"` (scores for a sigmoid or
+  /// softmax loss) or `"regression"` (values for a squared-error loss).
   mlir::Value logits(llvm::StringRef name, mlir::Value input, int64_t units,
                      const SourceLocations &at = {});
+  mlir::Value regression(llvm::StringRef name, mlir::Value input,
+                         int64_t units, const SourceLocations &at = {});
   /// Marks `value` as the model output `name`.
   void output(llvm::StringRef name, mlir::Value value,
               const SourceLocations &at = {});
@@ -258,6 +262,8 @@ private:
                         mlir::DictionaryAttr initializer, mlir::Location loc);
   mlir::DictionaryAttr initializer(llvm::StringRef kind,
                                    llvm::ArrayRef<std::pair<llvm::StringRef, double>> fields);
+  mlir::Value head(llvm::StringRef kind, llvm::StringRef name,
+                   mlir::Value input, int64_t units, const SourceLocations &at);
   mlir::Value affine(mlir::Value input, int64_t units,
                      llvm::StringRef kernelName, llvm::StringRef biasName,
                      mlir::Location loc);
@@ -285,7 +291,13 @@ private:
   /// What each column already emitted, so a column read twice (a numeric
   /// column also bucketized, a vocabulary also crossed) is computed once.
   llvm::DenseMap<Column, mlir::Value> emittedIds, emittedNumeric;
-  std::vector<std::pair<std::string, mlir::Value>> outputs;
+  struct Output {
+    std::string name;
+    mlir::Value value;
+    /// "logits" or "regression" for heads, empty otherwise.
+    std::string head;
+  };
+  std::vector<Output> outputs;
   bool hasErrors = false;
 };
 

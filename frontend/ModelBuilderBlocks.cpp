@@ -295,24 +295,37 @@ Value ModelBuilder::concat(const std::vector<Value> &inputs,
       inputs, builder.getI64IntegerAttr(1));
 }
 
+Value ModelBuilder::head(llvm::StringRef kind, llvm::StringRef name,
+                         Value input, int64_t units,
+                         const SourceLocations &at) {
+  Value result = dense(input, units, Activation::None, name, at);
+  if (result) {
+    output(name, result, at);
+    outputs.back().head = kind.str();
+  }
+  return result;
+}
+
 Value ModelBuilder::logits(llvm::StringRef name, Value input, int64_t units,
                            const SourceLocations &at) {
-  Value result = dense(input, units, Activation::None, name, at);
-  if (result)
-    output(name, result, at);
-  return result;
+  return head("logits", name, input, units, at);
+}
+
+Value ModelBuilder::regression(llvm::StringRef name, Value input,
+                               int64_t units, const SourceLocations &at) {
+  return head("regression", name, input, units, at);
 }
 
 void ModelBuilder::output(llvm::StringRef name, Value value,
                           const SourceLocations &at) {
   if (!value)
     return;
-  for (const auto &existing : outputs)
-    if (existing.first == name) {
+  for (const Output &existing : outputs)
+    if (existing.name == name) {
       error(at.of("", &context)) << "output '" << name << "' is declared twice";
       return;
     }
-  outputs.emplace_back(name.str(), value);
+  outputs.push_back({name.str(), value, ""});
 }
 
 } // namespace lmc::frontend

@@ -279,10 +279,14 @@ OwningOpRef<ModuleOp> ModelBuilder::finish() {
     return nullptr;
   SmallVector<Value> results;
   SmallVector<Attribute> resultAttributes;
-  for (const auto &[name, value] : outputs) {
-    results.push_back(value);
-    resultAttributes.push_back(builder.getDictionaryAttr(
-        builder.getNamedAttr("lmc.output", builder.getStringAttr(name))));
+  for (const Output &output : outputs) {
+    results.push_back(output.value);
+    SmallVector<NamedAttribute> attributes{builder.getNamedAttr(
+        "lmc.output", builder.getStringAttr(output.name))};
+    if (!output.head.empty())
+      attributes.push_back(
+          builder.getNamedAttr("lmc.head", builder.getStringAttr(output.head)));
+    resultAttributes.push_back(builder.getDictionaryAttr(attributes));
   }
   builder.create<func::ReturnOp>(function.getLoc(), results);
   function.setFunctionType(builder.getFunctionType(

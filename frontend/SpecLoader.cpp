@@ -610,11 +610,13 @@ void SpecInterpreter::declareLayer(const SpecNode &node) {
       }
     }
     values[*name] = model->concat(inputs, at);
-  } else if (kind == "logits") {
+  } else if (kind == "logits" || kind == "regression") {
     Value input = valueRef("input");
     auto units = fields.integer("units", true);
     if (input && units)
-      values[*name] = model->logits(*name, input, *units, at);
+      values[*name] = kind == "logits"
+                          ? model->logits(*name, input, *units, at)
+                          : model->regression(*name, input, *units, at);
   } else if (kind == "output") {
     Value input = valueRef("input");
     if (input)
@@ -623,7 +625,8 @@ void SpecInterpreter::declareLayer(const SpecNode &node) {
     fields.error(at.of("type", &context))
         << "layer type '" << *type
         << "' is not one of input_layer, sequence_input, dense, mlp, "
-           "layer_norm, transformer_encoder, pool, concat, logits, output";
+           "layer_norm, transformer_encoder, pool, concat, logits, "
+           "regression, output";
     return;
   }
   fields.rejectUnknown();

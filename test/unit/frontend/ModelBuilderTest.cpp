@@ -172,6 +172,32 @@ TEST_F(ModelBuilderTest, CategoricalColumnsNeedADenseForm) {
             std::string::npos) << diagnostics;
 }
 
+TEST_F(ModelBuilderTest, HeadsAreMarkedForTheirLoss) {
+  ModelBuilder model(context, "m");
+  mlir::Value features = model.inputLayer({model.numeric("x", NumericOptions())});
+  model.logits("click", features, 1);
+  model.regression("dwell_time", features, 1);
+  model.output("features", features);
+  auto module = model.finish();
+  ASSERT_TRUE(module) << diagnostics;
+  std::string text = print(*module);
+  EXPECT_NE(text.find("{lmc.head = \"logits\", lmc.output = \"click\"}"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("{lmc.head = \"regression\", lmc.output = \"dwell_time\"}"),
+            std::string::npos) << text;
+  EXPECT_NE(text.find("{lmc.output = \"features\"}"), std::string::npos) << text;
+  EXPECT_NE(text.find("@click.kernel : tensor<1x1xf32>"), std::string::npos) << text;
+}
+
+TEST_F(ModelBuilderTest, OutputNamesAreUnique) {
+  ModelBuilder model(context, "m");
+  mlir::Value features = model.inputLayer({model.numeric("x", NumericOptions())});
+  model.output("y", features);
+  model.output("y", features);
+  EXPECT_FALSE(model.finish());
+  EXPECT_NE(diagnostics.find("output 'y' is declared twice"), std::string::npos);
+}
+
 TEST_F(ModelBuilderTest, ColumnNamesAreUnique) {
   ModelBuilder model(context, "m");
   model.numeric("age", NumericOptions());
