@@ -11,11 +11,9 @@
 
 #include "compiler/Pipeline.h"
 #include "compiler/Registration.h"
-#include "frontend/SpecLoader.h"
+#include "tools/lmc/LoadModel.h"
 
 #include "mlir/IR/MLIRContext.h"
-#include "mlir/Parser/Parser.h"
-#include "mlir/Support/FileUtilities.h"
 #include "llvm/Support/Error.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/WithColor.h"
@@ -54,23 +52,10 @@ int runCompileCommand() {
   mlir::lmc::registerLmcDialects(registry);
   mlir::MLIRContext context(registry);
 
-  std::string error;
-  std::unique_ptr<llvm::MemoryBuffer> input =
-      mlir::openInputFile(inputPath, &error);
-  if (!input) {
-    llvm::WithColor::error(llvm::errs(), "lmc compile") << error << "\n";
-    return 1;
-  }
   llvm::SourceMgr sourceMgr;
-  sourceMgr.AddNewSourceBuffer(std::move(input), llvm::SMLoc());
   mlir::SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
-
-  // A YAML spec declares the model through the frontend; anything else is
-  // read as lmc IR.
   mlir::OwningOpRef<mlir::ModuleOp> module =
-      lmc::frontend::isModelSpecPath(inputPath)
-          ? lmc::frontend::loadModelSpec(sourceMgr, context)
-          : mlir::parseSourceFile<mlir::ModuleOp>(sourceMgr, &context);
+      loadModel(inputPath, "lmc compile", sourceMgr, context);
   if (!module || mlir::failed(mlir::lmc::runCompilePipeline(*module)))
     return 1;
 

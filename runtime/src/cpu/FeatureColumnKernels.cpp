@@ -9,10 +9,11 @@
 
 namespace lmc::cpu {
 
-void numeric(const float *input, size_t count, const NumericParameters &params,
-             float *output) {
+template <typename Real>
+void numeric(const Real *input, size_t count,
+             const NumericParameters<Real> &params, Real *output) {
   for (size_t i = 0; i < count; ++i) {
-    float x = input[i];
+    Real x = input[i];
     if (std::isnan(x) && params.defaultValue)
       x = *params.defaultValue;
     switch (params.normalizer) {
@@ -101,28 +102,29 @@ void cross(const std::vector<const int64_t *> &inputs,
   }
 }
 
-void embeddingBag(const float *table, int64_t rows, int64_t dim,
-                  const int64_t *ids, const float *weights, size_t batch,
-                  size_t width, Combiner combiner, std::optional<float> maxNorm,
-                  float *output) {
-  std::vector<float> row(static_cast<size_t>(dim));
+template <typename Real>
+void embeddingBag(const Real *table, int64_t rows, int64_t dim,
+                  const int64_t *ids, const Real *weights, size_t batch,
+                  size_t width, Combiner combiner, std::optional<Real> maxNorm,
+                  Real *output) {
+  std::vector<Real> row(static_cast<size_t>(dim));
   for (size_t b = 0; b < batch; ++b) {
-    float *out = output + b * size_t(dim);
-    std::fill(out, out + dim, 0.0f);
-    float weightSum = 0, weightSquares = 0;
+    Real *out = output + b * size_t(dim);
+    std::fill(out, out + dim, Real(0));
+    Real weightSum = 0, weightSquares = 0;
     for (size_t j = 0; j < width; ++j) {
       int64_t id = ids[b * width + j];
       if (id < 0 || id >= rows)
         continue; // missing
-      float weight = weights ? weights[b * width + j] : 1.0f;
+      Real weight = weights ? weights[b * width + j] : Real(1);
       std::copy(table + id * dim, table + (id + 1) * dim, row.begin());
       if (maxNorm) {
-        float norm = 0;
-        for (float v : row)
+        Real norm = 0;
+        for (Real v : row)
           norm += v * v;
         norm = std::sqrt(norm);
         if (norm > *maxNorm)
-          for (float &v : row)
+          for (Real &v : row)
             v *= *maxNorm / norm;
       }
       for (int64_t d = 0; d < dim; ++d)
@@ -130,7 +132,7 @@ void embeddingBag(const float *table, int64_t rows, int64_t dim,
       weightSum += weight;
       weightSquares += weight * weight;
     }
-    float scale = 1;
+    Real scale = 1;
     if (combiner == Combiner::Mean && weightSum != 0)
       scale = 1 / weightSum;
     if (combiner == Combiner::SqrtN && weightSquares != 0)
@@ -140,16 +142,30 @@ void embeddingBag(const float *table, int64_t rows, int64_t dim,
   }
 }
 
-void indicator(const int64_t *ids, const float *weights, size_t batch,
-               size_t width, int64_t buckets, float *output) {
-  std::fill(output, output + batch * size_t(buckets), 0.0f);
+template <typename Real>
+void indicator(const int64_t *ids, const Real *weights, size_t batch,
+               size_t width, int64_t buckets, Real *output) {
+  std::fill(output, output + batch * size_t(buckets), Real(0));
   for (size_t b = 0; b < batch; ++b)
     for (size_t j = 0; j < width; ++j) {
       int64_t id = ids[b * width + j];
       if (id >= 0 && id < buckets)
         output[b * size_t(buckets) + size_t(id)] +=
-            weights ? weights[b * width + j] : 1.0f;
+            weights ? weights[b * width + j] : Real(1);
     }
 }
+
+#define LMC_INSTANTIATE_REAL_KERNELS(Real)                                    \
+  template void numeric<Real>(const Real *, size_t,                           \
+                              const NumericParameters<Real> &, Real *);       \
+  template void embeddingBag<Real>(const Real *, int64_t, int64_t,            \
+                                   const int64_t *, const Real *, size_t,     \
+                                   size_t, Combiner, std::optional<Real>,     \
+                                   Real *);                                   \
+  template void indicator<Real>(const int64_t *, const Real *, size_t,        \
+                                size_t, int64_t, Real *);
+LMC_INSTANTIATE_REAL_KERNELS(float)
+LMC_INSTANTIATE_REAL_KERNELS(double)
+#undef LMC_INSTANTIATE_REAL_KERNELS
 
 } // namespace lmc::cpu

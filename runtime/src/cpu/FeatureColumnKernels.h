@@ -19,16 +19,20 @@ namespace lmc::cpu {
 enum class Normalizer { None, ZScore, MinMax, Log1p };
 enum class Combiner { Sum, Mean, SqrtN };
 
-struct NumericParameters {
+// The kernels that compute in floating point are templates instantiated for
+// float (the backends) and double (the reference evaluator in compiler/).
+
+template <typename Real> struct NumericParameters {
   Normalizer normalizer = Normalizer::None;
-  float mean = 0, stddev = 1, min = 0, max = 1;
+  Real mean = 0, stddev = 1, min = 0, max = 1;
   /// Replaces NaN (a missing value) before normalizing.
-  std::optional<float> defaultValue;
+  std::optional<Real> defaultValue;
 };
 
 /// lmc.fc.numeric over `count` values.
-void numeric(const float *input, size_t count, const NumericParameters &params,
-             float *output);
+template <typename Real>
+void numeric(const Real *input, size_t count,
+             const NumericParameters<Real> &params, Real *output);
 
 /// lmc.fc.bucketize: the number of boundaries <= x (upper bound), in f32.
 void bucketize(const float *input, size_t count,
@@ -66,15 +70,17 @@ void cross(const std::vector<const int64_t *> &inputs,
 
 /// lmc.fc.embedding_bag: table [rows, dim], ids and weights [batch, width],
 /// output [batch, dim]. `weights` may be null (all 1).
-void embeddingBag(const float *table, int64_t rows, int64_t dim,
-                  const int64_t *ids, const float *weights, size_t batch,
-                  size_t width, Combiner combiner, std::optional<float> maxNorm,
-                  float *output);
+template <typename Real>
+void embeddingBag(const Real *table, int64_t rows, int64_t dim,
+                  const int64_t *ids, const Real *weights, size_t batch,
+                  size_t width, Combiner combiner, std::optional<Real> maxNorm,
+                  Real *output);
 
 /// lmc.fc.indicator: ids and weights [batch, width], output
 /// [batch, buckets] of counts (or summed weights).
-void indicator(const int64_t *ids, const float *weights, size_t batch,
-               size_t width, int64_t buckets, float *output);
+template <typename Real>
+void indicator(const int64_t *ids, const Real *weights, size_t batch,
+               size_t width, int64_t buckets, Real *output);
 
 } // namespace lmc::cpu
 

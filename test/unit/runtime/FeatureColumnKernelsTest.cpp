@@ -33,7 +33,7 @@ TEST(Bucketize, BoundariesAreLeftInclusive) {
 TEST(Numeric, NormalizersAndDefault) {
   float nan = std::numeric_limits<float>::quiet_NaN();
   std::vector<float> input{14, nan}, output(2);
-  NumericParameters zscore;
+  NumericParameters<float> zscore;
   zscore.normalizer = Normalizer::ZScore;
   zscore.mean = 10;
   zscore.stddev = 2;
@@ -41,7 +41,7 @@ TEST(Numeric, NormalizersAndDefault) {
   numeric(input.data(), 2, zscore, output.data());
   EXPECT_EQ(output, (std::vector<float>{2, 0}));
 
-  NumericParameters minmax;
+  NumericParameters<float> minmax;
   minmax.normalizer = Normalizer::MinMax;
   minmax.min = 0;
   minmax.max = 4;
@@ -49,7 +49,7 @@ TEST(Numeric, NormalizersAndDefault) {
   EXPECT_FLOAT_EQ(output[0], 3.5f);
   EXPECT_TRUE(std::isnan(output[1])); // no default: missing stays NaN
 
-  NumericParameters log1p;
+  NumericParameters<float> log1p;
   log1p.normalizer = Normalizer::Log1p;
   float e1 = std::exp(1.0f) - 1;
   numeric(&e1, 1, log1p, output.data());
@@ -115,8 +115,8 @@ protected:
 
   std::vector<float> run(Combiner combiner, const float *weights = nullptr,
                          std::optional<float> maxNorm = std::nullopt) {
-    embeddingBag(table.data(), 3, 2, ids.data(), weights, 3, 2, combiner,
-                 maxNorm, output.data());
+    embeddingBag<float>(table.data(), 3, 2, ids.data(), weights, 3, 2,
+                        combiner, maxNorm, output.data());
     return output;
   }
 };
@@ -146,7 +146,7 @@ TEST_F(EmbeddingBagTest, WeightsAndMaxNorm) {
 TEST(Indicator, CountsOrSumsWeights) {
   std::vector<int64_t> ids{1, 1, 3, -1, 0, 5};
   std::vector<float> output(8), weights{0.5f, 0.25f, 1, 1, 2, 1};
-  indicator(ids.data(), nullptr, 2, 3, 4, output.data());
+  indicator<float>(ids.data(), nullptr, 2, 3, 4, output.data());
   EXPECT_EQ(output, (std::vector<float>{0, 2, 0, 1, 1, 0, 0, 0}));
   indicator(ids.data(), weights.data(), 2, 3, 4, output.data());
   EXPECT_EQ(output, (std::vector<float>{0, 0.75f, 0, 1, 2, 0, 0, 0}));

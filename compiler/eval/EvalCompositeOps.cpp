@@ -1,0 +1,177 @@
+//===- EvalCompositeOps.cpp - evaluating norms, gelu, embedding, attention ===//
+
+#include "compiler/eval/EvalOps.h"
+
+#include "dialects/lmc/IR/LmcOps.h"
+
+#include "llvm/ADT/TypeSwitch.h"
+
+#include <cmath>
+
+namespace mlir::lmc::eval {
+namespace {
+
+LogicalResult evalNorm(Operation *op, EvalFrame &frame, Value inputValue,
+                       Value gammaValue, Value betaValue, double epsilon,
+                       bool centered) {
+  EvalTensor out = frame.get(inputValue);
+  const EvalTensor &gamma = frame.get(gammaValue);
+  const EvalTensor *beta = betaValue ? &frame.get(betaValue) : nullptr;
+  int64_t width = out.shape.back();
+  if (gamma.shape[0] != width)
+    return op->emitError("gamma has ")
+           << gamma.shape[0] << " features, the input " << width;
+  for (int64_t row = 0; row < out.numElements() / std::max<int64_t>(width, 1); ++row) {
+    double *x = out.reals.data() + row * width;
+    double mean = 0, square = 0;
+    for (int64_t i = 0; i < width; ++i)
+      mean += x[i] / double(width);
+    for (int64_t i = 0; i < width; ++i) {
+      double centeredValue = centered ? x[i] - mean : x[i];
+      square += centeredValue * centeredValue / double(width);
+    }
+    double scale = 1 / std::sqrt(square + epsilon);
+    for (int64_t i = 0; i < width; ++i)
+      x[i] = ((centered ? x[i] - mean : x[i]) * scale) * gamma.reals[size_t(i)] +
+             (beta ? beta->reals[size_t(i)] : 0.0);
+  }
+  return frame.set(op, op->getResult(0), std::move(out));
+}
+
+LogicalResult evalGelu(GeluOp op, EvalFrame &frame) {
+  EvalTensor out = frame.get(op.getInput());
+  for (double &x : out.reals)
+    x = op.getApproximation() == GeluApproximation::erf
+            ? 0.5 * x * (1 + std::erf(x / std::sqrt(2.0)))
+            : 0.5 * x *
+                  (1 + std::tanh(std::sqrt(2 / M_PI) * (x + 0.044715 * x * x * x)));
+  return frame.set(op, op.getResult(), std::move(out));
+}
+
+LogicalResult evalEmbedding(EmbeddingOp op, EvalFrame &frame) {
+  const EvalTensor &table = frame.get(op.getTable());
+  const EvalTensor &ids = frame.get(op.getIds());
+  int64_t rows = table.shape[0], dim = table.shape[1];
+  SmallVector<int64_t> shape(ids.shape);
+  shape.push_back(dim);
+  EvalTensor out = EvalTensor::zeros(shape, table.elementType);
+  for (int64_t i = 0; i < ids.numElements(); ++i) {
+    int64_t id = ids.integers[size_t(i)];
+    if (id >= 0 && id < rows)
+      for (int64_t d = 0; d < dim; ++d)
+        out.reals[size_t(i * dim + d)] = table.reals[size_t(id * dim + d)];
+  }
+  return frame.set(op, op.getResult(), std::move(out));
+}
+
+/// The sequences of an attention call as [begin, end) row ranges of the
+/// query and key tensors, per batch entry (padded) or sequence (packed).
+struct SequenceSpan {
+  int64_t queryBase, keyBase, length, keyLength;
+};
+
+LogicalResult evalAttention(AttentionOp op, EvalFrame &frame) {
+  const EvalTensor &q = frame.get(op.getQuery()), &k = frame.get(op.getKey()),
+                   &v = frame.get(op.getValue());
+  bool packed = op.isPacked();
+  size_t r = q.shape.size();
+  int64_t heads = q.shape[r - 2], keyHeads = k.shape[r - 2];
+  int64_t dim = q.shape[r - 1], valueDim = v.shape[r - 1];
+  if (k.shape[r - 1] != dim || heads % keyHeads != 0 ||
+      !llvm::equal(ArrayRef<int64_t>(k.shape).drop_back(),
+                   ArrayRef<int64_t>(v.shape).drop_back()))
+    return op.emitError("query, key and value of shapes ")
+           << formatRuntimeShape(q.shape) << ", " << formatRuntimeShape(k.shape)
+           << ", " << formatRuntimeShape(v.shape) << " do not fit";
+  double scale = op.getScale() ? double(op.getScale()->convertToFloat())
+                               : 1 / std::sqrt(double(dim));
+
+  std::vector<SequenceSpan> spans;
+  if (packed) {
+    const EvalTensor &cu = frame.get(op.getCuSeqlens());
+    int64_t tokens = q.shape[0];
+    if (cu.integers.empty() || cu.integers.front() != 0 ||
+        cu.integers.back() != tokens || k.shape[0] != tokens)
+      return op.emitError("cu_seqlens must run from 0 to the token count ")
+             << tokens;
+    for (size_t s = 0; s + 1 < cu.integers.size(); ++s) {
+      int64_t length = cu.integers[s + 1] - cu.integers[s];
+      if (length < 0)
+        return op.emitError("cu_seqlens decreases at #") << s + 1;
+      spans.push_back({cu.integers[s], cu.integers[s], length, length});
+    }
+  } else {
+    int64_t batch = q.shape[0], s = q.shape[1], sk = k.shape[1];
+    if (k.shape[0] != batch)
+      return op.emitError("query and key batch sizes differ at run time");
+    const EvalTensor *lengths = op.getLengths() ? &frame.get(op.getLengths()) : nullptr;
+    for (int64_t b = 0; b < batch; ++b) {
+      int64_t length = s, keyLength = sk;
+      if (lengths) {
+        int64_t given = lengths->integers[size_t(b)];
+        if (given < 0 || given > s || given > sk)
+          return op.emitError("lengths[")
+                 << b << "] = " << given << " exceeds the padded length "
+                 << std::min(s, sk);
+        length = keyLength = given;
+      }
+      spans.push_back({b * s, b * sk, length, keyLength});
+    }
+  }
+
+  SmallVector<int64_t> shape(q.shape);
+  shape.back() = valueDim;
+  EvalTensor out = EvalTensor::zeros(shape, q.elementType);
+  // Rows of [.., H, D] tensors: token row t, head h at (t * H + h) * D.
+  std::vector<double> scores;
+  for (const SequenceSpan &span : spans) {
+    for (int64_t h = 0; h < heads; ++h) {
+      int64_t kh = h / (heads / keyHeads);
+      for (int64_t i = 0; i < span.length; ++i) {
+        int64_t visible = op.getCausal() ? std::min(i + 1, span.keyLength)
+                                         : span.keyLength;
+        scores.assign(size_t(visible), 0.0);
+        double max = -INFINITY;
+        for (int64_t j = 0; j < visible; ++j) {
+          double dot = 0;
+          for (int64_t d = 0; d < dim; ++d)
+            dot += q.reals[size_t(((span.queryBase + i) * heads + h) * dim + d)] *
+                   k.reals[size_t(((span.keyBase + j) * keyHeads + kh) * dim + d)];
+          scores[size_t(j)] = dot * scale;
+          max = std::max(max, scores[size_t(j)]);
+        }
+        double sum = 0;
+        for (double &score : scores)
+          sum += (score = std::exp(score - max));
+        for (int64_t d = 0; d < valueDim; ++d) {
+          double acc = 0;
+          for (int64_t j = 0; j < visible; ++j)
+            acc += scores[size_t(j)] / sum *
+                   v.reals[size_t(((span.keyBase + j) * keyHeads + kh) * valueDim + d)];
+          out.reals[size_t(((span.queryBase + i) * heads + h) * valueDim + d)] = acc;
+        }
+      }
+    }
+  }
+  return frame.set(op, op.getResult(), std::move(out));
+}
+
+} // namespace
+
+std::optional<LogicalResult> evaluateCompositeOp(Operation *op, EvalFrame &frame) {
+  return llvm::TypeSwitch<Operation *, std::optional<LogicalResult>>(op)
+      .Case([&](LayerNormOp norm) {
+        return evalNorm(op, frame, norm.getInput(), norm.getGamma(), norm.getBeta(),
+                        norm.getEpsilon().convertToDouble(), /*centered=*/true);
+      })
+      .Case([&](RmsNormOp norm) {
+        return evalNorm(op, frame, norm.getInput(), norm.getGamma(), Value(),
+                        norm.getEpsilon().convertToDouble(), /*centered=*/false);
+      })
+      .Case([&](GeluOp gelu) { return evalGelu(gelu, frame); })
+      .Case([&](EmbeddingOp embedding) { return evalEmbedding(embedding, frame); })
+      .Case([&](AttentionOp attention) { return evalAttention(attention, frame); })
+      .Default([](Operation *) { return std::nullopt; });
+}
+
+} // namespace mlir::lmc::eval

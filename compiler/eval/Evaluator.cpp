@@ -1,0 +1,88 @@
+//===- Evaluator.cpp - run lmc functions in float64 -----------------------===//
+
+#include "compiler/eval/Evaluator.h"
+
+#include "compiler/eval/EvalOps.h"
+
+#include "mlir/IR/BuiltinTypes.h"
+
+namespace mlir::lmc::eval {
+
+std::string formatRuntimeShape(ArrayRef<int64_t> shape) {
+  std::string text = "[";
+  for (auto [i, dim] : llvm::enumerate(shape))
+    text += (i ? ", " : "") + std::to_string(dim);
+  return text + "]";
+}
+
+LogicalResult EvalFrame::set(Operation *op, Value result, EvalTensor tensor) {
+  auto type = llvm::cast<RankedTensorType>(result.getType());
+  bool matches = int64_t(tensor.shape.size()) == type.getRank();
+  for (int64_t i = 0; matches && i < type.getRank(); ++i)
+    matches = type.isDynamicDim(i) || type.getDimSize(i) == tensor.shape[size_t(i)];
+  if (!matches)
+    return op->emitError("evaluates to shape ")
+           << formatRuntimeShape(tensor.shape) << ", but its type is " << type;
+  tensor.elementType = type.getElementType();
+  tensor.roundToElementType();
+  values[result] = std::move(tensor);
+  return success();
+}
+
+static LogicalResult checkInput(func::FuncOp function, unsigned index,
+                                const EvalTensor &input) {
+  auto type = llvm::cast<RankedTensorType>(function.getArgumentTypes()[index]);
+  bool matches = int64_t(input.shape.size()) == type.getRank();
+  for (int64_t i = 0; matches && i < type.getRank(); ++i)
+    matches = type.isDynamicDim(i) || type.getDimSize(i) == input.shape[size_t(i)];
+  if (!matches)
+    return function.emitError("input #")
+           << index << " has shape " << formatRuntimeShape(input.shape)
+           << ", but the argument's type is " << type;
+  if (input.isInteger() != !llvm::isa<FloatType>(type.getElementType()))
+    return function.emitError("input #")
+           << index << " holds " << (input.isInteger() ? "integers" : "floats")
+           << ", but the argument's type is " << type;
+  return success();
+}
+
+FailureOr<SmallVector<EvalTensor>> evaluate(func::FuncOp function,
+                                            ArrayRef<EvalTensor> inputs,
+                                            Parameters &parameters) {
+  if (inputs.size() != function.getNumArguments())
+    return function.emitError("expects ")
+           << function.getNumArguments() << " inputs, got " << inputs.size();
+  EvalFrame frame(parameters);
+  for (auto [index, input] : llvm::enumerate(inputs)) {
+    if (failed(checkInput(function, index, input)))
+      return failure();
+    EvalTensor copy = input;
+    copy.elementType =
+        llvm::cast<ShapedType>(function.getArgumentTypes()[index]).getElementType();
+    // An argument holds values of its element type, whatever came in.
+    copy.roundToElementType();
+    frame.values[function.getArgument(index)] = std::move(copy);
+  }
+  for (Operation &op : function.getBody().front()) {
+    if (auto ret = llvm::dyn_cast<func::ReturnOp>(op)) {
+      SmallVector<EvalTensor> results;
+      for (Value value : ret.getOperands())
+        results.push_back(frame.get(value));
+      return results;
+    }
+    std::optional<LogicalResult> done = evaluatePrimitiveOp(&op, frame);
+    if (!done)
+      done = evaluateCompositeOp(&op, frame);
+    if (!done)
+      done = evaluateSequenceOp(&op, frame);
+    if (!done)
+      done = evaluateFeatureColumnOp(&op, frame);
+    if (!done)
+      return op.emitError("the evaluator cannot run this op");
+    if (failed(*done))
+      return failure();
+  }
+  return function.emitError("has no return");
+}
+
+} // namespace mlir::lmc::eval

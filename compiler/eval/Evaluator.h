@@ -1,0 +1,30 @@
+//===- Evaluator.h - run lmc functions in float64 ----------------*- C++ -*-===//
+//
+// The reference evaluator: executes any function of the lmc dialect, one op
+// at a time, computing in f64 and rounding every result to its element type.
+// It is slow on purpose and simple enough to trust; passes and backends are
+// checked against it.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef LMC_COMPILER_EVAL_EVALUATOR_H
+#define LMC_COMPILER_EVAL_EVALUATOR_H
+
+#include "compiler/eval/EvalTensor.h"
+#include "compiler/eval/Parameters.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+
+namespace mlir::lmc::eval {
+
+/// Runs `function` on `inputs` (one per argument, shapes matching the
+/// argument types' static dimensions). Problems found while running (a
+/// runtime shape that contradicts a type, lengths longer than the padded
+/// length, malformed cu_seqlens, ...) are reported at the op's location.
+FailureOr<SmallVector<EvalTensor>> evaluate(func::FuncOp function,
+                                            ArrayRef<EvalTensor> inputs,
+                                            Parameters &parameters);
+
+} // namespace mlir::lmc::eval
+
+#endif // LMC_COMPILER_EVAL_EVALUATOR_H
