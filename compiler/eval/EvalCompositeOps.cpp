@@ -64,10 +64,10 @@ LogicalResult evalEmbedding(EmbeddingOp op, EvalFrame &frame) {
   return frame.set(op, op.getResult(), std::move(out));
 }
 
-/// The sequences of an attention call as [begin, end) row ranges of the
-/// query and key tensors, per batch entry (padded) or sequence (packed).
+/// The sequences of an attention call: where their query and key rows
+/// start, how many query rows there are, and how many keys they may see.
 struct SequenceSpan {
-  int64_t queryBase, keyBase, length, keyLength;
+  int64_t queryBase, keyBase, queries, keys;
 };
 
 LogicalResult evalAttention(AttentionOp op, EvalFrame &frame) {
@@ -106,16 +106,16 @@ LogicalResult evalAttention(AttentionOp op, EvalFrame &frame) {
       return op.emitError("query and key batch sizes differ at run time");
     const EvalTensor *lengths = op.getLengths() ? &frame.get(op.getLengths()) : nullptr;
     for (int64_t b = 0; b < batch; ++b) {
-      int64_t length = s, keyLength = sk;
+      int64_t keys = sk;
       if (lengths) {
-        int64_t given = lengths->integers[size_t(b)];
-        if (given < 0 || given > s || given > sk)
+        keys = lengths->integers[size_t(b)];
+        if (keys < 0 || keys > s || keys > sk)
           return op.emitError("lengths[")
-                 << b << "] = " << given << " exceeds the padded length "
+                 << b << "] = " << keys << " exceeds the padded length "
                  << std::min(s, sk);
-        length = keyLength = given;
       }
-      spans.push_back({b * s, b * sk, length, keyLength});
+      // Every query row attends; only keys are masked (a key-padding mask).
+      spans.push_back({b * s, b * sk, s, keys});
     }
   }
 
@@ -127,9 +127,8 @@ LogicalResult evalAttention(AttentionOp op, EvalFrame &frame) {
   for (const SequenceSpan &span : spans) {
     for (int64_t h = 0; h < heads; ++h) {
       int64_t kh = h / (heads / keyHeads);
-      for (int64_t i = 0; i < span.length; ++i) {
-        int64_t visible = op.getCausal() ? std::min(i + 1, span.keyLength)
-                                         : span.keyLength;
+      for (int64_t i = 0; i < span.queries; ++i) {
+        int64_t visible = op.getCausal() ? std::min(i + 1, span.keys) : span.keys;
         scores.assign(size_t(visible), 0.0);
         double max = -INFINITY;
         for (int64_t j = 0; j < visible; ++j) {

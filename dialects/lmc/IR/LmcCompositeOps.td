@@ -104,8 +104,10 @@ def Lmc_AttentionOp : Lmc_Op<"attention", [Pure, AttrSizedOperandSegments]> {
 
     Two forms:
     * **padded**: `Q [B, S, H, D]`, `K [B, Sk, Hk, D]`, `V [B, Sk, Hk, Dv]`,
-      optional `lengths [B]` (keys and queries at or past a sequence's length
-      are padding; their outputs are zero);
+      optional `lengths [B]`: keys at or past a sequence's length are masked
+      out, for every query row, as a key-padding mask does (query rows past
+      the length still attend the sequence's real keys; a sequence of length
+      0 gives zero rows);
     * **packed**: `Q [T, H, D]`, `K [T, Hk, D]`, `V [T, Hk, Dv]` and
       `cu_seqlens [N + 1]`; a token attends only within its own sequence.
 
