@@ -2,11 +2,16 @@
 
 #include "compiler/Pipeline.h"
 
+#include "passes/Passes.h"
+
 #include "mlir/Transforms/Passes.h"
 
 void mlir::lmc::buildCompilePipeline(OpPassManager &pm) {
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
+  pm.addNestedPass<func::FuncOp>(createFuseAttentionPass());
+  // Fusion leaves transpose pairs around the new attention ops to cancel.
+  pm.addPass(createCanonicalizerPass());
 }
 
 mlir::LogicalResult mlir::lmc::runCompilePipeline(ModuleOp module) {

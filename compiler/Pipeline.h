@@ -9,7 +9,7 @@
 namespace mlir::lmc {
 
 /// Appends the passes `lmc compile` runs on a verified model, in order.
-/// Today: canonicalize, then cse.
+/// Today: canonicalize, cse, lmc-fuse-attention, canonicalize.
 void buildCompilePipeline(OpPassManager &pm);
 
 /// Runs the compile pipeline on `module`. Failures are reported through the

@@ -1,0 +1,43 @@
+//===- Passes.td - every lmc pass ------------------------------------------===//
+
+#ifndef LMC_PASSES_TD
+#define LMC_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def FuseAttentionPass : Pass<"lmc-fuse-attention", "::mlir::func::FuncOp"> {
+  let summary = "Rewrites primitive attention chains into lmc.attention";
+  let description = [{
+    Finds `softmax(scale * Q K^T + mask) V` written op by op over
+    `[B, H, S, D]` operands and replaces it with one `lmc.attention` over
+    `[B, S, H, D]` (transposes are inserted or, when the chain starts from
+    head-split transposes, taken back), so later passes see one op they can
+    tile and pack.
+
+    Recognized spellings: the scale multiplied after the product, multiplied
+    into Q or K before it, or divided out; `lmc.softmax` or its decomposed
+    form `exp(s - reduce_max(s)) / reduce_sum(exp(s - reduce_max(s)))`; an
+    additive causal mask (a constant lower-triangular 0 / large-negative
+    matrix) and a key-length mask (`select(compare(lt, iota, lengths), 0,
+    -large)` added, or `select(valid, s, -large)`) becoming `causal` and
+    `lengths`.
+
+    ```mlir
+    // Before
+    %s = lmc.matmul %q, %k transpose_rhs : ... -> tensor<?x4x128x128xf32>
+    %t = lmc.mul %s, %c : ...
+    %p = lmc.softmax %t axis 3 : tensor<?x4x128x128xf32>
+    %o = lmc.matmul %p, %v : ... -> tensor<?x4x128x64xf32>
+    // After
+    %a = lmc.attention %qt, %kt, %vt scale 1.250000e-01 : ... -> tensor<?x128x4x64xf32>
+    %o = lmc.transpose %a [0, 2, 1, 3] : ...
+    ```
+
+    A chain it cannot prove equivalent stays as it is, with a remark saying
+    why: softmax over another axis, an intermediate with another user, a
+    bias it does not model, a scale that is not a constant.
+  }];
+  let dependentDialects = ["::mlir::lmc::LmcDialect"];
+}
+
+#endif // LMC_PASSES_TD
