@@ -10,8 +10,10 @@ void mlir::lmc::buildCompilePipeline(OpPassManager &pm) {
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
   pm.addNestedPass<func::FuncOp>(createFuseAttentionPass());
-  // Fusion leaves transpose pairs around the new attention ops to cancel.
+  pm.addNestedPass<func::FuncOp>(createRemovePaddingPass());
+  // Fusion leaves transpose pairs to cancel; packing leaves duplicates.
   pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
 }
 
 mlir::LogicalResult mlir::lmc::runCompilePipeline(ModuleOp module) {

@@ -9,7 +9,8 @@
 namespace mlir::lmc {
 
 /// Appends the passes `lmc compile` runs on a verified model, in order.
-/// Today: canonicalize, cse, lmc-fuse-attention, canonicalize.
+/// Today: canonicalize, cse, lmc-fuse-attention, lmc-remove-padding,
+/// canonicalize, cse.
 void buildCompilePipeline(OpPassManager &pm);
 
 /// Runs the compile pipeline on `module`. Failures are reported through the

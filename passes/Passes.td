@@ -40,4 +40,37 @@ def FuseAttentionPass : Pass<"lmc-fuse-attention", "::mlir::func::FuncOp"> {
   let dependentDialects = ["::mlir::lmc::LmcDialect"];
 }
 
+def RemovePaddingPass : Pass<"lmc-remove-padding", "::mlir::func::FuncOp"> {
+  let summary = "Computes sequence ops on packed tokens instead of padded batches";
+  let description = [{
+    Starting from each `lmc.unpad %x, %lengths` (where a padded batch is
+    turned into packed tokens, as pooling does), the pass rebuilds the
+    computation of `%x` on packed `[T, ...]` tokens: token-wise ops
+    (elementwise ops, casts, `gelu`, `layer_norm`, `rms_norm`, matmuls with a
+    shared rank-2 weight, `embedding`, reshapes that keep `[B, S]`, softmax
+    and reductions over feature axes, and the feature-column ops) are
+    recreated on packed operands, and `lmc.attention` with `lengths(%lengths)`
+    becomes packed attention over `cu_seqlens`. The unpad moves to where the
+    padded values enter: the function's inputs. Padded ops left without
+    users are erased, so no op but the boundary `unpad` touches a pad token.
+
+    ```mlir
+    // Before
+    %h = lmc.matmul %x, %w : (tensor<?x?x64xf32>, tensor<64x64xf32>) -> tensor<?x?x64xf32>
+    %a = lmc.attention %q, %k, %v lengths(%len) : ...
+    %p, %cu = lmc.unpad %a, %len : ...
+    // After
+    %xp, %cu = lmc.unpad %x, %len : ...
+    %h = lmc.matmul %xp, %w : (tensor<?x64xf32>, tensor<64x64xf32>) -> tensor<?x64xf32>
+    %a = lmc.attention %qp, %kp, %vp cu_seqlens(%cu) : ...
+    ```
+
+    Only values whose every step is token-wise are packed; anything else (an
+    op mixing sequence positions, an attention with other lengths) is
+    unpadded where it is and computed padded as before. Padded outputs of the
+    function are not packed yet.
+  }];
+  let dependentDialects = ["::mlir::lmc::LmcDialect"];
+}
+
 #endif // LMC_PASSES_TD
