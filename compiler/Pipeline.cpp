@@ -6,18 +6,25 @@
 
 #include "mlir/Transforms/Passes.h"
 
-void mlir::lmc::buildCompilePipeline(OpPassManager &pm) {
+void mlir::lmc::buildCompilePipeline(OpPassManager &pm,
+                                     const CompileOptions &options) {
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
   pm.addNestedPass<func::FuncOp>(createFuseAttentionPass());
   pm.addNestedPass<func::FuncOp>(createRemovePaddingPass());
+  if (options.precision != Precision::FP32) {
+    MixedPrecisionPassOptions mixed;
+    mixed.precision = options.precision == Precision::FP16 ? "f16" : "bf16";
+    pm.addPass(createMixedPrecisionPass(mixed));
+  }
   // Fusion leaves transpose pairs to cancel; packing leaves duplicates.
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
 }
 
-mlir::LogicalResult mlir::lmc::runCompilePipeline(ModuleOp module) {
+mlir::LogicalResult mlir::lmc::runCompilePipeline(ModuleOp module,
+                                                  const CompileOptions &options) {
   PassManager pm(module->getName());
-  buildCompilePipeline(pm);
+  buildCompilePipeline(pm, options);
   return pm.run(module);
 }

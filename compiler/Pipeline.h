@@ -8,14 +8,22 @@
 
 namespace mlir::lmc {
 
-/// Appends the passes `lmc compile` runs on a verified model, in order.
-/// Today: canonicalize, cse, lmc-fuse-attention, lmc-remove-padding,
-/// canonicalize, cse.
-void buildCompilePipeline(OpPassManager &pm);
+/// The storage precision of a compiled model (`lmc compile --precision`).
+enum class Precision { FP32, FP16, BF16 };
+
+struct CompileOptions {
+  Precision precision = Precision::FP32;
+};
+
+/// Appends the passes `lmc compile` runs on a verified model, in order:
+/// canonicalize, cse, lmc-fuse-attention, lmc-remove-padding, then
+/// lmc-mixed-precision unless the precision is fp32, canonicalize, cse.
+void buildCompilePipeline(OpPassManager &pm, const CompileOptions &options = {});
 
 /// Runs the compile pipeline on `module`. Failures are reported through the
 /// context's diagnostic handler.
-LogicalResult runCompilePipeline(ModuleOp module);
+LogicalResult runCompilePipeline(ModuleOp module,
+                                 const CompileOptions &options = {});
 
 } // namespace mlir::lmc
 

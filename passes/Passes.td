@@ -73,4 +73,38 @@ def RemovePaddingPass : Pass<"lmc-remove-padding", "::mlir::func::FuncOp"> {
   let dependentDialects = ["::mlir::lmc::LmcDialect"];
 }
 
+def MixedPrecisionPass : Pass<"lmc-mixed-precision", "::mlir::ModuleOp"> {
+  let summary = "Stores parameters and activations in f16 or bf16";
+  let description = [{
+    Retypes the f32 values of every function: parameters, matmuls,
+    attention, elementwise arithmetic, normalizations, embeddings and data
+    movement are stored in the low precision (their kernels accumulate in
+    f32: matmul and attention by contract, normalization statistics by the
+    ops' definitions). Softmax, reductions, `exp`, `rsqrt`, `erf`,
+    comparisons and the numeric feature columns stay in f32, and so does the
+    output layer (the op producing a returned value, the matmul it adds a
+    bias to, and their parameters), as Keras keeps the last layer in
+    float32. Casts are
+    inserted only where a value crosses between the two, at most one per
+    value and direction; constants are converted rather than cast. Function
+    signatures keep their types: inputs are cast down where used, outputs
+    cast back.
+
+    ```mlir
+    // Before
+    lmc.parameter @w : tensor<64x64xf32>
+    %y = lmc.matmul %x, %w : (tensor<?x64xf32>, tensor<64x64xf32>) -> tensor<?x64xf32>
+    // After (precision=f16)
+    lmc.parameter @w : tensor<64x64xf16>
+    %xh = lmc.cast %x : tensor<?x64xf32> -> tensor<?x64xf16>
+    %y = lmc.matmul %xh, %w : (tensor<?x64xf16>, tensor<64x64xf16>) -> tensor<?x64xf16>
+    ```
+  }];
+  let options = [
+    Option<"precision", "precision", "std::string", /*default=*/"\"f16\"",
+           "the storage type: f16 or bf16">
+  ];
+  let dependentDialects = ["::mlir::lmc::LmcDialect"];
+}
+
 #endif // LMC_PASSES_TD

@@ -45,6 +45,16 @@ cl::opt<EmitKind> emitKind(
                           "the verified, canonicalized lmc IR")),
     cl::sub(compileCommand));
 
+cl::opt<mlir::lmc::Precision> precision(
+    "precision", cl::desc("Storage precision of parameters and activations"),
+    cl::init(mlir::lmc::Precision::FP32),
+    cl::values(clEnumValN(mlir::lmc::Precision::FP32, "fp32", "f32 throughout"),
+               clEnumValN(mlir::lmc::Precision::FP16, "fp16",
+                          "f16 storage, f32 accumulation and statistics"),
+               clEnumValN(mlir::lmc::Precision::BF16, "bf16",
+                          "bf16 storage, f32 accumulation and statistics")),
+    cl::sub(compileCommand));
+
 } // namespace
 
 int runCompileCommand() {
@@ -56,7 +66,9 @@ int runCompileCommand() {
   mlir::SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
   mlir::OwningOpRef<mlir::ModuleOp> module =
       loadModel(inputPath, "lmc compile", sourceMgr, context);
-  if (!module || mlir::failed(mlir::lmc::runCompilePipeline(*module)))
+  mlir::lmc::CompileOptions options;
+  options.precision = precision;
+  if (!module || mlir::failed(mlir::lmc::runCompilePipeline(*module, options)))
     return 1;
 
   llvm::Error written =
