@@ -1346,6 +1346,69 @@ func.func @case141(%i: tensor<?xi64>) {
 
 // -----
 
+// Tests that a kernel's region arguments have the inputs' types.
+func.func @kernel_arguments(%x: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error @+1 {{region arguments must have the types of the inputs}}
+  %y = lmc.kernel fused "k" (%x) : (tensor<4xf32>) -> tensor<4xf32> {
+  ^bb0(%a: tensor<4xf16>):
+    %c = lmc.cast %a : tensor<4xf16> -> tensor<4xf32>
+    lmc.yield %c : tensor<4xf32>
+  }
+  return %y : tensor<4xf32>
+}
+
+// -----
+
+// Tests that a kernel yields its results' types.
+func.func @kernel_results(%x: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error @+1 {{yielded values must have the types of the results}}
+  %y = lmc.kernel fused "k" (%x) : (tensor<4xf32>) -> tensor<4xf32> {
+  ^bb0(%a: tensor<4xf32>):
+    %c = lmc.cast %a : tensor<4xf32> -> tensor<4xf16>
+    lmc.yield %c : tensor<4xf16>
+  }
+  return %y : tensor<4xf32>
+}
+
+// -----
+
+// Tests that a gemm kernel holds one matmul.
+func.func @gemm_without_matmul(%x: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error @+1 {{a gemm kernel holds exactly one lmc.matmul}}
+  %y = lmc.kernel gemm "k" (%x) : (tensor<4xf32>) -> tensor<4xf32> {
+  ^bb0(%a: tensor<4xf32>):
+    lmc.yield %a : tensor<4xf32>
+  }
+  return %y : tensor<4xf32>
+}
+
+// -----
+
+// Tests that an attention kernel holds one attention.
+func.func @attention_kernel_without_attention(%x: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error @+1 {{an attention kernel holds exactly one lmc.attention}}
+  %y = lmc.kernel attention "k" (%x) {block_q = 64, block_k = 64} : (tensor<4xf32>) -> tensor<4xf32> {
+  ^bb0(%a: tensor<4xf32>):
+    lmc.yield %a : tensor<4xf32>
+  }
+  return %y : tensor<4xf32>
+}
+
+// -----
+
+// Tests that an attention kernel has a tile shape.
+func.func @attention_kernel_without_tiles(%q: tensor<?x4x16xf16>, %cu: tensor<?xi32>) -> tensor<?x4x16xf16> {
+  // expected-error @+1 {{an attention kernel needs positive block_q and block_k}}
+  %o = lmc.kernel attention "k" (%q, %cu) {block_q = 0, block_k = 64} : (tensor<?x4x16xf16>, tensor<?xi32>) -> tensor<?x4x16xf16> {
+  ^bb0(%a: tensor<?x4x16xf16>, %c: tensor<?xi32>):
+    %r = lmc.attention %a, %a, %a cu_seqlens(%c) : (tensor<?x4x16xf16>, tensor<?x4x16xf16>, tensor<?x4x16xf16>, tensor<?xi32>) -> tensor<?x4x16xf16>
+    lmc.yield %r : tensor<?x4x16xf16>
+  }
+  return %o : tensor<?x4x16xf16>
+}
+
+// -----
+
 // Tests cases at the edge of the rules that must verify: dynamic dimensions
 // that may match at run time, broadcasting against 1, grouped-query
 // attention, a reshape that infers its one dynamic dimension, a reduction

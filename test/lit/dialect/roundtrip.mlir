@@ -161,3 +161,28 @@ func.func @feature_columns(%age: tensor<?x1xf32>, %fp: tensor<?x1xi64>, %tags: t
   %11 = lmc.fc.indicator %4 weights(%w) buckets 1000 : (tensor<?x4xi64>, tensor<?x4xf32>) -> tensor<?x1000xf32>
   return
 }
+
+// CHECK-LABEL: func.func @kernels
+func.func @kernels(%x: tensor<?x64xf16>, %w: tensor<64x64xf16>, %g: tensor<64xf16>, %q: tensor<?x4x16xf16>, %cu: tensor<?xi32>) -> (tensor<?x64xf16>, tensor<?x4x16xf16>) {
+  // CHECK: lmc.kernel gemm "k0"(%{{.*}}, %{{.*}}) : (tensor<?x64xf16>, tensor<64x64xf16>) -> tensor<?x64xf16> {
+  %y = lmc.kernel gemm "k0" (%x, %w) : (tensor<?x64xf16>, tensor<64x64xf16>) -> tensor<?x64xf16> {
+  ^bb0(%a: tensor<?x64xf16>, %b: tensor<64x64xf16>):
+    %m = lmc.matmul %a, %b : (tensor<?x64xf16>, tensor<64x64xf16>) -> tensor<?x64xf16>
+    // CHECK: lmc.yield %{{.*}} : tensor<?x64xf16>
+    lmc.yield %m : tensor<?x64xf16>
+  }
+  // CHECK: lmc.kernel fused "k1"
+  %z = lmc.kernel fused "k1" (%y, %g) : (tensor<?x64xf16>, tensor<64xf16>) -> tensor<?x64xf16> {
+  ^bb0(%a: tensor<?x64xf16>, %gamma: tensor<64xf16>):
+    %n = lmc.rms_norm %a, %gamma epsilon 1.0e-06 : (tensor<?x64xf16>, tensor<64xf16>) -> tensor<?x64xf16>
+    %o = lmc.gelu tanh %n : tensor<?x64xf16>
+    lmc.yield %o : tensor<?x64xf16>
+  }
+  // CHECK: lmc.kernel attention "k2"(%{{.*}}, %{{.*}}) {block_k = 64 : i64, block_q = 128 : i64}
+  %o = lmc.kernel attention "k2" (%q, %cu) {block_q = 128, block_k = 64} : (tensor<?x4x16xf16>, tensor<?xi32>) -> tensor<?x4x16xf16> {
+  ^bb0(%a: tensor<?x4x16xf16>, %c: tensor<?xi32>):
+    %r = lmc.attention %a, %a, %a cu_seqlens(%c) : (tensor<?x4x16xf16>, tensor<?x4x16xf16>, tensor<?x4x16xf16>, tensor<?xi32>) -> tensor<?x4x16xf16>
+    lmc.yield %r : tensor<?x4x16xf16>
+  }
+  return %z, %o : tensor<?x64xf16>, tensor<?x4x16xf16>
+}
