@@ -20,6 +20,10 @@ void mlir::lmc::buildCompilePipeline(OpPassManager &pm,
   // Fusion leaves transpose pairs to cancel; packing leaves duplicates.
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
+  if (options.formKernels) {
+    pm.addNestedPass<func::FuncOp>(createFormKernelsPass());
+    pm.addNestedPass<func::FuncOp>(createPlanMemoryPass());
+  }
 }
 
 mlir::LogicalResult mlir::lmc::runCompilePipeline(ModuleOp module,

@@ -13,11 +13,14 @@ enum class Precision { FP32, FP16, BF16 };
 
 struct CompileOptions {
   Precision precision = Precision::FP32;
+  /// Also group ops into kernels and plan their memory (--emit=kernels).
+  bool formKernels = false;
 };
 
 /// Appends the passes `lmc compile` runs on a verified model, in order:
 /// canonicalize, cse, lmc-fuse-attention, lmc-remove-padding, then
-/// lmc-mixed-precision unless the precision is fp32, canonicalize, cse.
+/// lmc-mixed-precision unless the precision is fp32, canonicalize, cse, and
+/// for kernel IR lmc-form-kernels and lmc-plan-memory.
 void buildCompilePipeline(OpPassManager &pm, const CompileOptions &options = {});
 
 /// Runs the compile pipeline on `module`. Failures are reported through the

@@ -107,4 +107,49 @@ def MixedPrecisionPass : Pass<"lmc-mixed-precision", "::mlir::ModuleOp"> {
   let dependentDialects = ["::mlir::lmc::LmcDialect"];
 }
 
+def FormKernelsPass : Pass<"lmc-form-kernels", "::mlir::func::FuncOp"> {
+  let summary = "Groups the ops of a function into lmc.kernel ops";
+  let description = [{
+    Every matmul becomes a `gemm` kernel (a library call), every attention an
+    `attention` kernel with its tile shape, and each run of other ops
+    between them one `fused` kernel: elementwise and normalization chains,
+    data movement, pooling and the feature-column transforms of one example
+    are generated as one kernel each. Parameters and constants stay outside
+    as kernel inputs.
+
+    Tile shapes (`block_q` x `block_k`, rows per step of the online
+    softmax) start from FlashAttention-2's forward choices: 128 x 128 for
+    head dims up to 64, 128 x 64 up to 128, 64 x 32 above, and half the key
+    block for f32, whose tiles take twice the shared memory.
+
+    ```mlir
+    // After
+    %h = lmc.kernel gemm "k0" (%x, %w) : ... { ... lmc.matmul ... }
+    %n = lmc.kernel fused "k1" (%h, %b, %g) : ... { ... lmc.add ... lmc.layer_norm ... }
+    ```
+  }];
+  let dependentDialects = ["::mlir::lmc::LmcDialect"];
+}
+
+def PlanMemoryPass : Pass<"lmc-plan-memory", "::mlir::func::FuncOp"> {
+  let summary = "Places every kernel result in one arena";
+  let description = [{
+    Sizes each kernel result for a token budget (a dynamic leading pair of
+    dimensions is [batch, sequence], any other dynamic dimension is
+    `tokens`, an upper bound), computes when each result is last read, and
+    gives it a 256-byte-aligned offset in one arena, first fit, reusing
+    space freed by dead results. Each kernel gets `lmc.offsets` (one per
+    result); the function gets `lmc.arena_bytes`, and a remark reports the
+    peak. Function arguments, parameters and constants live outside the
+    arena; results are not yet computed in place over their inputs.
+  }];
+  let options = [
+    Option<"batch", "batch", "int64_t", /*default=*/"64", "examples per batch">,
+    Option<"sequence", "sequence", "int64_t", /*default=*/"512",
+           "padded sequence length">,
+    Option<"tokens", "tokens", "int64_t", /*default=*/"32768",
+           "packed tokens per batch (the packing length)">
+  ];
+}
+
 #endif // LMC_PASSES_TD

@@ -4,6 +4,8 @@
 
 #include "compiler/eval/EvalOps.h"
 
+#include "dialects/lmc/IR/LmcOps.h"
+
 #include "mlir/IR/BuiltinTypes.h"
 
 namespace mlir::lmc::eval {
@@ -46,6 +48,46 @@ static LogicalResult checkInput(func::FuncOp function, unsigned index,
   return success();
 }
 
+/// Runs the ops of `block` in `frame` up to its terminator (a return or a
+/// kernel's yield) and returns the terminator's operands.
+static FailureOr<SmallVector<EvalTensor>> runBlock(Block &block,
+                                                   EvalFrame &frame) {
+  for (Operation &op : block) {
+    if (op.hasTrait<OpTrait::IsTerminator>()) {
+      SmallVector<EvalTensor> results;
+      for (Value value : op.getOperands())
+        results.push_back(frame.get(value));
+      return results;
+    }
+    if (auto kernel = llvm::dyn_cast<KernelOp>(op)) {
+      // A kernel computes its region on its inputs.
+      EvalFrame inner(frame.parameters);
+      for (auto [argument, input] :
+           llvm::zip(kernel.getBody().getArguments(), kernel.getInputs()))
+        inner.values[argument] = frame.get(input);
+      FailureOr<SmallVector<EvalTensor>> results =
+          runBlock(kernel.getBody().front(), inner);
+      if (failed(results))
+        return failure();
+      for (auto [result, tensor] : llvm::zip(kernel.getResults(), *results))
+        frame.values[result] = std::move(tensor);
+      continue;
+    }
+    std::optional<LogicalResult> done = evaluatePrimitiveOp(&op, frame);
+    if (!done)
+      done = evaluateCompositeOp(&op, frame);
+    if (!done)
+      done = evaluateSequenceOp(&op, frame);
+    if (!done)
+      done = evaluateFeatureColumnOp(&op, frame);
+    if (!done)
+      return op.emitError("the evaluator cannot run this op");
+    if (failed(*done))
+      return failure();
+  }
+  return block.getParentOp()->emitError("has no terminator");
+}
+
 FailureOr<SmallVector<EvalTensor>> evaluate(func::FuncOp function,
                                             ArrayRef<EvalTensor> inputs,
                                             Parameters &parameters) {
@@ -63,26 +105,7 @@ FailureOr<SmallVector<EvalTensor>> evaluate(func::FuncOp function,
     copy.roundToElementType();
     frame.values[function.getArgument(index)] = std::move(copy);
   }
-  for (Operation &op : function.getBody().front()) {
-    if (auto ret = llvm::dyn_cast<func::ReturnOp>(op)) {
-      SmallVector<EvalTensor> results;
-      for (Value value : ret.getOperands())
-        results.push_back(frame.get(value));
-      return results;
-    }
-    std::optional<LogicalResult> done = evaluatePrimitiveOp(&op, frame);
-    if (!done)
-      done = evaluateCompositeOp(&op, frame);
-    if (!done)
-      done = evaluateSequenceOp(&op, frame);
-    if (!done)
-      done = evaluateFeatureColumnOp(&op, frame);
-    if (!done)
-      return op.emitError("the evaluator cannot run this op");
-    if (failed(*done))
-      return failure();
-  }
-  return function.emitError("has no return");
+  return runBlock(function.getBody().front(), frame);
 }
 
 } // namespace mlir::lmc::eval

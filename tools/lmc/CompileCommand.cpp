@@ -29,7 +29,7 @@ cl::SubCommand compileCommand("compile",
 
 namespace {
 
-enum class EmitKind { Mlir };
+enum class EmitKind { Mlir, Kernels };
 
 cl::opt<std::string> inputPath(cl::Positional,
                                cl::desc("<model.mlir | model.yaml>"),
@@ -42,7 +42,9 @@ cl::opt<std::string> outputPath("o", cl::desc("Output file ('-' for stdout)"),
 cl::opt<EmitKind> emitKind(
     "emit", cl::desc("What to write"), cl::init(EmitKind::Mlir),
     cl::values(clEnumValN(EmitKind::Mlir, "mlir",
-                          "the verified, canonicalized lmc IR")),
+                          "the optimized lmc IR"),
+               clEnumValN(EmitKind::Kernels, "kernels",
+                          "the kernel-level IR with its memory plan")),
     cl::sub(compileCommand));
 
 cl::opt<mlir::lmc::Precision> precision(
@@ -68,6 +70,7 @@ int runCompileCommand() {
       loadModel(inputPath, "lmc compile", sourceMgr, context);
   mlir::lmc::CompileOptions options;
   options.precision = precision;
+  options.formKernels = emitKind == EmitKind::Kernels;
   if (!module || mlir::failed(mlir::lmc::runCompilePipeline(*module, options)))
     return 1;
 

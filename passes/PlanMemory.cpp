@@ -1,0 +1,126 @@
+//===- PlanMemory.cpp - one arena for every kernel result -----------------===//
+//
+// Liveness over the kernel list, then first-fit placement: a result lives
+// from its kernel to the last kernel (or return) that reads it.
+//
+//===----------------------------------------------------------------------===//
+
+#include "passes/Passes.h"
+
+#include "dialects/lmc/IR/LmcOps.h"
+
+#include <map>
+
+namespace mlir::lmc {
+#define GEN_PASS_DEF_PLANMEMORYPASS
+#include "passes/Passes.h.inc"
+} // namespace mlir::lmc
+
+using namespace mlir;
+using namespace mlir::lmc;
+
+namespace {
+
+constexpr int64_t kAlignment = 256;
+
+int64_t alignUp(int64_t bytes) {
+  return (bytes + kAlignment - 1) / kAlignment * kAlignment;
+}
+
+struct Budget {
+  int64_t batch, sequence, tokens;
+};
+
+/// Bytes of `type` under the budget: a dynamic leading pair is [batch,
+/// sequence]; any other dynamic dimension is `tokens`, an upper bound.
+int64_t bytesOf(RankedTensorType type, const Budget &budget) {
+  ArrayRef<int64_t> shape = type.getShape();
+  bool paddedPair = shape.size() >= 2 && ShapedType::isDynamic(shape[0]) &&
+                    ShapedType::isDynamic(shape[1]);
+  int64_t elements = 1;
+  for (auto [d, dim] : llvm::enumerate(shape)) {
+    if (!ShapedType::isDynamic(dim))
+      elements *= dim;
+    else if (paddedPair && d == 0)
+      elements *= budget.batch;
+    else if (paddedPair && d == 1)
+      elements *= budget.sequence;
+    else
+      elements *= budget.tokens;
+  }
+  unsigned bits = type.getElementType().getIntOrFloatBitWidth();
+  return elements * std::max<int64_t>(1, bits / 8);
+}
+
+/// First-fit allocator over one arena.
+class Arena {
+public:
+  int64_t allocate(int64_t bytes) {
+    int64_t offset = 0;
+    for (auto [start, size] : used) {
+      if (start - offset >= bytes)
+        break;
+      offset = std::max(offset, start + size);
+    }
+    used[offset] = bytes;
+    peak = std::max(peak, offset + bytes);
+    return offset;
+  }
+  void release(int64_t offset) { used.erase(offset); }
+  int64_t peakBytes() const { return peak; }
+
+private:
+  std::map<int64_t, int64_t> used; // offset -> size
+  int64_t peak = 0;
+};
+
+struct PlanMemoryPass : mlir::lmc::impl::PlanMemoryPassBase<PlanMemoryPass> {
+  using PlanMemoryPassBase::PlanMemoryPassBase;
+
+  void runOnOperation() override {
+    func::FuncOp function = getOperation();
+    Budget budget{batch, sequence, tokens};
+    SmallVector<KernelOp> kernels(function.getBody().front().getOps<KernelOp>());
+    if (kernels.empty())
+      return;
+    // The position of every kernel, and of the return, in execution order.
+    DenseMap<Operation *, int64_t> position;
+    for (auto [i, kernel] : llvm::enumerate(kernels))
+      position[kernel] = int64_t(i);
+    int64_t end = int64_t(kernels.size());
+    // Results to free after each step.
+    SmallVector<SmallVector<std::pair<Value, int64_t>>> freeAfter(kernels.size() + 1);
+    Arena arena;
+    DenseMap<Value, int64_t> offsetOf;
+    Builder builder(function.getContext());
+    for (auto [i, kernel] : llvm::enumerate(kernels)) {
+      SmallVector<int64_t> offsets;
+      for (Value result : kernel.getResults()) {
+        int64_t lastUse = int64_t(i);
+        for (Operation *user : result.getUsers()) {
+          auto found = position.find(user);
+          if (found != position.end())
+            lastUse = std::max(lastUse, found->second);
+          else if (isa<func::ReturnOp>(user))
+            lastUse = end;
+        }
+        int64_t bytes = alignUp(bytesOf(llvm::cast<RankedTensorType>(result.getType()), budget));
+        int64_t offset = arena.allocate(bytes);
+        offsets.push_back(offset);
+        offsetOf[result] = offset;
+        freeAfter[size_t(lastUse)].push_back({result, offset});
+      }
+      kernel->setAttr("lmc.offsets", builder.getDenseI64ArrayAttr(offsets));
+      // Inputs read for the last time here are free for later kernels.
+      for (auto [value, offset] : freeAfter[i])
+        arena.release(offset);
+    }
+    function->setAttr("lmc.arena_bytes", builder.getI64IntegerAttr(arena.peakBytes()));
+    function.emitRemark("memory plan: ")
+        << kernels.size() << " kernels, arena of " << arena.peakBytes()
+        << " bytes for batch " << budget.batch << ", sequence "
+        << budget.sequence << ", tokens " << budget.tokens;
+  }
+};
+
+} // namespace
