@@ -51,7 +51,8 @@ static LogicalResult checkInput(func::FuncOp function, unsigned index,
 /// Runs the ops of `block` in `frame` up to its terminator (a return or a
 /// kernel's yield) and returns the terminator's operands.
 static FailureOr<SmallVector<EvalTensor>> runBlock(Block &block,
-                                                   EvalFrame &frame) {
+                                                   EvalFrame &frame,
+                                                   EvalObserver observer) {
   for (Operation &op : block) {
     if (op.hasTrait<OpTrait::IsTerminator>()) {
       SmallVector<EvalTensor> results;
@@ -66,7 +67,7 @@ static FailureOr<SmallVector<EvalTensor>> runBlock(Block &block,
            llvm::zip(kernel.getBody().getArguments(), kernel.getInputs()))
         inner.values[argument] = frame.get(input);
       FailureOr<SmallVector<EvalTensor>> results =
-          runBlock(kernel.getBody().front(), inner);
+          runBlock(kernel.getBody().front(), inner, observer);
       if (failed(results))
         return failure();
       for (auto [result, tensor] : llvm::zip(kernel.getResults(), *results))
@@ -84,13 +85,16 @@ static FailureOr<SmallVector<EvalTensor>> runBlock(Block &block,
       return op.emitError("the evaluator cannot run this op");
     if (failed(*done))
       return failure();
+    if (observer)
+      observer(&op, frame);
   }
   return block.getParentOp()->emitError("has no terminator");
 }
 
 FailureOr<SmallVector<EvalTensor>> evaluate(func::FuncOp function,
                                             ArrayRef<EvalTensor> inputs,
-                                            Parameters &parameters) {
+                                            Parameters &parameters,
+                                            EvalObserver observer) {
   if (inputs.size() != function.getNumArguments())
     return function.emitError("expects ")
            << function.getNumArguments() << " inputs, got " << inputs.size();
@@ -105,7 +109,7 @@ FailureOr<SmallVector<EvalTensor>> evaluate(func::FuncOp function,
     copy.roundToElementType();
     frame.values[function.getArgument(index)] = std::move(copy);
   }
-  return runBlock(function.getBody().front(), frame);
+  return runBlock(function.getBody().front(), frame, observer);
 }
 
 } // namespace mlir::lmc::eval

@@ -21,9 +21,15 @@ namespace mlir::lmc::eval {
 /// argument types' static dimensions). Problems found while running (a
 /// runtime shape that contradicts a type, lengths longer than the padded
 /// length, malformed cu_seqlens, ...) are reported at the op's location.
+/// Called after each op has run, with the values computed so far (those of
+/// the enclosing kernel for ops inside a kernel).
+using EvalObserver = llvm::function_ref<void(Operation *op,
+                                             const struct EvalFrame &frame)>;
+
 FailureOr<SmallVector<EvalTensor>> evaluate(func::FuncOp function,
                                             ArrayRef<EvalTensor> inputs,
-                                            Parameters &parameters);
+                                            Parameters &parameters,
+                                            EvalObserver observer = nullptr);
 
 } // namespace mlir::lmc::eval
 

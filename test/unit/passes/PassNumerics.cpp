@@ -22,14 +22,15 @@ OwningOpRef<ModuleOp> loadExample(llvm::StringRef name, MLIRContext &context) {
 }
 
 SmallVector<eval::EvalTensor> randomInputs(func::FuncOp function, uint64_t seed,
-                                           ArrayRef<int64_t> lengths) {
+                                           ArrayRef<int64_t> lengths,
+                                           int64_t batch, int64_t sequence) {
   std::mt19937_64 engine(seed);
   SmallVector<eval::EvalTensor> inputs;
   for (auto [index, type] : llvm::enumerate(function.getArgumentTypes())) {
     auto shaped = llvm::cast<RankedTensorType>(type);
     SmallVector<int64_t> shape;
     for (auto [d, dim] : llvm::enumerate(shaped.getShape()))
-      shape.push_back(ShapedType::isDynamic(dim) ? (d == 0 ? kBatch : kSequence) : dim);
+      shape.push_back(ShapedType::isDynamic(dim) ? (d == 0 ? batch : sequence) : dim);
     auto tensor = eval::EvalTensor::zeros(shape, shaped.getElementType());
     auto ingest = function.getArgAttrOfType<StringAttr>(index, "lmc.ingest");
     if (ingest && ingest.getValue() == "lengths") {

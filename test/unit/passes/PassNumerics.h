@@ -22,7 +22,9 @@ OwningOpRef<ModuleOp> loadExample(llvm::StringRef name, MLIRContext &context);
 /// integers, the lengths of hand-written tests); floats lie in [-1, 1]
 /// away from zero.
 SmallVector<eval::EvalTensor> randomInputs(func::FuncOp function, uint64_t seed,
-                                           ArrayRef<int64_t> lengths = {});
+                                           ArrayRef<int64_t> lengths = {},
+                                           int64_t batch = kBatch,
+                                           int64_t sequence = kSequence);
 
 /// ||actual - expected|| / ||expected|| over the floats.
 double relativeL2(const eval::EvalTensor &actual, const eval::EvalTensor &expected);
