@@ -11,7 +11,8 @@ void mlir::lmc::buildCompilePipeline(OpPassManager &pm,
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
   pm.addNestedPass<func::FuncOp>(createFuseAttentionPass());
-  pm.addNestedPass<func::FuncOp>(createRemovePaddingPass());
+  if (options.packing)
+    pm.addNestedPass<func::FuncOp>(createRemovePaddingPass());
   if (options.precision != Precision::FP32) {
     MixedPrecisionPassOptions mixed;
     mixed.precision = options.precision == Precision::FP16 ? "f16" : "bf16";
@@ -26,9 +27,12 @@ void mlir::lmc::buildCompilePipeline(OpPassManager &pm,
   }
 }
 
-mlir::LogicalResult mlir::lmc::runCompilePipeline(ModuleOp module,
-                                                  const CompileOptions &options) {
+mlir::LogicalResult mlir::lmc::runCompilePipeline(
+    ModuleOp module, const CompileOptions &options,
+    llvm::function_ref<void(PassManager &)> configure) {
   PassManager pm(module->getName());
+  if (configure)
+    configure(pm);
   buildCompilePipeline(pm, options);
   return pm.run(module);
 }

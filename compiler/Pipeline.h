@@ -13,20 +13,25 @@ enum class Precision { FP32, FP16, BF16 };
 
 struct CompileOptions {
   Precision precision = Precision::FP32;
+  /// Run --lmc-remove-padding (`lmc compile --packing=off` skips it).
+  bool packing = true;
   /// Also group ops into kernels and plan their memory (--emit=kernels).
   bool formKernels = false;
 };
 
 /// Appends the passes `lmc compile` runs on a verified model, in order:
-/// canonicalize, cse, lmc-fuse-attention, lmc-remove-padding, then
+/// canonicalize, cse, lmc-fuse-attention, lmc-remove-padding (unless
+/// packing is off), then
 /// lmc-mixed-precision unless the precision is fp32, canonicalize, cse, and
 /// for kernel IR lmc-form-kernels and lmc-plan-memory.
 void buildCompilePipeline(OpPassManager &pm, const CompileOptions &options = {});
 
 /// Runs the compile pipeline on `module`. Failures are reported through the
-/// context's diagnostic handler.
-LogicalResult runCompilePipeline(ModuleOp module,
-                                 const CompileOptions &options = {});
+/// context's diagnostic handler. `configure`, when given, sets up the pass
+/// manager first (IR printing, timing).
+LogicalResult runCompilePipeline(
+    ModuleOp module, const CompileOptions &options = {},
+    llvm::function_ref<void(PassManager &)> configure = nullptr);
 
 } // namespace mlir::lmc
 

@@ -14,6 +14,8 @@
 #include "tools/lmc/LoadModel.h"
 
 #include "mlir/IR/MLIRContext.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Support/Timing.h"
 #include "llvm/Support/Error.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/WithColor.h"
@@ -57,6 +59,19 @@ cl::opt<mlir::lmc::Precision> precision(
                           "bf16 storage, f32 accumulation and statistics")),
     cl::sub(compileCommand));
 
+cl::opt<bool> packing("packing",
+                      cl::desc("Compute sequences on packed tokens "
+                               "(--lmc-remove-padding); =false keeps padding"),
+                      cl::init(true), cl::sub(compileCommand));
+
+// MLIR's own pass-manager flags, under the names mlir-opt gives them.
+cl::opt<bool> printIRAfterAll("mlir-print-ir-after-all",
+                              cl::desc("Print the IR after every pass"),
+                              cl::init(false), cl::sub(compileCommand));
+cl::opt<bool> timing("mlir-timing",
+                     cl::desc("Report the time each pass takes"),
+                     cl::init(false), cl::sub(compileCommand));
+
 } // namespace
 
 int runCompileCommand() {
@@ -71,7 +86,23 @@ int runCompileCommand() {
   mlir::lmc::CompileOptions options;
   options.precision = precision;
   options.formKernels = emitKind == EmitKind::Kernels;
-  if (!module || mlir::failed(mlir::lmc::runCompilePipeline(*module, options)))
+  options.packing = packing;
+  mlir::DefaultTimingManager timingManager;
+  timingManager.setEnabled(timing);
+  mlir::TimingScope timingScope = timingManager.getRootScope();
+  auto configure = [&](mlir::PassManager &pm) {
+    if (printIRAfterAll) {
+      context.disableMultithreading();
+      pm.enableIRPrinting([](mlir::Pass *, mlir::Operation *) { return false; },
+                          [](mlir::Pass *, mlir::Operation *) { return true; },
+                          /*printModuleScope=*/true,
+                          /*printAfterOnlyOnChange=*/false);
+    }
+    if (timing)
+      pm.enableTiming(timingScope);
+  };
+  if (!module ||
+      mlir::failed(mlir::lmc::runCompilePipeline(*module, options, configure)))
     return 1;
 
   llvm::Error written =

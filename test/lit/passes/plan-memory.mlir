@@ -1,4 +1,4 @@
-// RUN: lmc-opt %s --lmc-plan-memory=tokens=1000 --verify-diagnostics | FileCheck %s
+// RUN: lmc-opt %s --split-input-file --lmc-plan-memory=tokens=1000 --verify-diagnostics | FileCheck %s
 
 // Tests that a result dead after its reader frees its space for the next
 // kernel, that a result read by the return stays live, and that sizes use
