@@ -140,8 +140,9 @@ def PlanMemoryPass : Pass<"lmc-plan-memory", "::mlir::func::FuncOp"> {
     gives it a 256-byte-aligned offset in one arena, first fit, reusing
     space freed by dead results. Each kernel gets `lmc.offsets` (one per
     result); the function gets `lmc.arena_bytes`, and a remark reports the
-    peak. Function arguments, parameters and constants live outside the
-    arena; results are not yet computed in place over their inputs.
+    peak. A fused kernel of elementwise ops writes its result over an input
+    of the same size that it reads for the last time. Function arguments,
+    parameters and constants live outside the arena.
   }];
   let options = [
     Option<"batch", "batch", "int64_t", /*default=*/"64", "examples per batch">,

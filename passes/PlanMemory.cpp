@@ -33,7 +33,7 @@ struct Budget {
 
 /// Bytes of `type` under the budget: a dynamic leading pair is [batch,
 /// sequence]; any other dynamic dimension is `tokens`, an upper bound.
-int64_t bytesOf(RankedTensorType type, const Budget &budget) {
+int64_t bytesUnder(RankedTensorType type, const Budget &budget) {
   ArrayRef<int64_t> shape = type.getShape();
   bool paddedPair = shape.size() >= 2 && ShapedType::isDynamic(shape[0]) &&
                     ShapedType::isDynamic(shape[1]);
@@ -74,6 +74,17 @@ private:
   int64_t peak = 0;
 };
 
+/// A fused kernel of elementwise ops may write a result over an input it
+/// reads for the last time: every element is read before it is written.
+bool isElementwise(KernelOp kernel) {
+  if (kernel.getKind() != KernelKind::fused)
+    return false;
+  return llvm::all_of(kernel.getBody().front(), [](Operation &op) {
+    return isa<AddOp, SubOp, MulOp, DivOp, MaxOp, MinOp, ExpOp, TanhOp,
+               RsqrtOp, ErfOp, NegOp, SelectOp, CastOp, GeluOp, YieldOp>(op);
+  });
+}
+
 struct PlanMemoryPass : mlir::lmc::impl::PlanMemoryPassBase<PlanMemoryPass> {
   using PlanMemoryPassBase::PlanMemoryPassBase;
 
@@ -88,13 +99,15 @@ struct PlanMemoryPass : mlir::lmc::impl::PlanMemoryPassBase<PlanMemoryPass> {
     for (auto [i, kernel] : llvm::enumerate(kernels))
       position[kernel] = int64_t(i);
     int64_t end = int64_t(kernels.size());
-    // Results to free after each step.
-    SmallVector<SmallVector<std::pair<Value, int64_t>>> freeAfter(kernels.size() + 1);
+    // Results to free after each step, and where each result lives.
+    SmallVector<SmallVector<Value>> freeAfter(kernels.size() + 1);
+    DenseMap<Value, int64_t> offsetOf, sizeOf, lastUseOf;
     Arena arena;
-    DenseMap<Value, int64_t> offsetOf;
     Builder builder(function.getContext());
+    int64_t inPlace = 0;
     for (auto [i, kernel] : llvm::enumerate(kernels)) {
       SmallVector<int64_t> offsets;
+      bool elementwise = isElementwise(kernel);
       for (Value result : kernel.getResults()) {
         int64_t lastUse = int64_t(i);
         for (Operation *user : result.getUsers()) {
@@ -104,20 +117,37 @@ struct PlanMemoryPass : mlir::lmc::impl::PlanMemoryPassBase<PlanMemoryPass> {
           else if (isa<func::ReturnOp>(user))
             lastUse = end;
         }
-        int64_t bytes = alignUp(bytesOf(llvm::cast<RankedTensorType>(result.getType()), budget));
-        int64_t offset = arena.allocate(bytes);
+        int64_t bytes = alignUp(bytesUnder(llvm::cast<RankedTensorType>(result.getType()), budget));
+        // Reuse the space of an input read for the last time here.
+        int64_t step = int64_t(i);
+        auto donor = llvm::find_if(kernel.getInputs(), [&](Value input) {
+          return elementwise && offsetOf.count(input) &&
+                 lastUseOf[input] == step && sizeOf[input] == bytes;
+        });
+        int64_t offset;
+        if (donor != kernel.getInputs().end()) {
+          offset = offsetOf[*donor];
+          llvm::erase(freeAfter[i], *donor); // its space lives on as `result`
+          offsetOf.erase(*donor);
+          ++inPlace;
+        } else {
+          offset = arena.allocate(bytes);
+        }
         offsets.push_back(offset);
         offsetOf[result] = offset;
-        freeAfter[size_t(lastUse)].push_back({result, offset});
+        sizeOf[result] = bytes;
+        lastUseOf[result] = lastUse;
+        freeAfter[size_t(lastUse)].push_back(result);
       }
       kernel->setAttr("lmc.offsets", builder.getDenseI64ArrayAttr(offsets));
       // Inputs read for the last time here are free for later kernels.
-      for (auto [value, offset] : freeAfter[i])
-        arena.release(offset);
+      for (Value value : freeAfter[i])
+        arena.release(offsetOf.lookup(value));
     }
     function->setAttr("lmc.arena_bytes", builder.getI64IntegerAttr(arena.peakBytes()));
     function.emitRemark("memory plan: ")
-        << kernels.size() << " kernels, arena of " << arena.peakBytes()
+        << kernels.size() << " kernels (" << inPlace
+        << " writing in place), arena of " << arena.peakBytes()
         << " bytes for batch " << budget.batch << ", sequence "
         << budget.sequence << ", tokens " << budget.tokens;
   }
