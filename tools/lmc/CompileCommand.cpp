@@ -11,6 +11,7 @@
 
 #include "compiler/Pipeline.h"
 #include "compiler/Registration.h"
+#include "compiler/Target.h"
 #include "tools/lmc/LoadModel.h"
 
 #include "mlir/IR/MLIRContext.h"
@@ -59,6 +60,10 @@ cl::opt<mlir::lmc::Precision> precision(
                           "bf16 storage, f32 accumulation and statistics")),
     cl::sub(compileCommand));
 
+cl::opt<std::string> targetName(
+    "target", cl::desc("What to compile for: cpu, cuda, or sm_75 .. sm_121"),
+    cl::value_desc("target"), cl::init("cuda"), cl::sub(compileCommand));
+
 cl::opt<bool> packing("packing",
                       cl::desc("Compute sequences on packed tokens "
                                "(--lmc-remove-padding); =false keeps padding"),
@@ -83,6 +88,14 @@ int runCompileCommand() {
   mlir::SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
   mlir::OwningOpRef<mlir::ModuleOp> module =
       loadModel(inputPath, "lmc compile", sourceMgr, context);
+  std::string targetError;
+  mlir::FailureOr<mlir::lmc::Target> target =
+      mlir::lmc::parseTarget(targetName, targetError);
+  if (mlir::failed(target)) {
+    llvm::WithColor::error(llvm::errs(), "lmc compile")
+        << "--target: " << targetError << "\n";
+    return 1;
+  }
   mlir::lmc::CompileOptions options;
   options.precision = precision;
   options.formKernels = emitKind == EmitKind::Kernels;
@@ -101,7 +114,7 @@ int runCompileCommand() {
     if (timing)
       pm.enableTiming(timingScope);
   };
-  if (!module ||
+  if (!module || mlir::failed(mlir::lmc::applyTarget(*module, *target, precision)) ||
       mlir::failed(mlir::lmc::runCompilePipeline(*module, options, configure)))
     return 1;
 
