@@ -10,7 +10,6 @@
 #include "tools/lmc/CompileCommand.h"
 
 #include "compiler/Pipeline.h"
-#include "compiler/Registration.h"
 #include "compiler/Target.h"
 #include "tools/lmc/LoadModel.h"
 
@@ -80,14 +79,8 @@ cl::opt<bool> timing("mlir-timing",
 } // namespace
 
 int runCompileCommand() {
-  mlir::DialectRegistry registry;
-  mlir::lmc::registerLmcDialects(registry);
-  mlir::MLIRContext context(registry);
-
-  llvm::SourceMgr sourceMgr;
-  mlir::SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
-  mlir::OwningOpRef<mlir::ModuleOp> module =
-      loadModel(inputPath, "lmc compile", sourceMgr, context);
+  ModelSession session(inputPath, "lmc compile");
+  mlir::OwningOpRef<mlir::ModuleOp> &module = session.module;
   std::string targetError;
   mlir::FailureOr<mlir::lmc::Target> target =
       mlir::lmc::parseTarget(targetName, targetError);
@@ -105,7 +98,7 @@ int runCompileCommand() {
   mlir::TimingScope timingScope = timingManager.getRootScope();
   auto configure = [&](mlir::PassManager &pm) {
     if (printIRAfterAll) {
-      context.disableMultithreading();
+      session.context.disableMultithreading();
       pm.enableIRPrinting([](mlir::Pass *, mlir::Operation *) { return false; },
                           [](mlir::Pass *, mlir::Operation *) { return true; },
                           /*printModuleScope=*/true,

@@ -8,12 +8,10 @@
 
 #include "tools/lmc/EvalCommand.h"
 
-#include "compiler/Registration.h"
 #include "compiler/eval/Evaluator.h"
 #include "compiler/eval/TensorJson.h"
 #include "tools/lmc/LoadModel.h"
 
-#include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/Verifier.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/WithColor.h"
@@ -56,13 +54,8 @@ int fail(const llvm::Twine &message) {
 } // namespace
 
 int runEvalCommand() {
-  mlir::DialectRegistry registry;
-  mlir::lmc::registerLmcDialects(registry);
-  mlir::MLIRContext context(registry);
-  llvm::SourceMgr sourceMgr;
-  mlir::SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
-  mlir::OwningOpRef<mlir::ModuleOp> module =
-      loadModel(modelPath, "lmc eval", sourceMgr, context);
+  ModelSession session(modelPath, "lmc eval");
+  mlir::OwningOpRef<mlir::ModuleOp> &module = session.module;
   if (!module || mlir::failed(mlir::verify(*module)))
     return 1;
 

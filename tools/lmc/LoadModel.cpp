@@ -2,6 +2,7 @@
 
 #include "tools/lmc/LoadModel.h"
 
+#include "compiler/Registration.h"
 #include "frontend/SpecLoader.h"
 
 #include "mlir/Parser/Parser.h"
@@ -10,22 +11,26 @@
 
 namespace lmc::tools {
 
-mlir::OwningOpRef<mlir::ModuleOp> loadModel(llvm::StringRef path,
-                                            llvm::StringRef command,
-                                            llvm::SourceMgr &sourceMgr,
-                                            mlir::MLIRContext &context) {
+static mlir::DialectRegistry lmcDialects() {
+  mlir::DialectRegistry registry;
+  mlir::lmc::registerLmcDialects(registry);
+  return registry;
+}
+
+ModelSession::ModelSession(llvm::StringRef path, llvm::StringRef command)
+    : context(lmcDialects()), diagnostics(sourceMgr, &context) {
   std::string error;
   std::unique_ptr<llvm::MemoryBuffer> input = mlir::openInputFile(path, &error);
   if (!input) {
     llvm::WithColor::error(llvm::errs(), command) << error << "\n";
-    return nullptr;
+    return;
   }
   sourceMgr.AddNewSourceBuffer(std::move(input), llvm::SMLoc());
   // A YAML spec declares the model through the frontend; anything else is
   // read as lmc IR.
-  return lmc::frontend::isModelSpecPath(path)
-             ? lmc::frontend::loadModelSpec(sourceMgr, context)
-             : mlir::parseSourceFile<mlir::ModuleOp>(sourceMgr, &context);
+  module = lmc::frontend::isModelSpecPath(path)
+               ? lmc::frontend::loadModelSpec(sourceMgr, context)
+               : mlir::parseSourceFile<mlir::ModuleOp>(sourceMgr, &context);
 }
 
 } // namespace lmc::tools
