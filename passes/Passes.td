@@ -67,9 +67,21 @@ def RemovePaddingPass : Pass<"lmc-remove-padding", "::mlir::func::FuncOp"> {
 
     Only values whose every step is token-wise are packed; anything else (an
     op mixing sequence positions, an attention with other lengths) is
-    unpadded where it is and computed padded as before. Padded outputs of the
-    function are not packed yet.
+    unpadded where it is and computed padded as before.
+
+    A padded output of the function (`[?, ?, ...]` per-token states) whose
+    computation contains padded attention over one `lengths` is packed too,
+    and `lmc.pad` restores the padded layout at the return: positions past
+    each length become zero, and a dynamic `S` becomes the batch's longest
+    sequence. With `keep-outputs-packed` the output stays packed `[T, ...]`
+    and its `cu_seqlens` follows it as an extra result named
+    `<output>.cu_seqlens`.
   }];
+  let options = [
+    Option<"keepOutputsPacked", "keep-outputs-packed", "bool",
+           /*default=*/"false",
+           "return packed outputs and their cu_seqlens instead of re-padding">
+  ];
   let dependentDialects = ["::mlir::lmc::LmcDialect"];
 }
 

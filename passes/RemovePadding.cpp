@@ -14,6 +14,7 @@
 
 #include "dialects/lmc/IR/LmcOps.h"
 
+#include "mlir/Analysis/SliceAnalysis.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/Transforms/RegionUtils.h"
 
@@ -183,14 +184,36 @@ Value Packer::packOp(Operation *op, Value lengths) {
   return clone->getResult(0);
 }
 
+/// The lengths of a padded output: those of the padded attention ops its
+/// computation contains, when there is exactly one.
+Value lengthsOfOutput(Value output) {
+  SetVector<Operation *> slice;
+  getBackwardSlice(output, &slice);
+  if (Operation *def = output.getDefiningOp())
+    slice.insert(def);
+  Value lengths;
+  for (Operation *op : slice) {
+    auto attention = dyn_cast<AttentionOp>(op);
+    if (!attention || !attention.getLengths())
+      continue;
+    if (lengths && lengths != attention.getLengths())
+      return Value();
+    lengths = attention.getLengths();
+  }
+  return lengths;
+}
+
 struct RemovePaddingPass
     : mlir::lmc::impl::RemovePaddingPassBase<RemovePaddingPass> {
+  using RemovePaddingPassBase::RemovePaddingPassBase;
+
   void runOnOperation() override {
     func::FuncOp function = getOperation();
     SmallVector<UnpadOp> seeds;
     function.walk([&](UnpadOp unpad) { seeds.push_back(unpad); });
     OpBuilder builder(function.getContext());
     Packer packer(builder);
+    packOutputs(function, packer, builder);
     for (UnpadOp seed : seeds) {
       Value packed = packer.pack(seed.getInput(), seed.getLengths());
       // A seed typed more statically than [?, ...] keeps its own result.
@@ -202,6 +225,51 @@ struct RemovePaddingPass
     // The padded computations that fed the seeds are now dead.
     IRRewriter rewriter(function.getContext());
     (void)runRegionDCE(rewriter, function->getRegions());
+  }
+
+  // Packs padded outputs: re-padded at the return, or returned packed with
+  // their cu_seqlens.
+  void packOutputs(func::FuncOp function, Packer &packer, OpBuilder &builder) {
+    auto ret = cast<func::ReturnOp>(function.getBody().front().getTerminator());
+    SmallVector<Value> results;
+    SmallVector<DictionaryAttr> attributes;
+    bool changed = false;
+    for (auto [index, output] : llvm::enumerate(ret.getOperands())) {
+      DictionaryAttr attrs = function.getResultAttrDict(index);
+      if (!attrs)
+        attrs = builder.getDictionaryAttr({});
+      results.push_back(output);
+      attributes.push_back(attrs);
+      auto type = llvm::cast<RankedTensorType>(output.getType());
+      Value lengths = type.getRank() >= 3 && type.isDynamicDim(0) && type.isDynamicDim(1)
+                          ? lengthsOfOutput(output)
+                          : Value();
+      if (!lengths)
+        continue;
+      Value packed = packer.pack(output, lengths);
+      Value cu = packer.cuSeqlens(lengths);
+      changed = true;
+      if (keepOutputsPacked) {
+        results.back() = packed;
+        auto name = attrs ? attrs.getAs<StringAttr>("lmc.output") : StringAttr();
+        results.push_back(cu);
+        attributes.push_back(builder.getDictionaryAttr(builder.getNamedAttr(
+            "lmc.output",
+            builder.getStringAttr((name ? name.getValue() : "output" + std::to_string(index)) +
+                                  ".cu_seqlens"))));
+        continue;
+      }
+      builder.setInsertionPoint(ret);
+      auto lengthsType = RankedTensorType::get({kDynamic}, builder.getI32Type());
+      results.back() = builder.create<PadOp>(ret.getLoc(), type, lengthsType,
+                                             packed, cu).getResult();
+    }
+    if (!changed)
+      return;
+    ret->setOperands(results);
+    function.setType(builder.getFunctionType(function.getArgumentTypes(),
+                                             ValueRange(results).getTypes()));
+    function.setAllResultAttrs(attributes);
   }
 };
 

@@ -1,4 +1,5 @@
 // RUN: lmc-opt %s --split-input-file --lmc-remove-padding | FileCheck %s
+// RUN: lmc-opt %s --split-input-file --lmc-remove-padding=keep-outputs-packed | FileCheck %s --check-prefix=PACKED
 
 // Tests that an encoder block under a pooling unpad runs on packed tokens:
 // the unpad moves to the input, attention becomes packed over cu_seqlens.
@@ -68,4 +69,46 @@ func.func @sum_over_positions(%x: tensor<?x?x4xf32>, %len: tensor<?xi32>) -> ten
   %b = lmc.add %e, %x : (tensor<?x1x4xf32>, tensor<?x?x4xf32>) -> tensor<?x?x4xf32>
   %p, %cu = lmc.unpad %b, %len : (tensor<?x?x4xf32>, tensor<?xi32>) -> (tensor<?x4xf32>, tensor<?xi32>)
   return %p : tensor<?x4xf32>
+}
+
+// -----
+
+// Tests that per-token outputs are computed packed and padded again at the
+// return.
+// CHECK-LABEL: func.func @token_states
+// CHECK-NEXT: %[[P:.*]], %[[CU:.*]] = lmc.unpad %arg0, %arg1
+// CHECK-NEXT: %[[A:.*]] = lmc.attention %[[P]], %[[P]], %[[P]] cu_seqlens(%[[CU]])
+// CHECK-NEXT: %[[G:.*]] = lmc.gelu tanh %[[A]] : tensor<?x2x4xf32>
+// CHECK-NEXT: %[[Y:.*]], %{{.*}} = lmc.pad %[[G]], %[[CU]] : (tensor<?x2x4xf32>, tensor<?xi32>) -> (tensor<?x?x2x4xf32>, tensor<?xi32>)
+// CHECK-NEXT: return %[[Y]]
+func.func @token_states(%x: tensor<?x?x2x4xf32>, %len: tensor<?xi32>) -> (tensor<?x?x2x4xf32> {lmc.output = "states"}) {
+  %a = lmc.attention %x, %x, %x lengths(%len) : (tensor<?x?x2x4xf32>, tensor<?x?x2x4xf32>, tensor<?x?x2x4xf32>, tensor<?xi32>) -> tensor<?x?x2x4xf32>
+  %g = lmc.gelu tanh %a : tensor<?x?x2x4xf32>
+  return %g : tensor<?x?x2x4xf32>
+}
+
+// -----
+
+// Tests that with keep-outputs-packed a per-token output is returned packed,
+// followed by its cu_seqlens.
+// PACKED-LABEL: func.func @token_states_packed
+// PACKED-SAME: -> (tensor<?x2x4xf32> {lmc.output = "states"}, tensor<?xi32> {lmc.output = "states.cu_seqlens"})
+// PACKED-NEXT: %[[P:.*]], %[[CU:.*]] = lmc.unpad %arg0, %arg1
+// PACKED-NEXT: %[[A:.*]] = lmc.attention %[[P]], %[[P]], %[[P]] cu_seqlens(%[[CU]])
+// PACKED-NEXT: return %[[A]], %[[CU]]
+func.func @token_states_packed(%x: tensor<?x?x2x4xf32>, %len: tensor<?xi32>) -> (tensor<?x?x2x4xf32> {lmc.output = "states"}) {
+  %a = lmc.attention %x, %x, %x lengths(%len) : (tensor<?x?x2x4xf32>, tensor<?x?x2x4xf32>, tensor<?x?x2x4xf32>, tensor<?xi32>) -> tensor<?x?x2x4xf32>
+  return %a : tensor<?x?x2x4xf32>
+}
+
+// -----
+
+// Tests that a padded output without padded attention has no known lengths
+// and is left as it is.
+// PACKED-LABEL: func.func @no_lengths_packed
+// PACKED-NEXT: lmc.gelu
+// PACKED-NEXT: return
+func.func @no_lengths_packed(%x: tensor<?x?x4xf32>) -> tensor<?x?x4xf32> {
+  %g = lmc.gelu tanh %x : tensor<?x?x4xf32>
+  return %g : tensor<?x?x4xf32>
 }

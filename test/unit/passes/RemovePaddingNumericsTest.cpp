@@ -1,10 +1,12 @@
 // Tests that --lmc-remove-padding keeps every sequence's outputs: both
 // example models are evaluated padded and packed on random inputs whose
-// lengths range from 1 to S, and on a batch where every sequence is full.
+// lengths range from 1 to S, and on a batch where every sequence is full;
+// a model returning per-token states keeps every real row.
 
 #include "PassNumerics.h"
 
 #include "compiler/Registration.h"
+#include "frontend/ModelBuilder.h"
 #include "passes/Passes.h"
 
 #include "dialects/lmc/IR/LmcOps.h"
@@ -14,6 +16,8 @@
 #include "mlir/Transforms/Passes.h"
 
 #include <gtest/gtest.h>
+
+#include <cmath>
 
 namespace mlir::lmc::testing {
 namespace {
@@ -55,6 +59,56 @@ TEST_P(RemovePaddingNumerics, EverySequenceKeepsItsOutputs) {
     EXPECT_GE(error, 0) << "evaluation failed";
     EXPECT_LT(error, 1e-5) << GetParam();
   }
+}
+
+// A per-token output (an encoder's states) keeps every real row; padding
+// rows become zero.
+TEST(RemovePaddingOutputs, RealRowsOfPerTokenOutputsAreKept) {
+  DialectRegistry registry;
+  registerLmcDialects(registry);
+  MLIRContext context(registry);
+  ::lmc::frontend::ModelBuilder model(context, "states");
+  ::lmc::frontend::EmbeddingOptions embedding;
+  embedding.dimension = 8;
+  auto tokens = model.sequenceCategoricalWithIdentity(
+      "tokens", 50, std::nullopt, ::lmc::frontend::CategoricalOptions());
+  auto sentence = model.sequenceInput({model.embedding(tokens, embedding)});
+  ::lmc::frontend::TransformerOptions encoder;
+  encoder.layers = 2;
+  encoder.heads = 2;
+  encoder.headDim = 4;
+  encoder.ffn = 16;
+  model.output("states", model.transformerEncoder(sentence, encoder, "enc").values);
+  OwningOpRef<ModuleOp> padded = model.finish();
+  ASSERT_TRUE(padded);
+  OwningOpRef<ModuleOp> packed = padded->clone();
+  PassManager pm(&context);
+  pm.addNestedPass<func::FuncOp>(createRemovePaddingPass());
+  ASSERT_TRUE(succeeded(pm.run(*packed)));
+  int pads = 0;
+  packed->walk([&](PadOp) { ++pads; });
+  EXPECT_EQ(pads, 1);
+
+  auto original = *padded->getOps<func::FuncOp>().begin();
+  auto function = *packed->getOps<func::FuncOp>().begin();
+  SmallVector<int64_t> lengths{1, kSequence, 3};
+  auto inputs = randomInputs(original, 9, lengths);
+  auto parameters = eval::Parameters::fromSeed(9);
+  auto want = eval::evaluate(original, inputs, parameters);
+  auto got = eval::evaluate(function, inputs, parameters);
+  ASSERT_TRUE(succeeded(want) && succeeded(got));
+  const eval::EvalTensor &a = (*want)[0], &b = (*got)[0];
+  ASSERT_EQ(a.shape, b.shape);
+  int64_t width = a.shape[2];
+  for (int64_t batch = 0; batch < kBatch; ++batch)
+    for (int64_t t = 0; t < kSequence; ++t)
+      for (int64_t d = 0; d < width; ++d) {
+        size_t at = size_t((batch * kSequence + t) * width + d);
+        if (t < lengths[size_t(batch)])
+          EXPECT_NEAR(b.reals[at], a.reals[at], 1e-6 * (1 + std::abs(a.reals[at])));
+        else
+          EXPECT_EQ(b.reals[at], 0.0);
+      }
 }
 
 INSTANTIATE_TEST_SUITE_P(Examples, RemovePaddingNumerics,
