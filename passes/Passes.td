@@ -69,6 +69,11 @@ def RemovePaddingPass : Pass<"lmc-remove-padding", "::mlir::func::FuncOp"> {
     op mixing sequence positions, an attention with other lengths) is
     unpadded where it is and computed padded as before.
 
+    Pooling written on the padded batch becomes `segment_reduce`: a masked
+    sum over S (`reduce_sum(select(compare(lt, iota, reshape(lengths)), x,
+    0), axis 1)`) and a first-token `slice(x, axis 1, 0, 1)`, whose lengths
+    come from the padded attention computing `x`.
+
     A padded output of the function (`[?, ?, ...]` per-token states) whose
     computation contains padded attention over one `lengths` is packed too,
     and `lmc.pad` restores the padded layout at the return: positions past

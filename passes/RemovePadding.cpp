@@ -16,6 +16,7 @@
 
 #include "mlir/Analysis/SliceAnalysis.h"
 #include "mlir/IR/IRMapping.h"
+#include "mlir/IR/Matchers.h"
 #include "mlir/Transforms/RegionUtils.h"
 
 namespace mlir::lmc {
@@ -203,6 +204,83 @@ Value lengthsOfOutput(Value output) {
   return lengths;
 }
 
+/// Matches `compare(lt, iota along S, reshape(lengths) to [B, 1, ...])` laid
+/// out for a padded value of `rank`, and returns `lengths`.
+Value matchPositionIsValid(Value valid, int64_t rank) {
+  auto compare = valid.getDefiningOp<CompareOp>();
+  if (!compare || compare.getPredicate() != ComparePredicate::lt)
+    return Value();
+  DenseElementsAttr iota;
+  if (!matchPattern(compare.getLhs(), m_Constant(&iota)))
+    return Value();
+  // Right-aligned against [B, S, ...]: S sits at index rank - 1 - (rank - 2)
+  // from the end, every other dimension is 1.
+  ArrayRef<int64_t> shape = iota.getType().getShape();
+  int64_t sAxis = int64_t(shape.size()) - (rank - 1);
+  if (sAxis < 0)
+    return Value();
+  for (auto [d, dim] : llvm::enumerate(shape))
+    if (int64_t(d) != sAxis && dim != 1)
+      return Value();
+  for (auto [i, value] : llvm::enumerate(iota.getValues<APInt>()))
+    if (value.getSExtValue() != int64_t(i))
+      return Value();
+  auto reshape = compare.getRhs().getDefiningOp<ReshapeOp>();
+  if (!reshape || shapeOf(reshape.getInput()).size() != 1)
+    return Value();
+  ArrayRef<int64_t> lengthsShape = shapeOf(reshape.getResult());
+  if (int64_t(lengthsShape.size()) != rank ||
+      llvm::any_of(lengthsShape.drop_front(), [](int64_t d) { return d != 1; }))
+    return Value();
+  return reshape.getInput();
+}
+
+/// Padded pooling written op by op, over [B, S, ...] values:
+///   slice(x, axis 1, 0, 1)                      => segment_reduce first
+///   reduce_sum(select(valid, x, 0), axis 1)     => segment_reduce sum
+/// (a masked mean divides the sum by the lengths, which stays as it is).
+/// Returns the replacement for `op`'s result, or null.
+Value packPooling(Operation *op, Packer &packer, OpBuilder &builder) {
+  Value padded, lengths;
+  SegmentReduction reduction;
+  if (auto slice = dyn_cast<SliceOp>(op)) {
+    if (slice.getAxis() != 1 || slice.getStart() != 0 || slice.getLimit() != 1 ||
+        shapeOf(slice.getInput()).size() < 3)
+      return Value();
+    padded = slice.getInput();
+    lengths = lengthsOfOutput(padded);
+    reduction = SegmentReduction::first;
+  } else if (auto sum = dyn_cast<ReduceSumOp>(op)) {
+    auto select = sum.getInput().getDefiningOp<SelectOp>();
+    DenseElementsAttr attr;
+    if (sum.getAxis() != 1 || !select ||
+        !matchPattern(select.getOnFalse(), m_Constant(&attr)) || !attr.isSplat() ||
+        !llvm::isa<FloatType>(attr.getElementType()) ||
+        !attr.getSplatValue<APFloat>().isZero() ||
+        !isPaddedLike(select.getOnTrue(), select.getResult()))
+      return Value();
+    padded = select.getOnTrue();
+    lengths = matchPositionIsValid(select.getCondition(),
+                                   int64_t(shapeOf(padded).size()));
+    reduction = SegmentReduction::sum;
+  } else {
+    return Value();
+  }
+  if (!lengths)
+    return Value();
+  Value packed = packer.pack(padded, lengths);
+  OpBuilder::InsertionGuard guard(builder);
+  builder.setInsertionPoint(op);
+  // [B, ...]: the packed layout of the padded value, one row per sequence.
+  RankedTensorType pooledType = packedType(padded);
+  Value pooled = builder.create<SegmentReduceOp>(op->getLoc(), pooledType, reduction,
+                                                 packed, packer.cuSeqlens(lengths));
+  // keep_dims and slices keep a size-1 sequence axis.
+  if (op->getResult(0).getType() != pooled.getType())
+    pooled = builder.create<ReshapeOp>(op->getLoc(), op->getResult(0).getType(), pooled);
+  return pooled;
+}
+
 struct RemovePaddingPass
     : mlir::lmc::impl::RemovePaddingPassBase<RemovePaddingPass> {
   using RemovePaddingPassBase::RemovePaddingPassBase;
@@ -213,6 +291,14 @@ struct RemovePaddingPass
     function.walk([&](UnpadOp unpad) { seeds.push_back(unpad); });
     OpBuilder builder(function.getContext());
     Packer packer(builder);
+    SmallVector<Operation *> poolings;
+    function.walk([&](Operation *op) {
+      if (isa<SliceOp, ReduceSumOp>(op))
+        poolings.push_back(op);
+    });
+    for (Operation *op : poolings)
+      if (Value pooled = packPooling(op, packer, builder))
+        op->getResult(0).replaceAllUsesWith(pooled);
     packOutputs(function, packer, builder);
     for (UnpadOp seed : seeds) {
       Value packed = packer.pack(seed.getInput(), seed.getLengths());

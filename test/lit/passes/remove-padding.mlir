@@ -89,6 +89,32 @@ func.func @token_states(%x: tensor<?x?x2x4xf32>, %len: tensor<?xi32>) -> (tensor
 
 // -----
 
+// Tests that padded pooling written op by op becomes segment_reduce over
+// packed tokens: a masked sum over S (its lengths taken from the mask) and a
+// first-token slice (its lengths taken from the attention before it).
+// CHECK-LABEL: func.func @padded_pooling
+// CHECK-NEXT: %[[P:.*]], %[[CU:.*]] = lmc.unpad %arg0, %arg1
+// CHECK-NEXT: %[[A:.*]] = lmc.attention %[[P]], %[[P]], %[[P]] cu_seqlens(%[[CU]])
+// CHECK-NEXT: %[[H:.*]] = lmc.reshape %[[A]] : tensor<?x2x4xf32> -> tensor<?x8xf32>
+// CHECK: %[[S:.*]] = lmc.segment_reduce sum %[[H]], %[[CU]]
+// CHECK: %[[F:.*]] = lmc.segment_reduce first %[[H]], %[[CU]]
+// CHECK-NEXT: %[[F1:.*]] = lmc.reshape %[[F]] : tensor<?x8xf32> -> tensor<?x1x8xf32>
+// CHECK-NEXT: return %[[S]], %[[F1]]
+func.func @padded_pooling(%x: tensor<?x5x2x4xf32>, %len: tensor<?xi32>) -> (tensor<?x8xf32>, tensor<?x1x8xf32>) {
+  %a = lmc.attention %x, %x, %x lengths(%len) : (tensor<?x5x2x4xf32>, tensor<?x5x2x4xf32>, tensor<?x5x2x4xf32>, tensor<?xi32>) -> tensor<?x5x2x4xf32>
+  %h = lmc.reshape %a : tensor<?x5x2x4xf32> -> tensor<?x5x8xf32>
+  %iota = lmc.constant dense<[[0], [1], [2], [3], [4]]> : tensor<5x1xi32>
+  %l = lmc.reshape %len : tensor<?xi32> -> tensor<?x1x1xi32>
+  %valid = lmc.compare lt, %iota, %l : (tensor<5x1xi32>, tensor<?x1x1xi32>) -> tensor<?x5x1xi1>
+  %zero = lmc.constant dense<0.0> : tensor<f32>
+  %m = lmc.select %valid, %h, %zero : (tensor<?x5x1xi1>, tensor<?x5x8xf32>, tensor<f32>) -> tensor<?x5x8xf32>
+  %s = lmc.reduce_sum %m axis 1 : tensor<?x5x8xf32> -> tensor<?x8xf32>
+  %f = lmc.slice %h axis 1 start 0 limit 1 : tensor<?x5x8xf32> -> tensor<?x1x8xf32>
+  return %s, %f : tensor<?x8xf32>, tensor<?x1x8xf32>
+}
+
+// -----
+
 // Tests that with keep-outputs-packed a per-token output is returned packed,
 // followed by its cu_seqlens.
 // PACKED-LABEL: func.func @token_states_packed

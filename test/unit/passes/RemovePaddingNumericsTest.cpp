@@ -12,6 +12,7 @@
 #include "dialects/lmc/IR/LmcOps.h"
 
 #include "mlir/IR/MLIRContext.h"
+#include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Transforms/Passes.h"
 
@@ -109,6 +110,42 @@ TEST(RemovePaddingOutputs, RealRowsOfPerTokenOutputsAreKept) {
         else
           EXPECT_EQ(b.reals[at], 0.0);
       }
+}
+
+// Padded pooling written op by op (a masked sum and a first-token slice)
+// gives the same per-sequence rows as segment_reduce over packed tokens.
+TEST(RemovePaddingOutputs, PaddedPoolingBecomesSegmentReduce) {
+  DialectRegistry registry;
+  registerLmcDialects(registry);
+  MLIRContext context(registry);
+  OwningOpRef<ModuleOp> padded = parseSourceString<ModuleOp>(R"mlir(
+    func.func @pools(%x: tensor<?x5x2x4xf32>, %len: tensor<?xi32>) -> (tensor<?x8xf32>, tensor<?x1x8xf32>) {
+      %a = lmc.attention %x, %x, %x lengths(%len) : (tensor<?x5x2x4xf32>, tensor<?x5x2x4xf32>, tensor<?x5x2x4xf32>, tensor<?xi32>) -> tensor<?x5x2x4xf32>
+      %h = lmc.reshape %a : tensor<?x5x2x4xf32> -> tensor<?x5x8xf32>
+      %iota = lmc.constant dense<[[0], [1], [2], [3], [4]]> : tensor<5x1xi32>
+      %l = lmc.reshape %len : tensor<?xi32> -> tensor<?x1x1xi32>
+      %valid = lmc.compare lt, %iota, %l : (tensor<5x1xi32>, tensor<?x1x1xi32>) -> tensor<?x5x1xi1>
+      %zero = lmc.constant dense<0.0> : tensor<f32>
+      %m = lmc.select %valid, %h, %zero : (tensor<?x5x1xi1>, tensor<?x5x8xf32>, tensor<f32>) -> tensor<?x5x8xf32>
+      %s = lmc.reduce_sum %m axis 1 : tensor<?x5x8xf32> -> tensor<?x8xf32>
+      %f = lmc.slice %h axis 1 start 0 limit 1 : tensor<?x5x8xf32> -> tensor<?x1x8xf32>
+      return %s, %f : tensor<?x8xf32>, tensor<?x1x8xf32>
+    })mlir", &context);
+  ASSERT_TRUE(padded);
+  OwningOpRef<ModuleOp> packed = padded->clone();
+  PassManager pm(&context);
+  pm.addNestedPass<func::FuncOp>(createRemovePaddingPass());
+  ASSERT_TRUE(succeeded(pm.run(*packed)));
+  int segmentReductions = 0;
+  packed->walk([&](SegmentReduceOp) { ++segmentReductions; });
+  EXPECT_EQ(segmentReductions, 2);
+  auto original = *padded->getOps<func::FuncOp>().begin();
+  auto function = *packed->getOps<func::FuncOp>().begin();
+  for (uint64_t seed : {4, 5}) {
+    double error = worstOutputError(original, function, randomInputs(original, seed), seed);
+    EXPECT_GE(error, 0) << "evaluation failed";
+    EXPECT_LT(error, 1e-6);
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Examples, RemovePaddingNumerics,
