@@ -11,6 +11,8 @@
 
 #include "passes/Passes.h"
 
+#include "passes/LengthMasks.h"
+
 #include "dialects/lmc/IR/LmcOps.h"
 
 #include "mlir/IR/Matchers.h"
@@ -123,31 +125,6 @@ bool isCausalMask(Value mask) {
   return true;
 }
 
-/// Matches compare(lt, iota over keys, reshape(lengths) to [B, 1, 1, 1]) and
-/// returns `lengths`.
-Value matchKeyIsValid(Value valid) {
-  auto compare = valid.getDefiningOp<CompareOp>();
-  if (!compare || compare.getPredicate() != ComparePredicate::lt)
-    return Value();
-  DenseElementsAttr iota;
-  if (!matchPattern(compare.getLhs(), m_Constant(&iota)))
-    return Value();
-  ArrayRef<int64_t> shape = iota.getType().getShape();
-  if (shape.empty() || llvm::any_of(shape.drop_back(), [](int64_t d) { return d != 1; }))
-    return Value();
-  for (auto [i, value] : llvm::enumerate(iota.getValues<APInt>()))
-    if (value.getSExtValue() != int64_t(i))
-      return Value();
-  auto reshape = compare.getRhs().getDefiningOp<ReshapeOp>();
-  if (!reshape || rankOf(reshape.getInput()) != 1)
-    return Value();
-  ArrayRef<int64_t> lengthsShape = reshape.getType().getShape();
-  if (lengthsShape.size() != 4 ||
-      llvm::any_of(lengthsShape.drop_front(), [](int64_t d) { return d != 1; }))
-    return Value();
-  return reshape.getInput();
-}
-
 /// Peels masks off the scores: `add(s, causal)`, `add(s, select(valid, 0,
 /// -large))` and `select(valid, s, -large)`, in any order.
 Value peelMasks(Value scores, AttentionChain &chain, std::string &why,
@@ -159,7 +136,7 @@ Value peelMasks(Value scores, AttentionChain &chain, std::string &why,
         return Value();
       }
       std::optional<double> masked = splatConstant(select.getOnFalse());
-      Value lengths = matchKeyIsValid(select.getCondition());
+      Value lengths = matchLengthsMask(select.getCondition(), /*rank=*/4, /*axis=*/3);
       if (!lengths || !masked || !(*masked <= kMaskedScore) || chain.lengths) {
         why = "a select on the scores that is not a key-length mask";
         return Value();
@@ -186,7 +163,7 @@ Value peelMasks(Value scores, AttentionChain &chain, std::string &why,
     auto select = mask.getDefiningOp<SelectOp>();
     std::optional<double> keep = select ? splatConstant(select.getOnTrue()) : std::nullopt;
     std::optional<double> masked = select ? splatConstant(select.getOnFalse()) : std::nullopt;
-    Value lengths = select ? matchKeyIsValid(select.getCondition()) : Value();
+    Value lengths = select ? matchLengthsMask(select.getCondition(), /*rank=*/4, /*axis=*/3) : Value();
     if (!lengths || keep != 0.0 || !masked || !(*masked <= kMaskedScore) ||
         chain.lengths) {
       why = "an additive bias that is neither a causal nor a key-length mask";

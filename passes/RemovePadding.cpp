@@ -12,6 +12,8 @@
 
 #include "passes/Passes.h"
 
+#include "passes/LengthMasks.h"
+
 #include "dialects/lmc/IR/LmcOps.h"
 
 #include "mlir/Analysis/SliceAnalysis.h"
@@ -204,37 +206,6 @@ Value lengthsOfOutput(Value output) {
   return lengths;
 }
 
-/// Matches `compare(lt, iota along S, reshape(lengths) to [B, 1, ...])` laid
-/// out for a padded value of `rank`, and returns `lengths`.
-Value matchPositionIsValid(Value valid, int64_t rank) {
-  auto compare = valid.getDefiningOp<CompareOp>();
-  if (!compare || compare.getPredicate() != ComparePredicate::lt)
-    return Value();
-  DenseElementsAttr iota;
-  if (!matchPattern(compare.getLhs(), m_Constant(&iota)))
-    return Value();
-  // Right-aligned against [B, S, ...]: S sits at index rank - 1 - (rank - 2)
-  // from the end, every other dimension is 1.
-  ArrayRef<int64_t> shape = iota.getType().getShape();
-  int64_t sAxis = int64_t(shape.size()) - (rank - 1);
-  if (sAxis < 0)
-    return Value();
-  for (auto [d, dim] : llvm::enumerate(shape))
-    if (int64_t(d) != sAxis && dim != 1)
-      return Value();
-  for (auto [i, value] : llvm::enumerate(iota.getValues<APInt>()))
-    if (value.getSExtValue() != int64_t(i))
-      return Value();
-  auto reshape = compare.getRhs().getDefiningOp<ReshapeOp>();
-  if (!reshape || shapeOf(reshape.getInput()).size() != 1)
-    return Value();
-  ArrayRef<int64_t> lengthsShape = shapeOf(reshape.getResult());
-  if (int64_t(lengthsShape.size()) != rank ||
-      llvm::any_of(lengthsShape.drop_front(), [](int64_t d) { return d != 1; }))
-    return Value();
-  return reshape.getInput();
-}
-
 /// Padded pooling written op by op, over [B, S, ...] values:
 ///   slice(x, axis 1, 0, 1)                      => segment_reduce first
 ///   reduce_sum(select(valid, x, 0), axis 1)     => segment_reduce sum
@@ -260,8 +231,8 @@ Value packPooling(Operation *op, Packer &packer, OpBuilder &builder) {
         !isPaddedLike(select.getOnTrue(), select.getResult()))
       return Value();
     padded = select.getOnTrue();
-    lengths = matchPositionIsValid(select.getCondition(),
-                                   int64_t(shapeOf(padded).size()));
+    lengths = matchLengthsMask(select.getCondition(),
+                               int64_t(shapeOf(padded).size()), /*axis=*/1);
     reduction = SegmentReduction::sum;
   } else {
     return Value();
