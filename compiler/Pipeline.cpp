@@ -23,7 +23,11 @@ void mlir::lmc::buildCompilePipeline(OpPassManager &pm,
   pm.addPass(createCSEPass());
   if (options.formKernels) {
     pm.addNestedPass<func::FuncOp>(createFormKernelsPass());
-    pm.addNestedPass<func::FuncOp>(createPlanMemoryPass());
+    PlanMemoryPassOptions budget;
+    budget.batch = options.maxBatch;
+    budget.sequence = options.maxSequence;
+    budget.tokens = options.maxTokens;
+    pm.addNestedPass<func::FuncOp>(createPlanMemoryPass(budget));
   }
 }
 

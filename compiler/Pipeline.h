@@ -17,6 +17,9 @@ struct CompileOptions {
   bool packing = true;
   /// Also group ops into kernels and plan their memory (--emit=kernels).
   bool formKernels = false;
+  /// The batch sizes the memory plan is made for (lmc-plan-memory's
+  /// options); the runtime packs batches within them.
+  int64_t maxBatch = 64, maxSequence = 512, maxTokens = 32768;
 };
 
 /// Appends the passes `lmc compile` runs on a verified model, in order:

@@ -145,6 +145,9 @@ struct PlanMemoryPass : mlir::lmc::impl::PlanMemoryPassBase<PlanMemoryPass> {
         arena.release(offsetOf.lookup(value));
     }
     function->setAttr("lmc.arena_bytes", builder.getI64IntegerAttr(arena.peakBytes()));
+    // The runtime checks each value against the slot planned for it.
+    function->setAttr("lmc.budget", builder.getDenseI64ArrayAttr(
+                                        {budget.batch, budget.sequence, budget.tokens}));
     function.emitRemark("memory plan: ")
         << kernels.size() << " kernels (" << inPlace
         << " writing in place), arena of " << arena.peakBytes()

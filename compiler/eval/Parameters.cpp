@@ -4,10 +4,10 @@
 
 #include "llvm/ADT/APFloat.h"
 #include "llvm/Support/JSON.h"
+#include "weights/Initializers.h"
 
 #include <cmath>
 #include <cstring>
-#include <random>
 
 namespace mlir::lmc::eval {
 
@@ -149,65 +149,29 @@ FailureOr<EvalTensor> Parameters::read(ParameterOp parameter) {
   return tensor;
 }
 
-// A double in [0, 1) from 53 random bits.
-static double uniform01(std::mt19937_64 &engine) {
-  return double(engine() >> 11) * 0x1.0p-53;
-}
-
-// Box-Muller, written out so the values are the same on every platform
-// (std::normal_distribution's algorithm is implementation-defined).
-static double standardNormal(std::mt19937_64 &engine) {
-  double u1 = 1.0 - uniform01(engine), u2 = uniform01(engine);
-  return std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * M_PI * u2);
-}
-
-// FNV-1a: a stable hash of the parameter's name for its generator's seed.
-static uint64_t hashName(llvm::StringRef name) {
-  uint64_t hash = 0xcbf29ce484222325ULL;
-  for (char c : name)
-    hash = (hash ^ uint8_t(c)) * 0x100000001b3ULL;
-  return hash;
-}
-
 FailureOr<EvalTensor> Parameters::generate(ParameterOp parameter) {
   auto type = llvm::cast<RankedTensorType>(parameter.getType());
   EvalTensor tensor = EvalTensor::zeros(type.getShape(), type.getElementType());
-  std::mt19937_64 engine(seed ^ hashName(parameter.getSymName()));
-  DictionaryAttr init = parameter.getInitializerAttr();
-  llvm::StringRef kind = "truncated_normal";
-  auto field = [&](llvm::StringRef name, double fallback) {
-    auto value = init ? init.getAs<FloatAttr>(name) : FloatAttr();
-    return value ? value.getValueAsDouble() : fallback;
-  };
-  if (init)
-    kind = init.getAs<StringAttr>("kind").getValue();
-  double mean = field("mean", 0.0), stddev = field("stddev", 0.02);
-  ArrayRef<int64_t> shape = type.getShape();
-  int64_t fanOut = shape.empty() ? 1 : shape.back();
-  int64_t fanIn = std::max<int64_t>(1, tensor.numElements() / std::max<int64_t>(1, fanOut));
-  double limit = std::sqrt(6.0 / double(fanIn + fanOut));
-  for (int64_t i = 0; i < tensor.numElements(); ++i) {
-    double value = 0;
-    if (kind == "ones") {
-      value = 1;
-    } else if (kind == "normal") {
-      value = mean + stddev * standardNormal(engine);
-    } else if (kind == "truncated_normal") {
-      double z;
-      do
-        z = standardNormal(engine);
-      while (std::abs(z) > 2);
-      value = mean + stddev * z;
-    } else if (kind == "uniform") {
-      double min = field("min", 0), max = field("max", 1);
-      value = min + (max - min) * uniform01(engine);
-    } else if (kind == "glorot_uniform") {
-      value = -limit + 2 * limit * uniform01(engine);
-    }
+  std::string kind;
+  std::vector<std::pair<std::string, double>> fields;
+  if (DictionaryAttr init = parameter.getInitializerAttr()) {
+    if (auto kindAttr = init.getAs<StringAttr>("kind"))
+      kind = kindAttr.str();
+    for (NamedAttribute field : init)
+      if (auto value = llvm::dyn_cast<FloatAttr>(field.getValue()))
+        fields.emplace_back(field.getName().str(), value.getValueAsDouble());
+  }
+  std::vector<double> values;
+  if (!::lmc::rt::initialize(parameter.getSymName().str(), seed, kind, fields,
+                             std::vector<int64_t>(type.getShape().begin(),
+                                                  type.getShape().end()),
+                             values))
+    return parameter.emitError("unknown initializer '") << kind << "'";
+  for (size_t i = 0; i < values.size(); ++i) {
     if (tensor.isInteger())
-      tensor.integers[size_t(i)] = int64_t(value);
+      tensor.integers[i] = int64_t(values[i]);
     else
-      tensor.reals[size_t(i)] = value;
+      tensor.reals[i] = values[i];
   }
   return tensor;
 }

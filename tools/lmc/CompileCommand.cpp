@@ -10,6 +10,7 @@
 #include "tools/lmc/CompileCommand.h"
 
 #include "compiler/Pipeline.h"
+#include "compiler/artifact/ArtifactWriter.h"
 #include "compiler/Target.h"
 #include "tools/lmc/LoadModel.h"
 
@@ -31,13 +32,15 @@ cl::SubCommand compileCommand("compile",
 
 namespace {
 
-enum class EmitKind { Mlir, Kernels };
+enum class EmitKind { Mlir, Kernels, Package };
 
 cl::opt<std::string> inputPath(cl::Positional,
                                cl::desc("<model.mlir | model.yaml>"),
                                cl::Required, cl::sub(compileCommand));
 
-cl::opt<std::string> outputPath("o", cl::desc("Output file ('-' for stdout)"),
+cl::opt<std::string> outputPath("o",
+                                cl::desc("Output file ('-' for stdout); a .lmcpkg "
+                                         "name writes the runtime package"),
                                 cl::value_desc("path"), cl::init("-"),
                                 cl::sub(compileCommand));
 
@@ -46,7 +49,10 @@ cl::opt<EmitKind> emitKind(
     cl::values(clEnumValN(EmitKind::Mlir, "mlir",
                           "the optimized lmc IR"),
                clEnumValN(EmitKind::Kernels, "kernels",
-                          "the kernel-level IR with its memory plan")),
+                          "the kernel-level IR with its memory plan"),
+               clEnumValN(EmitKind::Package, "package",
+                          "the .lmcpkg the runtime loads (the default for "
+                          "-o *.lmcpkg)")),
     cl::sub(compileCommand));
 
 cl::opt<mlir::lmc::Precision> precision(
@@ -68,6 +74,17 @@ cl::opt<bool> packing("packing",
                                "(--lmc-remove-padding); =false keeps padding"),
                       cl::init(true), cl::sub(compileCommand));
 
+cl::opt<int64_t> maxBatch("max-batch",
+                          cl::desc("Examples per batch the memory plan is made for"),
+                          cl::init(64), cl::sub(compileCommand));
+cl::opt<int64_t> maxSequence("max-sequence",
+                             cl::desc("Sequence length the memory plan is made for (also "
+                                      "the runtime's default packing length)"),
+                             cl::init(512), cl::sub(compileCommand));
+cl::opt<int64_t> maxTokens("max-tokens",
+                           cl::desc("Packed tokens per batch the memory plan is made for"),
+                           cl::init(32768), cl::sub(compileCommand));
+
 // MLIR's own pass-manager flags, under the names mlir-opt gives them.
 cl::opt<bool> printIRAfterAll("mlir-print-ir-after-all",
                               cl::desc("Print the IR after every pass"),
@@ -75,6 +92,15 @@ cl::opt<bool> printIRAfterAll("mlir-print-ir-after-all",
 cl::opt<bool> timing("mlir-timing",
                      cl::desc("Report the time each pass takes"),
                      cl::init(false), cl::sub(compileCommand));
+
+const char *precisionName(mlir::lmc::Precision precision) {
+  switch (precision) {
+  case mlir::lmc::Precision::FP32: return "fp32";
+  case mlir::lmc::Precision::FP16: return "fp16";
+  case mlir::lmc::Precision::BF16: return "bf16";
+  }
+  return "fp32";
+}
 
 } // namespace
 
@@ -89,10 +115,21 @@ int runCompileCommand() {
         << "--target: " << targetError << "\n";
     return 1;
   }
+  EmitKind emit = emitKind;
+  if (!emitKind.getNumOccurrences() && llvm::StringRef(outputPath).ends_with(".lmcpkg"))
+    emit = EmitKind::Package;
   mlir::lmc::CompileOptions options;
   options.precision = precision;
-  options.formKernels = emitKind == EmitKind::Kernels;
+  options.formKernels = emit != EmitKind::Mlir;
   options.packing = packing;
+  if (maxBatch <= 0 || maxSequence <= 0 || maxTokens <= 0) {
+    llvm::WithColor::error(llvm::errs(), "lmc compile")
+        << "--max-batch, --max-sequence and --max-tokens must be positive\n";
+    return 1;
+  }
+  options.maxBatch = maxBatch;
+  options.maxSequence = maxSequence;
+  options.maxTokens = maxTokens;
   mlir::DefaultTimingManager timingManager;
   timingManager.setEnabled(timing);
   mlir::TimingScope timingScope = timingManager.getRootScope();
@@ -111,9 +148,21 @@ int runCompileCommand() {
       mlir::failed(mlir::lmc::runCompilePipeline(*module, options, configure)))
     return 1;
 
+  std::string package;
+  if (emit == EmitKind::Package) {
+    mlir::FailureOr<std::string> bytes =
+        mlir::lmc::writeArtifact(*module, precisionName(precision));
+    if (mlir::failed(bytes))
+      return 1;
+    package = std::move(*bytes);
+  }
+  // writeToOutput writes a temporary file and renames it into place.
   llvm::Error written =
       llvm::writeToOutput(outputPath, [&](llvm::raw_ostream &os) {
-        module->print(os);
+        if (emit == EmitKind::Package)
+          os << package;
+        else
+          module->print(os);
         return llvm::Error::success();
       });
   if (written) {

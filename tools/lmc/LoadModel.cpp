@@ -19,6 +19,9 @@ static mlir::DialectRegistry lmcDialects() {
 
 ModelSession::ModelSession(llvm::StringRef path, llvm::StringRef command)
     : context(lmcDialects()), diagnostics(sourceMgr, &context) {
+  // Remarks and errors point at a location; a dump of the whole op after
+  // each would bury them.
+  context.printOpOnDiagnostic(false);
   std::string error;
   std::unique_ptr<llvm::MemoryBuffer> input = mlir::openInputFile(path, &error);
   if (!input) {

@@ -1,13 +1,16 @@
 //===- lmc.cpp - the lmc command-line tool --------------------------------===//
 //
-// One binary, one subcommand per job. A subcommand is listed in `--help` only
-// once it does its job: `run` and `inspect` join `compile` and `eval` when the
-// runtime and the package format exist.
+// One binary, one subcommand per job: compile and eval use the compiler (MLIR);
+// run, inspect and init-weights use the runtime alone, as an application
+// embedding it would.
 //
 //===----------------------------------------------------------------------===//
 
 #include "tools/lmc/CompileCommand.h"
 #include "tools/lmc/EvalCommand.h"
+#include "tools/lmc/InitWeightsCommand.h"
+#include "tools/lmc/InspectCommand.h"
+#include "tools/lmc/RunCommand.h"
 
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/InitLLVM.h"
@@ -22,15 +25,24 @@ int main(int argc, char **argv) {
   llvm::cl::ParseCommandLineOptions(
       argc, argv,
       "lmc: compiles models written in the lmc dialect or declared in a "
-      "YAML spec\n\n"
+      "YAML spec, and runs them\n\n"
+      "  lmc compile model.yaml -o model.lmcpkg [--precision=fp16] [--target=cpu]\n"
       "  lmc compile model.mlir --emit=mlir -o out.mlir\n"
-      "  lmc compile model.yaml --emit=mlir -o out.mlir\n"
+      "  lmc init-weights model.lmcpkg --seed 1 -o w.safetensors\n"
+      "  lmc run model.lmcpkg --weights w.safetensors --input examples.jsonl\n"
+      "  lmc inspect model.lmcpkg\n"
       "  lmc eval model.mlir --inputs in.json [--weights w.safetensors]\n");
 
   if (lmc::tools::compileCommand)
     return lmc::tools::runCompileCommand();
   if (lmc::tools::evalCommand)
     return lmc::tools::runEvalCommand();
+  if (lmc::tools::runCommand)
+    return lmc::tools::runRunCommand();
+  if (lmc::tools::inspectCommand)
+    return lmc::tools::runInspectCommand();
+  if (lmc::tools::initWeightsCommand)
+    return lmc::tools::runInitWeightsCommand();
 
   llvm::WithColor::error(llvm::errs(), "lmc")
       << "no subcommand given; see 'lmc --help'\n";

@@ -1,0 +1,473 @@
+//===- ArtifactWriter.cpp - kernel IR to a .lmcpkg artifact ---------------===//
+
+#include "compiler/artifact/ArtifactWriter.h"
+
+#include "dialects/lmc/IR/LmcOps.h"
+
+#include "artifact/Plan.h"
+#include "lmc/fingerprint.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/StringSet.h"
+#include "llvm/ADT/TypeSwitch.h"
+
+#include <cmath>
+#include <limits>
+
+namespace mlir::lmc {
+namespace {
+
+namespace fb = ::lmc::fb;
+using flatbuffers::Offset;
+
+FailureOr<fb::DType> dtypeOf(Operation *op, Type type) {
+  if (type.isF32()) return fb::DType::F32;
+  if (type.isF16()) return fb::DType::F16;
+  if (type.isBF16()) return fb::DType::BF16;
+  if (type.isInteger(64)) return fb::DType::I64;
+  if (type.isInteger(32)) return fb::DType::I32;
+  if (type.isInteger(1)) return fb::DType::I1;
+  return op->emitError("element type ") << type << " cannot be packaged for the runtime";
+}
+
+class Writer {
+public:
+  explicit Writer(ModuleOp module) : module(module) {}
+
+  FailureOr<std::string> write(llvm::StringRef precision);
+
+private:
+  FailureOr<Offset<fb::TensorType>> typeOf(Operation *op, Type type,
+                                           ArrayRef<std::string> dimNames = {});
+  LogicalResult addParameters();
+  LogicalResult addInputs(func::FuncOp function);
+  FailureOr<int> addConstant(ConstantOp constant);
+  LogicalResult addKernel(KernelOp kernel);
+  FailureOr<Offset<fb::Instruction>> instruction(Operation *op,
+                                                 llvm::DenseMap<Value, int> &locals);
+  int addTable(llvm::StringRef name, std::vector<int64_t> fingerprints,
+               std::vector<float> boundaries);
+  int addValue(Value value, Offset<fb::TensorType> type, fb::ValueKind kind, int index,
+               int64_t offset);
+
+  ModuleOp module;
+  flatbuffers::FlatBufferBuilder builder{1 << 16};
+  llvm::DenseMap<Value, int> values;
+  llvm::StringMap<int> parameterIndex;
+  std::vector<Offset<fb::Value>> valueTable;
+  std::vector<Offset<fb::Kernel>> kernels;
+  std::vector<Offset<fb::Step>> steps;
+  std::vector<Offset<fb::Input>> inputs;
+  std::vector<Offset<fb::Output>> outputs;
+  std::vector<Offset<fb::Parameter>> parameters;
+  std::vector<Offset<fb::Constant>> constants;
+  std::vector<Offset<fb::FeatureTable>> tables;
+};
+
+FailureOr<Offset<fb::TensorType>> Writer::typeOf(Operation *op, Type type,
+                                                 ArrayRef<std::string> dimNames) {
+  auto tensor = llvm::dyn_cast<RankedTensorType>(type);
+  if (!tensor)
+    return op->emitError("type ") << type << " cannot be packaged for the runtime";
+  FailureOr<fb::DType> dtype = dtypeOf(op, tensor.getElementType());
+  if (failed(dtype))
+    return failure();
+  std::vector<int64_t> shape;
+  for (int64_t dim : tensor.getShape())
+    shape.push_back(ShapedType::isDynamic(dim) ? -1 : dim);
+  std::vector<Offset<flatbuffers::String>> names;
+  if (!dimNames.empty())
+    for (const std::string &name : dimNames)
+      names.push_back(builder.CreateString(name));
+  return fb::CreateTensorTypeDirect(builder, *dtype, &shape, names.empty() ? nullptr : &names);
+}
+
+int Writer::addValue(Value value, Offset<fb::TensorType> type, fb::ValueKind kind, int index,
+                     int64_t offset) {
+  int id = int(valueTable.size());
+  valueTable.push_back(fb::CreateValue(builder, type, kind, index, offset));
+  values[value] = id;
+  return id;
+}
+
+int Writer::addTable(llvm::StringRef name, std::vector<int64_t> fingerprints,
+                     std::vector<float> boundaries) {
+  tables.push_back(fb::CreateFeatureTableDirect(builder, name.str().c_str(), &fingerprints,
+                                                &boundaries));
+  return int(tables.size() - 1);
+}
+
+LogicalResult Writer::addParameters() {
+  for (ParameterOp parameter : module.getOps<ParameterOp>()) {
+    FailureOr<Offset<fb::TensorType>> type = typeOf(parameter, parameter.getType());
+    if (failed(type))
+      return failure();
+    Offset<fb::Initializer> initializer;
+    if (DictionaryAttr init = parameter.getInitializerAttr()) {
+      std::string kind;
+      if (auto kindAttr = init.getAs<StringAttr>("kind"))
+        kind = kindAttr.str();
+      std::vector<Offset<flatbuffers::String>> names;
+      std::vector<double> fieldValues;
+      for (NamedAttribute field : init)
+        if (auto value = llvm::dyn_cast<FloatAttr>(field.getValue())) {
+          names.push_back(builder.CreateString(field.getName().str()));
+          fieldValues.push_back(value.getValueAsDouble());
+        }
+      initializer = fb::CreateInitializerDirect(builder, kind.c_str(), &names, &fieldValues);
+    }
+    parameterIndex[parameter.getSymName()] = int(parameters.size());
+    parameters.push_back(fb::CreateParameterDirect(
+        builder, parameter.getSymName().str().c_str(), *type, initializer));
+  }
+  return success();
+}
+
+LogicalResult Writer::addInputs(func::FuncOp function) {
+  llvm::StringSet<> sequences;
+  for (unsigned i = 0; i < function.getNumArguments(); ++i)
+    if (auto ingest = function.getArgAttrOfType<StringAttr>(i, "lmc.ingest"))
+      if (ingest.getValue() == "lengths")
+        if (auto feature = function.getArgAttrOfType<StringAttr>(i, "lmc.feature"))
+          sequences.insert(feature.getValue());
+  for (BlockArgument argument : function.getArguments()) {
+    unsigned i = argument.getArgNumber();
+    auto feature = function.getArgAttrOfType<StringAttr>(i, "lmc.feature");
+    auto ingest = function.getArgAttrOfType<StringAttr>(i, "lmc.ingest");
+    if (!feature || !ingest)
+      return function.emitError("argument #")
+             << i << " lacks {lmc.feature, lmc.ingest}: the runtime cannot feed it";
+    std::optional<fb::Ingest> kind =
+        llvm::StringSwitch<std::optional<fb::Ingest>>(ingest.getValue())
+            .Case("fingerprint", fb::Ingest::Fingerprint)
+            .Case("decimal_fingerprint", fb::Ingest::DecimalFingerprint)
+            .Case("value", fb::Ingest::Value)
+            .Case("lengths", fb::Ingest::Lengths)
+            .Default(std::nullopt);
+    if (!kind)
+      return function.emitError("argument #") << i << " has unknown ingest '"
+                                              << ingest.getValue() << "'";
+    auto tensor = llvm::cast<RankedTensorType>(argument.getType());
+    std::vector<std::string> names;
+    for (int64_t d = 0; d < tensor.getRank(); ++d)
+      names.push_back(!tensor.isDynamicDim(d) ? ""
+                      : d == 0               ? "batch"
+                      : d == 1 && sequences.contains(feature.getValue()) ? "sequence"
+                                                                         : "");
+    FailureOr<Offset<fb::TensorType>> type = typeOf(function, tensor, names);
+    if (failed(type))
+      return failure();
+    int value = addValue(argument, *type, fb::ValueKind::Input, int(inputs.size()), -1);
+    inputs.push_back(fb::CreateInputDirect(builder, feature.str().c_str(), *kind, value));
+  }
+  return success();
+}
+
+FailureOr<int> Writer::addConstant(ConstantOp constant) {
+  auto attr = llvm::cast<DenseElementsAttr>(constant.getValue());
+  FailureOr<Offset<fb::TensorType>> type = typeOf(constant, attr.getType());
+  if (failed(type))
+    return failure();
+  Type element = attr.getElementType();
+  unsigned width = element.isInteger(1) ? 1 : element.getIntOrFloatBitWidth() / 8;
+  std::vector<uint8_t> bytes;
+  auto append = [&](uint64_t bits) {
+    for (unsigned b = 0; b < width; ++b)
+      bytes.push_back(uint8_t(bits >> (8 * b)));
+  };
+  if (llvm::isa<FloatType>(element))
+    for (const APFloat &value : attr.getValues<APFloat>())
+      append(value.bitcastToAPInt().getZExtValue());
+  else
+    for (const APInt &value : attr.getValues<APInt>())
+      append(element.isInteger(1) ? value.getZExtValue() : uint64_t(value.getSExtValue()));
+  constants.push_back(fb::CreateConstantDirect(builder, *type, &bytes));
+  return int(constants.size() - 1);
+}
+
+FailureOr<Offset<fb::Instruction>> Writer::instruction(Operation *op,
+                                                       llvm::DenseMap<Value, int> &locals) {
+  std::vector<int> operands;
+  std::vector<int64_t> ints;
+  std::vector<double> reals;
+  int table = -1;
+  auto local = [&](Value value) { return value ? locals.lookup(value) : -1; };
+  for (Value operand : op->getOperands())
+    operands.push_back(local(operand));
+  std::optional<fb::Opcode> opcode =
+      llvm::TypeSwitch<Operation *, std::optional<fb::Opcode>>(op)
+          .Case([&](AddOp) { return fb::Opcode::Add; })
+          .Case([&](SubOp) { return fb::Opcode::Sub; })
+          .Case([&](MulOp) { return fb::Opcode::Mul; })
+          .Case([&](DivOp) { return fb::Opcode::Div; })
+          .Case([&](MaxOp) { return fb::Opcode::Max; })
+          .Case([&](MinOp) { return fb::Opcode::Min; })
+          .Case([&](NegOp) { return fb::Opcode::Neg; })
+          .Case([&](ExpOp) { return fb::Opcode::Exp; })
+          .Case([&](TanhOp) { return fb::Opcode::Tanh; })
+          .Case([&](RsqrtOp) { return fb::Opcode::Rsqrt; })
+          .Case([&](ErfOp) { return fb::Opcode::Erf; })
+          .Case([&](CompareOp compare) {
+            ints = {int64_t(compare.getPredicate())};
+            return fb::Opcode::Compare;
+          })
+          .Case([&](SelectOp) { return fb::Opcode::Select; })
+          .Case([&](MatmulOp matmul) {
+            ints = {matmul.getTransposeLhs(), matmul.getTransposeRhs()};
+            return fb::Opcode::Matmul;
+          })
+          .Case([&](ReduceSumOp reduce) {
+            ints = {reduce.getAxis(), reduce.getKeepDims()};
+            return fb::Opcode::ReduceSum;
+          })
+          .Case([&](ReduceMaxOp reduce) {
+            ints = {reduce.getAxis(), reduce.getKeepDims()};
+            return fb::Opcode::ReduceMax;
+          })
+          .Case([&](SoftmaxOp softmax) {
+            ints = {softmax.getAxis()};
+            return fb::Opcode::Softmax;
+          })
+          .Case([&](TransposeOp transpose) {
+            ints.assign(transpose.getPermutation().begin(), transpose.getPermutation().end());
+            return fb::Opcode::Transpose;
+          })
+          .Case([&](ReshapeOp) { return fb::Opcode::Reshape; })
+          .Case([&](ConcatOp concat) {
+            ints = {concat.getAxis()};
+            return fb::Opcode::Concat;
+          })
+          .Case([&](SliceOp slice) {
+            ints = {slice.getAxis(), slice.getStart(), slice.getLimit()};
+            return fb::Opcode::Slice;
+          })
+          .Case([&](CastOp) { return fb::Opcode::Cast; })
+          .Case([&](ConstantOp constant) -> std::optional<fb::Opcode> {
+            FailureOr<int> index = addConstant(constant);
+            if (failed(index))
+              return std::nullopt;
+            ints = {*index};
+            return fb::Opcode::Constant;
+          })
+          .Case([&](LayerNormOp norm) {
+            reals = {norm.getEpsilon().convertToDouble()};
+            return fb::Opcode::LayerNorm;
+          })
+          .Case([&](RmsNormOp norm) {
+            reals = {norm.getEpsilon().convertToDouble()};
+            return fb::Opcode::RmsNorm;
+          })
+          .Case([&](GeluOp gelu) {
+            ints = {gelu.getApproximation() == GeluApproximation::tanh};
+            return fb::Opcode::Gelu;
+          })
+          .Case([&](EmbeddingOp) { return fb::Opcode::Embedding; })
+          .Case([&](AttentionOp attention) {
+            operands = {local(attention.getQuery()), local(attention.getKey()),
+                        local(attention.getValue()), local(attention.getCuSeqlens()),
+                        local(attention.getLengths())};
+            ints = {attention.getCausal()};
+            reals = {attention.getScale() ? double(attention.getScale()->convertToFloat())
+                                          : std::numeric_limits<double>::quiet_NaN()};
+            return fb::Opcode::Attention;
+          })
+          .Case([&](UnpadOp) { return fb::Opcode::Unpad; })
+          .Case([&](PadOp) { return fb::Opcode::Pad; })
+          .Case([&](SegmentReduceOp reduce) {
+            ints = {int64_t(reduce.getReduction())};
+            return fb::Opcode::SegmentReduce;
+          })
+          .Case([&](PositionsOp) { return fb::Opcode::Positions; })
+          .Case([&](FcNumericOp numeric) {
+            ints = {int64_t(numeric.getNormalizer()), numeric.getDefaultValue().has_value()};
+            reals = {numeric.getMean() ? numeric.getMean()->convertToDouble() : 0.0,
+                     numeric.getStd() ? numeric.getStd()->convertToDouble() : 1.0,
+                     numeric.getMin() ? numeric.getMin()->convertToDouble() : 0.0,
+                     numeric.getMax() ? numeric.getMax()->convertToDouble() : 1.0,
+                     numeric.getDefaultValue() ? numeric.getDefaultValue()->convertToDouble()
+                                               : 0.0};
+            return fb::Opcode::FcNumeric;
+          })
+          .Case([&](FcBucketizeOp bucketize) {
+            ArrayRef<float> boundaries = bucketize.getBoundaries();
+            table = addTable("bucketize", {}, {boundaries.begin(), boundaries.end()});
+            return fb::Opcode::FcBucketize;
+          })
+          .Case([&](FcHashBucketOp hash) {
+            ints = {hash.getNumBuckets()};
+            return fb::Opcode::FcHashBucket;
+          })
+          .Case([&](FcVocabLookupOp lookup) {
+            auto vocabulary = llvm::to_vector(lookup.getVocabulary().getValues<int64_t>());
+            table = addTable("vocabulary", {vocabulary.begin(), vocabulary.end()}, {});
+            ints = {lookup.getNumOovBuckets().value_or(0), lookup.getDefaultValue().has_value(),
+                    lookup.getDefaultValue().value_or(0)};
+            return fb::Opcode::FcVocabLookup;
+          })
+          .Case([&](FcIdentityOp identity) {
+            ints = {identity.getNumBuckets(), identity.getDefaultValue().has_value(),
+                    identity.getDefaultValue().value_or(0)};
+            return fb::Opcode::FcIdentity;
+          })
+          .Case([&](FcCrossOp cross) {
+            ints = {cross.getNumBuckets(),
+                    cross.getHashKey() ? int64_t(*cross.getHashKey())
+                                       : int64_t(LMC_DEFAULT_CROSS_HASH_KEY)};
+            return fb::Opcode::FcCross;
+          })
+          .Case([&](FcEmbeddingBagOp bag) {
+            operands = {local(bag.getTable()), local(bag.getIds()), local(bag.getWeights())};
+            ints = {int64_t(bag.getCombiner()), bag.getMaxNorm().has_value()};
+            reals = {bag.getMaxNorm() ? double(bag.getMaxNorm()->convertToFloat()) : 0.0};
+            return fb::Opcode::FcEmbeddingBag;
+          })
+          .Case([&](FcIndicatorOp indicator) {
+            operands = {local(indicator.getIds()), local(indicator.getWeights())};
+            ints = {indicator.getNumBuckets()};
+            return fb::Opcode::FcIndicator;
+          })
+          .Default([](Operation *) { return std::nullopt; });
+  if (!opcode)
+    return op->emitError("the runtime has no implementation of '")
+           << op->getName() << "'";
+  std::vector<Offset<fb::TensorType>> results;
+  for (Value result : op->getResults()) {
+    FailureOr<Offset<fb::TensorType>> type = typeOf(op, result.getType());
+    if (failed(type))
+      return failure();
+    results.push_back(*type);
+    locals[result] = int(locals.size());
+  }
+  return fb::CreateInstructionDirect(builder, *opcode, &operands, &results, &ints, &reals,
+                                     table);
+}
+
+LogicalResult Writer::addKernel(KernelOp kernel) {
+  llvm::DenseMap<Value, int> locals;
+  std::vector<Offset<fb::TensorType>> arguments;
+  Block &body = kernel.getBody().front();
+  for (BlockArgument argument : body.getArguments()) {
+    FailureOr<Offset<fb::TensorType>> type = typeOf(kernel, argument.getType());
+    if (failed(type))
+      return failure();
+    arguments.push_back(*type);
+    locals[argument] = int(locals.size());
+  }
+  std::vector<Offset<fb::Instruction>> instructions;
+  std::vector<int> yields;
+  for (Operation &op : body) {
+    if (auto yield = llvm::dyn_cast<YieldOp>(op)) {
+      for (Value value : yield.getOperands())
+        yields.push_back(locals.lookup(value));
+      continue;
+    }
+    FailureOr<Offset<fb::Instruction>> encoded = instruction(&op, locals);
+    if (failed(encoded))
+      return failure();
+    instructions.push_back(*encoded);
+  }
+  fb::KernelKind kind = kernel.getKind() == KernelKind::gemm        ? fb::KernelKind::Gemm
+                        : kernel.getKind() == KernelKind::attention ? fb::KernelKind::Attention
+                                                                    : fb::KernelKind::Fused;
+  int index = int(kernels.size());
+  kernels.push_back(fb::CreateKernelDirect(
+      builder, kernel.getName().str().c_str(), kind, int(kernel.getBlockQ().value_or(0)),
+      int(kernel.getBlockK().value_or(0)), &arguments, &instructions, &yields));
+
+  auto offsets = kernel->getAttrOfType<DenseI64ArrayAttr>("lmc.offsets");
+  if (!offsets || offsets.size() != int64_t(kernel->getNumResults()))
+    return kernel.emitError("has no memory plan (run --lmc-plan-memory first)");
+  std::vector<int> operandIds, resultIds;
+  for (Value operand : kernel->getOperands()) {
+    auto found = values.find(operand);
+    if (found == values.end())
+      return kernel.emitError("reads a value the artifact cannot hold");
+    operandIds.push_back(found->second);
+  }
+  for (auto [result, offset] : llvm::zip(kernel->getResults(), offsets.asArrayRef())) {
+    FailureOr<Offset<fb::TensorType>> type = typeOf(kernel, result.getType());
+    if (failed(type))
+      return failure();
+    resultIds.push_back(addValue(result, *type, fb::ValueKind::Arena, -1, offset));
+  }
+  steps.push_back(fb::CreateStepDirect(
+      builder, kind == fb::KernelKind::Gemm ? fb::StepKind::Gemm : fb::StepKind::Launch, index,
+      &operandIds, &resultIds));
+  return success();
+}
+
+FailureOr<std::string> Writer::write(llvm::StringRef precision) {
+  auto functions = llvm::to_vector(module.getOps<func::FuncOp>());
+  if (functions.size() != 1)
+    return module.emitError("an artifact holds one model function; the module has ")
+           << functions.size();
+  func::FuncOp function = functions.front();
+  if (failed(addParameters()) || failed(addInputs(function)))
+    return failure();
+  for (Operation &op : function.getBody().front()) {
+    LogicalResult placed =
+        llvm::TypeSwitch<Operation *, LogicalResult>(&op)
+            .Case([&](ParamLoadOp load) -> LogicalResult {
+              auto found = parameterIndex.find(load.getName());
+              FailureOr<Offset<fb::TensorType>> type = typeOf(load, load.getType());
+              if (found == parameterIndex.end() || failed(type))
+                return failure();
+              addValue(load.getResult(), *type, fb::ValueKind::Parameter, found->second, -1);
+              return success();
+            })
+            .Case([&](ConstantOp constant) -> LogicalResult {
+              FailureOr<int> index = addConstant(constant);
+              if (failed(index))
+                return failure();
+              FailureOr<Offset<fb::TensorType>> type = typeOf(constant, constant.getType());
+              if (failed(type))
+                return failure();
+              addValue(constant.getResult(), *type, fb::ValueKind::Constant, *index, -1);
+              return success();
+            })
+            .Case([&](KernelOp kernel) { return addKernel(kernel); })
+            .Case([&](func::ReturnOp ret) -> LogicalResult {
+              for (auto [i, operand] : llvm::enumerate(ret.getOperands())) {
+                auto name = function.getResultAttrOfType<StringAttr>(unsigned(i), "lmc.output");
+                auto head = function.getResultAttrOfType<StringAttr>(unsigned(i), "lmc.head");
+                auto found = values.find(operand);
+                if (found == values.end())
+                  return ret.emitError("result #") << i << " is not computed by a kernel";
+                std::string outputName = name ? name.str() : "output" + std::to_string(i);
+                outputs.push_back(fb::CreateOutputDirect(builder, outputName.c_str(),
+                                                         head ? head.str().c_str() : "",
+                                                         found->second));
+              }
+              return success();
+            })
+            .Default([](Operation *other) {
+              return other->emitError("'")
+                     << other->getName()
+                     << "' outside a kernel cannot be packaged (compile to kernel IR first)";
+            });
+    if (failed(placed))
+      return failure();
+  }
+  auto arena = function->getAttrOfType<IntegerAttr>("lmc.arena_bytes");
+  auto budget = function->getAttrOfType<DenseI64ArrayAttr>("lmc.budget");
+  if (!arena || !budget || budget.size() != 3)
+    return function.emitError("has no memory plan (run --lmc-plan-memory first)");
+  auto target = module->getAttrOfType<StringAttr>("lmc.target");
+  auto model = fb::CreateModelDirect(
+      builder, ::lmc::rt::kFormatVersion, "lmc", function.getSymName().str().c_str(),
+      target ? target.str().c_str() : "cpu", precision.str().c_str(), &valueTable, &kernels,
+      &steps, &inputs, &outputs, &parameters, &constants, &tables,
+      fb::CreateBudget(builder, budget[0], budget[1], budget[2]), arena.getInt());
+  fb::FinishModelBuffer(builder, model);
+  return std::string(reinterpret_cast<const char *>(builder.GetBufferPointer()),
+                     builder.GetSize());
+}
+
+} // namespace
+
+FailureOr<std::string> writeArtifact(ModuleOp module, llvm::StringRef precision) {
+  return Writer(module).write(precision);
+}
+
+} // namespace mlir::lmc

@@ -1,0 +1,212 @@
+// lmc_api.cpp - the C API over rt::Model.
+
+#include "lmc/lmc.h"
+
+#include "io/ExampleJson.h"
+#include "session/Model.h"
+
+#include <new>
+
+struct lmc_model {
+  std::unique_ptr<lmc::rt::Model> model;
+};
+
+struct lmc_examples {
+  std::vector<lmc::rt::Example> examples;
+};
+
+struct lmc_results {
+  /// Per example, per output: f32 values.
+  std::vector<std::vector<std::vector<float>>> values;
+  lmc::rt::RunStatistics statistics;
+};
+
+namespace {
+
+lmc_status_t invalid(const char *what) {
+  return lmc_status_create(LMC_STATUS_INVALID_ARGUMENT, "%s", what);
+}
+
+lmc_status_t lastExample(lmc_examples_t *examples, const char *feature,
+                         lmc::rt::FeatureValue *&value) {
+  if (!examples || !feature)
+    return invalid("examples and feature must not be NULL");
+  if (examples->examples.empty())
+    return invalid("call lmc_examples_add before setting features");
+  value = &examples->examples.back().features[feature];
+  *value = lmc::rt::FeatureValue();
+  return nullptr;
+}
+
+} // namespace
+
+extern "C" {
+
+lmc_status_t lmc_model_load(const char *path, lmc_model_t **model) {
+  if (!model || !path)
+    return invalid("path and model must not be NULL");
+  *model = nullptr;
+  std::string error;
+  std::unique_ptr<lmc::rt::Model> loaded = lmc::rt::Model::fromFile(path, error);
+  if (!loaded)
+    return lmc_status_create(LMC_STATUS_INVALID_ARGUMENT, "%s", error.c_str());
+  *model = new (std::nothrow) lmc_model{std::move(loaded)};
+  return *model ? nullptr : lmc_status_create(LMC_STATUS_OUT_OF_MEMORY, "out of memory");
+}
+
+lmc_status_t lmc_model_load_weights(lmc_model_t *model, const char *path) {
+  if (!model || !path)
+    return invalid("model and path must not be NULL");
+  std::string error;
+  if (!model->model->loadWeights(path, error))
+    return lmc_status_create(LMC_STATUS_INVALID_ARGUMENT, "%s", error.c_str());
+  return nullptr;
+}
+
+lmc_status_t lmc_model_init_weights(lmc_model_t *model, uint64_t seed) {
+  if (!model)
+    return invalid("model must not be NULL");
+  std::vector<std::pair<std::string, lmc::cpu::Tensor>> weights;
+  std::string error;
+  if (!model->model->generateWeights(seed, weights, error) ||
+      !model->model->setWeights({weights.begin(), weights.end()}, error))
+    return lmc_status_create(LMC_STATUS_INVALID_ARGUMENT, "%s", error.c_str());
+  return nullptr;
+}
+
+size_t lmc_model_output_count(const lmc_model_t *model) {
+  return model ? model->model->plan().outputs.size() : 0;
+}
+
+const char *lmc_model_output_name(const lmc_model_t *model, size_t output) {
+  if (!model || output >= model->model->plan().outputs.size())
+    return nullptr;
+  return model->model->plan().outputs[output].name.c_str();
+}
+
+void lmc_model_release(lmc_model_t *model) { delete model; }
+
+lmc_status_t lmc_examples_create(lmc_examples_t **examples) {
+  if (!examples)
+    return invalid("examples must not be NULL");
+  *examples = new (std::nothrow) lmc_examples();
+  return *examples ? nullptr : lmc_status_create(LMC_STATUS_OUT_OF_MEMORY, "out of memory");
+}
+
+lmc_status_t lmc_examples_add_json(lmc_examples_t *examples, const char *json) {
+  if (!examples || !json)
+    return invalid("examples and json must not be NULL");
+  lmc::rt::Example example;
+  std::string error;
+  if (!lmc::rt::parseExample(json, "example " + std::to_string(examples->examples.size()),
+                             example, error))
+    return lmc_status_create(LMC_STATUS_INVALID_ARGUMENT, "%s", error.c_str());
+  examples->examples.push_back(std::move(example));
+  return nullptr;
+}
+
+lmc_status_t lmc_examples_add(lmc_examples_t *examples) {
+  if (!examples)
+    return invalid("examples must not be NULL");
+  examples->examples.emplace_back();
+  examples->examples.back().origin = "example " + std::to_string(examples->examples.size() - 1);
+  return nullptr;
+}
+
+lmc_status_t lmc_examples_set_strings(lmc_examples_t *examples, const char *feature,
+                                      const char *const *values, size_t count) {
+  lmc::rt::FeatureValue *value = nullptr;
+  LMC_RETURN_IF_ERROR(lastExample(examples, feature, value));
+  value->kind = lmc::rt::FeatureValue::Kind::Strings;
+  for (size_t i = 0; i < count; ++i)
+    value->strings.emplace_back(values[i] ? values[i] : "");
+  return nullptr;
+}
+
+lmc_status_t lmc_examples_set_ints(lmc_examples_t *examples, const char *feature,
+                                   const int64_t *values, size_t count) {
+  lmc::rt::FeatureValue *value = nullptr;
+  LMC_RETURN_IF_ERROR(lastExample(examples, feature, value));
+  value->kind = lmc::rt::FeatureValue::Kind::Integers;
+  value->integers.assign(values, values + count);
+  return nullptr;
+}
+
+lmc_status_t lmc_examples_set_floats(lmc_examples_t *examples, const char *feature,
+                                     const float *values, size_t count) {
+  lmc::rt::FeatureValue *value = nullptr;
+  LMC_RETURN_IF_ERROR(lastExample(examples, feature, value));
+  value->kind = lmc::rt::FeatureValue::Kind::Reals;
+  value->reals.assign(values, values + count);
+  return nullptr;
+}
+
+size_t lmc_examples_count(const lmc_examples_t *examples) {
+  return examples ? examples->examples.size() : 0;
+}
+
+void lmc_examples_release(lmc_examples_t *examples) { delete examples; }
+
+lmc_status_t lmc_model_run(const lmc_model_t *model, const lmc_examples_t *examples,
+                           const lmc_run_options_t *options, lmc_results_t **results) {
+  if (!model || !examples || !results)
+    return invalid("model, examples and results must not be NULL");
+  *results = nullptr;
+  lmc::rt::PackingOptions packing;
+  if (options) {
+    if (options->packing_length < 0 || options->overlong < LMC_OVERLONG_ERROR ||
+        options->overlong > LMC_OVERLONG_ALONE)
+      return invalid("invalid run options");
+    packing.packingLength = options->packing_length;
+    packing.overlong = lmc::rt::OverlongPolicy(options->overlong);
+  }
+  std::vector<lmc::rt::ExampleOutputs> outputs;
+  auto *out = new (std::nothrow) lmc_results();
+  if (!out)
+    return lmc_status_create(LMC_STATUS_OUT_OF_MEMORY, "out of memory");
+  std::string error;
+  if (!model->model->run(examples->examples, packing, outputs, out->statistics, error)) {
+    delete out;
+    return lmc_status_create(LMC_STATUS_INVALID_ARGUMENT, "%s", error.c_str());
+  }
+  for (const lmc::rt::ExampleOutputs &example : outputs) {
+    out->values.emplace_back();
+    for (const lmc::cpu::Tensor &tensor : example.outputs) {
+      std::vector<float> values(size_t(tensor.numElements()));
+      for (size_t i = 0; i < values.size(); ++i)
+        values[i] = float(lmc::cpu::realAt(tensor, int64_t(i)));
+      out->values.back().push_back(std::move(values));
+    }
+  }
+  *results = out;
+  return nullptr;
+}
+
+size_t lmc_results_example_count(const lmc_results_t *results) {
+  return results ? results->values.size() : 0;
+}
+
+lmc_status_t lmc_results_get(const lmc_results_t *results, size_t example, size_t output,
+                             const float **values, size_t *count) {
+  if (!results || !values || !count)
+    return invalid("results, values and count must not be NULL");
+  if (example >= results->values.size() || output >= results->values[example].size())
+    return lmc_status_create(LMC_STATUS_INVALID_ARGUMENT,
+                             "no output %zu of example %zu (%zu examples)", output, example,
+                             results->values.size());
+  *values = results->values[example][output].data();
+  *count = results->values[example][output].size();
+  return nullptr;
+}
+
+size_t lmc_results_batch_count(const lmc_results_t *results) {
+  return results ? results->statistics.batches : 0;
+}
+
+int64_t lmc_results_token_count(const lmc_results_t *results) {
+  return results ? results->statistics.tokens : 0;
+}
+
+void lmc_results_release(lmc_results_t *results) { delete results; }
+
+} // extern "C"

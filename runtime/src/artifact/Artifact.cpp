@@ -1,0 +1,480 @@
+// Artifact.cpp - verifying and decoding a .lmcpkg into a Plan.
+//
+// Two layers of checks: the flatbuffers verifier (every offset inside the
+// buffer, every vector within bounds), then lmc's own (versions, indices into
+// the plan's tables, operands defined before use, attribute counts, sizes that
+// fit). Anything the backends rely on is checked here, so corrupt input gives
+// a message instead of a crash.
+
+#include "artifact/Plan.h"
+
+#include <cmath>
+#include <limits>
+
+namespace lmc::rt {
+namespace {
+
+// Arenas and constants beyond this are corrupt, not large models.
+constexpr int64_t kMaxBytes = int64_t(1) << 40;
+constexpr size_t kMaxRank = 8;
+
+/// What each opcode needs: operand and result counts, attribute counts,
+/// whether it reads a feature table, and which operands may be absent.
+struct OpcodeRule {
+  const char *name;
+  int minOperands, maxOperands, results, ints, reals;
+  bool table;
+  unsigned optionalOperands; // bit i set: operand i may be -1
+};
+
+constexpr int kVariadic = 1 << 20;
+
+const OpcodeRule kRules[] = {
+    {"lmc.add", 2, 2, 1, 0, 0, false, 0},
+    {"lmc.sub", 2, 2, 1, 0, 0, false, 0},
+    {"lmc.mul", 2, 2, 1, 0, 0, false, 0},
+    {"lmc.div", 2, 2, 1, 0, 0, false, 0},
+    {"lmc.max", 2, 2, 1, 0, 0, false, 0},
+    {"lmc.min", 2, 2, 1, 0, 0, false, 0},
+    {"lmc.neg", 1, 1, 1, 0, 0, false, 0},
+    {"lmc.exp", 1, 1, 1, 0, 0, false, 0},
+    {"lmc.tanh", 1, 1, 1, 0, 0, false, 0},
+    {"lmc.rsqrt", 1, 1, 1, 0, 0, false, 0},
+    {"lmc.erf", 1, 1, 1, 0, 0, false, 0},
+    {"lmc.compare", 2, 2, 1, 1, 0, false, 0},
+    {"lmc.select", 3, 3, 1, 0, 0, false, 0},
+    {"lmc.matmul", 2, 2, 1, 2, 0, false, 0},
+    {"lmc.reduce_sum", 1, 1, 1, 2, 0, false, 0},
+    {"lmc.reduce_max", 1, 1, 1, 2, 0, false, 0},
+    {"lmc.softmax", 1, 1, 1, 1, 0, false, 0},
+    {"lmc.transpose", 1, 1, 1, 0, 0, false, 0},
+    {"lmc.reshape", 1, 1, 1, 0, 0, false, 0},
+    {"lmc.concat", 1, kVariadic, 1, 1, 0, false, 0},
+    {"lmc.slice", 1, 1, 1, 3, 0, false, 0},
+    {"lmc.cast", 1, 1, 1, 0, 0, false, 0},
+    {"lmc.constant", 0, 0, 1, 1, 0, false, 0},
+    {"lmc.layer_norm", 3, 3, 1, 0, 1, false, 0},
+    {"lmc.rms_norm", 2, 2, 1, 0, 1, false, 0},
+    {"lmc.gelu", 1, 1, 1, 1, 0, false, 0},
+    {"lmc.embedding", 2, 2, 1, 0, 0, false, 0},
+    {"lmc.attention", 5, 5, 1, 1, 1, false, 0b11000},
+    {"lmc.unpad", 2, 2, 2, 0, 0, false, 0},
+    {"lmc.pad", 2, 2, 2, 0, 0, false, 0},
+    {"lmc.segment_reduce", 2, 2, 1, 1, 0, false, 0},
+    {"lmc.positions", 1, 1, 1, 0, 0, false, 0},
+    {"lmc.fc.numeric", 1, 1, 1, 2, 5, false, 0},
+    {"lmc.fc.bucketize", 1, 1, 1, 0, 0, true, 0},
+    {"lmc.fc.hash_bucket", 1, 1, 1, 1, 0, false, 0},
+    {"lmc.fc.vocab_lookup", 1, 1, 1, 3, 0, true, 0},
+    {"lmc.fc.identity", 1, 1, 1, 3, 0, false, 0},
+    {"lmc.fc.cross", 1, kVariadic, 1, 2, 0, false, 0},
+    {"lmc.fc.embedding_bag", 3, 3, 1, 2, 1, false, 0b100},
+    {"lmc.fc.indicator", 2, 2, 1, 1, 0, false, 0b10},
+};
+static_assert(sizeof(kRules) / sizeof(kRules[0]) == size_t(Opcode::MAX) + 1,
+              "one rule per opcode");
+
+/// Collects the first failure's message; every check returns false on it.
+class Checker {
+public:
+  explicit Checker(std::string &error) : error(error) {}
+  bool fail(const std::string &message) {
+    error = message;
+    return false;
+  }
+  std::string &error;
+};
+
+std::string str(const flatbuffers::String *s) { return s ? s->str() : ""; }
+
+template <typename T, typename F>
+std::vector<T> vec(const flatbuffers::Vector<F> *v) {
+  std::vector<T> out;
+  if (v)
+    for (auto x : *v)
+      out.push_back(T(x));
+  return out;
+}
+
+bool decodeType(const fb::TensorType *in, TensorType &out, const std::string &where,
+                Checker &check) {
+  if (!in)
+    return check.fail(where + " has no type");
+  if (in->dtype() < DType::MIN || in->dtype() > DType::MAX)
+    return check.fail(where + " has an unknown element type " +
+                      std::to_string(int(in->dtype())));
+  if (in->dtype() == DType::F64)
+    return check.fail(where + " is f64, which the runtime does not run");
+  out.dtype = in->dtype();
+  out.shape = vec<int64_t>(in->shape());
+  if (out.shape.size() > kMaxRank)
+    return check.fail(where + " has rank " + std::to_string(out.shape.size()) +
+                      ", more than " + std::to_string(kMaxRank));
+  for (int64_t dim : out.shape)
+    if (dim < -1 || dim > kMaxBytes)
+      return check.fail(where + " has a dimension of " + std::to_string(dim));
+  if (in->dim_names())
+    for (const flatbuffers::String *name : *in->dim_names())
+      out.dimNames.push_back(str(name));
+  if (!out.dimNames.empty() && out.dimNames.size() != out.shape.size())
+    return check.fail(where + " names " + std::to_string(out.dimNames.size()) +
+                      " dimensions of " + std::to_string(out.shape.size()));
+  return true;
+}
+
+bool isStatic(const TensorType &type, int64_t &elements) {
+  elements = 1;
+  for (int64_t dim : type.shape) {
+    if (dim < 0)
+      return false;
+    if (dim && elements > kMaxBytes / dim)
+      return false;
+    elements *= dim;
+  }
+  return true;
+}
+
+bool decodeKernel(const fb::Kernel *in, size_t index, const Plan &plan,
+                  Kernel &out, Checker &check) {
+  std::string where = "kernel #" + std::to_string(index);
+  if (!in)
+    return check.fail(where + " is missing");
+  out.name = str(in->name());
+  where += " ('" + out.name + "')";
+  if (in->kind() < KernelKind::MIN || in->kind() > KernelKind::MAX)
+    return check.fail(where + " has an unknown kind");
+  out.kind = in->kind();
+  out.blockQ = in->block_q();
+  out.blockK = in->block_k();
+  if (out.kind == KernelKind::Attention &&
+      (out.blockQ <= 0 || out.blockK <= 0 || out.blockQ > 4096 || out.blockK > 4096))
+    return check.fail(where + " has tile shape " + std::to_string(out.blockQ) +
+                      "x" + std::to_string(out.blockK));
+  if (in->arguments())
+    for (size_t i = 0; i < in->arguments()->size(); ++i) {
+      out.arguments.emplace_back();
+      if (!decodeType(in->arguments()->Get(flatbuffers::uoffset_t(i)),
+                      out.arguments.back(),
+                      where + " argument #" + std::to_string(i), check))
+        return false;
+    }
+  size_t defined = out.arguments.size();
+  if (in->body())
+    for (size_t i = 0; i < in->body()->size(); ++i) {
+      const fb::Instruction *instruction = in->body()->Get(flatbuffers::uoffset_t(i));
+      std::string at = where + " instruction #" + std::to_string(i);
+      if (!instruction)
+        return check.fail(at + " is missing");
+      if (instruction->opcode() > Opcode::MAX)
+        return check.fail(at + " has unknown opcode " +
+                          std::to_string(unsigned(instruction->opcode())));
+      const OpcodeRule &rule = kRules[size_t(instruction->opcode())];
+      at += " (" + std::string(rule.name) + ")";
+      Instruction decoded;
+      decoded.opcode = instruction->opcode();
+      decoded.operands = vec<int>(instruction->operands());
+      decoded.ints = vec<int64_t>(instruction->ints());
+      decoded.reals = vec<double>(instruction->reals());
+      decoded.table = instruction->table();
+      int count = int(decoded.operands.size());
+      if (count < rule.minOperands || count > rule.maxOperands)
+        return check.fail(at + " has " + std::to_string(count) + " operands");
+      for (int j = 0; j < count; ++j) {
+        int operand = decoded.operands[size_t(j)];
+        bool optional = j < 32 && (rule.optionalOperands >> j & 1);
+        if (operand == -1 && optional)
+          continue;
+        if (operand < 0 || size_t(operand) >= defined)
+          return check.fail(at + " reads value " + std::to_string(operand) +
+                            ", not defined before it");
+      }
+      if (int(decoded.ints.size()) < rule.ints || int(decoded.reals.size()) < rule.reals)
+        return check.fail(at + " lacks attributes");
+      if (rule.table && (decoded.table < 0 || size_t(decoded.table) >= plan.featureTables.size()))
+        return check.fail(at + " names feature table " + std::to_string(decoded.table));
+      if (decoded.opcode == Opcode::Constant &&
+          (decoded.ints[0] < 0 || size_t(decoded.ints[0]) >= plan.constants.size()))
+        return check.fail(at + " names constant " + std::to_string(decoded.ints[0]));
+      size_t results = instruction->results() ? instruction->results()->size() : 0;
+      if (int(results) != rule.results)
+        return check.fail(at + " has " + std::to_string(results) + " results");
+      for (size_t r = 0; r < results; ++r) {
+        decoded.results.emplace_back();
+        if (!decodeType(instruction->results()->Get(flatbuffers::uoffset_t(r)),
+                        decoded.results.back(),
+                        at + " result #" + std::to_string(r), check))
+          return false;
+      }
+      defined += results;
+      out.body.push_back(std::move(decoded));
+    }
+  out.yields = vec<int>(in->yields());
+  for (int value : out.yields)
+    if (value < 0 || size_t(value) >= defined)
+      return check.fail(where + " yields value " + std::to_string(value) +
+                        ", which it does not define");
+  return true;
+}
+
+bool checkValueRef(int value, const Plan &plan, const std::string &where,
+                   Checker &check) {
+  if (value < 0 || size_t(value) >= plan.values.size())
+    return check.fail(where + " names value " + std::to_string(value) + " of " +
+                      std::to_string(plan.values.size()));
+  return true;
+}
+
+bool decodeSteps(const fb::Model &model, Plan &plan, Checker &check) {
+  if (!model.plan())
+    return check.fail("the artifact has no execution plan");
+  std::vector<bool> ready(plan.values.size(), false);
+  for (size_t v = 0; v < plan.values.size(); ++v)
+    ready[v] = plan.values[v].kind != ValueKind::Arena;
+  for (size_t i = 0; i < model.plan()->size(); ++i) {
+    const fb::Step *in = model.plan()->Get(flatbuffers::uoffset_t(i));
+    std::string where = "plan step #" + std::to_string(i);
+    if (!in)
+      return check.fail(where + " is missing");
+    Step step;
+    if (in->kind() < StepKind::MIN || in->kind() > StepKind::MAX)
+      return check.fail(where + " has an unknown kind");
+    if (in->kind() == StepKind::Collective || in->kind() == StepKind::Copy)
+      return check.fail(where + " is a collective or copy, which this runtime "
+                                "does not run yet");
+    step.kind = in->kind();
+    step.kernel = in->kernel();
+    if (step.kernel < 0 || size_t(step.kernel) >= plan.kernels.size())
+      return check.fail(where + " launches kernel " + std::to_string(step.kernel));
+    const Kernel &kernel = plan.kernels[size_t(step.kernel)];
+    step.operands = vec<int>(in->operands());
+    step.results = vec<int>(in->results());
+    if (step.operands.size() != kernel.arguments.size() ||
+        step.results.size() != kernel.yields.size())
+      return check.fail(where + " passes " + std::to_string(step.operands.size()) +
+                        " operands and " + std::to_string(step.results.size()) +
+                        " results to kernel '" + kernel.name + "', which takes " +
+                        std::to_string(kernel.arguments.size()) + " and yields " +
+                        std::to_string(kernel.yields.size()));
+    for (int operand : step.operands) {
+      if (!checkValueRef(operand, plan, where, check))
+        return false;
+      if (!ready[size_t(operand)])
+        return check.fail(where + " reads value " + std::to_string(operand) +
+                          " before any step writes it");
+    }
+    for (int result : step.results) {
+      if (!checkValueRef(result, plan, where, check))
+        return false;
+      if (plan.values[size_t(result)].kind != ValueKind::Arena)
+        return check.fail(where + " writes value " + std::to_string(result) +
+                          ", which is not an arena value");
+      ready[size_t(result)] = true;
+    }
+    plan.steps.push_back(std::move(step));
+  }
+  return true;
+}
+
+bool decodeModel(const fb::Model &model, Plan &plan, Checker &check) {
+  plan.formatVersion = model.format_version();
+  if (plan.formatVersion != kFormatVersion)
+    return check.fail("the artifact has format version " +
+                      std::to_string(plan.formatVersion) + "; this runtime reads version " +
+                      std::to_string(kFormatVersion) + " (recompile the model with this lmc)");
+  plan.producer = str(model.producer());
+  plan.name = str(model.name());
+  plan.target = str(model.target());
+  plan.precision = str(model.precision());
+  plan.arenaBytes = model.arena_bytes();
+  if (plan.arenaBytes < 0 || plan.arenaBytes > kMaxBytes)
+    return check.fail("the artifact's arena of " + std::to_string(plan.arenaBytes) +
+                      " bytes is out of range");
+  if (!model.budget() || model.budget()->batch() <= 0 ||
+      model.budget()->sequence() <= 0 || model.budget()->tokens() <= 0)
+    return check.fail("the artifact has no positive memory budget");
+  plan.budget = {model.budget()->batch(), model.budget()->sequence(),
+                 model.budget()->tokens()};
+
+  if (model.feature_tables())
+    for (const fb::FeatureTable *table : *model.feature_tables()) {
+      if (!table)
+        return check.fail("a feature table is missing");
+      plan.featureTables.push_back({str(table->name()), vec<int64_t>(table->fingerprints()),
+                                    vec<float>(table->boundaries())});
+    }
+  if (model.constants())
+    for (size_t i = 0; i < model.constants()->size(); ++i) {
+      const fb::Constant *in = model.constants()->Get(flatbuffers::uoffset_t(i));
+      std::string where = "constant #" + std::to_string(i);
+      Constant constant;
+      if (!in || !decodeType(in->type(), constant.type, where, check))
+        return in ? false : check.fail(where + " is missing");
+      int64_t elements = 0;
+      if (!isStatic(constant.type, elements))
+        return check.fail(where + " has a dynamic shape");
+      constant.data = vec<uint8_t>(in->data());
+      if (constant.data.size() != size_t(elements) * dtypeSize(constant.type.dtype))
+        return check.fail(where + " holds " + std::to_string(constant.data.size()) +
+                          " bytes; its type needs " +
+                          std::to_string(size_t(elements) * dtypeSize(constant.type.dtype)));
+      plan.constants.push_back(std::move(constant));
+    }
+  if (model.parameters())
+    for (size_t i = 0; i < model.parameters()->size(); ++i) {
+      const fb::Parameter *in = model.parameters()->Get(flatbuffers::uoffset_t(i));
+      std::string where = "parameter #" + std::to_string(i);
+      if (!in)
+        return check.fail(where + " is missing");
+      Parameter parameter;
+      parameter.name = str(in->name());
+      where += " ('" + parameter.name + "')";
+      if (!decodeType(in->type(), parameter.type, where, check))
+        return false;
+      int64_t elements = 0;
+      if (!isStatic(parameter.type, elements))
+        return check.fail(where + " has a dynamic shape");
+      if (const fb::Initializer *init = in->initializer()) {
+        parameter.initializer = str(init->kind());
+        auto names = init->field_names();
+        auto values = init->field_values();
+        size_t n = names ? names->size() : 0;
+        if (n != (values ? values->size() : 0))
+          return check.fail(where + " has initializer fields without values");
+        for (size_t f = 0; f < n; ++f)
+          parameter.initializerFields.emplace_back(
+              str(names->Get(flatbuffers::uoffset_t(f))),
+              values->Get(flatbuffers::uoffset_t(f)));
+      }
+      parameter.shardCount = in->shard_count();
+      parameter.shardAxis = in->shard_axis();
+      if (parameter.shardCount < 1 || parameter.shardAxis < 0 ||
+          (parameter.shardAxis > 0 && size_t(parameter.shardAxis) >= parameter.type.shape.size()))
+        return check.fail(where + " has shard count " + std::to_string(parameter.shardCount) +
+                          " on axis " + std::to_string(parameter.shardAxis));
+      plan.parameters.push_back(std::move(parameter));
+    }
+  if (model.inputs())
+    for (const fb::Input *in : *model.inputs()) {
+      if (!in)
+        return check.fail("a model input is missing");
+      if (in->ingest() < Ingest::MIN || in->ingest() > Ingest::MAX)
+        return check.fail("input '" + str(in->feature()) + "' has an unknown ingest kind");
+      plan.inputs.push_back({str(in->feature()), in->ingest(), in->value()});
+    }
+
+  if (!model.values())
+    return check.fail("the artifact has no value table");
+  for (size_t i = 0; i < model.values()->size(); ++i) {
+    const fb::Value *in = model.values()->Get(flatbuffers::uoffset_t(i));
+    std::string where = "value #" + std::to_string(i);
+    if (!in)
+      return check.fail(where + " is missing");
+    Value value;
+    if (!decodeType(in->type(), value.type, where, check))
+      return false;
+    if (in->kind() < ValueKind::MIN || in->kind() > ValueKind::MAX)
+      return check.fail(where + " has an unknown kind");
+    value.kind = in->kind();
+    value.index = in->index();
+    value.offset = in->offset();
+    size_t limit = value.kind == ValueKind::Input       ? plan.inputs.size()
+                   : value.kind == ValueKind::Parameter ? plan.parameters.size()
+                   : value.kind == ValueKind::Constant  ? plan.constants.size()
+                                                        : 0;
+    if (value.kind == ValueKind::Arena) {
+      if (value.offset < 0 || value.offset > plan.arenaBytes || value.offset % 64)
+        return check.fail(where + " lies at arena offset " + std::to_string(value.offset) +
+                          " (arena of " + std::to_string(plan.arenaBytes) + " bytes)");
+    } else if (value.index < 0 || size_t(value.index) >= limit) {
+      return check.fail(where + " names entry " + std::to_string(value.index) +
+                        " of a table of " + std::to_string(limit));
+    }
+    plan.values.push_back(std::move(value));
+  }
+  for (size_t i = 0; i < plan.inputs.size(); ++i) {
+    int v = plan.inputs[i].value;
+    if (!checkValueRef(v, plan, "input '" + plan.inputs[i].feature + "'", check))
+      return false;
+    if (plan.values[size_t(v)].kind != ValueKind::Input || plan.values[size_t(v)].index != int(i))
+      return check.fail("input '" + plan.inputs[i].feature + "' and value " +
+                        std::to_string(v) + " disagree");
+  }
+
+  if (!model.kernels())
+    return check.fail("the artifact has no kernels");
+  for (size_t i = 0; i < model.kernels()->size(); ++i) {
+    plan.kernels.emplace_back();
+    if (!decodeKernel(model.kernels()->Get(flatbuffers::uoffset_t(i)), i, plan,
+                      plan.kernels.back(), check))
+      return false;
+  }
+  if (!decodeSteps(model, plan, check))
+    return false;
+
+  if (model.outputs())
+    for (const fb::Output *in : *model.outputs()) {
+      if (!in)
+        return check.fail("a model output is missing");
+      Output output{str(in->name()), str(in->head()), in->value()};
+      if (!checkValueRef(output.value, plan, "output '" + output.name + "'", check))
+        return false;
+      plan.outputs.push_back(std::move(output));
+    }
+  if (plan.outputs.empty())
+    return check.fail("the artifact declares no outputs");
+  return true;
+}
+
+} // namespace
+
+size_t dtypeSize(DType dtype) {
+  switch (dtype) {
+  case DType::F32: case DType::I32: return 4;
+  case DType::F16: case DType::BF16: return 2;
+  case DType::F64: case DType::I64: return 8;
+  case DType::I1: return 1;
+  }
+  return 1;
+}
+
+const char *dtypeName(DType dtype) {
+  switch (dtype) {
+  case DType::F32: return "f32";
+  case DType::F16: return "f16";
+  case DType::BF16: return "bf16";
+  case DType::F64: return "f64";
+  case DType::I64: return "i64";
+  case DType::I32: return "i32";
+  case DType::I1: return "i1";
+  }
+  return "?";
+}
+
+bool isFloat(DType dtype) {
+  return dtype == DType::F32 || dtype == DType::F16 || dtype == DType::BF16 ||
+         dtype == DType::F64;
+}
+
+const char *opcodeName(Opcode opcode) {
+  return opcode <= Opcode::MAX ? kRules[size_t(opcode)].name : "?";
+}
+
+bool loadPlan(const uint8_t *data, size_t size, Plan &plan, std::string &error) {
+  plan = Plan();
+  if (size < 8 || !fb::ModelBufferHasIdentifier(data))
+    return (error = "not an lmc artifact (no LMCP identifier)"), false;
+  flatbuffers::Verifier verifier(data, size, /*max_depth=*/64,
+                                 /*max_tables=*/10'000'000);
+  if (!fb::VerifyModelBuffer(verifier))
+    return (error = "the artifact is corrupt or truncated (flatbuffers "
+                    "verification failed)"),
+           false;
+  Checker check(error);
+  if (!decodeModel(*fb::GetModel(data), plan, check)) {
+    plan = Plan();
+    return false;
+  }
+  return true;
+}
+
+} // namespace lmc::rt

@@ -1,0 +1,132 @@
+// Plan.h - a loaded, checked artifact: what the backends execute.
+//
+// loadPlan() turns the bytes of a .lmcpkg into these plain structs after the
+// flatbuffers verifier and lmc's own checks (every index in range, every
+// operand defined before use, sizes that fit) have passed, so a backend never
+// reads the flatbuffer itself and never sees a dangling index.
+
+#ifndef LMC_RUNTIME_ARTIFACT_PLAN_H
+#define LMC_RUNTIME_ARTIFACT_PLAN_H
+
+#include "lmcpkg_generated.h"
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace lmc::rt {
+
+using fb::DType;
+using fb::Ingest;
+using fb::KernelKind;
+using fb::Opcode;
+using fb::StepKind;
+using fb::ValueKind;
+
+/// The artifact version this runtime reads and the compiler writes.
+constexpr uint32_t kFormatVersion = 1;
+
+/// Bytes per element; I1 is stored as one byte.
+size_t dtypeSize(DType dtype);
+const char *dtypeName(DType dtype);
+bool isFloat(DType dtype);
+
+struct TensorType {
+  DType dtype = DType::F32;
+  /// -1 for a dynamic dimension.
+  std::vector<int64_t> shape;
+  /// "batch", "tokens", "sequence" or "" per dimension.
+  std::vector<std::string> dimNames;
+};
+
+struct Instruction {
+  Opcode opcode = Opcode::Add;
+  std::vector<int> operands;
+  std::vector<TensorType> results;
+  std::vector<int64_t> ints;
+  std::vector<double> reals;
+  int table = -1;
+};
+
+struct Kernel {
+  std::string name;
+  KernelKind kind = KernelKind::Fused;
+  int blockQ = 0, blockK = 0;
+  std::vector<TensorType> arguments;
+  std::vector<Instruction> body;
+  std::vector<int> yields;
+};
+
+struct Value {
+  TensorType type;
+  ValueKind kind = ValueKind::Arena;
+  int index = -1;
+  int64_t offset = -1;
+};
+
+struct Step {
+  StepKind kind = StepKind::Launch;
+  int kernel = -1;
+  std::vector<int> operands, results;
+};
+
+struct Input {
+  std::string feature;
+  Ingest ingest = Ingest::Value;
+  int value = -1;
+};
+
+struct Output {
+  std::string name, head;
+  int value = -1;
+};
+
+struct Parameter {
+  std::string name;
+  TensorType type;
+  std::string initializer;
+  std::vector<std::pair<std::string, double>> initializerFields;
+  int shardCount = 1, shardAxis = 0;
+};
+
+struct Constant {
+  TensorType type;
+  std::vector<uint8_t> data;
+};
+
+struct FeatureTable {
+  std::string name;
+  std::vector<int64_t> fingerprints;
+  std::vector<float> boundaries;
+};
+
+struct Budget {
+  int64_t batch = 0, sequence = 0, tokens = 0;
+};
+
+struct Plan {
+  uint32_t formatVersion = 0;
+  std::string producer, name, target, precision;
+  std::vector<Value> values;
+  std::vector<Kernel> kernels;
+  std::vector<Step> steps;
+  std::vector<Input> inputs;
+  std::vector<Output> outputs;
+  std::vector<Parameter> parameters;
+  std::vector<Constant> constants;
+  std::vector<FeatureTable> featureTables;
+  Budget budget;
+  int64_t arenaBytes = 0;
+};
+
+/// Verifies and decodes an artifact. On failure returns false and sets
+/// `error` to a message naming what is wrong (never crashes on any input).
+bool loadPlan(const uint8_t *data, size_t size, Plan &plan, std::string &error);
+
+/// The instruction's name as written in the lmc dialect ("lmc.add").
+const char *opcodeName(Opcode opcode);
+
+} // namespace lmc::rt
+
+#endif // LMC_RUNTIME_ARTIFACT_PLAN_H

@@ -1,0 +1,235 @@
+// CpuBackend.cpp - executing a plan's steps, and the kernel interpreter.
+
+#include "cpu/CpuBackend.h"
+
+#include "cpu/KernelContext.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace lmc::cpu {
+namespace {
+
+using rt::KernelKind;
+using rt::Opcode;
+
+/// The op family that runs `opcode`.
+bool dispatch(KernelContext &ctx, const Operands &in, std::vector<Tensor> &out) {
+  switch (ctx.instruction->opcode) {
+  case Opcode::Matmul: return runMatmul(ctx, in, out);
+  case Opcode::Attention: return runAttention(ctx, in, out);
+  case Opcode::ReduceSum: case Opcode::ReduceMax: case Opcode::Softmax:
+    return runReduction(ctx, in, out);
+  case Opcode::Reshape: case Opcode::Transpose: case Opcode::Concat:
+  case Opcode::Slice: case Opcode::Constant:
+    return runDataMovement(ctx, in, out);
+  case Opcode::LayerNorm: case Opcode::RmsNorm: case Opcode::Gelu: case Opcode::Embedding:
+    return runComposite(ctx, in, out);
+  case Opcode::Unpad: case Opcode::Pad: case Opcode::SegmentReduce: case Opcode::Positions:
+    return runSequence(ctx, in, out);
+  case Opcode::FcNumeric: case Opcode::FcBucketize: case Opcode::FcHashBucket:
+  case Opcode::FcVocabLookup: case Opcode::FcIdentity: case Opcode::FcCross:
+  case Opcode::FcEmbeddingBag: case Opcode::FcIndicator:
+    return runFeatureColumn(ctx, in, out);
+  default: return runElementwise(ctx, in, out);
+  }
+}
+
+bool overlaps(const Tensor &a, const Tensor &b) {
+  auto *a0 = static_cast<const uint8_t *>(a.data), *b0 = static_cast<const uint8_t *>(b.data);
+  return a0 < b0 + b.numBytes() && b0 < a0 + a.numBytes();
+}
+
+/// Checks a tensor handed to the plan against its declared type.
+bool matchesType(const Tensor &tensor, const rt::TensorType &type) {
+  if (tensor.dtype != type.dtype || tensor.shape.size() != type.shape.size())
+    return false;
+  for (size_t d = 0; d < type.shape.size(); ++d)
+    if (tensor.shape[d] < 0 || (type.shape[d] >= 0 && tensor.shape[d] != type.shape[d]))
+      return false;
+  return true;
+}
+
+/// The bytes the memory plan budgeted for `type` (PlanMemory's rule: a
+/// dynamic leading pair is [batch, sequence], any other dynamic dimension
+/// is tokens).
+int64_t bytesUnder(const rt::TensorType &type, const rt::Budget &budget) {
+  const std::vector<int64_t> &shape = type.shape;
+  bool pair = shape.size() >= 2 && shape[0] < 0 && shape[1] < 0;
+  int64_t elements = 1;
+  for (size_t d = 0; d < shape.size(); ++d)
+    elements *= shape[d] >= 0 ? shape[d]
+                : pair && d == 0 ? budget.batch
+                : pair && d == 1 ? budget.sequence
+                                 : budget.tokens;
+  return elements * int64_t(rt::dtypeSize(type.dtype));
+}
+
+} // namespace
+
+CpuBackend::CpuBackend(const rt::Plan &plan) : plan(plan) {
+  for (const rt::Kernel &kernel : plan.kernels)
+    for (const rt::Instruction &instruction : kernel.body)
+      if (instruction.opcode == Opcode::FcVocabLookup)
+        vocabularies.emplace(
+            &instruction,
+            VocabularyIndex(plan.featureTables[size_t(instruction.table)].fingerprints,
+                            instruction.ints[0],
+                            instruction.ints[1] ? std::optional<int64_t>(instruction.ints[2])
+                                                : std::nullopt));
+  for (const rt::Value &value : plan.values)
+    plannedBytes.push_back(bytesUnder(value.type, plan.budget));
+}
+
+bool CpuBackend::run(const std::vector<Tensor> &inputs, const std::vector<Tensor> &parameters,
+                     std::vector<Tensor> &outputs, std::string &error) const {
+  if (inputs.size() != plan.inputs.size() || parameters.size() != plan.parameters.size()) {
+    error = "the plan takes " + std::to_string(plan.inputs.size()) + " inputs and " +
+            std::to_string(plan.parameters.size()) + " parameters";
+    return false;
+  }
+  std::vector<Tensor> values(plan.values.size());
+  for (size_t v = 0; v < plan.values.size(); ++v) {
+    const rt::Value &value = plan.values[v];
+    if (value.kind == rt::ValueKind::Input) {
+      values[v] = inputs[size_t(value.index)];
+      if (!matchesType(values[v], value.type)) {
+        error = "input '" + plan.inputs[size_t(value.index)].feature + "' is " +
+                describe(values[v]) + "; the model takes " + formatShape(value.type.shape) +
+                " " + rt::dtypeName(value.type.dtype);
+        return false;
+      }
+    } else if (value.kind == rt::ValueKind::Parameter) {
+      values[v] = parameters[size_t(value.index)];
+      if (!matchesType(values[v], value.type)) {
+        error = "parameter '" + plan.parameters[size_t(value.index)].name + "' is " +
+                describe(values[v]) + "; the model declares " +
+                formatShape(value.type.shape) + " " + rt::dtypeName(value.type.dtype);
+        return false;
+      }
+    } else if (value.kind == rt::ValueKind::Constant) {
+      const rt::Constant &constant = plan.constants[size_t(value.index)];
+      values[v].dtype = constant.type.dtype;
+      values[v].shape = constant.type.shape;
+      values[v].data = const_cast<uint8_t *>(constant.data.data());
+    }
+  }
+  // A value larger than its planned slot (a batch beyond the budget) is
+  // kept in its own buffer instead, so the arena never overflows.
+  std::unique_ptr<uint8_t[]> arena(
+      new (std::nothrow) uint8_t[size_t(std::max<int64_t>(plan.arenaBytes, 1))]);
+  for (const rt::Step &step : plan.steps)
+    if (!runStep(step, values, arena.get(), error))
+      return false;
+  outputs.clear();
+  for (const rt::Output &output : plan.outputs) {
+    const Tensor &value = values[size_t(output.value)];
+    Tensor copy = Tensor::owned(value.dtype, value.shape);
+    std::memcpy(copy.data, value.data, value.numBytes());
+    outputs.push_back(std::move(copy));
+  }
+  return true;
+}
+
+bool CpuBackend::runStep(const rt::Step &step, std::vector<Tensor> &values, uint8_t *arena,
+                         std::string &error) const {
+  const rt::Kernel &kernel = plan.kernels[size_t(step.kernel)];
+  std::vector<Tensor> locals;
+  std::vector<const rt::TensorType *> localTypes;
+  for (size_t a = 0; a < step.operands.size(); ++a) {
+    locals.push_back(values[size_t(step.operands[a])]);
+    localTypes.push_back(&kernel.arguments[a]);
+    if (!matchesType(locals.back(), kernel.arguments[a])) {
+      error = "kernel '" + kernel.name + "' argument #" + std::to_string(a) + " is " +
+              describe(locals.back()) + ", declared " +
+              formatShape(kernel.arguments[a].shape) + " " +
+              rt::dtypeName(kernel.arguments[a].dtype);
+      return false;
+    }
+  }
+  // The last instruction reading each kernel argument: a yielded result
+  // may be written straight into its arena slot unless that slot overlaps
+  // an argument some later instruction still reads.
+  std::vector<size_t> lastRead(step.operands.size(), 0);
+  for (size_t i = 0; i < kernel.body.size(); ++i)
+    for (int operand : kernel.body[i].operands)
+      if (operand >= 0 && size_t(operand) < step.operands.size())
+        lastRead[size_t(operand)] = i;
+
+  size_t current = 0;
+  auto slotOf = [&](int local, Tensor &slot) {
+    for (size_t y = 0; y < kernel.yields.size(); ++y)
+      if (kernel.yields[y] == local) {
+        const rt::Value &value = plan.values[size_t(step.results[y])];
+        if (!arena)
+          return false;
+        slot.data = arena + value.offset;
+        return true;
+      }
+    return false;
+  };
+  KernelContext ctx(plan, kernel, [&](size_t result, DType dtype, std::vector<int64_t> shape) {
+    int local = int(locals.size() + result);
+    Tensor slot;
+    if (slotOf(local, slot)) {
+      slot.dtype = dtype;
+      slot.shape = shape;
+      const rt::Value *value = nullptr;
+      for (size_t y = 0; y < kernel.yields.size(); ++y)
+        if (kernel.yields[y] == local)
+          value = &plan.values[size_t(step.results[y])];
+      bool safe = int64_t(slot.numBytes()) <= plannedBytes[size_t(value - plan.values.data())] &&
+                  value->offset + int64_t(slot.numBytes()) <= plan.arenaBytes;
+      for (size_t a = 0; safe && a < step.operands.size(); ++a)
+        safe = !(lastRead[a] > current && overlaps(slot, locals[a]));
+      if (safe)
+        return slot;
+    }
+    return Tensor::owned(dtype, std::move(shape));
+  });
+  ctx.vocabularies = &vocabularies;
+  for (; current < kernel.body.size(); ++current) {
+    const rt::Instruction &instruction = kernel.body[current];
+    ctx.instruction = &instruction;
+    Operands operands;
+    ctx.operandTypes.clear();
+    for (int operand : instruction.operands) {
+      operands.push_back(operand < 0 ? nullptr : &locals[size_t(operand)]);
+      ctx.operandTypes.push_back(operand < 0 ? nullptr : localTypes[size_t(operand)]);
+    }
+    std::vector<Tensor> results(instruction.results.size());
+    if (!dispatch(ctx, operands, results)) {
+      error = ctx.error();
+      return false;
+    }
+    for (size_t r = 0; r < results.size(); ++r) {
+      locals.push_back(std::move(results[r]));
+      localTypes.push_back(&instruction.results[r]);
+    }
+  }
+  // Place each result: already in its slot, or copied there now.
+  for (size_t y = 0; y < kernel.yields.size(); ++y) {
+    const Tensor &local = locals[size_t(kernel.yields[y])];
+    const rt::Value &value = plan.values[size_t(step.results[y])];
+    if (!matchesType(local, value.type)) {
+      error = "kernel '" + kernel.name + "' yields " + describe(local) + " for a value declared " +
+              formatShape(value.type.shape) + " " + rt::dtypeName(value.type.dtype);
+      return false;
+    }
+    Tensor &destination = values[size_t(step.results[y])];
+    uint8_t *slot = arena ? arena + value.offset : nullptr;
+    bool fits = slot && int64_t(local.numBytes()) <= plannedBytes[size_t(step.results[y])] &&
+                value.offset + int64_t(local.numBytes()) <= plan.arenaBytes;
+    if (local.data == slot || !fits) {
+      destination = local;
+      continue;
+    }
+    destination = local;
+    destination.storage.reset();
+    destination.data = slot;
+    std::memmove(slot, local.data, local.numBytes());
+  }
+  return true;
+}
+
+} // namespace lmc::cpu

@@ -1,0 +1,47 @@
+// CpuBackend.h - runs a Plan's steps on the host.
+//
+// The same kernels, in the same order, with the same precision rules and
+// attention tiles as the CUDA backend: fused kernels are interpreted
+// instruction by instruction over whole tensors (each op multithreaded),
+// GEMMs go to BLAS, attention is tiled online softmax. Kernel results live at
+// their planned arena offsets when they fit the slot the plan budgeted, in
+// separate buffers otherwise (a batch beyond the budget still runs).
+//
+// A CpuBackend is immutable after construction: run() may be called from
+// several threads at once (each call has its own arena).
+
+#ifndef LMC_RUNTIME_CPU_CPUBACKEND_H
+#define LMC_RUNTIME_CPU_CPUBACKEND_H
+
+#include "cpu/FeatureColumnKernels.h"
+#include "cpu/Tensor.h"
+
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace lmc::cpu {
+
+class CpuBackend {
+public:
+  explicit CpuBackend(const rt::Plan &plan);
+
+  /// Runs the plan. `inputs` follow plan.inputs, `parameters` follow
+  /// plan.parameters; `outputs` receive owned tensors in plan.outputs'
+  /// order. Returns false with `error` set on any failure.
+  bool run(const std::vector<Tensor> &inputs, const std::vector<Tensor> &parameters,
+           std::vector<Tensor> &outputs, std::string &error) const;
+
+private:
+  bool runStep(const rt::Step &step, std::vector<Tensor> &values, uint8_t *arena,
+               std::string &error) const;
+
+  const rt::Plan &plan;
+  std::unordered_map<const rt::Instruction *, VocabularyIndex> vocabularies;
+  /// Per value: the bytes the memory plan gave it (under the budget).
+  std::vector<int64_t> plannedBytes;
+};
+
+} // namespace lmc::cpu
+
+#endif // LMC_RUNTIME_CPU_CPUBACKEND_H

@@ -1,0 +1,97 @@
+// KernelContext.h - what an op implementation of the CPU backend sees.
+//
+// The interpreter (Interpreter.cpp) runs a kernel's instructions in order;
+// each op reads its operand tensors, asks the context for result storage
+// (scratch, or the kernel's output buffer when the result is yielded) and
+// reports failures through it. Ops check the run-time shapes and element
+// types they rely on, so a corrupt artifact fails with a message.
+
+#ifndef LMC_RUNTIME_CPU_KERNELCONTEXT_H
+#define LMC_RUNTIME_CPU_KERNELCONTEXT_H
+
+#include "cpu/FeatureColumnKernels.h"
+#include "cpu/Tensor.h"
+
+#include <functional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace lmc::cpu {
+
+class KernelContext {
+public:
+  using Allocator = std::function<Tensor(size_t result, DType, std::vector<int64_t>)>;
+
+  KernelContext(const rt::Plan &plan, const rt::Kernel &kernel, Allocator allocate)
+      : plan(plan), kernel(kernel), allocator(std::move(allocate)) {}
+
+  const rt::Plan &plan;
+  const rt::Kernel &kernel;
+  const rt::Instruction *instruction = nullptr;
+  /// The declared types of the current instruction's operands (null for
+  /// an absent optional operand).
+  std::vector<const rt::TensorType *> operandTypes;
+  /// Vocabulary tables of the plan's lmc.fc.vocab_lookup instructions,
+  /// built once when the model is loaded.
+  const std::unordered_map<const rt::Instruction *, VocabularyIndex> *vocabularies = nullptr;
+
+  /// Storage for result `result` of the current instruction, after checking
+  /// `dtype` and `shape` against its declared type. Returns false (with the
+  /// error set) on a mismatch.
+  bool allocate(size_t result, DType dtype, std::vector<int64_t> shape, Tensor &out);
+
+  /// Records `message` about the current instruction; returns false.
+  bool fail(const std::string &message);
+  const std::string &error() const { return message; }
+
+private:
+  Allocator allocator;
+  std::string message;
+};
+
+/// An operand as f32 values: the tensor's own data when it is f32, else a
+/// converted copy.
+class FloatInput {
+public:
+  explicit FloatInput(const Tensor &tensor);
+  const float *data() const { return pointer; }
+
+private:
+  std::vector<float> converted;
+  const float *pointer;
+};
+
+/// A result computed in f32: writes into the tensor directly when it is
+/// f32, else into a buffer that commit() rounds into the tensor's type.
+class FloatOutput {
+public:
+  explicit FloatOutput(Tensor &tensor);
+  float *data() { return pointer; }
+  void commit();
+
+private:
+  Tensor &tensor;
+  std::vector<float> buffer;
+  float *pointer;
+};
+
+/// Runs `body(begin, end)` over [0, count) split across threads when the
+/// work is large enough to pay for them; `cost` is the work per item.
+void parallelFor(int64_t count, int64_t cost,
+                 const std::function<void(int64_t, int64_t)> &body);
+
+// One function per op family; each returns false after ctx.fail().
+using Operands = std::vector<const Tensor *>;
+bool runElementwise(KernelContext &ctx, const Operands &in, std::vector<Tensor> &out);
+bool runDataMovement(KernelContext &ctx, const Operands &in, std::vector<Tensor> &out);
+bool runReduction(KernelContext &ctx, const Operands &in, std::vector<Tensor> &out);
+bool runMatmul(KernelContext &ctx, const Operands &in, std::vector<Tensor> &out);
+bool runComposite(KernelContext &ctx, const Operands &in, std::vector<Tensor> &out);
+bool runAttention(KernelContext &ctx, const Operands &in, std::vector<Tensor> &out);
+bool runSequence(KernelContext &ctx, const Operands &in, std::vector<Tensor> &out);
+bool runFeatureColumn(KernelContext &ctx, const Operands &in, std::vector<Tensor> &out);
+
+} // namespace lmc::cpu
+
+#endif // LMC_RUNTIME_CPU_KERNELCONTEXT_H

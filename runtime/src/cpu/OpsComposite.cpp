@@ -1,0 +1,116 @@
+// OpsComposite.cpp - layer_norm, rms_norm, gelu and embedding lookups.
+
+#include "cpu/KernelContext.h"
+
+#include <cmath>
+#include <cstring>
+
+namespace lmc::cpu {
+namespace {
+
+using rt::Opcode;
+
+bool runNorm(KernelContext &ctx, const Operands &in, Tensor &result, bool centered) {
+  const Tensor &input = *in[0], &gamma = *in[1];
+  const Tensor *beta = centered ? in[2] : nullptr;
+  int64_t width = input.rank() ? input.shape.back() : 0;
+  if (!rt::isFloat(input.dtype) || gamma.numElements() != width ||
+      (beta && beta->numElements() != width))
+    return ctx.fail("input " + describe(input) + " and scale " + describe(gamma) +
+                    " do not fit");
+  if (!ctx.allocate(0, input.dtype, input.shape, result))
+    return false;
+  if (width == 0)
+    return true;
+  float epsilon = float(ctx.instruction->reals[0]);
+  FloatInput x(input), g(gamma);
+  std::optional<FloatInput> b;
+  if (beta)
+    b.emplace(*beta);
+  FloatOutput out(result);
+  const float *src = x.data(), *gp = g.data(), *bp = beta ? b->data() : nullptr;
+  float *dst = out.data();
+  parallelFor(input.numElements() / width, width * 4, [&](int64_t begin, int64_t end) {
+    for (int64_t row = begin; row < end; ++row) {
+      const float *xr = src + row * width;
+      float *yr = dst + row * width;
+      float mean = 0, square = 0;
+      if (centered) {
+        for (int64_t i = 0; i < width; ++i)
+          mean += xr[i];
+        mean /= float(width);
+      }
+      for (int64_t i = 0; i < width; ++i)
+        square += (xr[i] - mean) * (xr[i] - mean);
+      float scale = 1.0f / std::sqrt(square / float(width) + epsilon);
+      for (int64_t i = 0; i < width; ++i)
+        yr[i] = (xr[i] - mean) * scale * gp[i] + (bp ? bp[i] : 0.0f);
+    }
+  });
+  out.commit();
+  return true;
+}
+
+bool runGelu(KernelContext &ctx, const Tensor &input, Tensor &result) {
+  if (!rt::isFloat(input.dtype))
+    return ctx.fail("needs a float operand, not " + describe(input));
+  if (!ctx.allocate(0, input.dtype, input.shape, result))
+    return false;
+  bool useTanh = ctx.instruction->ints[0] != 0;
+  FloatInput x(input);
+  FloatOutput out(result);
+  const float *src = x.data();
+  float *dst = out.data();
+  const float k = std::sqrt(2.0f / float(M_PI)), invSqrt2 = 1.0f / std::sqrt(2.0f);
+  parallelFor(input.numElements(), 20, [&](int64_t begin, int64_t end) {
+    if (useTanh)
+      for (int64_t i = begin; i < end; ++i) {
+        float v = src[i];
+        dst[i] = 0.5f * v * (1.0f + std::tanh(k * (v + 0.044715f * v * v * v)));
+      }
+    else
+      for (int64_t i = begin; i < end; ++i)
+        dst[i] = 0.5f * src[i] * (1.0f + std::erf(src[i] * invSqrt2));
+  });
+  out.commit();
+  return true;
+}
+
+bool runEmbedding(KernelContext &ctx, const Tensor &table, const Tensor &ids,
+                  Tensor &result) {
+  if (table.rank() != 2 || (ids.dtype != DType::I64 && ids.dtype != DType::I32))
+    return ctx.fail("table " + describe(table) + " and ids " + describe(ids) + " do not fit");
+  int64_t rows = table.shape[0], dim = table.shape[1];
+  std::vector<int64_t> shape(ids.shape);
+  shape.push_back(dim);
+  if (!ctx.allocate(0, table.dtype, shape, result))
+    return false;
+  size_t rowBytes = size_t(dim) * rt::dtypeSize(table.dtype);
+  auto *dst = result.as<uint8_t>();
+  parallelFor(ids.numElements(), dim, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) {
+      int64_t id = integerAt(ids, i);
+      // An id outside the table (a missing feature) gives a zero row.
+      if (id >= 0 && id < rows)
+        std::memcpy(dst + size_t(i) * rowBytes, table.as<uint8_t>() + size_t(id) * rowBytes,
+                    rowBytes);
+      else
+        std::memset(dst + size_t(i) * rowBytes, 0, rowBytes);
+    }
+  });
+  return true;
+}
+
+} // namespace
+
+bool runComposite(KernelContext &ctx, const Operands &in, std::vector<Tensor> &out) {
+  switch (ctx.instruction->opcode) {
+  case Opcode::LayerNorm: return runNorm(ctx, in, out[0], true);
+  case Opcode::RmsNorm: return runNorm(ctx, in, out[0], false);
+  case Opcode::Gelu: return runGelu(ctx, *in[0], out[0]);
+  case Opcode::Embedding: return runEmbedding(ctx, *in[0], *in[1], out[0]);
+  default: return ctx.fail("is not a composite op");
+  }
+}
+
+} // namespace lmc::cpu

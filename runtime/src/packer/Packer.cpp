@@ -1,0 +1,235 @@
+// Packer.cpp - first-fit-decreasing packing and input tensor assembly.
+
+#include "packer/Packer.h"
+
+#include "lmc/fingerprint.h"
+
+#include <algorithm>
+#include <numeric>
+#include <set>
+
+namespace lmc::rt {
+namespace {
+
+struct Row {
+  int64_t used = 0;
+  std::vector<size_t> examples;
+};
+
+/// The value an input of `ingest` takes from element `i` of `value`.
+bool convert(const FeatureValue &value, size_t i, Ingest ingest, DType dtype,
+             cpu::Tensor &out, int64_t at, std::string &problem) {
+  using Kind = FeatureValue::Kind;
+  switch (ingest) {
+  case Ingest::Fingerprint:
+    if (value.kind != Kind::Strings)
+      return (problem = "takes strings (they are fingerprinted), not " +
+                        std::string(value.kindName())),
+             false;
+    out.as<int64_t>()[at] = int64_t(
+        lmc_fingerprint64(value.strings[i].data(), value.strings[i].size()));
+    return true;
+  case Ingest::DecimalFingerprint:
+    if (value.kind != Kind::Integers)
+      return (problem = "takes integers, not " + std::string(value.kindName())), false;
+    out.as<int64_t>()[at] = int64_t(lmc_fingerprint64_of_int(value.integers[i]));
+    return true;
+  default:
+    if (value.kind == Kind::Strings)
+      return (problem = "takes numbers, not strings"), false;
+    if (dtype == DType::F32) {
+      out.as<float>()[at] = float(value.kind == Kind::Integers ? double(value.integers[i])
+                                                               : value.reals[i]);
+      return true;
+    }
+    if (value.kind != Kind::Integers)
+      return (problem = "takes integers, not numbers"), false;
+    if (dtype == DType::I64)
+      out.as<int64_t>()[at] = value.integers[i];
+    else
+      out.as<int32_t>()[at] = int32_t(value.integers[i]);
+    return true;
+  }
+}
+
+class Assembler {
+public:
+  Assembler(const Plan &plan, const std::vector<Example> &examples,
+            const std::set<std::string> &sequences, int64_t packingLength, bool truncate)
+      : plan(plan), examples(examples), sequences(sequences),
+        packingLength(packingLength), truncate(truncate) {}
+
+  bool build(PackedBatch &batch, std::string &error) {
+    for (const Input &input : plan.inputs) {
+      batch.inputs.emplace_back();
+      if (!buildInput(input, batch, batch.inputs.back(), error))
+        return false;
+    }
+    return true;
+  }
+
+private:
+  size_t tokensOf(const FeatureValue &value) const {
+    return truncate ? std::min<size_t>(value.size(), size_t(packingLength)) : value.size();
+  }
+
+  bool buildInput(const Input &input, const PackedBatch &batch, cpu::Tensor &tensor,
+                  std::string &error) {
+    const TensorType &type = plan.values[size_t(input.value)].type;
+    int64_t rows = int64_t(batch.examples.size());
+    bool sequence = input.ingest != Ingest::Lengths && sequences.count(input.feature);
+    std::vector<int64_t> shape(type.shape);
+    if (shape.empty())
+      return (error = "input '" + input.feature + "' is a scalar; the packer needs a batch dimension"), false;
+    shape[0] = rows;
+    int64_t width = 1;
+    if (sequence) {
+      if (shape.size() != 2)
+        return (error = "sequence input '" + input.feature + "' must be [batch, sequence]"), false;
+      int64_t longest = 0;
+      for (size_t e : batch.examples) {
+        auto found = examples[e].features.find(input.feature);
+        if (found != examples[e].features.end())
+          longest = std::max<int64_t>(longest, int64_t(tokensOf(found->second)));
+      }
+      shape[1] = width = longest;
+    } else {
+      for (size_t d = 1; d < shape.size(); ++d) {
+        if (shape[d] < 0)
+          return (error = "input '" + input.feature + "' has a dynamic dimension the packer cannot fill"), false;
+        width *= shape[d];
+      }
+    }
+    tensor = cpu::Tensor::owned(type.dtype, shape);
+    for (int64_t r = 0; r < rows; ++r) {
+      const Example &example = examples[batch.examples[size_t(r)]];
+      auto found = example.features.find(input.feature);
+      if (found == example.features.end())
+        return (error = example.origin + ": missing feature '" + input.feature + "'"), false;
+      const FeatureValue &value = found->second;
+      if (input.ingest == Ingest::Lengths) {
+        int64_t length = int64_t(tokensOf(value));
+        if (type.dtype == DType::I32)
+          tensor.as<int32_t>()[r] = int32_t(length);
+        else
+          tensor.as<int64_t>()[r] = length;
+        continue;
+      }
+      size_t count = sequence ? tokensOf(value) : value.size();
+      if (!sequence && int64_t(count) != width)
+        return (error = example.origin + ": feature '" + input.feature + "' has " +
+                        std::to_string(count) + " values; the model takes " +
+                        std::to_string(width)),
+               false;
+      for (size_t i = 0; i < count; ++i) {
+        std::string problem;
+        if (!convert(value, i, input.ingest, type.dtype, tensor, r * width + int64_t(i), problem))
+          return (error = example.origin + ": feature '" + input.feature + "' " + problem), false;
+      }
+    }
+    return true;
+  }
+
+  const Plan &plan;
+  const std::vector<Example> &examples;
+  const std::set<std::string> &sequences;
+  int64_t packingLength;
+  bool truncate;
+};
+
+} // namespace
+
+bool packExamples(const Plan &plan, const std::vector<Example> &examples,
+                  const PackingOptions &options, std::vector<PackedBatch> &batches,
+                  std::string &error) {
+  batches.clear();
+  int64_t packingLength = options.packingLength ? options.packingLength : plan.budget.sequence;
+  if (packingLength <= 0)
+    return (error = "the packing length must be positive"), false;
+  std::set<std::string> sequences;
+  for (const Input &input : plan.inputs)
+    if (input.ingest == Ingest::Lengths)
+      sequences.insert(input.feature);
+
+  // Each example's token count: its longest sequence feature.
+  std::vector<int64_t> lengths(examples.size(), sequences.empty() ? 1 : 0);
+  for (size_t e = 0; e < examples.size(); ++e) {
+    for (const std::string &feature : sequences) {
+      auto found = examples[e].features.find(feature);
+      if (found == examples[e].features.end())
+        return (error = examples[e].origin + ": missing feature '" + feature + "'"), false;
+      int64_t length = int64_t(found->second.size());
+      if (length > packingLength && options.overlong == OverlongPolicy::Error)
+        return (error = examples[e].origin + ": sequence '" + feature + "' has " +
+                        std::to_string(length) + " tokens, more than the packing length " +
+                        std::to_string(packingLength) +
+                        " (truncate it or run it alone on request)"),
+               false;
+      if (options.overlong == OverlongPolicy::Truncate)
+        length = std::min(length, packingLength);
+      lengths[e] = std::max(lengths[e], length);
+    }
+  }
+
+  // First fit, longest first.
+  std::vector<size_t> order(examples.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    return lengths[a] != lengths[b] ? lengths[a] > lengths[b] : a < b;
+  });
+  std::vector<Row> rows;
+  int64_t maxPerRow = plan.budget.batch;
+  for (size_t e : order) {
+    Row *home = nullptr;
+    if (lengths[e] <= packingLength)
+      for (Row &row : rows)
+        if (row.used + lengths[e] <= packingLength &&
+            int64_t(row.examples.size()) < maxPerRow) {
+          home = &row;
+          break;
+        }
+    if (!home) {
+      rows.emplace_back();
+      home = &rows.back();
+    }
+    home->used += lengths[e];
+    home->examples.push_back(e);
+  }
+
+  // Consecutive rows form a batch while examples and tokens fit the budget.
+  Assembler assembler(plan, examples, sequences, packingLength,
+                      options.overlong == OverlongPolicy::Truncate);
+  PackedBatch batch;
+  int64_t tokens = 0;
+  auto flush = [&]() {
+    if (batch.examples.empty())
+      return true;
+    batch.cuSeqlens.assign(1, 0);
+    for (int64_t length : batch.lengths) {
+      batch.cuSeqlens.push_back(batch.cuSeqlens.back() + int32_t(length));
+      for (int64_t t = 0; t < length; ++t)
+        batch.positions.push_back(int32_t(t));
+    }
+    if (!assembler.build(batch, error))
+      return false;
+    batches.push_back(std::move(batch));
+    batch = PackedBatch();
+    tokens = 0;
+    return true;
+  };
+  for (const Row &row : rows) {
+    if (int64_t(batch.examples.size() + row.examples.size()) > plan.budget.batch ||
+        tokens + row.used > plan.budget.tokens)
+      if (!flush())
+        return false;
+    for (size_t e : row.examples) {
+      batch.examples.push_back(e);
+      batch.lengths.push_back(lengths[e]);
+    }
+    batch.rows += 1;
+    tokens += row.used;
+  }
+  return flush();
+}
+
+} // namespace lmc::rt

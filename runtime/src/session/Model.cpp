@@ -1,0 +1,194 @@
+// Model.cpp - loading, weights, and running examples batch by batch.
+
+#include "session/Model.h"
+
+#include "cpu/HalfFloat.h"
+#include "io/AtomicFile.h"
+#include "weights/Initializers.h"
+#include "weights/Safetensors.h"
+
+#include <cstring>
+
+namespace lmc::rt {
+namespace {
+
+/// `from` converted to the float type `dtype`.
+cpu::Tensor convertFloat(const cpu::Tensor &from, DType dtype) {
+  cpu::Tensor to = cpu::Tensor::owned(dtype, from.shape);
+  std::vector<float> values(size_t(from.numElements()));
+  for (size_t i = 0; i < values.size(); ++i)
+    values[i] = float(cpu::realAt(from, int64_t(i)));
+  if (dtype == DType::F32)
+    std::memcpy(to.data, values.data(), values.size() * 4);
+  else if (dtype == DType::F16)
+    cpu::floatToHalf(values.data(), to.as<uint16_t>(), values.size());
+  else
+    cpu::floatToBfloat(values.data(), to.as<uint16_t>(), values.size());
+  return to;
+}
+
+/// Rows [begin, begin + count) of `tensor` along dimension 0, as an owned
+/// tensor; `trim` (>= 0) also cuts dimension 1 to that many entries.
+cpu::Tensor rowsOf(const cpu::Tensor &tensor, int64_t begin, int64_t count, int64_t trim) {
+  std::vector<int64_t> shape(tensor.shape);
+  shape[0] = count;
+  if (trim >= 0)
+    shape[1] = trim;
+  cpu::Tensor out = cpu::Tensor::owned(tensor.dtype, shape);
+  int64_t rowBytes = int64_t(tensor.numBytes()) / std::max<int64_t>(tensor.shape[0], 1);
+  if (trim < 0) {
+    std::memcpy(out.data, tensor.as<uint8_t>() + begin * rowBytes, size_t(count * rowBytes));
+    return out;
+  }
+  int64_t innerBytes = rowBytes / std::max<int64_t>(tensor.shape[1], 1);
+  for (int64_t r = 0; r < count; ++r)
+    std::memcpy(out.as<uint8_t>() + r * trim * innerBytes,
+                tensor.as<uint8_t>() + (begin + r) * rowBytes, size_t(trim * innerBytes));
+  return out;
+}
+
+} // namespace
+
+std::unique_ptr<Model> Model::fromFile(const std::string &path, std::string &error) {
+  std::string bytes;
+  if (!readFile(path, bytes, error))
+    return nullptr;
+  std::unique_ptr<Model> model = fromBytes(std::move(bytes), error);
+  if (!model)
+    error = path + ": " + error;
+  return model;
+}
+
+std::unique_ptr<Model> Model::fromBytes(std::string bytes, std::string &error) {
+  std::unique_ptr<Model> model(new Model(std::move(bytes)));
+  if (!loadPlan(reinterpret_cast<const uint8_t *>(model->bytes.data()), model->bytes.size(),
+                model->loaded, error))
+    return nullptr;
+  model->backend = std::make_unique<cpu::CpuBackend>(model->loaded);
+  return model;
+}
+
+bool Model::setWeights(std::map<std::string, cpu::Tensor> weights, std::string &error) {
+  std::vector<cpu::Tensor> values;
+  for (const Parameter &parameter : loaded.parameters) {
+    auto found = weights.find(parameter.name);
+    if (found == weights.end())
+      return (error = "the weights lack parameter '" + parameter.name + "'"), false;
+    cpu::Tensor &tensor = found->second;
+    if (tensor.shape != parameter.type.shape)
+      return (error = "the weights hold '" + parameter.name + "' as " + cpu::describe(tensor) +
+                      "; the model declares " + cpu::formatShape(parameter.type.shape) + " " +
+                      dtypeName(parameter.type.dtype)),
+             false;
+    if (tensor.dtype != parameter.type.dtype) {
+      if (!isFloat(tensor.dtype) || !isFloat(parameter.type.dtype))
+        return (error = "the weights hold '" + parameter.name + "' as " +
+                        cpu::describe(tensor) + "; the model takes " +
+                        dtypeName(parameter.type.dtype)),
+               false;
+      tensor = convertFloat(tensor, parameter.type.dtype);
+    }
+    values.push_back(std::move(tensor));
+    weights.erase(found);
+  }
+  if (!weights.empty())
+    return (error = "the weights hold '" + weights.begin()->first +
+                    "', which is not a parameter of the model"),
+           false;
+  parameters = std::move(values);
+  return true;
+}
+
+bool Model::loadWeights(const std::string &path, std::string &error) {
+  std::map<std::string, cpu::Tensor> weights;
+  if (!readSafetensors(path, weights, error))
+    return false;
+  if (!setWeights(std::move(weights), error)) {
+    error = path + ": " + error;
+    return false;
+  }
+  return true;
+}
+
+bool Model::generateWeights(uint64_t seed,
+                            std::vector<std::pair<std::string, cpu::Tensor>> &weights,
+                            std::string &error) const {
+  weights.clear();
+  for (const Parameter &parameter : loaded.parameters) {
+    std::vector<double> values;
+    if (!initialize(parameter.name, seed, parameter.initializer, parameter.initializerFields,
+                    parameter.type.shape, values))
+      return (error = "parameter '" + parameter.name + "' has unknown initializer '" +
+                      parameter.initializer + "'"),
+             false;
+    cpu::Tensor f32 = cpu::Tensor::owned(DType::F32, parameter.type.shape);
+    for (size_t i = 0; i < values.size(); ++i)
+      f32.as<float>()[i] = float(values[i]);
+    if (isFloat(parameter.type.dtype)) {
+      weights.emplace_back(parameter.name, parameter.type.dtype == DType::F32
+                                               ? f32
+                                               : convertFloat(f32, parameter.type.dtype));
+      continue;
+    }
+    cpu::Tensor integers = cpu::Tensor::owned(parameter.type.dtype, parameter.type.shape);
+    for (size_t i = 0; i < values.size(); ++i) {
+      if (parameter.type.dtype == DType::I64) integers.as<int64_t>()[i] = int64_t(values[i]);
+      else if (parameter.type.dtype == DType::I32) integers.as<int32_t>()[i] = int32_t(values[i]);
+      else integers.as<uint8_t>()[i] = values[i] != 0;
+    }
+    weights.emplace_back(parameter.name, std::move(integers));
+  }
+  return true;
+}
+
+bool Model::slice(const PackedBatch &batch, const std::vector<cpu::Tensor> &outputs,
+                  std::vector<ExampleOutputs> &results, std::string &error) const {
+  int64_t count = int64_t(batch.examples.size());
+  for (size_t o = 0; o < outputs.size(); ++o) {
+    const cpu::Tensor &tensor = outputs[o];
+    const TensorType &type = loaded.values[size_t(loaded.outputs[o].value)].type;
+    bool padded = type.shape.size() >= 2 && type.shape[1] < 0;
+    bool packed = !tensor.shape.empty() && tensor.shape[0] == batch.cuSeqlens.back() &&
+                  tensor.shape[0] != count;
+    if (tensor.shape.empty() || (!packed && tensor.shape[0] != count))
+      return (error = "output '" + loaded.outputs[o].name + "' is " + cpu::describe(tensor) +
+                      ", not one row per example of the batch of " + std::to_string(count)),
+             false;
+    for (int64_t r = 0; r < count; ++r) {
+      ExampleOutputs &slot = results[batch.examples[size_t(r)]];
+      if (packed)
+        slot.outputs[o] = rowsOf(tensor, batch.cuSeqlens[size_t(r)], batch.lengths[size_t(r)], -1);
+      else
+        slot.outputs[o] = rowsOf(tensor, r, 1, padded ? std::min(batch.lengths[size_t(r)],
+                                                                 tensor.shape[1])
+                                                      : -1);
+    }
+  }
+  return true;
+}
+
+bool Model::run(const std::vector<Example> &examples, const PackingOptions &options,
+                std::vector<ExampleOutputs> &results, RunStatistics &statistics,
+                std::string &error) const {
+  if (!hasWeights() && !loaded.parameters.empty())
+    return (error = "the model has no weights yet"), false;
+  std::vector<PackedBatch> batches;
+  if (!packExamples(loaded, examples, options, batches, error))
+    return false;
+  results.assign(examples.size(), ExampleOutputs());
+  for (ExampleOutputs &slot : results)
+    slot.outputs.resize(loaded.outputs.size());
+  statistics = RunStatistics();
+  for (const PackedBatch &batch : batches) {
+    std::vector<cpu::Tensor> outputs;
+    if (!backend->run(batch.inputs, parameters, outputs, error) ||
+        !slice(batch, outputs, results, error))
+      return false;
+    statistics.batches += 1;
+    statistics.rows += size_t(batch.rows);
+    statistics.tokens += batch.cuSeqlens.back();
+  }
+  return true;
+}
+
+} // namespace lmc::rt

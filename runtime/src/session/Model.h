@@ -1,0 +1,65 @@
+// Model.h - a loaded artifact with its weights, ready to run examples.
+//
+// The C API (api/lmc_api.cpp) and the lmc tool's run/inspect/init-weights
+// commands sit on this class. After the weights are set, run() is const and
+// may be called from several threads at once.
+
+#ifndef LMC_RUNTIME_SESSION_MODEL_H
+#define LMC_RUNTIME_SESSION_MODEL_H
+
+#include "artifact/Plan.h"
+#include "cpu/CpuBackend.h"
+#include "packer/Packer.h"
+
+#include <map>
+#include <memory>
+
+namespace lmc::rt {
+
+/// One example's outputs, in the plan's output order, unpadded.
+struct ExampleOutputs {
+  std::vector<cpu::Tensor> outputs;
+};
+
+struct RunStatistics {
+  size_t batches = 0, rows = 0;
+  int64_t tokens = 0;
+};
+
+class Model {
+public:
+  static std::unique_ptr<Model> fromFile(const std::string &path, std::string &error);
+  static std::unique_ptr<Model> fromBytes(std::string bytes, std::string &error);
+
+  const Plan &plan() const { return loaded; }
+  bool hasWeights() const { return !parameters.empty(); }
+
+  /// Takes weights by parameter name: every parameter must be present with
+  /// its shape; float tensors are converted to the plan's float type. A
+  /// missing, extra or mis-shaped tensor is an error naming it.
+  bool setWeights(std::map<std::string, cpu::Tensor> weights, std::string &error);
+  bool loadWeights(const std::string &safetensorsPath, std::string &error);
+  /// Values generated from the recorded initializers (see Initializers.h).
+  bool generateWeights(uint64_t seed, std::vector<std::pair<std::string, cpu::Tensor>> &weights,
+                       std::string &error) const;
+
+  /// Packs `examples`, runs every batch, and returns outputs per example in
+  /// input order.
+  bool run(const std::vector<Example> &examples, const PackingOptions &options,
+           std::vector<ExampleOutputs> &results, RunStatistics &statistics,
+           std::string &error) const;
+
+private:
+  explicit Model(std::string bytes) : bytes(std::move(bytes)) {}
+  bool slice(const PackedBatch &batch, const std::vector<cpu::Tensor> &outputs,
+             std::vector<ExampleOutputs> &results, std::string &error) const;
+
+  std::string bytes;
+  Plan loaded;
+  std::unique_ptr<cpu::CpuBackend> backend;
+  std::vector<cpu::Tensor> parameters;
+};
+
+} // namespace lmc::rt
+
+#endif // LMC_RUNTIME_SESSION_MODEL_H

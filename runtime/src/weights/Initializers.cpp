@@ -1,0 +1,76 @@
+// Initializers.cpp - seeded, platform-stable parameter initialization.
+
+#include "weights/Initializers.h"
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+
+namespace lmc::rt {
+namespace {
+
+// A double in [0, 1) from 53 random bits.
+double uniform01(std::mt19937_64 &engine) { return double(engine() >> 11) * 0x1.0p-53; }
+
+// Box-Muller, written out so the values are the same on every platform
+// (std::normal_distribution's algorithm is implementation-defined).
+double standardNormal(std::mt19937_64 &engine) {
+  double u1 = 1.0 - uniform01(engine), u2 = uniform01(engine);
+  return std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * M_PI * u2);
+}
+
+// FNV-1a: a stable hash of the parameter's name for its generator's seed.
+uint64_t hashName(const std::string &name) {
+  uint64_t hash = 0xcbf29ce484222325ULL;
+  for (char c : name)
+    hash = (hash ^ uint8_t(c)) * 0x100000001b3ULL;
+  return hash;
+}
+
+} // namespace
+
+bool initialize(const std::string &name, uint64_t seed, const std::string &kindName,
+                const std::vector<std::pair<std::string, double>> &fields,
+                const std::vector<int64_t> &shape, std::vector<double> &out) {
+  std::string kind = kindName.empty() ? "truncated_normal" : kindName;
+  static const char *const known[] = {"zeros", "ones", "normal", "truncated_normal",
+                                      "uniform", "glorot_uniform"};
+  if (std::find(std::begin(known), std::end(known), kind) == std::end(known))
+    return false;
+  auto field = [&](const char *key, double fallback) {
+    for (const auto &[fieldName, value] : fields)
+      if (fieldName == key)
+        return value;
+    return fallback;
+  };
+  int64_t count = 1;
+  for (int64_t dim : shape)
+    count *= dim;
+  out.assign(size_t(count), 0.0);
+  std::mt19937_64 engine(seed ^ hashName(name));
+  double mean = field("mean", 0.0), stddev = field("stddev", 0.02);
+  int64_t fanOut = shape.empty() ? 1 : shape.back();
+  int64_t fanIn = std::max<int64_t>(1, count / std::max<int64_t>(1, fanOut));
+  double limit = std::sqrt(6.0 / double(fanIn + fanOut));
+  double min = field("min", 0), max = field("max", 1);
+  for (double &value : out) {
+    if (kind == "ones") {
+      value = 1;
+    } else if (kind == "normal") {
+      value = mean + stddev * standardNormal(engine);
+    } else if (kind == "truncated_normal") {
+      double z;
+      do
+        z = standardNormal(engine);
+      while (std::abs(z) > 2);
+      value = mean + stddev * z;
+    } else if (kind == "uniform") {
+      value = min + (max - min) * uniform01(engine);
+    } else if (kind == "glorot_uniform") {
+      value = -limit + 2 * limit * uniform01(engine);
+    }
+  }
+  return true;
+}
+
+} // namespace lmc::rt

@@ -1,0 +1,29 @@
+// Initializers.h - parameter values generated from a recorded initializer.
+//
+// One definition shared by `lmc init-weights` (runtime) and `lmc eval --seed`
+// (the reference evaluator), so both produce the same values bit for bit on
+// every platform: a 64-bit Mersenne Twister seeded with seed ^ FNV-1a(name),
+// so one parameter's values do not depend on the others.
+
+#ifndef LMC_RUNTIME_WEIGHTS_INITIALIZERS_H
+#define LMC_RUNTIME_WEIGHTS_INITIALIZERS_H
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace lmc::rt {
+
+/// Fills `out` (row-major, `shape`) with the initializer `kind`: "zeros",
+/// "ones", "normal" / "truncated_normal" (fields mean, stddev; truncation at
+/// two standard deviations), "uniform" (min, max) or "glorot_uniform". An
+/// empty kind is a truncated normal of stddev 0.02. Returns false for an
+/// unknown kind.
+bool initialize(const std::string &name, uint64_t seed, const std::string &kind,
+                const std::vector<std::pair<std::string, double>> &fields,
+                const std::vector<int64_t> &shape, std::vector<double> &out);
+
+} // namespace lmc::rt
+
+#endif // LMC_RUNTIME_WEIGHTS_INITIALIZERS_H

@@ -1,0 +1,123 @@
+// Safetensors.cpp - the safetensors reader and writer.
+
+#include "weights/Safetensors.h"
+
+#include "io/AtomicFile.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cstring>
+
+namespace lmc::rt {
+
+bool dtypeFromSafetensors(const std::string &name, DType &dtype) {
+  static const std::pair<const char *, DType> names[] = {
+      {"F32", DType::F32}, {"F16", DType::F16}, {"BF16", DType::BF16},
+      {"I64", DType::I64}, {"I32", DType::I32}, {"BOOL", DType::I1}};
+  for (const auto &[text, value] : names)
+    if (name == text) {
+      dtype = value;
+      return true;
+    }
+  return false;
+}
+
+const char *safetensorsName(DType dtype) {
+  switch (dtype) {
+  case DType::F32: return "F32";
+  case DType::F16: return "F16";
+  case DType::BF16: return "BF16";
+  case DType::F64: return "F64";
+  case DType::I64: return "I64";
+  case DType::I32: return "I32";
+  case DType::I1: return "BOOL";
+  }
+  return "?";
+}
+
+bool readSafetensors(const std::string &path, std::map<std::string, cpu::Tensor> &tensors,
+                     std::string &error) {
+  std::string bytes;
+  if (!readFile(path, bytes, error))
+    return false;
+  std::string where = "weights file '" + path + "'";
+  if (bytes.size() < 8)
+    return (error = where + " is too short for safetensors"), false;
+  uint64_t headerSize = 0;
+  for (int i = 7; i >= 0; --i)
+    headerSize = (headerSize << 8) | uint8_t(bytes[size_t(i)]);
+  if (headerSize > bytes.size() - 8)
+    return (error = where + " has a header larger than itself"), false;
+  nlohmann::json header = nlohmann::json::parse(bytes.begin() + 8,
+                                                bytes.begin() + 8 + int64_t(headerSize),
+                                                nullptr, /*allow_exceptions=*/false);
+  if (!header.is_object())
+    return (error = where + " has a malformed JSON header"), false;
+  size_t dataStart = 8 + size_t(headerSize), dataSize = bytes.size() - dataStart;
+  for (const auto &[name, entry] : header.items()) {
+    if (name == "__metadata__")
+      continue;
+    std::string at = where + ": tensor '" + name + "'";
+    if (!entry.is_object() || !entry.contains("dtype") || !entry["dtype"].is_string() ||
+        !entry.contains("shape") || !entry["shape"].is_array() ||
+        !entry.contains("data_offsets") || !entry["data_offsets"].is_array() ||
+        entry["data_offsets"].size() != 2)
+      return (error = at + " lacks dtype, shape or data_offsets"), false;
+    DType dtype;
+    if (!dtypeFromSafetensors(entry["dtype"].get<std::string>(), dtype))
+      return (error = at + " has dtype " + entry["dtype"].get<std::string>() +
+                      ", which lmc does not read"),
+             false;
+    std::vector<int64_t> shape;
+    uint64_t elements = 1;
+    for (const auto &dim : entry["shape"]) {
+      if (!dim.is_number_unsigned() || dim.get<uint64_t>() > (uint64_t(1) << 40))
+        return (error = at + " has an invalid shape"), false;
+      shape.push_back(dim.get<int64_t>());
+      elements *= dim.get<uint64_t>();
+      if (elements > (uint64_t(1) << 40))
+        return (error = at + " has an invalid shape"), false;
+    }
+    const auto &offsets = entry["data_offsets"];
+    if (!offsets[0].is_number_unsigned() || !offsets[1].is_number_unsigned())
+      return (error = at + " has invalid data_offsets"), false;
+    uint64_t begin = offsets[0].get<uint64_t>(), end = offsets[1].get<uint64_t>();
+    if (end < begin || end > dataSize)
+      return (error = at + " lies outside the file"), false;
+    if (end - begin != elements * dtypeSize(dtype))
+      return (error = at + " holds " + std::to_string(end - begin) + " bytes; its shape " +
+                      cpu::formatShape(shape) + " needs " +
+                      std::to_string(elements * dtypeSize(dtype))),
+             false;
+    cpu::Tensor tensor = cpu::Tensor::owned(dtype, shape);
+    std::memcpy(tensor.data, bytes.data() + dataStart + begin, size_t(end - begin));
+    tensors[name] = std::move(tensor);
+  }
+  return true;
+}
+
+bool writeSafetensors(const std::string &path,
+                      const std::vector<std::pair<std::string, cpu::Tensor>> &tensors,
+                      std::string &error) {
+  nlohmann::ordered_json header = nlohmann::ordered_json::object();
+  header["__metadata__"] = {{"format", "pt"}, {"producer", "lmc"}};
+  size_t offset = 0;
+  for (const auto &[name, tensor] : tensors) {
+    header[name] = {{"dtype", safetensorsName(tensor.dtype)},
+                    {"shape", tensor.shape},
+                    {"data_offsets", {offset, offset + tensor.numBytes()}}};
+    offset += tensor.numBytes();
+  }
+  std::string text = header.dump();
+  // Pad the header with spaces so the data starts 8-byte aligned.
+  text.append((8 - text.size() % 8) % 8, ' ');
+  std::string bytes(8, '\0');
+  for (int i = 0; i < 8; ++i)
+    bytes[size_t(i)] = char((uint64_t(text.size()) >> (8 * i)) & 0xff);
+  bytes += text;
+  for (const auto &[name, tensor] : tensors)
+    bytes.append(static_cast<const char *>(tensor.data), tensor.numBytes());
+  return writeFileAtomically(path, bytes, error);
+}
+
+} // namespace lmc::rt

@@ -1,0 +1,34 @@
+// Safetensors.h - reading and writing weights in the safetensors format
+// (an 8-byte little-endian header size, a JSON header of
+// name -> {dtype, shape, data_offsets}, then the raw little-endian bytes).
+
+#ifndef LMC_RUNTIME_WEIGHTS_SAFETENSORS_H
+#define LMC_RUNTIME_WEIGHTS_SAFETENSORS_H
+
+#include "cpu/Tensor.h"
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace lmc::rt {
+
+/// The lmc element type of a safetensors dtype name ("F32", "BF16", ...).
+bool dtypeFromSafetensors(const std::string &name, DType &dtype);
+const char *safetensorsName(DType dtype);
+
+/// Reads every tensor of `path` into owned tensors. Fails, with a message
+/// naming the file and the tensor, on a malformed header, an unknown dtype
+/// or data outside the file.
+bool readSafetensors(const std::string &path, std::map<std::string, cpu::Tensor> &tensors,
+                     std::string &error);
+
+/// Writes `tensors` in the given order to `path` through a temporary file
+/// renamed into place, so a failure never leaves a partial file.
+bool writeSafetensors(const std::string &path,
+                      const std::vector<std::pair<std::string, cpu::Tensor>> &tensors,
+                      std::string &error);
+
+} // namespace lmc::rt
+
+#endif // LMC_RUNTIME_WEIGHTS_SAFETENSORS_H

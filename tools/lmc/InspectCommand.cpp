@@ -1,0 +1,125 @@
+//===- InspectCommand.cpp - `lmc inspect` ---------------------------------===//
+//
+// Prints what a package holds: its header, inputs and outputs, parameters,
+// kernels (kind, tile shape, instructions) and the execution plan with each
+// result's arena offset. The package is verified first, as the runtime
+// would, so inspect also tells whether a file loads.
+//
+//===----------------------------------------------------------------------===//
+
+#include "tools/lmc/InspectCommand.h"
+
+#include "cpu/Tensor.h"
+#include "session/Model.h"
+
+#include "llvm/Support/Format.h"
+#include "llvm/Support/WithColor.h"
+#include "llvm/Support/raw_ostream.h"
+
+namespace cl = llvm::cl;
+
+namespace lmc::tools {
+
+cl::SubCommand inspectCommand("inspect",
+                              "Print the kernels, plan, parameters and memory of a package");
+
+namespace {
+
+cl::opt<std::string> packagePath(cl::Positional, cl::desc("<model.lmcpkg>"), cl::Required,
+                                 cl::sub(inspectCommand));
+
+std::string typeText(const rt::TensorType &type) {
+  std::string text = "[";
+  for (size_t d = 0; d < type.shape.size(); ++d) {
+    std::string name = d < type.dimNames.size() ? type.dimNames[d] : "";
+    text += (d ? ", " : "") +
+            (type.shape[d] >= 0 ? std::to_string(type.shape[d]) : name.empty() ? "?" : name);
+  }
+  return text + "] " + rt::dtypeName(type.dtype);
+}
+
+const char *ingestName(rt::Ingest ingest) {
+  switch (ingest) {
+  case rt::Ingest::Fingerprint: return "fingerprint";
+  case rt::Ingest::DecimalFingerprint: return "decimal_fingerprint";
+  case rt::Ingest::Value: return "value";
+  case rt::Ingest::Lengths: return "lengths";
+  }
+  return "?";
+}
+
+const char *kindName(rt::KernelKind kind) {
+  switch (kind) {
+  case rt::KernelKind::Fused: return "fused";
+  case rt::KernelKind::Gemm: return "gemm";
+  case rt::KernelKind::Attention: return "attention";
+  }
+  return "?";
+}
+
+} // namespace
+
+int runInspectCommand() {
+  std::string error;
+  std::unique_ptr<rt::Model> model = rt::Model::fromFile(packagePath, error);
+  if (!model) {
+    llvm::WithColor::error(llvm::errs(), "lmc inspect") << error << "\n";
+    return 1;
+  }
+  const rt::Plan &plan = model->plan();
+  llvm::raw_ostream &os = llvm::outs();
+  os << "model " << plan.name << " (format " << plan.formatVersion << ", target "
+     << plan.target << ", precision " << plan.precision << ")\n";
+  os << "memory: arena of " << plan.arenaBytes << " bytes for batch " << plan.budget.batch
+     << ", sequence " << plan.budget.sequence << ", tokens " << plan.budget.tokens << "\n";
+
+  os << "\ninputs (" << plan.inputs.size() << "):\n";
+  for (const rt::Input &input : plan.inputs)
+    os << "  " << input.feature << "  " << ingestName(input.ingest) << "  "
+       << typeText(plan.values[size_t(input.value)].type) << "\n";
+  os << "outputs (" << plan.outputs.size() << "):\n";
+  for (const rt::Output &output : plan.outputs)
+    os << "  " << output.name << (output.head.empty() ? "" : "  head " + output.head) << "  "
+       << typeText(plan.values[size_t(output.value)].type) << "\n";
+
+  int64_t parameterBytes = 0;
+  for (const rt::Parameter &parameter : plan.parameters) {
+    int64_t elements = 1;
+    for (int64_t dim : parameter.type.shape)
+      elements *= dim;
+    parameterBytes += elements * int64_t(rt::dtypeSize(parameter.type.dtype));
+  }
+  os << "parameters (" << plan.parameters.size() << ", " << parameterBytes << " bytes):\n";
+  for (const rt::Parameter &parameter : plan.parameters)
+    os << "  " << parameter.name << "  " << typeText(parameter.type) << "  "
+       << (parameter.initializer.empty() ? "truncated_normal" : parameter.initializer)
+       << (parameter.shardCount > 1 ? "  sharded " + std::to_string(parameter.shardCount) +
+                                          " ways on axis " + std::to_string(parameter.shardAxis)
+                                    : "")
+       << "\n";
+
+  os << "kernels (" << plan.kernels.size() << "):\n";
+  for (const rt::Kernel &kernel : plan.kernels) {
+    os << "  " << kernel.name << "  " << kindName(kernel.kind);
+    if (kernel.kind == rt::KernelKind::Attention)
+      os << "  tile " << kernel.blockQ << "x" << kernel.blockK;
+    os << "  ";
+    for (size_t i = 0; i < kernel.body.size(); ++i)
+      os << (i ? ", " : "") << rt::opcodeName(kernel.body[i].opcode);
+    os << "\n";
+  }
+
+  os << "plan (" << plan.steps.size() << " steps):\n";
+  for (size_t s = 0; s < plan.steps.size(); ++s) {
+    const rt::Step &step = plan.steps[s];
+    os << llvm::format("  %3zu ", s) << plan.kernels[size_t(step.kernel)].name << " ->";
+    for (int result : step.results) {
+      const rt::Value &value = plan.values[size_t(result)];
+      os << " %" << result << " " << typeText(value.type) << " @" << value.offset;
+    }
+    os << "\n";
+  }
+  return 0;
+}
+
+} // namespace lmc::tools

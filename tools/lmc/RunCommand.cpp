@@ -1,0 +1,130 @@
+//===- RunCommand.cpp - `lmc run` -----------------------------------------===//
+//
+// Loads a package, its weights and JSON Lines examples; packs and runs them
+// through the runtime (the same rt::Model the C API wraps) and writes one
+// JSON line of outputs per example, in input order. A summary with the
+// throughput goes to stderr.
+//
+//===----------------------------------------------------------------------===//
+
+#include "tools/lmc/RunCommand.h"
+
+#include "io/AtomicFile.h"
+#include "io/ExampleJson.h"
+#include "io/OutputJson.h"
+#include "session/Model.h"
+
+#include "llvm/Support/Format.h"
+#include "llvm/Support/WithColor.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <chrono>
+#include <fstream>
+#include <iostream>
+
+namespace cl = llvm::cl;
+
+namespace lmc::tools {
+
+cl::SubCommand runCommand("run", "Run a compiled model (.lmcpkg) on JSON Lines examples");
+
+namespace {
+
+enum class Backend { Cpu, Cuda };
+
+cl::opt<std::string> packagePath(cl::Positional, cl::desc("<model.lmcpkg>"), cl::Required,
+                                 cl::sub(runCommand));
+cl::opt<std::string> weightsPath("weights", cl::desc("Weights (safetensors)"),
+                                 cl::value_desc("path"), cl::sub(runCommand));
+cl::opt<uint64_t> seed("seed",
+                       cl::desc("Without --weights: generate them from the recorded "
+                                "initializers with this seed"),
+                       cl::init(0), cl::sub(runCommand));
+cl::opt<std::string> inputPath("input", cl::desc("Examples, one JSON object per line ('-' for stdin)"),
+                               cl::value_desc("path"), cl::Required, cl::sub(runCommand));
+cl::opt<std::string> outputPath("o", cl::desc("Output file ('-' for stdout)"),
+                                cl::value_desc("path"), cl::init("-"), cl::sub(runCommand));
+cl::opt<int64_t> packingLength("packing-length",
+                               cl::desc("Tokens per packed row (default: the model's "
+                                        "planned sequence length)"),
+                               cl::init(0), cl::sub(runCommand));
+cl::opt<rt::OverlongPolicy> overlong(
+    "overlong", cl::desc("A sequence longer than the packing length"),
+    cl::init(rt::OverlongPolicy::Error),
+    cl::values(clEnumValN(rt::OverlongPolicy::Error, "error", "fails the run (default)"),
+               clEnumValN(rt::OverlongPolicy::Truncate, "truncate",
+                          "keeps its first tokens"),
+               clEnumValN(rt::OverlongPolicy::Alone, "alone", "runs in a row of its own")),
+    cl::sub(runCommand));
+cl::opt<Backend> backend("backend", cl::desc("Where to run"), cl::init(Backend::Cpu),
+                         cl::values(clEnumValN(Backend::Cpu, "cpu", "the host CPU (default)"),
+                                    clEnumValN(Backend::Cuda, "cuda", "an NVIDIA GPU")),
+                         cl::sub(runCommand));
+
+int fail(const std::string &message) {
+  llvm::WithColor::error(llvm::errs(), "lmc run") << message << "\n";
+  return 1;
+}
+
+} // namespace
+
+int runRunCommand() {
+  if (backend == Backend::Cuda)
+    return fail("--backend=cuda: this build has no CUDA backend yet; use --backend=cpu");
+  if (packingLength < 0)
+    return fail("--packing-length must be positive");
+  std::string error;
+  std::unique_ptr<rt::Model> model = rt::Model::fromFile(packagePath, error);
+  if (!model)
+    return fail(error);
+  if (!weightsPath.empty()) {
+    if (!model->loadWeights(weightsPath, error))
+      return fail(error);
+  } else {
+    std::vector<std::pair<std::string, cpu::Tensor>> weights;
+    if (!model->generateWeights(seed, weights, error) ||
+        !model->setWeights({weights.begin(), weights.end()}, error))
+      return fail(error);
+  }
+
+  std::vector<rt::Example> examples;
+  bool read;
+  if (inputPath == "-") {
+    read = rt::readExamplesJsonl(std::cin, "<stdin>", examples, error);
+  } else {
+    std::ifstream in(inputPath);
+    if (!in)
+      return fail("cannot read '" + inputPath + "'");
+    read = rt::readExamplesJsonl(in, inputPath, examples, error);
+  }
+  if (!read)
+    return fail(error);
+
+  rt::PackingOptions options;
+  options.packingLength = packingLength;
+  options.overlong = overlong;
+  std::vector<rt::ExampleOutputs> results;
+  rt::RunStatistics statistics;
+  auto start = std::chrono::steady_clock::now();
+  if (!model->run(examples, options, results, statistics, error))
+    return fail(error);
+  double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+
+  std::string text;
+  for (const rt::ExampleOutputs &example : results)
+    text += rt::outputsToJson(model->plan(), example) + "\n";
+  if (outputPath == "-")
+    llvm::outs() << text;
+  else if (!rt::writeFileAtomically(outputPath, text, error))
+    return fail(error);
+  llvm::errs() << llvm::format(
+      "lmc run: %zu examples in %zu batches (%zu rows, %lld tokens) on the CPU in %.3f s: "
+      "%.0f examples/s, %.0f tokens/s\n",
+      examples.size(), statistics.batches, statistics.rows, (long long)statistics.tokens,
+      seconds, double(examples.size()) / std::max(seconds, 1e-9),
+      double(statistics.tokens) / std::max(seconds, 1e-9));
+  return 0;
+}
+
+} // namespace lmc::tools
