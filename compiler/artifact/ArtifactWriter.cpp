@@ -4,6 +4,7 @@
 
 #include "dialects/lmc/IR/LmcOps.h"
 
+#include "artifact/Envelope.h"
 #include "artifact/Plan.h"
 #include "lmc/fingerprint.h"
 
@@ -460,8 +461,7 @@ FailureOr<std::string> Writer::write(llvm::StringRef precision) {
       &steps, &inputs, &outputs, &parameters, &constants, &tables,
       fb::CreateBudget(builder, budget[0], budget[1], budget[2]), arena.getInt());
   fb::FinishModelBuffer(builder, model);
-  return std::string(reinterpret_cast<const char *>(builder.GetBufferPointer()),
-                     builder.GetSize());
+  return ::lmc::rt::wrapArtifact(builder.GetBufferPointer(), builder.GetSize());
 }
 
 } // namespace

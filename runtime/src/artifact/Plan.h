@@ -120,7 +120,8 @@ struct Plan {
   int64_t arenaBytes = 0;
 };
 
-/// Verifies and decodes an artifact. On failure returns false and sets
+/// Verifies and decodes an artifact's payload (the flatbuffer inside its
+/// envelope, see Envelope.h). On failure returns false and sets
 /// `error` to a message naming what is wrong (never crashes on any input).
 bool loadPlan(const uint8_t *data, size_t size, Plan &plan, std::string &error);
 

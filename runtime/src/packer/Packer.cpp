@@ -163,7 +163,7 @@ bool packExamples(const Plan &plan, const std::vector<Example> &examples,
         return (error = examples[e].origin + ": sequence '" + feature + "' has " +
                         std::to_string(length) + " tokens, more than the packing length " +
                         std::to_string(packingLength) +
-                        " (truncate it or run it alone on request)"),
+                        " (the truncate or alone overlong policy runs it)"),
                false;
       if (options.overlong == OverlongPolicy::Truncate)
         length = std::min(length, packingLength);

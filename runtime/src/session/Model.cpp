@@ -2,6 +2,7 @@
 
 #include "session/Model.h"
 
+#include "artifact/Envelope.h"
 #include "cpu/HalfFloat.h"
 #include "io/AtomicFile.h"
 #include "weights/Initializers.h"
@@ -61,8 +62,11 @@ std::unique_ptr<Model> Model::fromFile(const std::string &path, std::string &err
 
 std::unique_ptr<Model> Model::fromBytes(std::string bytes, std::string &error) {
   std::unique_ptr<Model> model(new Model(std::move(bytes)));
-  if (!loadPlan(reinterpret_cast<const uint8_t *>(model->bytes.data()), model->bytes.size(),
-                model->loaded, error))
+  const uint8_t *payload = nullptr;
+  size_t payloadSize = 0;
+  if (!unwrapArtifact(reinterpret_cast<const uint8_t *>(model->bytes.data()),
+                      model->bytes.size(), payload, payloadSize, error) ||
+      !loadPlan(payload, payloadSize, model->loaded, error))
     return nullptr;
   model->backend = std::make_unique<cpu::CpuBackend>(model->loaded);
   return model;
