@@ -21,5 +21,7 @@ if grep -oiE "$dependency" <<< "$commands"; then
   echo "FAIL: the runtime-only build names MLIR or LLVM on the lines above" >&2
   exit 1
 fi
-echo "runtime-only build: $(grep -c . <<< "$commands") compile and link commands, none names MLIR or LLVM"
+# The C application of examples/embed builds against the runtime alone.
+test -x "$build_dir/bin/lmc-embed-example"
+echo "runtime-only build: $(grep -c . <<< "$commands") compile and link commands, none names MLIR or LLVM; examples/embed built"
 ctest --test-dir "$build_dir" --output-on-failure | tail -n 3

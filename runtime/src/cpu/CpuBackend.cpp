@@ -116,6 +116,11 @@ bool CpuBackend::run(const std::vector<Tensor> &inputs, const std::vector<Tensor
   }
   // A value larger than its planned slot (a batch beyond the budget) is
   // kept in its own buffer instead, so the arena never overflows.
+  if (plan.arenaBytes > memoryLimit) {
+    error = "the plan's arena of " + std::to_string(plan.arenaBytes) +
+            " bytes is more than the memory limit of " + std::to_string(memoryLimit);
+    return false;
+  }
   std::unique_ptr<uint8_t[]> arena(
       new (std::nothrow) uint8_t[size_t(std::max<int64_t>(plan.arenaBytes, 1))]);
   for (const rt::Step &step : plan.steps)
@@ -125,6 +130,10 @@ bool CpuBackend::run(const std::vector<Tensor> &inputs, const std::vector<Tensor
   for (const rt::Output &output : plan.outputs) {
     const Tensor &value = values[size_t(output.value)];
     Tensor copy = Tensor::owned(value.dtype, value.shape);
+    if (!copy.data) {
+      error = "out of memory copying output '" + output.name + "'";
+      return false;
+    }
     std::memcpy(copy.data, value.data, value.numBytes());
     outputs.push_back(std::move(copy));
   }
@@ -168,7 +177,7 @@ bool CpuBackend::runStep(const rt::Step &step, std::vector<Tensor> &values, uint
       }
     return false;
   };
-  KernelContext ctx(plan, kernel, [&](size_t result, DType dtype, std::vector<int64_t> shape) {
+  KernelContext ctx(plan, kernel, memoryLimit, [&](size_t result, DType dtype, std::vector<int64_t> shape) {
     int local = int(locals.size() + result);
     Tensor slot;
     if (slotOf(local, slot)) {

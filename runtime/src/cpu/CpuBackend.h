@@ -32,6 +32,10 @@ public:
   bool run(const std::vector<Tensor> &inputs, const std::vector<Tensor> &parameters,
            std::vector<Tensor> &outputs, std::string &error) const;
 
+  /// The most bytes one tensor (or the arena) may take; larger requests
+  /// fail the run with a message instead of exhausting the host.
+  void setMemoryLimit(int64_t bytes) { memoryLimit = bytes; }
+
 private:
   bool runStep(const rt::Step &step, std::vector<Tensor> &values, uint8_t *arena,
                std::string &error) const;
@@ -40,6 +44,7 @@ private:
   std::unordered_map<const rt::Instruction *, VocabularyIndex> vocabularies;
   /// Per value: the bytes the memory plan gave it (under the budget).
   std::vector<int64_t> plannedBytes;
+  int64_t memoryLimit = int64_t(1) << 34;
 };
 
 } // namespace lmc::cpu

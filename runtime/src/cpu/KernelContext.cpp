@@ -20,6 +20,12 @@ bool KernelContext::allocate(size_t result, DType dtype, std::vector<int64_t> sh
     return fail("computes " + formatShape(shape) + " " + rt::dtypeName(dtype) +
                 " where the plan declares " + formatShape(declared.shape) + " " +
                 rt::dtypeName(declared.dtype));
+  double bytes = double(rt::dtypeSize(dtype));
+  for (int64_t dim : shape)
+    bytes *= double(dim);
+  if (bytes > double(memoryLimit))
+    return fail("needs " + std::to_string(int64_t(bytes)) + " bytes for " + formatShape(shape) +
+                ", more than the memory limit of " + std::to_string(memoryLimit));
   out = allocator(result, dtype, std::move(shape));
   if (!out.data)
     return fail("cannot allocate " + std::to_string(out.numBytes()) + " bytes");

@@ -23,8 +23,9 @@ class KernelContext {
 public:
   using Allocator = std::function<Tensor(size_t result, DType, std::vector<int64_t>)>;
 
-  KernelContext(const rt::Plan &plan, const rt::Kernel &kernel, Allocator allocate)
-      : plan(plan), kernel(kernel), allocator(std::move(allocate)) {}
+  KernelContext(const rt::Plan &plan, const rt::Kernel &kernel, int64_t memoryLimit,
+                Allocator allocate)
+      : plan(plan), kernel(kernel), memoryLimit(memoryLimit), allocator(std::move(allocate)) {}
 
   const rt::Plan &plan;
   const rt::Kernel &kernel;
@@ -46,6 +47,7 @@ public:
   const std::string &error() const { return message; }
 
 private:
+  int64_t memoryLimit;
   Allocator allocator;
   std::string message;
 };

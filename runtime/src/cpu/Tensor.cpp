@@ -5,6 +5,7 @@
 #include "cpu/HalfFloat.h"
 
 #include <cstring>
+#include <new>
 
 namespace lmc::cpu {
 
@@ -20,7 +21,7 @@ Tensor Tensor::owned(DType dtype, std::vector<int64_t> shape) {
   tensor.dtype = dtype;
   tensor.shape = std::move(shape);
   size_t bytes = std::max<size_t>(tensor.numBytes(), 1);
-  tensor.storage = std::shared_ptr<uint8_t[]>(new uint8_t[bytes]());
+  tensor.storage = std::shared_ptr<uint8_t[]>(new (std::nothrow) uint8_t[bytes]());
   tensor.data = tensor.storage.get();
   return tensor;
 }

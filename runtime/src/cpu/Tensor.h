@@ -27,7 +27,8 @@ struct Tensor {
   int64_t rank() const { return int64_t(shape.size()); }
   template <typename T> T *as() const { return static_cast<T *>(data); }
 
-  /// A tensor owning zeroed storage of `shape`.
+  /// A tensor owning zeroed storage of `shape`; `data` is null when the
+  /// allocation fails.
   static Tensor owned(DType dtype, std::vector<int64_t> shape);
 };
 

@@ -101,6 +101,8 @@ private:
       }
     }
     tensor = cpu::Tensor::owned(type.dtype, shape);
+    if (!tensor.data)
+      return (error = "out of memory for input '" + input.feature + "'"), false;
     for (int64_t r = 0; r < rows; ++r) {
       const Example &example = examples[batch.examples[size_t(r)]];
       auto found = example.features.find(input.feature);

@@ -33,6 +33,8 @@ public:
 
   const Plan &plan() const { return loaded; }
   bool hasWeights() const { return !parameters.empty(); }
+  /// See CpuBackend::setMemoryLimit (16 GiB by default).
+  void setMemoryLimit(int64_t bytes) { backend->setMemoryLimit(bytes); }
 
   /// Takes weights by parameter name: every parameter must be present with
   /// its shape; float tensors are converted to the plan's float type. A

@@ -90,6 +90,8 @@ bool readSafetensors(const std::string &path, std::map<std::string, cpu::Tensor>
                       std::to_string(elements * dtypeSize(dtype))),
              false;
     cpu::Tensor tensor = cpu::Tensor::owned(dtype, shape);
+    if (!tensor.data)
+      return (error = at + ": out of memory"), false;
     std::memcpy(tensor.data, bytes.data() + dataStart + begin, size_t(end - begin));
     tensors[name] = std::move(tensor);
   }

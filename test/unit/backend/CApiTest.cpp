@@ -1,0 +1,161 @@
+// CApiTest.cpp - the C API (lmc/lmc.h): ownership, errors as statuses,
+// typed and JSON examples, and runs from several threads at once.
+
+#include "BackendTestSupport.h"
+
+#include "lmc/lmc.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <fstream>
+#include <thread>
+
+namespace {
+
+class CApi : public ::testing::Test {
+protected:
+  void SetUp() override {
+    std::string bytes = ::lmc::testing::compileExample("bst_ranker.yaml", {});
+    ASSERT_FALSE(bytes.empty());
+    path = ::testing::TempDir() + "/capi-bst.lmcpkg";
+    std::ofstream(path, std::ios::binary) << bytes;
+    lmc_status_t status = lmc_model_load(path.c_str(), &model);
+    ASSERT_EQ(status, nullptr) << lmc_status_message(status);
+    ASSERT_EQ(lmc_model_init_weights(model, 3), nullptr);
+  }
+  void TearDown() override {
+    lmc_model_release(model);
+    std::remove(path.c_str());
+  }
+
+  /// Two examples: one as JSON, one through the typed setters.
+  lmc_examples_t *examples() {
+    lmc_examples_t *list = nullptr;
+    EXPECT_EQ(lmc_examples_create(&list), nullptr);
+    EXPECT_EQ(lmc_examples_add_json(
+                  list, R"({"hour_of_day": 13, "item_brand": "acme", "user_country": "US",
+                  "item_category": "shoes", "item_price": 59.0, "user_age": 31,
+                  "user_tags": ["a", "b", "c", "d", "e"], "user_tag_weights": [1, 0.5, 0.25, 1, 1],
+                  "click_history": ["i1", "i2", "i3"]})"),
+              nullptr);
+    EXPECT_EQ(lmc_examples_add(list), nullptr);
+    const int64_t hour = 2;
+    const float price = 12.5f, age = 58, weights[5] = {1, 1, 1, 1, 1};
+    const char *brand = "zeta", *country = "DE", *category = "books";
+    const char *tags[5] = {"x", "y", "z", "w", "v"};
+    const char *history[2] = {"i9", "i2"};
+    EXPECT_EQ(lmc_examples_set_ints(list, "hour_of_day", &hour, 1), nullptr);
+    EXPECT_EQ(lmc_examples_set_strings(list, "item_brand", &brand, 1), nullptr);
+    EXPECT_EQ(lmc_examples_set_strings(list, "user_country", &country, 1), nullptr);
+    EXPECT_EQ(lmc_examples_set_strings(list, "item_category", &category, 1), nullptr);
+    EXPECT_EQ(lmc_examples_set_floats(list, "item_price", &price, 1), nullptr);
+    EXPECT_EQ(lmc_examples_set_floats(list, "user_age", &age, 1), nullptr);
+    EXPECT_EQ(lmc_examples_set_strings(list, "user_tags", tags, 5), nullptr);
+    EXPECT_EQ(lmc_examples_set_floats(list, "user_tag_weights", weights, 5), nullptr);
+    EXPECT_EQ(lmc_examples_set_strings(list, "click_history", history, 2), nullptr);
+    return list;
+  }
+
+  std::string path;
+  lmc_model_t *model = nullptr;
+};
+
+TEST_F(CApi, RunsExamplesAndReturnsOneOutputEach) {
+  ASSERT_EQ(lmc_model_output_count(model), 1u);
+  EXPECT_STREQ(lmc_model_output_name(model, 0), "ctr_logit");
+  EXPECT_EQ(lmc_model_output_name(model, 1), nullptr);
+  lmc_examples_t *list = examples();
+  EXPECT_EQ(lmc_examples_count(list), 2u);
+  lmc_results_t *results = nullptr;
+  lmc_status_t status = lmc_model_run(model, list, nullptr, &results);
+  ASSERT_EQ(status, nullptr) << lmc_status_message(status);
+  ASSERT_EQ(lmc_results_example_count(results), 2u);
+  EXPECT_EQ(lmc_results_batch_count(results), 1u);
+  EXPECT_EQ(lmc_results_token_count(results), 5);
+  const float *values = nullptr;
+  size_t count = 0;
+  ASSERT_EQ(lmc_results_get(results, 1, 0, &values, &count), nullptr);
+  EXPECT_EQ(count, 1u);
+  EXPECT_TRUE(std::isfinite(values[0]));
+  lmc_status_t missing = lmc_results_get(results, 2, 0, &values, &count);
+  EXPECT_EQ(lmc_status_code(missing), LMC_STATUS_INVALID_ARGUMENT);
+  EXPECT_STREQ(lmc_status_message(missing), "no output 0 of example 2 (2 examples)");
+  lmc_status_release(missing);
+  lmc_results_release(results);
+  lmc_examples_release(list);
+}
+
+TEST_F(CApi, ConcurrentRunsAgree) {
+  lmc_examples_t *list = examples();
+  float expected[2];
+  lmc_results_t *reference = nullptr;
+  ASSERT_EQ(lmc_model_run(model, list, nullptr, &reference), nullptr);
+  for (size_t e = 0; e < 2; ++e) {
+    const float *values;
+    size_t count;
+    ASSERT_EQ(lmc_results_get(reference, e, 0, &values, &count), nullptr);
+    expected[e] = values[0];
+  }
+  lmc_results_release(reference);
+  std::vector<std::thread> threads;
+  std::vector<int> agreed(8, 0);
+  for (int t = 0; t < 8; ++t)
+    threads.emplace_back([&, t] {
+      for (int repeat = 0; repeat < 10; ++repeat) {
+        lmc_results_t *results = nullptr;
+        if (lmc_model_run(model, list, nullptr, &results))
+          return;
+        bool same = true;
+        for (size_t e = 0; e < 2; ++e) {
+          const float *values;
+          size_t count;
+          same &= !lmc_results_get(results, e, 0, &values, &count) && values[0] == expected[e];
+        }
+        agreed[size_t(t)] += same;
+        lmc_results_release(results);
+      }
+    });
+  for (std::thread &thread : threads)
+    thread.join();
+  for (int count : agreed)
+    EXPECT_EQ(count, 10);
+  lmc_examples_release(list);
+}
+
+TEST_F(CApi, FailuresAreStatusesWithMessages) {
+  lmc_model_t *other = nullptr;
+  lmc_status_t status = lmc_model_load("/nonexistent/model.lmcpkg", &other);
+  EXPECT_EQ(other, nullptr);
+  EXPECT_EQ(lmc_status_code(status), LMC_STATUS_INVALID_ARGUMENT);
+  EXPECT_NE(std::string(lmc_status_message(status)).find("/nonexistent/model.lmcpkg"),
+            std::string::npos);
+  lmc_status_release(status);
+
+  status = lmc_model_load_weights(model, "/nonexistent/w.safetensors");
+  EXPECT_NE(std::string(lmc_status_message(status)).find("cannot read"), std::string::npos);
+  lmc_status_release(status);
+
+  lmc_examples_t *list = nullptr;
+  ASSERT_EQ(lmc_examples_create(&list), nullptr);
+  status = lmc_examples_add_json(list, "{\"a\": [1, \"b\"]}");
+  EXPECT_STREQ(lmc_status_message(status),
+               "example 0: feature 'a' must be a string, a number or a flat array of one kind");
+  lmc_status_release(status);
+  status = lmc_examples_set_ints(list, "a", nullptr, 0);
+  EXPECT_STREQ(lmc_status_message(status), "call lmc_examples_add before setting features");
+  lmc_status_release(status);
+  ASSERT_EQ(lmc_examples_add_json(list, "{\"hour_of_day\": 1}"), nullptr);
+  lmc_results_t *results = nullptr;
+  status = lmc_model_run(model, list, nullptr, &results);
+  EXPECT_EQ(results, nullptr);
+  EXPECT_STREQ(lmc_status_message(status), "example 0: missing feature 'click_history'");
+  lmc_status_release(status);
+  lmc_run_options_t options = {-1, LMC_OVERLONG_ERROR};
+  status = lmc_model_run(model, list, &options, &results);
+  EXPECT_STREQ(lmc_status_message(status), "invalid run options");
+  lmc_status_release(status);
+  lmc_examples_release(list);
+}
+
+} // namespace
