@@ -3,7 +3,7 @@
 # ones), configures with CMake + Ninja, builds, then runs.
 
 BUILD_DIR ?= build
-EXAMPLE ?= examples/bst_ranker.yaml
+DEMO_DIR := $(BUILD_DIR)/demo
 PACKAGES := cmake ninja-build python3 zlib1g-dev libfarmhash-dev clang-19 lld-19 \
             llvm-19-dev llvm-19-tools libmlir-19-dev mlir-19-tools libgtest-dev \
             libbenchmark-dev flatbuffers-compiler libflatbuffers-dev libopenblas-dev \
@@ -15,8 +15,20 @@ CMAKE_FLAGS := -G Ninja -DCMAKE_BUILD_TYPE=Release \
 
 .PHONY: demo test deps build
 
+# The ranking example end to end on the CPU: compile to a package, generate
+# weights, run 2048 variable-length examples, print outputs and throughput.
 demo: build
-	$(BUILD_DIR)/bin/lmc compile $(EXAMPLE) --emit=mlir
+	@mkdir -p $(DEMO_DIR)
+	$(BUILD_DIR)/bin/lmc compile examples/bst_ranker.yaml --target=cpu --max-batch=512 \
+	  -o $(DEMO_DIR)/bst_ranker.lmcpkg 2> /dev/null
+	$(BUILD_DIR)/bin/lmc inspect $(DEMO_DIR)/bst_ranker.lmcpkg | sed -n '1,2p'
+	$(BUILD_DIR)/bin/lmc init-weights $(DEMO_DIR)/bst_ranker.lmcpkg --seed 1 \
+	  -o $(DEMO_DIR)/weights.safetensors
+	python3 examples/make_bst_examples.py --count 2048 --seed 1 > $(DEMO_DIR)/examples.jsonl
+	$(BUILD_DIR)/bin/lmc run $(DEMO_DIR)/bst_ranker.lmcpkg --weights $(DEMO_DIR)/weights.safetensors \
+	  --input $(DEMO_DIR)/examples.jsonl -o $(DEMO_DIR)/outputs.jsonl
+	@echo "first outputs ($(DEMO_DIR)/outputs.jsonl):"
+	@head -n 5 $(DEMO_DIR)/outputs.jsonl
 
 test: build
 	ctest --test-dir $(BUILD_DIR) --output-on-failure -j2

@@ -9,6 +9,7 @@
 #include "artifact/Plan.h"
 
 #include <cmath>
+#include <cstring>
 #include <limits>
 
 namespace lmc::rt {
@@ -87,12 +88,20 @@ public:
 
 std::string str(const flatbuffers::String *s) { return s ? s->str() : ""; }
 
+/// The elements of a vector of scalars. The verifier checks a vector's
+/// length field, not that 8-byte elements are 8-byte aligned, so elements
+/// are copied out byte-wise rather than loaded in place.
 template <typename T, typename F>
 std::vector<T> vec(const flatbuffers::Vector<F> *v) {
   std::vector<T> out;
-  if (v)
-    for (auto x : *v)
-      out.push_back(T(x));
+  if (!v)
+    return out;
+  const uint8_t *bytes = reinterpret_cast<const uint8_t *>(v->Data());
+  for (flatbuffers::uoffset_t i = 0; i < v->size(); ++i) {
+    F element;
+    std::memcpy(&element, bytes + i * sizeof(F), sizeof(F));
+    out.push_back(T(element));
+  }
   return out;
 }
 
@@ -336,14 +345,13 @@ bool decodeModel(const fb::Model &model, Plan &plan, Checker &check) {
       if (const fb::Initializer *init = in->initializer()) {
         parameter.initializer = str(init->kind());
         auto names = init->field_names();
-        auto values = init->field_values();
+        std::vector<double> values = vec<double>(init->field_values());
         size_t n = names ? names->size() : 0;
-        if (n != (values ? values->size() : 0))
+        if (n != values.size())
           return check.fail(where + " has initializer fields without values");
         for (size_t f = 0; f < n; ++f)
           parameter.initializerFields.emplace_back(
-              str(names->Get(flatbuffers::uoffset_t(f))),
-              values->Get(flatbuffers::uoffset_t(f)));
+              str(names->Get(flatbuffers::uoffset_t(f))), values[f]);
       }
       parameter.shardCount = in->shard_count();
       parameter.shardAxis = in->shard_axis();

@@ -4,15 +4,19 @@
 // Each sequence is cut into tiles of block_q query rows and block_k key rows
 // (the kernel's tile shape, the same as the GPU's). A query tile walks its
 // own sequence's key tiles only -- tiles never cross a sequence boundary, so
-// a packed batch does no work on other sequences' tokens -- and keeps a
-// running max, sum and output per row: no score matrix larger than one
-// block_q x block_k tile exists. Work items (sequence, head, query tile) run
-// in parallel.
+// a packed batch does no work on other sequences' tokens, and a causal tile
+// stops at its last row's position -- and keeps a running max, sum and
+// output per row: no score matrix larger than one block_q x block_k tile
+// exists. Work items (sequence, head, query tile) run in parallel, longest
+// first; the tile loop is compiled twice (AVX2+FMA and baseline) and picked
+// by the CPU's features.
 
+#include "cpu/FastMath.h"
 #include "cpu/KernelContext.h"
 
 #include <algorithm>
 #include <cmath>
+#include <omp.h>
 
 namespace lmc::cpu {
 namespace {
@@ -22,10 +26,111 @@ struct Span {
   int64_t queryBase, keyBase, queries, keys;
 };
 
-struct WorkItem {
-  size_t span;
-  int64_t head, queryStart;
+struct Problem {
+  const float *q, *k, *v;
+  float *out;
+  int64_t heads, keyHeads, dim, valueDim, blockQ, blockK;
+  /// The softmax scale times log2(e): scores are kept in base 2.
+  float scaleLog2;
+  bool causal;
 };
+
+/// Scratch of one thread: scaled queries, one row of scores, and the
+/// running max, sum and output of each query row.
+struct Scratch {
+  std::vector<float> queries, scores, rowMax, rowSum, acc;
+  explicit Scratch(const Problem &p)
+      : queries(size_t(p.blockQ * p.dim)),
+        scores(size_t(p.blockK)), rowMax(size_t(p.blockQ)), rowSum(size_t(p.blockQ)),
+        acc(size_t(p.blockQ * p.valueDim)) {}
+};
+
+/// One query tile against its sequence's key tiles. Inlined into a baseline
+/// and an AVX2+FMA copy below; queryTile() picks one by the CPU's features.
+__attribute__((always_inline)) inline void
+queryTileBody(const Problem &p, const Span &span, int64_t h, int64_t queryStart, Scratch &s) {
+  const int64_t kh = h / (p.heads / p.keyHeads), dim = p.dim, valueDim = p.valueDim;
+  const int64_t blockK = p.blockK;
+  const int64_t rows = std::min(p.blockQ, span.queries - queryStart);
+  float *qs = s.queries.data(), *scores = s.scores.data();
+  float *rowMax = s.rowMax.data(), *rowSum = s.rowSum.data(), *acc = s.acc.data();
+  for (int64_t i = 0; i < rows; ++i) {
+    const float *qRow = p.q + ((span.queryBase + queryStart + i) * p.heads + h) * dim;
+    for (int64_t d = 0; d < dim; ++d)
+      qs[i * dim + d] = qRow[d] * p.scaleLog2;
+    rowMax[i] = -INFINITY;
+    rowSum[i] = 0;
+  }
+  std::fill(acc, acc + rows * valueDim, 0.0f);
+  // Causal rows see keys up to their own position: later tiles are skipped.
+  int64_t lastKey = p.causal ? std::min(span.keys, queryStart + rows) : span.keys;
+  for (int64_t keyStart = 0; keyStart < lastKey; keyStart += blockK) {
+    int64_t cols = std::min(blockK, lastKey - keyStart);
+    const float *kTile = p.k + ((span.keyBase + keyStart) * p.keyHeads + kh) * dim;
+    const int64_t kStride = p.keyHeads * dim;
+    for (int64_t i = 0; i < rows; ++i) {
+      int64_t visible = cols;
+      if (p.causal)
+        visible = std::min(cols, queryStart + i - keyStart + 1);
+      if (visible <= 0)
+        continue; // every key of this tile is in the row's future
+      const float *qRow = qs + i * dim;
+      for (int64_t j = 0; j < visible; ++j) {
+        scores[j] = dotProduct(qRow, kTile + j * kStride, dim);
+      }
+      float tileMax = -INFINITY;
+#pragma omp simd reduction(max : tileMax)
+      for (int64_t j = 0; j < visible; ++j)
+        tileMax = std::max(tileMax, scores[j]);
+      float newMax = std::max(rowMax[i], tileMax);
+      float correction = fastExp2(rowMax[i] - newMax);
+      float sum = 0;
+#pragma omp simd reduction(+ : sum)
+      for (int64_t j = 0; j < visible; ++j) {
+        scores[j] = fastExp2(scores[j] - newMax);
+        sum += scores[j];
+      }
+      float *a = acc + i * valueDim;
+      for (int64_t d = 0; d < valueDim; ++d)
+        a[d] *= correction;
+      for (int64_t j = 0; j < visible; ++j) {
+        const float *vRow = p.v + ((span.keyBase + keyStart + j) * p.keyHeads + kh) * valueDim;
+        float weight = scores[j];
+        for (int64_t d = 0; d < valueDim; ++d)
+          a[d] += weight * vRow[d];
+      }
+      rowSum[i] = rowSum[i] * correction + sum;
+      rowMax[i] = newMax;
+    }
+  }
+  for (int64_t i = 0; i < rows; ++i) {
+    float *o = p.out + ((span.queryBase + queryStart + i) * p.heads + h) * valueDim;
+    float inverse = rowSum[i] > 0 ? 1.0f / rowSum[i] : 0.0f;
+    for (int64_t d = 0; d < valueDim; ++d)
+      o[d] = acc[i * valueDim + d] * inverse;
+  }
+}
+
+void queryTileBaseline(const Problem &p, const Span &span, int64_t h, int64_t queryStart,
+                       Scratch &s) {
+  queryTileBody(p, span, h, queryStart, s);
+}
+
+#if defined(__x86_64__)
+__attribute__((target("avx2,fma"))) void queryTileAvx2(const Problem &p, const Span &span,
+                                                      int64_t h, int64_t queryStart, Scratch &s) {
+  queryTileBody(p, span, h, queryStart, s);
+}
+#endif
+
+void queryTile(const Problem &p, const Span &span, int64_t h, int64_t queryStart, Scratch &s) {
+#if defined(__x86_64__)
+  static const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  if (avx2)
+    return queryTileAvx2(p, span, h, queryStart, s);
+#endif
+  queryTileBaseline(p, span, h, queryStart, s);
+}
 
 bool spansOf(KernelContext &ctx, const Tensor &q, const Tensor &k, const Tensor *cu,
              const Tensor *lengths, std::vector<Span> &spans) {
@@ -86,89 +191,39 @@ bool runAttention(KernelContext &ctx, const Operands &in, std::vector<Tensor> &o
   if (!ctx.allocate(0, q.dtype, shape, result))
     return false;
 
-  bool causal = ctx.instruction->ints[0] != 0;
   double given = ctx.instruction->reals[0];
   float scale = std::isnan(given) ? 1.0f / std::sqrt(float(dim)) : float(given);
-  int64_t blockQ = ctx.kernel.blockQ > 0 ? ctx.kernel.blockQ : 64;
-  int64_t blockK = ctx.kernel.blockK > 0 ? ctx.kernel.blockK : 64;
-  int64_t group = heads / keyHeads;
+  FloatInput qf(q), kf(k), vf(v);
+  FloatOutput of(result);
+  Problem problem{qf.data(), kf.data(), vf.data(), of.data(), heads, keyHeads, dim, valueDim,
+                  ctx.kernel.blockQ > 0 ? ctx.kernel.blockQ : 64,
+                  ctx.kernel.blockK > 0 ? ctx.kernel.blockK : 64,
+                  scale * 1.44269504f, ctx.instruction->ints[0] != 0};
 
+  struct WorkItem {
+    size_t span;
+    int64_t head, queryStart, cost;
+  };
   std::vector<WorkItem> items;
   for (size_t s = 0; s < spans.size(); ++s)
     for (int64_t h = 0; h < heads; ++h)
-      for (int64_t start = 0; start < spans[s].queries; start += blockQ)
-        items.push_back({s, h, start});
-
-  FloatInput qf(q), kf(k), vf(v);
-  FloatOutput of(result);
-  const float *Q = qf.data(), *K = kf.data(), *V = vf.data();
-  float *O = of.data();
-  parallelFor(int64_t(items.size()), blockQ * dim * 64, [&](int64_t begin, int64_t end) {
-    std::vector<float> scores(static_cast<size_t>(blockQ * blockK));
-    std::vector<float> rowMax(static_cast<size_t>(blockQ));
-    std::vector<float> rowSum(static_cast<size_t>(blockQ));
-    std::vector<float> acc(static_cast<size_t>(blockQ * valueDim));
-    for (int64_t w = begin; w < end; ++w) {
+      for (int64_t start = 0; start < spans[s].queries; start += problem.blockQ)
+        items.push_back({s, h, start, std::min(problem.blockQ, spans[s].queries - start) *
+                                          std::max<int64_t>(spans[s].keys, 1)});
+  // Tiles of long sequences cost far more than short ones: hand them out
+  // longest first, one at a time, so no thread is left with the tail.
+  std::sort(items.begin(), items.end(),
+            [](const WorkItem &a, const WorkItem &b) { return a.cost > b.cost; });
+  int64_t count = int64_t(items.size());
+#pragma omp parallel if (count > 1 && !omp_in_parallel())
+  {
+    Scratch scratch(problem);
+#pragma omp for schedule(dynamic, 1)
+    for (int64_t w = 0; w < count; ++w) {
       const WorkItem &item = items[size_t(w)];
-      const Span &span = spans[item.span];
-      int64_t h = item.head, kh = h / group;
-      int64_t rows = std::min(blockQ, span.queries - item.queryStart);
-      std::fill(rowMax.begin(), rowMax.end(), -INFINITY);
-      std::fill(rowSum.begin(), rowSum.end(), 0.0f);
-      std::fill(acc.begin(), acc.end(), 0.0f);
-      // Causal rows see keys up to their own position: later tiles are skipped.
-      int64_t lastKey = causal ? std::min(span.keys, item.queryStart + rows) : span.keys;
-      for (int64_t keyStart = 0; keyStart < lastKey; keyStart += blockK) {
-        int64_t cols = std::min(blockK, lastKey - keyStart);
-        for (int64_t i = 0; i < rows; ++i) {
-          int64_t row = item.queryStart + i;
-          const float *qRow = Q + ((span.queryBase + row) * heads + h) * dim;
-          float *s = scores.data() + i * blockK;
-          float tileMax = -INFINITY;
-          for (int64_t j = 0; j < cols; ++j) {
-            int64_t key = keyStart + j;
-            if (causal && key > row) {
-              s[j] = -INFINITY;
-              continue;
-            }
-            const float *kRow = K + ((span.keyBase + key) * keyHeads + kh) * dim;
-            float dot = 0;
-#pragma omp simd reduction(+ : dot)
-            for (int64_t d = 0; d < dim; ++d)
-              dot += qRow[d] * kRow[d];
-            s[j] = dot * scale;
-            tileMax = std::max(tileMax, s[j]);
-          }
-          if (tileMax == -INFINITY)
-            continue; // every key of this tile is in the row's future
-          float newMax = std::max(rowMax[size_t(i)], tileMax);
-          float correction = std::exp(rowMax[size_t(i)] - newMax);
-          float *a = acc.data() + i * valueDim;
-          for (int64_t d = 0; d < valueDim; ++d)
-            a[d] *= correction;
-          float sum = 0;
-          for (int64_t j = 0; j < cols; ++j) {
-            if (s[j] == -INFINITY)
-              continue;
-            float p = std::exp(s[j] - newMax);
-            sum += p;
-            const float *vRow = V + ((span.keyBase + keyStart + j) * keyHeads + kh) * valueDim;
-#pragma omp simd
-            for (int64_t d = 0; d < valueDim; ++d)
-              a[d] += p * vRow[d];
-          }
-          rowSum[size_t(i)] = rowSum[size_t(i)] * correction + sum;
-          rowMax[size_t(i)] = newMax;
-        }
-      }
-      for (int64_t i = 0; i < rows; ++i) {
-        float *o = O + ((span.queryBase + item.queryStart + i) * heads + h) * valueDim;
-        float inverse = rowSum[size_t(i)] > 0 ? 1.0f / rowSum[size_t(i)] : 0.0f;
-        for (int64_t d = 0; d < valueDim; ++d)
-          o[d] = acc[size_t(i * valueDim + d)] * inverse;
-      }
+      queryTile(problem, spans[item.span], item.head, item.queryStart, scratch);
     }
-  });
+  }
   of.commit();
   return true;
 }

@@ -4,6 +4,8 @@
 
 #include "cpu/KernelContext.h"
 
+#include <cblas.h>
+
 #include <algorithm>
 #include <cstring>
 
@@ -68,6 +70,8 @@ int64_t bytesUnder(const rt::TensorType &type, const rt::Budget &budget) {
 } // namespace
 
 CpuBackend::CpuBackend(const rt::Plan &plan) : plan(plan) {
+  // GEMMs are split across the backend's threads (OpsMatmul.cpp).
+  openblas_set_num_threads(1);
   for (const rt::Kernel &kernel : plan.kernels)
     for (const rt::Instruction &instruction : kernel.body)
       if (instruction.opcode == Opcode::FcVocabLookup)
@@ -129,7 +133,7 @@ bool CpuBackend::run(const std::vector<Tensor> &inputs, const std::vector<Tensor
   outputs.clear();
   for (const rt::Output &output : plan.outputs) {
     const Tensor &value = values[size_t(output.value)];
-    Tensor copy = Tensor::owned(value.dtype, value.shape);
+    Tensor copy = Tensor::uninitialized(value.dtype, value.shape);
     if (!copy.data) {
       error = "out of memory copying output '" + output.name + "'";
       return false;
@@ -194,7 +198,8 @@ bool CpuBackend::runStep(const rt::Step &step, std::vector<Tensor> &values, uint
       if (safe)
         return slot;
     }
-    return Tensor::owned(dtype, std::move(shape));
+    // Every op writes each element of its results.
+    return Tensor::uninitialized(dtype, std::move(shape));
   });
   ctx.vocabularies = &vocabularies;
   for (; current < kernel.body.size(); ++current) {

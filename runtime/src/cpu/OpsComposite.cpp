@@ -1,5 +1,6 @@
 // OpsComposite.cpp - layer_norm, rms_norm, gelu and embedding lookups.
 
+#include "cpu/FastMath.h"
 #include "cpu/KernelContext.h"
 
 #include <cmath>
@@ -51,6 +52,32 @@ bool runNorm(KernelContext &ctx, const Operands &in, Tensor &result, bool center
   return true;
 }
 
+/// GELU over [begin, end): tanh approximation or erf, compiled baseline and
+/// AVX2+FMA (the tanh form vectorizes through fastTanh).
+__attribute__((always_inline)) inline void geluBody(const float *src, float *dst,
+                                                    int64_t begin, int64_t end, bool useTanh) {
+  const float k = 0.7978845608f, invSqrt2 = 0.7071067812f; // sqrt(2/pi), 1/sqrt(2)
+  if (useTanh)
+    for (int64_t i = begin; i < end; ++i) {
+      float v = src[i];
+      dst[i] = 0.5f * v * (1.0f + fastTanh(k * (v + 0.044715f * v * v * v)));
+    }
+  else
+    for (int64_t i = begin; i < end; ++i)
+      dst[i] = 0.5f * src[i] * (1.0f + std::erf(src[i] * invSqrt2));
+}
+
+void geluBaseline(const float *src, float *dst, int64_t begin, int64_t end, bool useTanh) {
+  geluBody(src, dst, begin, end, useTanh);
+}
+
+#if defined(__x86_64__)
+__attribute__((target("avx2,fma"))) void geluAvx2(const float *src, float *dst, int64_t begin,
+                                                  int64_t end, bool useTanh) {
+  geluBody(src, dst, begin, end, useTanh);
+}
+#endif
+
 bool runGelu(KernelContext &ctx, const Tensor &input, Tensor &result) {
   if (!rt::isFloat(input.dtype))
     return ctx.fail("needs a float operand, not " + describe(input));
@@ -61,16 +88,17 @@ bool runGelu(KernelContext &ctx, const Tensor &input, Tensor &result) {
   FloatOutput out(result);
   const float *src = x.data();
   float *dst = out.data();
-  const float k = std::sqrt(2.0f / float(M_PI)), invSqrt2 = 1.0f / std::sqrt(2.0f);
+#if defined(__x86_64__)
+  static const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#else
+  static const bool avx2 = false;
+#endif
   parallelFor(input.numElements(), 20, [&](int64_t begin, int64_t end) {
-    if (useTanh)
-      for (int64_t i = begin; i < end; ++i) {
-        float v = src[i];
-        dst[i] = 0.5f * v * (1.0f + std::tanh(k * (v + 0.044715f * v * v * v)));
-      }
-    else
-      for (int64_t i = begin; i < end; ++i)
-        dst[i] = 0.5f * src[i] * (1.0f + std::erf(src[i] * invSqrt2));
+#if defined(__x86_64__)
+    if (avx2)
+      return geluAvx2(src, dst, begin, end, useTanh);
+#endif
+    geluBaseline(src, dst, begin, end, useTanh);
   });
   out.commit();
   return true;

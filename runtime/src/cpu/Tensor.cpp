@@ -16,13 +16,20 @@ int64_t Tensor::numElements() const {
   return count;
 }
 
-Tensor Tensor::owned(DType dtype, std::vector<int64_t> shape) {
+Tensor Tensor::uninitialized(DType dtype, std::vector<int64_t> shape) {
   Tensor tensor;
   tensor.dtype = dtype;
   tensor.shape = std::move(shape);
   size_t bytes = std::max<size_t>(tensor.numBytes(), 1);
-  tensor.storage = std::shared_ptr<uint8_t[]>(new (std::nothrow) uint8_t[bytes]());
+  tensor.storage = std::shared_ptr<uint8_t[]>(new (std::nothrow) uint8_t[bytes]);
   tensor.data = tensor.storage.get();
+  return tensor;
+}
+
+Tensor Tensor::owned(DType dtype, std::vector<int64_t> shape) {
+  Tensor tensor = uninitialized(dtype, std::move(shape));
+  if (tensor.data)
+    std::memset(tensor.data, 0, tensor.numBytes());
   return tensor;
 }
 

@@ -30,6 +30,9 @@ struct Tensor {
   /// A tensor owning zeroed storage of `shape`; `data` is null when the
   /// allocation fails.
   static Tensor owned(DType dtype, std::vector<int64_t> shape);
+  /// The same without zeroing, for results every element of which is
+  /// written before it is read.
+  static Tensor uninitialized(DType dtype, std::vector<int64_t> shape);
 };
 
 /// "[3, 4] f32"

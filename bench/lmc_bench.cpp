@@ -1,0 +1,172 @@
+// lmc_bench.cpp - Google Benchmark for the CPU backend: attention alone and
+// a whole encoder, each on packed and on padded batches of one length mix.
+//
+//   build/bin/lmc-bench [--data DIR] [--benchmark_* flags]
+//
+// Attention runs on synthetic tensors. The encoder benchmarks need DIR as
+// bench/encoder_vs_jax.py prepares it: encoder_packed.lmcpkg and
+// encoder_padded.lmcpkg (the same spec compiled with and without packing),
+// weights.safetensors, and the example sets mixed.jsonl (log-normal lengths,
+// ~84% padding) and equal.jsonl (every sequence the same length). Counters:
+// tokens/s counts real (unpadded) tokens, so packed and padded compare
+// directly.
+
+#include "artifact/Plan.h"
+#include "cpu/CpuBackend.h"
+#include "io/ExampleJson.h"
+#include "session/Model.h"
+
+#include <benchmark/benchmark.h>
+
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <random>
+
+namespace {
+
+namespace rt = lmc::rt;
+namespace cpu = lmc::cpu;
+
+/// The length mix of TOOLCHAIN's GPU anchor, scaled to a CPU: 32 sequences
+/// drawn log-normal around 48 tokens (Python's random.Random(13), clipped to
+/// [8, 512]); the longest is 430, so padding to it wastes 84% of the tokens.
+/// bench/encoder_vs_jax.py uses the same list.
+const std::vector<int64_t> kMixedLengths = {12, 390, 23, 21, 76, 51, 25, 210, 430, 43, 58,
+                                            31, 33, 69, 8,   42, 16, 21, 64,  13,  26, 20,
+                                            171, 63, 15, 22, 91, 13, 67, 19, 32, 8};
+
+/// A plan of one attention kernel: packed (q, k, v [T, H, D] + cu_seqlens)
+/// or padded (q, k, v [B, S, H, D] + lengths).
+rt::Plan attentionPlan(bool packed, int64_t heads, int64_t dim) {
+  rt::Plan plan;
+  plan.budget = {1, 1, 1};
+  auto addInput = [&](const char *name, rt::DType dtype, std::vector<int64_t> shape) {
+    rt::Value value;
+    value.kind = rt::ValueKind::Input;
+    value.index = int(plan.inputs.size());
+    value.type = {dtype, std::move(shape), {}};
+    plan.inputs.push_back({name, rt::Ingest::Value, int(plan.values.size())});
+    plan.values.push_back(value);
+  };
+  std::vector<int64_t> qkv = packed ? std::vector<int64_t>{-1, heads, dim}
+                                    : std::vector<int64_t>{-1, -1, heads, dim};
+  for (const char *name : {"q", "k", "v"})
+    addInput(name, rt::DType::F32, qkv);
+  addInput(packed ? "cu_seqlens" : "lengths", rt::DType::I32, {-1});
+  rt::Kernel kernel;
+  kernel.name = "attention";
+  kernel.kind = rt::KernelKind::Attention;
+  kernel.blockQ = 128;
+  kernel.blockK = 64;
+  for (const rt::Value &value : plan.values)
+    kernel.arguments.push_back(value.type);
+  rt::Instruction attention;
+  attention.opcode = rt::Opcode::Attention;
+  attention.operands = packed ? std::vector<int>{0, 1, 2, 3, -1} : std::vector<int>{0, 1, 2, -1, 3};
+  attention.results = {{rt::DType::F32, qkv, {}}};
+  attention.ints = {0};
+  attention.reals = {std::nan("")};
+  kernel.body.push_back(attention);
+  kernel.yields = {4};
+  plan.kernels.push_back(kernel);
+  rt::Value output;
+  output.type = attention.results[0];
+  output.offset = 0;
+  plan.values.push_back(output);
+  plan.steps.push_back({rt::StepKind::Launch, 0, {0, 1, 2, 3}, {4}});
+  plan.outputs.push_back({"out", "", 4});
+  return plan;
+}
+
+void attention(benchmark::State &state, bool packed) {
+  const int64_t heads = 4, dim = 64;
+  const std::vector<int64_t> &lengths = kMixedLengths;
+  int64_t batch = int64_t(lengths.size()), longest = 0, tokens = 0;
+  for (int64_t length : lengths) {
+    longest = std::max(longest, length);
+    tokens += length;
+  }
+  rt::Plan plan = attentionPlan(packed, heads, dim);
+  cpu::CpuBackend backend(plan);
+  std::vector<int64_t> shape = packed ? std::vector<int64_t>{tokens, heads, dim}
+                                      : std::vector<int64_t>{batch, longest, heads, dim};
+  std::vector<cpu::Tensor> inputs;
+  std::mt19937 engine(1);
+  std::uniform_real_distribution<float> uniform(-1, 1);
+  for (int i = 0; i < 3; ++i) {
+    inputs.push_back(cpu::Tensor::owned(rt::DType::F32, shape));
+    for (int64_t e = 0; e < inputs.back().numElements(); ++e)
+      inputs.back().as<float>()[e] = uniform(engine);
+  }
+  cpu::Tensor index = cpu::Tensor::owned(rt::DType::I32, {packed ? batch + 1 : batch});
+  for (int64_t b = 0, offset = 0; b < batch; ++b) {
+    if (packed) {
+      index.as<int32_t>()[b] = int32_t(offset);
+      offset += lengths[size_t(b)];
+      index.as<int32_t>()[b + 1] = int32_t(offset);
+    } else {
+      index.as<int32_t>()[b] = int32_t(lengths[size_t(b)]);
+    }
+  }
+  inputs.push_back(index);
+  std::vector<cpu::Tensor> outputs;
+  std::string error;
+  for (auto _ : state)
+    if (!backend.run(inputs, {}, outputs, error))
+      state.SkipWithError(error.c_str());
+  state.counters["tokens/s"] =
+      benchmark::Counter(double(tokens), benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["padding"] = 1.0 - double(tokens) / double(batch * longest);
+}
+
+void encoder(benchmark::State &state, std::string package, std::string weights,
+             std::string examplesPath) {
+  std::string error;
+  std::unique_ptr<rt::Model> model = rt::Model::fromFile(package, error);
+  std::vector<rt::Example> examples;
+  std::ifstream in(examplesPath);
+  if (!model || !model->loadWeights(weights, error) ||
+      !rt::readExamplesJsonl(in, examplesPath, examples, error)) {
+    state.SkipWithError(error.c_str());
+    return;
+  }
+  rt::PackingOptions options;
+  options.packingLength = 512;
+  std::vector<rt::ExampleOutputs> outputs;
+  rt::RunStatistics statistics;
+  for (auto _ : state)
+    if (!model->run(examples, options, outputs, statistics, error))
+      state.SkipWithError(error.c_str());
+  state.counters["tokens/s"] = benchmark::Counter(double(statistics.tokens),
+                                                  benchmark::Counter::kIsIterationInvariantRate);
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  std::string data;
+  std::vector<char *> rest;
+  for (int i = 0; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--data") == 0 && i + 1 < argc)
+      data = argv[++i];
+    else
+      rest.push_back(argv[i]);
+  }
+  int count = int(rest.size());
+  benchmark::Initialize(&count, rest.data());
+  benchmark::RegisterBenchmark("attention/packed", attention, true)->Unit(benchmark::kMillisecond);
+  benchmark::RegisterBenchmark("attention/padded", attention, false)->Unit(benchmark::kMillisecond);
+  if (!data.empty())
+    for (const char *mix : {"mixed", "equal"})
+      for (const char *layout : {"packed", "padded"})
+        benchmark::RegisterBenchmark(
+            (std::string("encoder/") + layout + "/" + mix).c_str(), encoder,
+            data + "/encoder_" + layout + ".lmcpkg", data + "/weights.safetensors",
+            data + "/" + mix + ".jsonl")
+            ->Unit(benchmark::kMillisecond)
+            ->MinTime(1.0);
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
