@@ -10,7 +10,7 @@ set -euo pipefail
 source_dir=$1 build_dir=$2 c_compiler=$3 cxx_compiler=$4
 
 rm -rf "$build_dir"
-cmake -S "$source_dir" -B "$build_dir" -G Ninja -DLMC_BUILD_COMPILER=OFF \
+cmake -S "$source_dir" -B "$build_dir" -G Ninja -DLMC_BUILD_COMPILER=OFF -DLMC_BUILD_FUZZERS=OFF \
   -DCMAKE_C_COMPILER="$c_compiler" -DCMAKE_CXX_COMPILER="$cxx_compiler" > "$build_dir.configure.log"
 cmake --build "$build_dir" > "$build_dir.build.log"
 

@@ -14,6 +14,8 @@
 #include "cpu/FastMath.h"
 #include "cpu/KernelContext.h"
 
+#include <cblas.h>
+
 #include <algorithm>
 #include <cmath>
 #include <omp.h>
@@ -35,18 +37,19 @@ struct Problem {
   bool causal;
 };
 
-/// Scratch of one thread: scaled queries, one row of scores, and the
+/// Scratch of one thread: scaled queries, one tile of scores, and the
 /// running max, sum and output of each query row.
 struct Scratch {
   std::vector<float> queries, scores, rowMax, rowSum, acc;
   explicit Scratch(const Problem &p)
-      : queries(size_t(p.blockQ * p.dim)),
-        scores(size_t(p.blockK)), rowMax(size_t(p.blockQ)), rowSum(size_t(p.blockQ)),
-        acc(size_t(p.blockQ * p.valueDim)) {}
+      : queries(size_t(p.blockQ * p.dim)), scores(size_t(p.blockQ * p.blockK)),
+        rowMax(size_t(p.blockQ)), rowSum(size_t(p.blockQ)), acc(size_t(p.blockQ * p.valueDim)) {}
 };
 
-/// One query tile against its sequence's key tiles. Inlined into a baseline
-/// and an AVX2+FMA copy below; queryTile() picks one by the CPU's features.
+/// One query tile against its sequence's key tiles: S = Q K^T and O += P V
+/// are small GEMMs (BLAS, single-threaded inside the backend's threads); the
+/// online-softmax update between them is inlined into a baseline and an
+/// AVX2+FMA copy below, and queryTile() picks one by the CPU's features.
 __attribute__((always_inline)) inline void
 queryTileBody(const Problem &p, const Span &span, int64_t h, int64_t queryStart, Scratch &s) {
   const int64_t kh = h / (p.heads / p.keyHeads), dim = p.dim, valueDim = p.valueDim;
@@ -62,46 +65,42 @@ queryTileBody(const Problem &p, const Span &span, int64_t h, int64_t queryStart,
     rowSum[i] = 0;
   }
   std::fill(acc, acc + rows * valueDim, 0.0f);
+  const int64_t kStride = p.keyHeads * dim, vStride = p.keyHeads * valueDim;
   // Causal rows see keys up to their own position: later tiles are skipped.
   int64_t lastKey = p.causal ? std::min(span.keys, queryStart + rows) : span.keys;
   for (int64_t keyStart = 0; keyStart < lastKey; keyStart += blockK) {
     int64_t cols = std::min(blockK, lastKey - keyStart);
     const float *kTile = p.k + ((span.keyBase + keyStart) * p.keyHeads + kh) * dim;
-    const int64_t kStride = p.keyHeads * dim;
+    const float *vTile = p.v + ((span.keyBase + keyStart) * p.keyHeads + kh) * valueDim;
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, int(rows), int(cols), int(dim), 1.0f,
+                qs, int(dim), kTile, int(kStride), 0.0f, scores, int(blockK));
     for (int64_t i = 0; i < rows; ++i) {
+      float *row = scores + i * blockK;
       int64_t visible = cols;
       if (p.causal)
-        visible = std::min(cols, queryStart + i - keyStart + 1);
-      if (visible <= 0)
-        continue; // every key of this tile is in the row's future
-      const float *qRow = qs + i * dim;
-      for (int64_t j = 0; j < visible; ++j) {
-        scores[j] = dotProduct(qRow, kTile + j * kStride, dim);
-      }
+        visible = std::max<int64_t>(0, std::min(cols, queryStart + i - keyStart + 1));
       float tileMax = -INFINITY;
 #pragma omp simd reduction(max : tileMax)
       for (int64_t j = 0; j < visible; ++j)
-        tileMax = std::max(tileMax, scores[j]);
-      float newMax = std::max(rowMax[i], tileMax);
-      float correction = fastExp2(rowMax[i] - newMax);
+        tileMax = std::max(tileMax, row[j]);
+      // A row whose keys of this tile are all in its future adds nothing.
+      float newMax = visible ? std::max(rowMax[i], tileMax) : rowMax[i];
+      float correction = visible ? fastExp2(rowMax[i] - newMax) : 1.0f;
       float sum = 0;
 #pragma omp simd reduction(+ : sum)
       for (int64_t j = 0; j < visible; ++j) {
-        scores[j] = fastExp2(scores[j] - newMax);
-        sum += scores[j];
+        row[j] = fastExp2(row[j] - newMax);
+        sum += row[j];
       }
+      std::fill(row + visible, row + cols, 0.0f);
       float *a = acc + i * valueDim;
       for (int64_t d = 0; d < valueDim; ++d)
         a[d] *= correction;
-      for (int64_t j = 0; j < visible; ++j) {
-        const float *vRow = p.v + ((span.keyBase + keyStart + j) * p.keyHeads + kh) * valueDim;
-        float weight = scores[j];
-        for (int64_t d = 0; d < valueDim; ++d)
-          a[d] += weight * vRow[d];
-      }
       rowSum[i] = rowSum[i] * correction + sum;
       rowMax[i] = newMax;
     }
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, int(rows), int(valueDim), int(cols),
+                1.0f, scores, int(blockK), vTile, int(vStride), 1.0f, acc, int(valueDim));
   }
   for (int64_t i = 0; i < rows; ++i) {
     float *o = p.out + ((span.queryBase + queryStart + i) * p.heads + h) * valueDim;

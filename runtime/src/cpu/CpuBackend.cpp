@@ -5,6 +5,7 @@
 #include "cpu/KernelContext.h"
 
 #include <cblas.h>
+#include <omp.h>
 
 #include <algorithm>
 #include <cstring>
@@ -70,8 +71,10 @@ int64_t bytesUnder(const rt::TensorType &type, const rt::Budget &budget) {
 } // namespace
 
 CpuBackend::CpuBackend(const rt::Plan &plan) : plan(plan) {
-  // GEMMs are split across the backend's threads (OpsMatmul.cpp).
-  openblas_set_num_threads(1);
+  // GEMMs use OpenBLAS's threads, as many as OpenMP's (OpsMatmul.cpp);
+  // the small GEMMs of attention tiles, called inside OpenMP threads, stay
+  // below OpenBLAS's threading threshold.
+  openblas_set_num_threads(omp_get_max_threads());
   for (const rt::Kernel &kernel : plan.kernels)
     for (const rt::Instruction &instruction : kernel.body)
       if (instruction.opcode == Opcode::FcVocabLookup)
@@ -125,23 +128,37 @@ bool CpuBackend::run(const std::vector<Tensor> &inputs, const std::vector<Tensor
             " bytes is more than the memory limit of " + std::to_string(memoryLimit);
     return false;
   }
-  std::unique_ptr<uint8_t[]> arena(
-      new (std::nothrow) uint8_t[size_t(std::max<int64_t>(plan.arenaBytes, 1))]);
+  std::unique_ptr<uint8_t[]> arena;
+  {
+    std::lock_guard<std::mutex> lock(arenaMutex);
+    if (!idleArenas.empty()) {
+      arena = std::move(idleArenas.back());
+      idleArenas.pop_back();
+    }
+  }
+  if (!arena)
+    arena.reset(new (std::nothrow) uint8_t[size_t(std::max<int64_t>(plan.arenaBytes, 1))]);
+  bool ok = true;
   for (const rt::Step &step : plan.steps)
-    if (!runStep(step, values, arena.get(), error))
-      return false;
+    if (!(ok = runStep(step, values, arena.get(), error)))
+      break;
   outputs.clear();
-  for (const rt::Output &output : plan.outputs) {
-    const Tensor &value = values[size_t(output.value)];
+  for (size_t o = 0; ok && o < plan.outputs.size(); ++o) {
+    const Tensor &value = values[size_t(plan.outputs[o].value)];
     Tensor copy = Tensor::uninitialized(value.dtype, value.shape);
     if (!copy.data) {
-      error = "out of memory copying output '" + output.name + "'";
-      return false;
+      error = "out of memory copying output '" + plan.outputs[o].name + "'";
+      ok = false;
+      break;
     }
     std::memcpy(copy.data, value.data, value.numBytes());
     outputs.push_back(std::move(copy));
   }
-  return true;
+  if (arena) {
+    std::lock_guard<std::mutex> lock(arenaMutex);
+    idleArenas.push_back(std::move(arena));
+  }
+  return ok;
 }
 
 bool CpuBackend::runStep(const rt::Step &step, std::vector<Tensor> &values, uint8_t *arena,
@@ -199,7 +216,12 @@ bool CpuBackend::runStep(const rt::Step &step, std::vector<Tensor> &values, uint
         return slot;
     }
     // Every op writes each element of its results.
-    return Tensor::uninitialized(dtype, std::move(shape));
+    Tensor tensor;
+    tensor.dtype = dtype;
+    tensor.shape = std::move(shape);
+    tensor.storage = scratch.take(tensor.numBytes());
+    tensor.data = tensor.storage.get();
+    return tensor;
   });
   ctx.vocabularies = &vocabularies;
   for (; current < kernel.body.size(); ++current) {

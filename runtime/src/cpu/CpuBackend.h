@@ -14,8 +14,11 @@
 #define LMC_RUNTIME_CPU_CPUBACKEND_H
 
 #include "cpu/FeatureColumnKernels.h"
+#include "cpu/ScratchPool.h"
 #include "cpu/Tensor.h"
 
+#include <memory>
+#include <mutex>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -45,6 +48,12 @@ private:
   /// Per value: the bytes the memory plan gave it (under the budget).
   std::vector<int64_t> plannedBytes;
   int64_t memoryLimit = int64_t(1) << 34;
+  /// Arenas of finished runs, reused by the next ones: a fresh allocation
+  /// costs a page fault per page touched, every run.
+  mutable std::mutex arenaMutex;
+  mutable std::vector<std::unique_ptr<uint8_t[]>> idleArenas;
+  /// Kernel temporaries and results that do not fit their arena slot.
+  mutable ScratchPool scratch;
 };
 
 } // namespace lmc::cpu
