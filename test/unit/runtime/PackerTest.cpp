@@ -1,0 +1,128 @@
+// PackerTest.cpp - first-fit-decreasing packing, batches within the plan's
+// budget, the overlong policies, and the tensors handed to the plan.
+
+#include "lmc/fingerprint.h"
+#include "packer/Packer.h"
+
+#include <gtest/gtest.h>
+
+namespace {
+
+using namespace lmc::rt;
+
+/// A plan taking a fingerprinted sequence with its lengths and a numeric
+/// feature of width 2, with a budget of `batch` examples and `tokens`.
+Plan makePlan(int64_t batch, int64_t tokens) {
+  Plan plan;
+  plan.budget = {batch, 8, tokens};
+  auto input = [&](const char *feature, Ingest ingest, DType dtype, std::vector<int64_t> shape) {
+    Value value;
+    value.kind = ValueKind::Input;
+    value.index = int(plan.inputs.size());
+    value.type.dtype = dtype;
+    value.type.shape = std::move(shape);
+    plan.inputs.push_back({feature, ingest, int(plan.values.size())});
+    plan.values.push_back(value);
+  };
+  input("history", Ingest::Fingerprint, DType::I64, {-1, -1});
+  input("history", Ingest::Lengths, DType::I32, {-1});
+  input("price", Ingest::Value, DType::F32, {-1, 2});
+  return plan;
+}
+
+Example example(size_t length, float price = 1) {
+  Example e;
+  e.origin = "example of " + std::to_string(length);
+  FeatureValue history;
+  history.kind = FeatureValue::Kind::Strings;
+  for (size_t i = 0; i < length; ++i)
+    history.strings.push_back("item" + std::to_string(i));
+  e.features["history"] = history;
+  FeatureValue prices;
+  prices.reals = {price, price * 2};
+  e.features["price"] = prices;
+  return e;
+}
+
+TEST(Packer, FirstFitDecreasingIntoRows) {
+  // Lengths 5, 3, 2, 2, 1 into rows of 5: [5], [3, 2], [2, 1].
+  std::vector<Example> examples = {example(2), example(5), example(1), example(3), example(2)};
+  std::vector<PackedBatch> batches;
+  std::string error;
+  ASSERT_TRUE(packExamples(makePlan(64, 100), examples, {5, OverlongPolicy::Error}, batches,
+                           error))
+      << error;
+  ASSERT_EQ(batches.size(), 1u);
+  const PackedBatch &batch = batches[0];
+  EXPECT_EQ(batch.rows, 3);
+  EXPECT_EQ(batch.examples, (std::vector<size_t>{1, 3, 0, 4, 2}));
+  EXPECT_EQ(batch.lengths, (std::vector<int64_t>{5, 3, 2, 2, 1}));
+  EXPECT_EQ(batch.cuSeqlens, (std::vector<int32_t>{0, 5, 8, 10, 12, 13}));
+  EXPECT_EQ(batch.positions, (std::vector<int32_t>{0, 1, 2, 3, 4, 0, 1, 2, 0, 1, 0, 1, 0}));
+
+  // The plan's inputs: padded fingerprints, lengths, prices per example.
+  ASSERT_EQ(batch.inputs.size(), 3u);
+  EXPECT_EQ(batch.inputs[0].shape, (std::vector<int64_t>{5, 5}));
+  EXPECT_EQ(batch.inputs[0].as<int64_t>()[0], int64_t(lmc_fingerprint64("item0", 5)));
+  EXPECT_EQ(batch.inputs[0].as<int64_t>()[5 + 2], int64_t(lmc_fingerprint64("item2", 5)));
+  EXPECT_EQ(batch.inputs[0].as<int64_t>()[5 + 3], 0); // padding
+  EXPECT_EQ(batch.inputs[1].as<int32_t>()[1], 3);
+  EXPECT_EQ(batch.inputs[2].shape, (std::vector<int64_t>{5, 2}));
+}
+
+TEST(Packer, BatchesStayWithinTheBudget) {
+  std::vector<Example> examples;
+  for (size_t i = 0; i < 10; ++i)
+    examples.push_back(example(1 + i % 4));
+  std::vector<PackedBatch> batches;
+  std::string error;
+  // At most 3 examples and 6 tokens per batch.
+  ASSERT_TRUE(packExamples(makePlan(3, 6), examples, {4, OverlongPolicy::Error}, batches, error));
+  size_t seen = 0;
+  for (const PackedBatch &batch : batches) {
+    EXPECT_LE(batch.examples.size(), 3u);
+    EXPECT_LE(batch.cuSeqlens.back(), 6);
+    seen += batch.examples.size();
+  }
+  EXPECT_EQ(seen, examples.size());
+}
+
+TEST(Packer, OverlongSequencesFollowThePolicy) {
+  std::vector<Example> examples = {example(2), example(7)};
+  std::vector<PackedBatch> batches;
+  std::string error;
+  EXPECT_FALSE(packExamples(makePlan(8, 64), examples, {4, OverlongPolicy::Error}, batches, error));
+  EXPECT_EQ(error, "example of 7: sequence 'history' has 7 tokens, more than the packing length 4 "
+                   "(the truncate or alone overlong policy runs it)");
+
+  ASSERT_TRUE(packExamples(makePlan(8, 64), examples, {4, OverlongPolicy::Truncate}, batches,
+                           error));
+  EXPECT_EQ(batches[0].lengths, (std::vector<int64_t>{4, 2}));
+  EXPECT_EQ(batches[0].inputs[1].as<int32_t>()[0], 4);
+
+  ASSERT_TRUE(packExamples(makePlan(8, 64), examples, {4, OverlongPolicy::Alone}, batches, error));
+  EXPECT_EQ(batches[0].rows, 2);
+  EXPECT_EQ(batches[0].lengths, (std::vector<int64_t>{7, 2}));
+}
+
+TEST(Packer, BadFeaturesNameTheExample) {
+  std::vector<PackedBatch> batches;
+  std::string error;
+  Example missing = example(2);
+  missing.features.erase("price");
+  EXPECT_FALSE(packExamples(makePlan(8, 64), {missing}, {}, batches, error));
+  EXPECT_EQ(error, "example of 2: missing feature 'price'");
+
+  Example narrow = example(2);
+  narrow.features["price"].reals = {1};
+  EXPECT_FALSE(packExamples(makePlan(8, 64), {narrow}, {}, batches, error));
+  EXPECT_EQ(error, "example of 2: feature 'price' has 1 values; the model takes 2");
+
+  Example numbers = example(2);
+  numbers.features["history"] = numbers.features["price"];
+  EXPECT_FALSE(packExamples(makePlan(8, 64), {numbers}, {}, batches, error));
+  EXPECT_EQ(error, "example of 2: feature 'history' takes strings (they are fingerprinted), "
+                   "not numbers");
+}
+
+} // namespace
