@@ -35,8 +35,14 @@ module {
   lmc.parameter @head.w : tensor<94x1xf32>
   lmc.parameter @head.b : tensor<1xf32>
 
-  func.func @forward(%tokens: tensor<?x?xi64>, %lengths: tensor<?xi32>, %age: tensor<?x1xf32>,
-                     %country: tensor<?x1xi64>, %tags: tensor<?x4xi64>) -> tensor<?x1xf32> {
+  // The argument attributes tell the runtime how raw examples feed each
+  // argument: token ids as values, strings fingerprinted.
+  func.func @forward(%tokens: tensor<?x?xi64> {lmc.feature = "tokens", lmc.ingest = "value"},
+                     %lengths: tensor<?xi32> {lmc.feature = "tokens", lmc.ingest = "lengths"},
+                     %age: tensor<?x1xf32> {lmc.feature = "age", lmc.ingest = "value"},
+                     %country: tensor<?x1xi64> {lmc.feature = "country", lmc.ingest = "fingerprint"},
+                     %tags: tensor<?x4xi64> {lmc.feature = "tags", lmc.ingest = "fingerprint"})
+      -> (tensor<?x1xf32> {lmc.output = "score"}) {
     // Feature columns.
     %age_norm = lmc.fc.numeric %age zscore mean 3.800000e+01 std 1.300000e+01 default 3.800000e+01
         : tensor<?x1xf32> -> tensor<?x1xf32>

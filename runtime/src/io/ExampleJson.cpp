@@ -4,6 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <limits>
+
 namespace lmc::rt {
 namespace {
 
@@ -20,6 +22,8 @@ bool append(const Json &scalar, FeatureValue &value, bool first) {
     value.strings.push_back(scalar.get<std::string>());
     return true;
   }
+  if (scalar.is_null()) // a missing number: NaN, which numeric columns default
+    return append(std::numeric_limits<double>::quiet_NaN(), value, first);
   if (!scalar.is_number() || (!first && value.kind == Kind::Strings))
     return false;
   if (scalar.is_number_integer() && (first || value.kind == Kind::Integers)) {

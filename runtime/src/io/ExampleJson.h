@@ -1,6 +1,7 @@
 // ExampleJson.h - examples as JSON: one object per example, each feature a
 // string, a number or a flat array of them ({"country": "US", "age": 31,
-// "history": ["a", "b"]}).
+// "history": ["a", "b"]}). null is a missing number (NaN, which a numeric
+// column's default_value replaces).
 
 #ifndef LMC_RUNTIME_IO_EXAMPLEJSON_H
 #define LMC_RUNTIME_IO_EXAMPLEJSON_H
