@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <thread>
@@ -110,7 +111,10 @@ TEST_F(CApi, ConcurrentRunsAgree) {
         for (size_t e = 0; e < 2; ++e) {
           const float *values;
           size_t count;
-          same &= !lmc_results_get(results, e, 0, &values, &count) && values[0] == expected[e];
+          // Equal up to rounding: OpenBLAS may split a GEMM differently when
+          // several threads call it at once. A race would be far off.
+          same &= !lmc_results_get(results, e, 0, &values, &count) &&
+                  std::abs(values[0] - expected[e]) <= 1e-5f * std::abs(expected[e]) + 1e-7f;
         }
         agreed[size_t(t)] += same;
         lmc_results_release(results);
