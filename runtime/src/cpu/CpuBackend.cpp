@@ -59,13 +59,14 @@ bool matchesType(const Tensor &tensor, const rt::TensorType &type) {
 int64_t bytesUnder(const rt::TensorType &type, const rt::Budget &budget) {
   const std::vector<int64_t> &shape = type.shape;
   bool pair = shape.size() >= 2 && shape[0] < 0 && shape[1] < 0;
-  int64_t elements = 1;
+  // In double: a damaged package's dimensions may overflow int64.
+  double bytes = double(rt::dtypeSize(type.dtype));
   for (size_t d = 0; d < shape.size(); ++d)
-    elements *= shape[d] >= 0 ? shape[d]
-                : pair && d == 0 ? budget.batch
-                : pair && d == 1 ? budget.sequence
-                                 : budget.tokens;
-  return elements * int64_t(rt::dtypeSize(type.dtype));
+    bytes *= double(shape[d] >= 0 ? shape[d]
+                    : pair && d == 0 ? budget.batch
+                    : pair && d == 1 ? budget.sequence
+                                     : budget.tokens);
+  return bytes < 0x1p62 ? int64_t(bytes) : int64_t(1) << 62;
 }
 
 } // namespace

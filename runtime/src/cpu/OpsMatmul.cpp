@@ -11,6 +11,7 @@
 
 #include <cblas.h>
 
+#include <climits>
 
 namespace lmc::cpu {
 
@@ -47,6 +48,9 @@ bool runMatmul(KernelContext &ctx, const Operands &in, std::vector<Tensor> &out)
     m *= batches;
     batches = 1;
   }
+  if (m > INT_MAX || n > INT_MAX || k > INT_MAX)
+    return ctx.fail("a GEMM of " + std::to_string(m) + " x " + std::to_string(n) + " x " +
+                    std::to_string(k) + " exceeds BLAS's int dimensions");
   for (int64_t batch = 0; batch < batches; ++batch)
     cblas_sgemm(CblasRowMajor, tl ? CblasTrans : CblasNoTrans, tr ? CblasTrans : CblasNoTrans,
                 int(m), int(n), int(k), 1.0f, a.data() + batch * m * k, tl ? int(m) : int(k),
