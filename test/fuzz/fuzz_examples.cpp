@@ -8,6 +8,7 @@
 
 #include "io/ExampleJson.h"
 #include "packer/Packer.h"
+#include "support/PlanInputs.h"
 
 #include <sstream>
 
@@ -15,21 +16,13 @@ namespace {
 
 lmc::rt::Plan makePlan() {
   using namespace lmc::rt;
+  using lmc::testing::addInput;
   Plan plan;
   plan.budget = {4, 8, 16};
-  auto input = [&](const char *feature, Ingest ingest, DType dtype, std::vector<int64_t> shape) {
-    Value value;
-    value.kind = ValueKind::Input;
-    value.index = int(plan.inputs.size());
-    value.type.dtype = dtype;
-    value.type.shape = std::move(shape);
-    plan.inputs.push_back({feature, ingest, int(plan.values.size())});
-    plan.values.push_back(value);
-  };
-  input("history", Ingest::Fingerprint, DType::I64, {-1, -1});
-  input("history", Ingest::Lengths, DType::I32, {-1});
-  input("price", Ingest::Value, DType::F32, {-1, 1});
-  input("ids", Ingest::DecimalFingerprint, DType::I64, {-1, 2});
+  addInput(plan, "history", Ingest::Fingerprint, DType::I64, {-1, -1});
+  addInput(plan, "history", Ingest::Lengths, DType::I32, {-1});
+  addInput(plan, "price", Ingest::Value, DType::F32, {-1, 1});
+  addInput(plan, "ids", Ingest::DecimalFingerprint, DType::I64, {-1, 2});
   return plan;
 }
 

@@ -3,6 +3,7 @@
 
 #include "lmc/fingerprint.h"
 #include "packer/Packer.h"
+#include "support/PlanInputs.h"
 
 #include <gtest/gtest.h>
 
@@ -13,20 +14,12 @@ using namespace lmc::rt;
 /// A plan taking a fingerprinted sequence with its lengths and a numeric
 /// feature of width 2, with a budget of `batch` examples and `tokens`.
 Plan makePlan(int64_t batch, int64_t tokens) {
+  using lmc::testing::addInput;
   Plan plan;
   plan.budget = {batch, 8, tokens};
-  auto input = [&](const char *feature, Ingest ingest, DType dtype, std::vector<int64_t> shape) {
-    Value value;
-    value.kind = ValueKind::Input;
-    value.index = int(plan.inputs.size());
-    value.type.dtype = dtype;
-    value.type.shape = std::move(shape);
-    plan.inputs.push_back({feature, ingest, int(plan.values.size())});
-    plan.values.push_back(value);
-  };
-  input("history", Ingest::Fingerprint, DType::I64, {-1, -1});
-  input("history", Ingest::Lengths, DType::I32, {-1});
-  input("price", Ingest::Value, DType::F32, {-1, 2});
+  addInput(plan, "history", Ingest::Fingerprint, DType::I64, {-1, -1});
+  addInput(plan, "history", Ingest::Lengths, DType::I32, {-1});
+  addInput(plan, "price", Ingest::Value, DType::F32, {-1, 2});
   return plan;
 }
 
