@@ -73,6 +73,8 @@ int runRunCommand() {
     return fail("--backend=cuda: this build has no CUDA backend yet; use --backend=cpu");
   if (packingLength < 0)
     return fail("--packing-length must be positive");
+  if (!weightsPath.empty() && seed.getNumOccurrences())
+    return fail("give --weights or --seed, not both");
   std::string error;
   std::unique_ptr<rt::Model> model = rt::Model::fromFile(packagePath, error);
   if (!model)
