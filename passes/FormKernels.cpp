@@ -1,7 +1,8 @@
 //===- FormKernels.cpp - group ops into lmc.kernel ------------------------===//
 //
-// matmul => gemm kernel; attention => attention kernel with a tile shape;
-// each run of other ops between them => one fused kernel.
+// matmul => gemm kernel (with the bias add that follows it, as the GEMM's
+// epilogue); attention => attention kernel with a tile shape; each run of
+// other ops between them => one fused kernel.
 //
 //===----------------------------------------------------------------------===//
 
@@ -37,6 +38,29 @@ std::pair<int64_t, int64_t> attentionTiles(AttentionOp attention) {
 /// Ops that stay outside kernels, as kernel inputs.
 bool staysOutside(Operation *op) {
   return isa<ConstantOp, ParamLoadOp, KernelOp, func::ReturnOp>(op);
+}
+
+/// The add of a bias vector to `matmul`'s result, when it is the next op
+/// that forms kernels and the result's only use: GEMM libraries apply it as
+/// an epilogue (cuBLASLt's BIAS, BLAS's beta = 1 over the broadcast bias),
+/// saving a pass over the output.
+AddOp biasAddOf(MatmulOp matmul) {
+  Operation *next = matmul->getNextNode();
+  while (next && staysOutside(next) && !isa<KernelOp, func::ReturnOp>(next))
+    next = next->getNextNode();
+  auto add = llvm::dyn_cast_or_null<AddOp>(next);
+  Value result = matmul.getResult();
+  if (!add || !result.hasOneUse())
+    return nullptr;
+  Value bias = add.getLhs() == result ? add.getRhs() : add.getLhs();
+  auto biasType = llvm::cast<RankedTensorType>(bias.getType());
+  auto resultType = llvm::cast<RankedTensorType>(result.getType());
+  if (bias == result || biasType.getRank() != 1 ||
+      biasType.getElementType() != resultType.getElementType() ||
+      biasType.isDynamicDim(0) || biasType.getDimSize(0) != resultType.getShape().back() ||
+      add.getType() != resultType)
+    return nullptr;
+  return add;
 }
 
 /// Moves `group` (ops in block order) into one kernel placed where the last
@@ -96,13 +120,23 @@ struct FormKernelsPass
         groups.push_back({fused, KernelKind::fused});
       fused.clear();
     };
+    llvm::SmallPtrSet<Operation *, 8> epilogues;
     for (Operation &op : block) {
-      if (staysOutside(&op))
+      if (staysOutside(&op) || epilogues.contains(&op))
         continue;
-      if (isa<MatmulOp, AttentionOp>(op)) {
+      if (auto matmul = llvm::dyn_cast<MatmulOp>(op)) {
         closeFused();
-        groups.push_back({{&op}, isa<MatmulOp>(op) ? KernelKind::gemm
-                                                   : KernelKind::attention});
+        SmallVector<Operation *> gemm{&op};
+        if (AddOp add = biasAddOf(matmul)) {
+          gemm.push_back(add);
+          epilogues.insert(add);
+        }
+        groups.push_back({gemm, KernelKind::gemm});
+        continue;
+      }
+      if (isa<AttentionOp>(op)) {
+        closeFused();
+        groups.push_back({{&op}, KernelKind::attention});
         continue;
       }
       fused.push_back(&op);

@@ -25,8 +25,9 @@ def Lmc_KernelOp : Lmc_Op<"kernel", [IsolatedFromAbove, SingleBlock,
   let description = [{
     The unit the backends launch. `fused` kernels hold a chain of
     elementwise, normalization, data-movement and feature-column ops
-    generated as one kernel; `gemm` kernels hold one matmul and become a
-    library call (cuBLASLt, a CPU BLAS); `attention` kernels hold one
+    generated as one kernel; `gemm` kernels hold one matmul (and the add of
+    a bias vector to its result, which the library applies as an epilogue)
+    and become a library call (cuBLASLt, a CPU BLAS); `attention` kernels hold one
     lmc.attention and carry its tile shape (`block_q` query rows by
     `block_k` key rows per step of the online softmax).
 

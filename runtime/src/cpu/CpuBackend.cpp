@@ -43,6 +43,20 @@ bool overlaps(const Tensor &a, const Tensor &b) {
   return a0 < b0 + b.numBytes() && b0 < a0 + a.numBytes();
 }
 
+/// In a gemm kernel, the operand of `add` that is a bias for the matmul
+/// result `product` (the other operand, of rank 1), or -1.
+int biasOperand(const rt::Kernel &kernel, const rt::Instruction &add, int product,
+                const std::vector<const rt::TensorType *> &types) {
+  if (kernel.kind != rt::KernelKind::Gemm || add.opcode != Opcode::Add)
+    return -1;
+  int lhs = add.operands[0], rhs = add.operands[1];
+  int bias = lhs == product ? rhs : rhs == product ? lhs : -1;
+  if (bias < 0 || bias == product || size_t(bias) >= types.size() ||
+      types[size_t(bias)]->shape.size() != 1)
+    return -1;
+  return bias;
+}
+
 /// Checks a tensor handed to the plan against its declared type.
 bool matchesType(const Tensor &tensor, const rt::TensorType &type) {
   if (tensor.dtype != type.dtype || tensor.shape.size() != type.shape.size())
@@ -231,8 +245,34 @@ bool CpuBackend::runStep(const rt::Step &step, std::vector<Tensor> &values, uint
     Operands operands;
     ctx.operandTypes.clear();
     for (int operand : instruction.operands) {
+      // Only the product of a GEMM whose bias add was fused has no data.
+      if (operand >= 0 && !locals[size_t(operand)].data) {
+        error = "kernel '" + kernel.name + "': " + rt::opcodeName(instruction.opcode) +
+                " reads a matmul product that only exists with its bias added";
+        return false;
+      }
       operands.push_back(operand < 0 ? nullptr : &locals[size_t(operand)]);
       ctx.operandTypes.push_back(operand < 0 ? nullptr : localTypes[size_t(operand)]);
+    }
+    // A matmul and the bias add after it run as one GEMM with an epilogue.
+    int product = int(locals.size());
+    int bias = instruction.opcode == Opcode::Matmul && current + 1 < kernel.body.size()
+                   ? biasOperand(kernel, kernel.body[current + 1], product, localTypes)
+                   : -1;
+    if (bias >= 0) {
+      locals.emplace_back(); // the unbiased product is never materialized
+      localTypes.push_back(&instruction.results[0]);
+      ++current;
+      ctx.instruction = &kernel.body[current];
+      Tensor sum;
+      if (!runBiasMatmul(ctx, instruction, *operands[0], *operands[1],
+                         locals[size_t(bias)], sum)) {
+        error = ctx.error();
+        return false;
+      }
+      locals.push_back(std::move(sum));
+      localTypes.push_back(&kernel.body[current].results[0]);
+      continue;
     }
     std::vector<Tensor> results(instruction.results.size());
     if (!dispatch(ctx, operands, results)) {

@@ -89,6 +89,10 @@ bool runElementwise(KernelContext &ctx, const Operands &in, std::vector<Tensor> 
 bool runDataMovement(KernelContext &ctx, const Operands &in, std::vector<Tensor> &out);
 bool runReduction(KernelContext &ctx, const Operands &in, std::vector<Tensor> &out);
 bool runMatmul(KernelContext &ctx, const Operands &in, std::vector<Tensor> &out);
+/// A gemm kernel's matmul and the bias add after it, as one GEMM with the
+/// bias as epilogue; `ctx.instruction` is the add (its result is stored).
+bool runBiasMatmul(KernelContext &ctx, const rt::Instruction &matmul, const Tensor &lhs,
+                   const Tensor &rhs, const Tensor &bias, Tensor &result);
 bool runComposite(KernelContext &ctx, const Operands &in, std::vector<Tensor> &out);
 bool runAttention(KernelContext &ctx, const Operands &in, std::vector<Tensor> &out);
 bool runSequence(KernelContext &ctx, const Operands &in, std::vector<Tensor> &out);

@@ -3,6 +3,7 @@
 #include "cpu/FastMath.h"
 #include "cpu/KernelContext.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -53,18 +54,27 @@ bool runNorm(KernelContext &ctx, const Operands &in, Tensor &result, bool center
 }
 
 /// GELU over [begin, end): tanh approximation or erf, compiled baseline and
-/// AVX2+FMA (the tanh form vectorizes through fastTanh).
+/// AVX2+FMA (the tanh form vectorizes through fastTanh). The plan may run it
+/// in place (dst == src); reading each block through a local copy keeps the
+/// loop vectorized then, where possible aliasing would make it scalar.
 __attribute__((always_inline)) inline void geluBody(const float *src, float *dst,
                                                     int64_t begin, int64_t end, bool useTanh) {
   const float k = 0.7978845608f, invSqrt2 = 0.7071067812f; // sqrt(2/pi), 1/sqrt(2)
-  if (useTanh)
-    for (int64_t i = begin; i < end; ++i) {
-      float v = src[i];
-      dst[i] = 0.5f * v * (1.0f + fastTanh(k * (v + 0.044715f * v * v * v)));
-    }
-  else
-    for (int64_t i = begin; i < end; ++i)
-      dst[i] = 0.5f * src[i] * (1.0f + std::erf(src[i] * invSqrt2));
+  constexpr int64_t kBlock = 256;
+  float block[kBlock];
+  for (int64_t start = begin; start < end; start += kBlock) {
+    int64_t count = std::min(kBlock, end - start);
+    std::copy(src + start, src + start + count, block);
+    float *out = dst + start;
+    if (useTanh)
+      for (int64_t i = 0; i < count; ++i) {
+        float v = block[i];
+        out[i] = 0.5f * v * (1.0f + fastTanh(k * (v + 0.044715f * v * v * v)));
+      }
+    else
+      for (int64_t i = 0; i < count; ++i)
+        out[i] = 0.5f * block[i] * (1.0f + std::erf(block[i] * invSqrt2));
+  }
 }
 
 void geluBaseline(const float *src, float *dst, int64_t begin, int64_t end, bool useTanh) {

@@ -11,13 +11,18 @@
 
 #include <cblas.h>
 
+#include <algorithm>
 #include <climits>
 
 namespace lmc::cpu {
 
-bool runMatmul(KernelContext &ctx, const Operands &in, std::vector<Tensor> &out) {
-  const Tensor &lhs = *in[0], &rhs = *in[1];
-  bool tl = ctx.instruction->ints[0] != 0, tr = ctx.instruction->ints[1] != 0;
+namespace {
+
+/// C = op(A) op(B) [+ bias on every row]: the bias is written into C first
+/// and the GEMM accumulates onto it (beta = 1), saving a pass over C.
+bool gemm(KernelContext &ctx, const rt::Instruction &matmul, const Tensor &lhs,
+          const Tensor &rhs, const Tensor *bias, Tensor &result) {
+  bool tl = matmul.ints[0] != 0, tr = matmul.ints[1] != 0;
   size_t lr = lhs.shape.size(), rr = rhs.shape.size();
   if (!rt::isFloat(lhs.dtype) || lhs.dtype != rhs.dtype || lr < 2 || rr < 2 ||
       (rr != 2 && rr != lr))
@@ -30,18 +35,30 @@ bool runMatmul(KernelContext &ctx, const Operands &in, std::vector<Tensor> &out)
   bool batchesMatch = rr == 2 || std::equal(shape.begin(), shape.end(), rhs.shape.begin());
   if (k != rk || !batchesMatch)
     return ctx.fail("operands " + describe(lhs) + " and " + describe(rhs) + " do not multiply");
+  if (bias && (bias->dtype != lhs.dtype || bias->rank() != 1 || bias->shape[0] != n))
+    return ctx.fail("bias " + describe(*bias) + " does not fit a GEMM of " +
+                    std::to_string(n) + " columns");
   int64_t batches = 1;
   for (int64_t dim : shape)
     batches *= dim;
   shape.push_back(m);
   shape.push_back(n);
-  Tensor &result = out[0];
   if (!ctx.allocate(0, lhs.dtype, shape, result))
     return false;
   if (result.numElements() == 0)
     return true;
   FloatInput a(lhs), b(rhs);
   FloatOutput c(result);
+  float beta = 0.0f;
+  if (bias) {
+    FloatInput biasValues(*bias);
+    float *rows = c.data();
+    parallelFor(batches * m, n, [&](int64_t begin, int64_t end) {
+      for (int64_t row = begin; row < end; ++row)
+        std::copy(biasValues.data(), biasValues.data() + n, rows + row * n);
+    });
+    beta = 1.0f;
+  }
   // A shared 2-D right operand under an untransposed left one is a single
   // GEMM over all batch rows.
   if (rr == 2 && !tl) {
@@ -54,10 +71,21 @@ bool runMatmul(KernelContext &ctx, const Operands &in, std::vector<Tensor> &out)
   for (int64_t batch = 0; batch < batches; ++batch)
     cblas_sgemm(CblasRowMajor, tl ? CblasTrans : CblasNoTrans, tr ? CblasTrans : CblasNoTrans,
                 int(m), int(n), int(k), 1.0f, a.data() + batch * m * k, tl ? int(m) : int(k),
-                b.data() + (rr == 2 ? 0 : batch * k * n), tr ? int(k) : int(n), 0.0f,
+                b.data() + (rr == 2 ? 0 : batch * k * n), tr ? int(k) : int(n), beta,
                 c.data() + batch * m * n, int(n));
   c.commit();
   return true;
+}
+
+} // namespace
+
+bool runMatmul(KernelContext &ctx, const Operands &in, std::vector<Tensor> &out) {
+  return gemm(ctx, *ctx.instruction, *in[0], *in[1], nullptr, out[0]);
+}
+
+bool runBiasMatmul(KernelContext &ctx, const rt::Instruction &matmul, const Tensor &lhs,
+                   const Tensor &rhs, const Tensor &bias, Tensor &result) {
+  return gemm(ctx, matmul, lhs, rhs, &bias, result);
 }
 
 } // namespace lmc::cpu

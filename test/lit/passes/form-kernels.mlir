@@ -1,16 +1,18 @@
 // RUN: lmc-opt %s --split-input-file --lmc-form-kernels | FileCheck %s
 
-// Tests that a matmul is a gemm kernel, the ops between matmuls one fused
-// kernel, attention a kernel with its tile shape, and that parameters stay
-// outside as kernel inputs.
+// Tests that a matmul is a gemm kernel that takes the bias add after it as
+// its epilogue, the ops between matmuls one fused kernel, attention a kernel
+// with its tile shape, and that parameters stay outside as kernel inputs.
 // CHECK-LABEL: func.func @block
 // CHECK: %[[W:.*]] = lmc.param_load @w
 // CHECK: %[[B:.*]] = lmc.param_load @b
-// CHECK: %[[H:.*]] = lmc.kernel gemm "k0"(%arg0, %[[W]])
-// CHECK: lmc.matmul
-// CHECK: %[[F:.*]]:2 = lmc.kernel fused "k1"(%[[H]], %[[B]], %arg1)
+// CHECK: %[[H:.*]] = lmc.kernel gemm "k0"(%arg0, %[[W]], %[[B]])
+// CHECK: %[[P:.*]] = lmc.matmul
+// CHECK: %[[S:.*]] = lmc.add %[[P]]
+// CHECK: lmc.yield %[[S]]
+// CHECK: %[[F:.*]]:2 = lmc.kernel fused "k1"(%[[H]], %arg1)
 // CHECK-SAME: -> (tensor<?x4x16xf16>, tensor<?xi32>)
-// CHECK: lmc.add
+// CHECK-NOT: lmc.add
 // CHECK: lmc.gelu
 // CHECK: lmc.reshape
 // CHECK: lmc.unpad
@@ -44,4 +46,28 @@ func.func @tiles(%h: tensor<?x2x128xf16>, %f: tensor<?x2x128xf32>, %cu: tensor<?
   %a = lmc.attention %h, %h, %h cu_seqlens(%cu) : (tensor<?x2x128xf16>, tensor<?x2x128xf16>, tensor<?x2x128xf16>, tensor<?xi32>) -> tensor<?x2x128xf16>
   %b = lmc.attention %f, %f, %f cu_seqlens(%cu) : (tensor<?x2x128xf32>, tensor<?x2x128xf32>, tensor<?x2x128xf32>, tensor<?xi32>) -> tensor<?x2x128xf32>
   return %a, %b : tensor<?x2x128xf16>, tensor<?x2x128xf32>
+}
+
+// -----
+
+// Tests that an add stays out of the gemm kernel when it is not a bias:
+// another user of the product, a bias of another width, or an add of two
+// products.
+// CHECK-LABEL: func.func @not_bias
+// CHECK: lmc.kernel gemm "k0"
+// CHECK-NOT: lmc.add
+// CHECK: lmc.yield
+// CHECK: lmc.kernel fused "k1"
+// CHECK: lmc.add
+// CHECK: lmc.kernel gemm "k2"
+// CHECK-NOT: lmc.add
+// CHECK: lmc.yield
+// CHECK: lmc.kernel fused "k3"
+// CHECK: lmc.add
+func.func @not_bias(%x: tensor<?x8xf32>, %w: tensor<8x8xf32>, %b: tensor<1xf32>) -> (tensor<?x8xf32>, tensor<?x8xf32>) {
+  %h = lmc.matmul %x, %w : (tensor<?x8xf32>, tensor<8x8xf32>) -> tensor<?x8xf32>
+  %hb = lmc.add %h, %h : (tensor<?x8xf32>, tensor<?x8xf32>) -> tensor<?x8xf32>
+  %g = lmc.matmul %hb, %w : (tensor<?x8xf32>, tensor<8x8xf32>) -> tensor<?x8xf32>
+  %gb = lmc.add %g, %b : (tensor<?x8xf32>, tensor<1xf32>) -> tensor<?x8xf32>
+  return %gb, %hb : tensor<?x8xf32>, tensor<?x8xf32>
 }
