@@ -426,6 +426,12 @@ bool decodeModel(const fb::Model &model, Plan &plan, Checker &check) {
       Output output{str(in->name()), str(in->head()), in->value()};
       if (!checkValueRef(output.value, plan, "output '" + output.name + "'", check))
         return false;
+      bool written = plan.values[size_t(output.value)].kind != ValueKind::Arena;
+      for (const Step &step : plan.steps)
+        for (int result : step.results)
+          written |= result == output.value;
+      if (!written)
+        return check.fail("output '" + output.name + "' is a value no step writes");
       plan.outputs.push_back(std::move(output));
     }
   if (plan.outputs.empty())

@@ -136,13 +136,14 @@ bool CpuBackend::run(const std::vector<Tensor> &inputs, const std::vector<Tensor
       values[v].data = const_cast<uint8_t *>(constant.data.data());
     }
   }
-  // A value larger than its planned slot (a batch beyond the budget) is
-  // kept in its own buffer instead, so the arena never overflows.
   if (plan.arenaBytes > memoryLimit) {
     error = "the plan's arena of " + std::to_string(plan.arenaBytes) +
             " bytes is more than the memory limit of " + std::to_string(memoryLimit);
     return false;
   }
+  // An arena of a finished run, or a new one. A value larger than its
+  // planned slot (a batch beyond the budget) gets its own buffer instead, so
+  // the arena never overflows.
   std::unique_ptr<uint8_t[]> arena;
   {
     std::lock_guard<std::mutex> lock(arenaMutex);
@@ -202,38 +203,31 @@ bool CpuBackend::runStep(const rt::Step &step, std::vector<Tensor> &values, uint
         lastRead[size_t(operand)] = i;
 
   size_t current = 0;
-  auto slotOf = [&](int local, Tensor &slot) {
+  // The plan value a kernel-local value is yielded as, or null.
+  auto yieldedAs = [&](int local) -> const rt::Value * {
     for (size_t y = 0; y < kernel.yields.size(); ++y)
-      if (kernel.yields[y] == local) {
-        const rt::Value &value = plan.values[size_t(step.results[y])];
-        if (!arena)
-          return false;
-        slot.data = arena + value.offset;
-        return true;
-      }
-    return false;
+      if (kernel.yields[y] == local)
+        return &plan.values[size_t(step.results[y])];
+    return nullptr;
   };
-  KernelContext ctx(plan, kernel, memoryLimit, [&](size_t result, DType dtype, std::vector<int64_t> shape) {
-    int local = int(locals.size() + result);
-    Tensor slot;
-    if (slotOf(local, slot)) {
-      slot.dtype = dtype;
-      slot.shape = shape;
-      const rt::Value *value = nullptr;
-      for (size_t y = 0; y < kernel.yields.size(); ++y)
-        if (kernel.yields[y] == local)
-          value = &plan.values[size_t(step.results[y])];
-      bool safe = int64_t(slot.numBytes()) <= plannedBytes[size_t(value - plan.values.data())] &&
-                  value->offset + int64_t(slot.numBytes()) <= plan.arenaBytes;
-      for (size_t a = 0; safe && a < step.operands.size(); ++a)
-        safe = !(lastRead[a] > current && overlaps(slot, locals[a]));
-      if (safe)
-        return slot;
-    }
-    // Every op writes each element of its results.
+  KernelContext ctx(plan, kernel, memoryLimit,
+                    [&](size_t result, DType dtype, std::vector<int64_t> shape) {
     Tensor tensor;
     tensor.dtype = dtype;
     tensor.shape = std::move(shape);
+    // A yielded result goes straight to its arena slot when it fits the slot
+    // and no later instruction still reads an argument the slot overlaps.
+    if (const rt::Value *value = arena ? yieldedAs(int(locals.size() + result)) : nullptr) {
+      tensor.data = arena + value->offset;
+      int64_t bytes = int64_t(tensor.numBytes());
+      bool safe = bytes <= plannedBytes[size_t(value - plan.values.data())] &&
+                  value->offset + bytes <= plan.arenaBytes;
+      for (size_t a = 0; safe && a < step.operands.size(); ++a)
+        safe = !(lastRead[a] > current && overlaps(tensor, locals[a]));
+      if (safe)
+        return tensor;
+    }
+    // Scratch: every op writes each element of its results.
     tensor.storage = scratch.take(tensor.numBytes());
     tensor.data = tensor.storage.get();
     return tensor;
