@@ -34,7 +34,7 @@ FailureOr<fb::DType> dtypeOf(Operation *op, Type type) {
 
 class Writer {
 public:
-  explicit Writer(ModuleOp module) : module(module) {}
+  Writer(ModuleOp module, const CodeByKernel &code) : module(module), code(code) {}
 
   FailureOr<std::string> write(llvm::StringRef precision);
 
@@ -52,7 +52,10 @@ private:
   int addValue(Value value, Offset<fb::TensorType> type, fb::ValueKind kind, int index,
                int64_t offset);
 
+  Offset<flatbuffers::Vector<Offset<fb::Launch>>> launchesOf(const KernelCode &kernel);
+
   ModuleOp module;
+  const CodeByKernel &code;
   flatbuffers::FlatBufferBuilder builder{1 << 16};
   llvm::DenseMap<Value, int> values;
   llvm::StringMap<int> parameterIndex;
@@ -344,6 +347,19 @@ FailureOr<Offset<fb::Instruction>> Writer::instruction(Operation *op,
                                      table);
 }
 
+Offset<flatbuffers::Vector<Offset<fb::Launch>>> Writer::launchesOf(const KernelCode &kernel) {
+  std::vector<Offset<fb::Launch>> launches;
+  for (const ::lmc::rt::Launch &launch : kernel.launches) {
+    std::vector<Offset<fb::LaunchArg>> argOffsets;
+    for (const ::lmc::rt::LaunchArg &arg : launch.args)
+      argOffsets.push_back(fb::CreateLaunchArg(builder, arg.kind, arg.value, arg.axis));
+    launches.push_back(fb::CreateLaunchDirect(builder, launch.entry.c_str(), launch.pattern,
+                                              launch.value, launch.threads, launch.perBlock,
+                                              launch.sharedBytes, &argOffsets));
+  }
+  return builder.CreateVector(launches);
+}
+
 LogicalResult Writer::addKernel(KernelOp kernel) {
   llvm::DenseMap<Value, int> locals;
   std::vector<Offset<fb::TensorType>> arguments;
@@ -372,9 +388,27 @@ LogicalResult Writer::addKernel(KernelOp kernel) {
                         : kernel.getKind() == KernelKind::attention ? fb::KernelKind::Attention
                                                                     : fb::KernelKind::Fused;
   int index = int(kernels.size());
-  kernels.push_back(fb::CreateKernelDirect(
-      builder, kernel.getName().str().c_str(), kind, int(kernel.getBlockQ().value_or(0)),
-      int(kernel.getBlockK().value_or(0)), &arguments, &instructions, &yields));
+  Offset<flatbuffers::String> source;
+  std::vector<Offset<fb::Binary>> binaries;
+  Offset<flatbuffers::Vector<Offset<fb::Launch>>> launches;
+  if (auto found = code.find(kernel.getName().str()); found != code.end()) {
+    source = builder.CreateString(found->second.source);
+    for (const ::lmc::rt::Binary &binary : found->second.binaries) {
+      auto data = builder.CreateVector(reinterpret_cast<const uint8_t *>(binary.data.data()),
+                                       binary.data.size());
+      binaries.push_back(fb::CreateBinary(builder, builder.CreateString(binary.arch),
+                                          builder.CreateString(binary.format), data));
+    }
+    launches = launchesOf(found->second);
+  }
+  auto name = builder.CreateString(kernel.getName().str());
+  auto argumentVector = builder.CreateVector(arguments);
+  auto bodyVector = builder.CreateVector(instructions);
+  auto yieldVector = builder.CreateVector(yields);
+  auto binaryVector = builder.CreateVector(binaries);
+  kernels.push_back(fb::CreateKernel(builder, name, kind, int(kernel.getBlockQ().value_or(0)),
+                                     int(kernel.getBlockK().value_or(0)), argumentVector,
+                                     bodyVector, yieldVector, source, binaryVector, launches));
 
   auto offsets = kernel->getAttrOfType<DenseI64ArrayAttr>("lmc.offsets");
   if (!offsets || offsets.size() != int64_t(kernel->getNumResults()))
@@ -466,8 +500,9 @@ FailureOr<std::string> Writer::write(llvm::StringRef precision) {
 
 } // namespace
 
-FailureOr<std::string> writeArtifact(ModuleOp module, llvm::StringRef precision) {
-  return Writer(module).write(precision);
+FailureOr<std::string> writeArtifact(ModuleOp module, llvm::StringRef precision,
+                                     const CodeByKernel &code) {
+  return Writer(module, code).write(precision);
 }
 
 } // namespace mlir::lmc

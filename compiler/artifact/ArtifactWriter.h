@@ -12,14 +12,29 @@
 #ifndef LMC_COMPILER_ARTIFACT_ARTIFACTWRITER_H
 #define LMC_COMPILER_ARTIFACT_ARTIFACTWRITER_H
 
+#include "artifact/Plan.h"
+
 #include "mlir/IR/BuiltinOps.h"
 
+#include <map>
 #include <string>
 
 namespace mlir::lmc {
 
-/// The artifact's bytes; failures are reported at the offending op.
-FailureOr<std::string> writeArtifact(ModuleOp module, llvm::StringRef precision);
+/// What the CUDA emitter made of one kernel (compiler/cuda).
+struct KernelCode {
+  std::string source;
+  std::vector<::lmc::rt::Binary> binaries;
+  std::vector<::lmc::rt::Launch> launches;
+};
+
+/// Kernel name -> its code.
+using CodeByKernel = std::map<std::string, KernelCode>;
+
+/// The artifact's bytes, with `code` stored beside the kernels it names;
+/// failures are reported at the offending op.
+FailureOr<std::string> writeArtifact(ModuleOp module, llvm::StringRef precision,
+                                     const CodeByKernel &code = {});
 
 } // namespace mlir::lmc
 

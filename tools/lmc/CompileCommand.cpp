@@ -12,6 +12,7 @@
 #include "compiler/Pipeline.h"
 #include "compiler/artifact/ArtifactWriter.h"
 #include "compiler/Target.h"
+#include "compiler/cuda/CudaCodegen.h"
 #include "tools/lmc/LoadModel.h"
 
 #include "mlir/IR/MLIRContext.h"
@@ -154,6 +155,17 @@ int runCompileCommand() {
         mlir::lmc::writeArtifact(*module, precisionName(precision));
     if (mlir::failed(bytes))
       return 1;
+    // A GPU package carries each kernel's CUDA C (and NVRTC's PTX/cubin),
+    // generated from the plan just written, then written again with it.
+    if (!target->isCpu()) {
+      mlir::FailureOr<mlir::lmc::CodeByKernel> code =
+          mlir::lmc::generateCudaCode(*module, *bytes, *target);
+      if (mlir::failed(code))
+        return 1;
+      bytes = mlir::lmc::writeArtifact(*module, precisionName(precision), *code);
+      if (mlir::failed(bytes))
+        return 1;
+    }
     package = std::move(*bytes);
   }
   // writeToOutput writes a temporary file and renames it into place.

@@ -143,6 +143,58 @@ bool isStatic(const TensorType &type, int64_t &elements) {
   return true;
 }
 
+/// A kernel's CUDA source, binaries and entry points: every value, table
+/// and kind they name must exist, so a backend can index without checks.
+bool decodeCode(const fb::Kernel *in, const std::string &where, size_t locals, const Plan &plan,
+                Kernel &out, Checker &check) {
+  out.source = str(in->source());
+  if (in->binaries())
+    for (const fb::Binary *binary : *in->binaries()) {
+      if (!binary || !binary->data())
+        return check.fail(where + " has a binary without data");
+      out.binaries.push_back({str(binary->arch()), str(binary->format()),
+                              std::string(binary->data()->begin(), binary->data()->end())});
+      if (out.binaries.back().format != "ptx" && out.binaries.back().format != "cubin")
+        return check.fail(where + " has a binary of format '" + out.binaries.back().format + "'");
+    }
+  if (!in->launches())
+    return true;
+  for (const fb::Launch *launch : *in->launches()) {
+    if (!launch || launch->pattern() > LaunchPattern::MAX)
+      return check.fail(where + " has a malformed launch");
+    Launch decoded{str(launch->entry()), launch->pattern(), launch->value(), launch->threads(),
+                   launch->per_block(), launch->shared_bytes(), {}};
+    std::string at = where + " launch '" + decoded.entry + "'";
+    if (decoded.entry.empty() || decoded.value < 0 || size_t(decoded.value) >= locals)
+      return check.fail(at + " sizes its grid by value " + std::to_string(decoded.value));
+    if (decoded.threads <= 0 || decoded.threads > 1024 || decoded.threads % 32 ||
+        decoded.perBlock <= 0 || decoded.sharedBytes < 0 || decoded.sharedBytes > (1 << 20))
+      return check.fail(at + " has " + std::to_string(decoded.threads) + " threads, " +
+                        std::to_string(decoded.perBlock) + " per block, " +
+                        std::to_string(decoded.sharedBytes) + " shared bytes");
+    if (launch->args())
+      for (const fb::LaunchArg *arg : *launch->args()) {
+        if (!arg || arg->kind() > LaunchArgKind::MAX)
+          return check.fail(at + " has a malformed argument");
+        LaunchArg a{arg->kind(), arg->value(), arg->axis()};
+        bool names = a.kind == LaunchArgKind::Pointer || a.kind == LaunchArgKind::Extent;
+        bool tables = a.kind == LaunchArgKind::Table || a.kind == LaunchArgKind::TableSize;
+        if ((names && (a.value < 0 || size_t(a.value) >= locals)) ||
+            (tables && (a.value < 0 || size_t(a.value) >= plan.featureTables.size())))
+          return check.fail(at + " names value or table " + std::to_string(a.value));
+        if (a.kind == LaunchArgKind::Extent) {
+          size_t rank = localType(out, size_t(a.value)).shape.size();
+          if (a.axis < 0 || size_t(a.axis) >= rank)
+            return check.fail(at + " reads axis " + std::to_string(a.axis) + " of value " +
+                              std::to_string(a.value));
+        }
+        decoded.args.push_back(a);
+      }
+    out.launches.push_back(std::move(decoded));
+  }
+  return true;
+}
+
 bool decodeKernel(const fb::Kernel *in, size_t index, const Plan &plan,
                   Kernel &out, Checker &check) {
   std::string where = "kernel #" + std::to_string(index);
@@ -222,7 +274,7 @@ bool decodeKernel(const fb::Kernel *in, size_t index, const Plan &plan,
     if (value < 0 || size_t(value) >= defined)
       return check.fail(where + " yields value " + std::to_string(value) +
                         ", which it does not define");
-  return true;
+  return decodeCode(in, where, defined, plan, out, check);
 }
 
 bool checkValueRef(int value, const Plan &plan, const std::string &where,
@@ -440,6 +492,26 @@ bool decodeModel(const fb::Model &model, Plan &plan, Checker &check) {
 }
 
 } // namespace
+
+size_t Kernel::numLocals() const {
+  size_t count = arguments.size();
+  for (const Instruction &instruction : body)
+    count += instruction.results.size();
+  return count;
+}
+
+const TensorType &localType(const Kernel &kernel, size_t local) {
+  if (local < kernel.arguments.size())
+    return kernel.arguments[local];
+  local -= kernel.arguments.size();
+  for (const Instruction &instruction : kernel.body) {
+    if (local < instruction.results.size())
+      return instruction.results[local];
+    local -= instruction.results.size();
+  }
+  static const TensorType none;
+  return none;
+}
 
 size_t dtypeSize(DType dtype) {
   switch (dtype) {

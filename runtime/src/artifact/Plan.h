@@ -20,12 +20,14 @@ namespace lmc::rt {
 using fb::DType;
 using fb::Ingest;
 using fb::KernelKind;
+using fb::LaunchArgKind;
+using fb::LaunchPattern;
 using fb::Opcode;
 using fb::StepKind;
 using fb::ValueKind;
 
 /// The artifact version this runtime reads and the compiler writes.
-constexpr uint32_t kFormatVersion = 1;
+constexpr uint32_t kFormatVersion = 2;
 
 /// Bytes per element; I1 is stored as one byte.
 size_t dtypeSize(DType dtype);
@@ -49,6 +51,25 @@ struct Instruction {
   int table = -1;
 };
 
+/// Emitted code of a kernel for one architecture.
+struct Binary {
+  std::string arch, format; // "sm_90"; "ptx" or "cubin"
+  std::string data;
+};
+
+struct LaunchArg {
+  LaunchArgKind kind = LaunchArgKind::Pointer;
+  int value = -1, axis = -1;
+};
+
+/// One entry point of a kernel's CUDA source (see lmcpkg.fbs, Launch).
+struct Launch {
+  std::string entry;
+  LaunchPattern pattern = LaunchPattern::Elements;
+  int value = -1, threads = 0, perBlock = 0, sharedBytes = 0;
+  std::vector<LaunchArg> args;
+};
+
 struct Kernel {
   std::string name;
   KernelKind kind = KernelKind::Fused;
@@ -56,6 +77,13 @@ struct Kernel {
   std::vector<TensorType> arguments;
   std::vector<Instruction> body;
   std::vector<int> yields;
+  /// CUDA C, its compiled forms and entry points; empty for a CPU package.
+  std::string source;
+  std::vector<Binary> binaries;
+  std::vector<Launch> launches;
+
+  /// Arguments plus every instruction's results.
+  size_t numLocals() const;
 };
 
 struct Value {
@@ -124,6 +152,10 @@ struct Plan {
 /// envelope, see Envelope.h). On failure returns false and sets
 /// `error` to a message naming what is wrong (never crashes on any input).
 bool loadPlan(const uint8_t *data, size_t size, Plan &plan, std::string &error);
+
+/// The type of kernel-local value `local` (an argument or an instruction's
+/// result); an empty type when out of range.
+const TensorType &localType(const Kernel &kernel, size_t local);
 
 /// The instruction's name as written in the lmc dialect ("lmc.add").
 const char *opcodeName(Opcode opcode);

@@ -1,0 +1,389 @@
+//===- AttentionEmitter.cpp - FlashAttention-2 for lmc.attention ----------===//
+//
+// One thread block per (query tile, head); the host lists the query tiles
+// of every sequence (from cu_seqlens, or from lengths for a padded batch),
+// longest sequences first, so no block exists for a tile outside a sequence
+// and a packed batch does no work on padding. Each warp owns 16 query rows:
+// Q stays in registers as mma fragments, K and V tiles stream through shared
+// memory with cp.async (two stages), S = Q K^T and O += P V run on tensor
+// cores (mma.sync m16n8k16, f32 accumulation), and the online softmax keeps
+// a running max and sum per row in f32. Causal tiles stop at the last key
+// their rows can see; only boundary tiles pay for masking. The log-sum-exp
+// of every row is written for the backward pass.
+//
+// f32 attention, and head dimensions the tensor-core kernel does not take,
+// get a plain kernel over the same tile list (a warp per query row).
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/cuda/CudaPrelude.h"
+#include "compiler/cuda/KernelEmitter.h"
+
+#include <cmath>
+#include <sstream>
+
+namespace mlir::lmc::cuda {
+namespace {
+
+namespace rt = ::lmc::rt;
+using rt::DType;
+
+/// The query tile descriptor the host writes (runtime/src/cuda): 8 ints.
+constexpr const char *kTileStruct = R"cuda(
+// One query tile of one sequence, written by the host from cu_seqlens.
+struct LmcTile {
+  int queryRow;      // first query row of the tile (row of q and out)
+  int rows;          // query rows in the tile (<= kBlockQ)
+  int keyRow;        // first key row of the sequence
+  int keys;          // keys in the sequence
+  int queryPosition; // position of the first query row within its sequence
+  int unused[3];
+};
+)cuda";
+
+constexpr const char *kTensorCoreKernel = R"cuda(
+__device__ __forceinline__ unsigned lmc_shared_address(const void *p) {
+  return (unsigned)__cvta_generic_to_shared(p);
+}
+// 16 bytes global -> shared, asynchronously; zeros when !valid.
+__device__ __forceinline__ void lmc_copy16(void *dst, const void *src, bool valid) {
+  asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(lmc_shared_address(dst)),
+               "l"(src), "r"(valid ? 16 : 0));
+}
+__device__ __forceinline__ void lmc_commit() { asm volatile("cp.async.commit_group;\n" ::); }
+__device__ __forceinline__ void lmc_wait_all_but_one() { asm volatile("cp.async.wait_group 1;\n" ::); }
+__device__ __forceinline__ void lmc_ldmatrix(unsigned (&r)[4], const void *p) {
+  asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0, %1, %2, %3}, [%4];\n"
+               : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+               : "r"(lmc_shared_address(p)));
+}
+__device__ __forceinline__ void lmc_ldmatrix_trans(unsigned (&r)[4], const void *p) {
+  asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0, %1, %2, %3}, [%4];\n"
+               : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+               : "r"(lmc_shared_address(p)));
+}
+// c += a * b on tensor cores: a is 16x16 (row), b is 16x8 (col), c is f32.
+__device__ __forceinline__ void lmc_mma(float (&c)[4], const unsigned (&a)[4], unsigned b0,
+                                        unsigned b1) {
+  asm("mma.sync.aligned.m16n8k16.row.col.f32." LMC_MMA_TYPE "." LMC_MMA_TYPE ".f32 "
+      "{%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, {%0, %1, %2, %3};\n"
+      : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+}
+__device__ __forceinline__ float lmc_exp2(float x) {
+  float y;
+  asm("ex2.approx.ftz.f32 %0, %1;" : "=f"(y) : "f"(x));
+  return y;
+}
+
+extern "C" __global__ void __launch_bounds__(kThreads) LMC_ENTRY(
+    const Element *__restrict__ q, const Element *__restrict__ k, const Element *__restrict__ v,
+    Element *__restrict__ out, float *__restrict__ lse, const LmcTile *__restrict__ tiles,
+    const int tileCount) {
+  extern __shared__ __align__(16) unsigned char lmc_shared[];
+  Element *sq = reinterpret_cast<Element *>(lmc_shared);  // [kBlockQ][kStride]
+  Element *sk = sq + kBlockQ * kStride;                   // [2][kBlockK][kStride]
+  Element *sv = sk + 2 * kBlockK * kStride;               // [2][kBlockK][kStride]
+  if (blockIdx.x >= tileCount) return;
+  const LmcTile tile = tiles[blockIdx.x];
+  const int head = blockIdx.y, keyHead = head / (kHeads / kKeyHeads);
+  const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
+  const int group = lane >> 2, quad = lane & 3;
+  const i64 queryStride = (i64)kHeads * kHeadDim, keyStride = (i64)kKeyHeads * kHeadDim;
+  const Element *qBase = q + (i64)tile.queryRow * queryStride + head * kHeadDim;
+  const Element *kBase = k + (i64)tile.keyRow * keyStride + keyHead * kHeadDim;
+  const Element *vBase = v + (i64)tile.keyRow * keyStride + keyHead * kHeadDim;
+
+  // Keys the tile sees: its sequence's, or (causal) up to its last row.
+  int keyEnd = tile.keys;
+  if (kCausal) keyEnd = min(keyEnd, tile.queryPosition + tile.rows);
+  const int keyTiles = (keyEnd + kBlockK - 1) / kBlockK;
+
+  constexpr int kChunks = kHeadDim / 8; // 16-byte chunks per row
+  for (int c = threadIdx.x; c < kBlockQ * kChunks; c += kThreads) {
+    const int r = c / kChunks, col = (c % kChunks) * 8;
+    const bool valid = r < tile.rows;
+    lmc_copy16(sq + r * kStride + col, qBase + (valid ? r : 0) * queryStride + col, valid);
+  }
+  lmc_commit();
+  auto loadKeys = [&](int keyTile, int stage) {
+    const int first = keyTile * kBlockK;
+    for (int c = threadIdx.x; c < kBlockK * kChunks; c += kThreads) {
+      const int r = c / kChunks, col = (c % kChunks) * 8;
+      const bool valid = first + r < keyEnd;
+      const i64 row = valid ? first + r : 0;
+      lmc_copy16(sk + (stage * kBlockK + r) * kStride + col, kBase + row * keyStride + col, valid);
+      lmc_copy16(sv + (stage * kBlockK + r) * kStride + col, vBase + row * keyStride + col, valid);
+    }
+  };
+  if (keyTiles > 0) loadKeys(0, 0);
+  lmc_commit();
+  lmc_wait_all_but_one(); // Q has landed
+  __syncthreads();
+
+  unsigned qf[kHeadDim / 16][4];
+#pragma unroll
+  for (int kk = 0; kk < kHeadDim / 16; ++kk)
+    lmc_ldmatrix(qf[kk], sq + (warp * 16 + (lane & 15)) * kStride + kk * 16 + (lane >> 4) * 8);
+
+  float o[kHeadDim / 8][4];
+#pragma unroll
+  for (int d = 0; d < kHeadDim / 8; ++d) o[d][0] = o[d][1] = o[d][2] = o[d][3] = 0.0f;
+  float rowMax[2] = {-__int_as_float(0x7f800000), -__int_as_float(0x7f800000)};
+  float rowSum[2] = {0.0f, 0.0f}; // this thread's share; summed over the quad at the end
+  const int firstRow = warp * 16 + group; // this thread's rows: firstRow, firstRow + 8
+
+  for (int j = 0; j < keyTiles; ++j) {
+    const int stage = j & 1;
+    if (j + 1 < keyTiles) loadKeys(j + 1, stage ^ 1);
+    lmc_commit();
+    lmc_wait_all_but_one(); // tile j has landed
+    __syncthreads();
+    const Element *ks = sk + stage * kBlockK * kStride, *vs = sv + stage * kBlockK * kStride;
+
+    // S = Q K^T for this warp's 16 rows.
+    float s[kBlockK / 8][4];
+#pragma unroll
+    for (int n = 0; n < kBlockK / 8; ++n) s[n][0] = s[n][1] = s[n][2] = s[n][3] = 0.0f;
+#pragma unroll
+    for (int kk = 0; kk < kHeadDim / 16; ++kk)
+#pragma unroll
+      for (int n = 0; n < kBlockK / 16; ++n) {
+        unsigned b[4];
+        lmc_ldmatrix(b, ks + (n * 16 + (lane & 7) + ((lane >> 4) << 3)) * kStride + kk * 16 +
+                            ((lane >> 3) & 1) * 8);
+        lmc_mma(s[2 * n], qf[kk], b[0], b[1]);
+        lmc_mma(s[2 * n + 1], qf[kk], b[2], b[3]);
+      }
+
+    // Scale into base 2; mask keys past the sequence and, causal, the future.
+    const int keyStart = j * kBlockK;
+    const bool boundary = keyStart + kBlockK > tile.keys ||
+                          (kCausal && keyStart + kBlockK > tile.queryPosition + warp * 16 + 1);
+#pragma unroll
+    for (int n = 0; n < kBlockK / 8; ++n)
+#pragma unroll
+      for (int e = 0; e < 4; ++e) {
+        float value = s[n][e] * kScaleLog2;
+        if (boundary) {
+          const int key = keyStart + n * 8 + quad * 2 + (e & 1);
+          const int position = tile.queryPosition + firstRow + (e >> 1) * 8;
+          if (key >= tile.keys || (kCausal && key > position)) value = -__int_as_float(0x7f800000);
+        }
+        s[n][e] = value;
+      }
+
+    // Online softmax: new running max, rescale what came before.
+    float reference[2];
+#pragma unroll
+    for (int i = 0; i < 2; ++i) {
+      float tileMax = -__int_as_float(0x7f800000);
+#pragma unroll
+      for (int n = 0; n < kBlockK / 8; ++n)
+        tileMax = fmaxf(tileMax, fmaxf(s[n][2 * i], s[n][2 * i + 1]));
+      tileMax = fmaxf(tileMax, __shfl_xor_sync(0xffffffffu, tileMax, 1));
+      tileMax = fmaxf(tileMax, __shfl_xor_sync(0xffffffffu, tileMax, 2));
+      const float newMax = fmaxf(rowMax[i], tileMax);
+      // A row that has seen no key yet keeps -inf; 0 avoids inf - inf.
+      reference[i] = newMax == -__int_as_float(0x7f800000) ? 0.0f : newMax;
+      const float correction = lmc_exp2(rowMax[i] - reference[i]);
+      rowMax[i] = newMax;
+      rowSum[i] *= correction;
+#pragma unroll
+      for (int d = 0; d < kHeadDim / 8; ++d) {
+        o[d][2 * i] *= correction;
+        o[d][2 * i + 1] *= correction;
+      }
+    }
+#pragma unroll
+    for (int n = 0; n < kBlockK / 8; ++n)
+#pragma unroll
+      for (int e = 0; e < 4; ++e) {
+        s[n][e] = lmc_exp2(s[n][e] - reference[e >> 1]);
+        rowSum[e >> 1] += s[n][e];
+      }
+
+    // O += P V: P's accumulator layout is the A operand's layout.
+#pragma unroll
+    for (int kk = 0; kk < kBlockK / 16; ++kk) {
+      unsigned p[4] = {lmc_pack(s[2 * kk][0], s[2 * kk][1]), lmc_pack(s[2 * kk][2], s[2 * kk][3]),
+                       lmc_pack(s[2 * kk + 1][0], s[2 * kk + 1][1]),
+                       lmc_pack(s[2 * kk + 1][2], s[2 * kk + 1][3])};
+#pragma unroll
+      for (int d = 0; d < kHeadDim / 16; ++d) {
+        unsigned b[4];
+        lmc_ldmatrix_trans(b, vs + (kk * 16 + (lane & 7) + ((lane >> 3) & 1) * 8) * kStride +
+                                  d * 16 + (lane >> 4) * 8);
+        lmc_mma(o[2 * d], p, b[0], b[1]);
+        lmc_mma(o[2 * d + 1], p, b[2], b[3]);
+      }
+    }
+    __syncthreads(); // every warp is done with this stage before it is refilled
+  }
+
+  // Normalize, store the rows of the tile, and keep the log-sum-exp.
+#pragma unroll
+  for (int i = 0; i < 2; ++i) {
+    rowSum[i] += __shfl_xor_sync(0xffffffffu, rowSum[i], 1);
+    rowSum[i] += __shfl_xor_sync(0xffffffffu, rowSum[i], 2);
+    const int row = firstRow + i * 8;
+    if (row >= tile.rows) continue;
+    const float inverse = rowSum[i] > 0.0f ? 1.0f / rowSum[i] : 0.0f;
+    Element *target = out + (i64)(tile.queryRow + row) * queryStride + head * kHeadDim;
+#pragma unroll
+    for (int d = 0; d < kHeadDim / 8; ++d)
+      *reinterpret_cast<unsigned *>(target + d * 8 + quad * 2) =
+          lmc_pack(o[d][2 * i] * inverse, o[d][2 * i + 1] * inverse);
+    if (quad == 0)
+      lse[(i64)(tile.queryRow + row) * kHeads + head] =
+          rowSum[i] > 0.0f ? (rowMax[i] + __log2f(rowSum[i])) * 0.6931471806f
+                           : -__int_as_float(0x7f800000);
+  }
+}
+)cuda";
+
+constexpr const char *kPlainKernel = R"cuda(
+extern "C" __global__ void __launch_bounds__(kThreads) LMC_ENTRY(
+    const Element *__restrict__ q, const Element *__restrict__ k, const Element *__restrict__ v,
+    Element *__restrict__ out, float *__restrict__ lse, const LmcTile *__restrict__ tiles,
+    const int tileCount) {
+  if (blockIdx.x >= tileCount) return;
+  const LmcTile tile = tiles[blockIdx.x];
+  const int head = blockIdx.y, keyHead = head / (kHeads / kKeyHeads);
+  const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
+  constexpr int kPerLane = (kHeadDim + 31) / 32, kValuePerLane = (kValueDim + 31) / 32;
+  for (int row = warp; row < tile.rows; row += kThreads / 32) {
+    const i64 queryRow = tile.queryRow + row;
+    float query[kPerLane], acc[kValuePerLane];
+#pragma unroll
+    for (int j = 0; j < kPerLane; ++j) {
+      const int d = lane + 32 * j;
+      query[j] = d < kHeadDim ? lmc_load(q, (queryRow * kHeads + head) * kHeadDim + d) * kScaleLog2 : 0.0f;
+    }
+#pragma unroll
+    for (int j = 0; j < kValuePerLane; ++j) acc[j] = 0.0f;
+    float rowMax = -__int_as_float(0x7f800000), rowSum = 0.0f;
+    int keyEnd = tile.keys;
+    if (kCausal) keyEnd = min(keyEnd, tile.queryPosition + row + 1);
+    for (int key = 0; key < keyEnd; ++key) {
+      const i64 keyRow = (i64)tile.keyRow + key;
+      float dot = 0.0f;
+#pragma unroll
+      for (int j = 0; j < kPerLane; ++j) {
+        const int d = lane + 32 * j;
+        if (d < kHeadDim) dot += query[j] * lmc_load(k, (keyRow * kKeyHeads + keyHead) * kHeadDim + d);
+      }
+      dot = lmc_warp_sum(dot);
+      const float newMax = fmaxf(rowMax, dot);
+      const float correction = exp2f(rowMax - newMax), weight = exp2f(dot - newMax);
+      rowMax = newMax;
+      rowSum = rowSum * correction + weight;
+#pragma unroll
+      for (int j = 0; j < kValuePerLane; ++j) {
+        const int d = lane + 32 * j;
+        const float value = d < kValueDim ? lmc_load(v, (keyRow * kKeyHeads + keyHead) * kValueDim + d) : 0.0f;
+        acc[j] = acc[j] * correction + weight * value;
+      }
+    }
+    const float inverse = rowSum > 0.0f ? 1.0f / rowSum : 0.0f;
+#pragma unroll
+    for (int j = 0; j < kValuePerLane; ++j) {
+      const int d = lane + 32 * j;
+      if (d < kValueDim) lmc_store(out, (queryRow * kHeads + head) * kValueDim + d, acc[j] * inverse);
+    }
+    if (lane == 0)
+      lse[queryRow * kHeads + head] = rowSum > 0.0f ? (rowMax + log2f(rowSum)) * 0.6931471806f
+                                                    : -__int_as_float(0x7f800000);
+  }
+}
+)cuda";
+
+std::string floatLiteral(double value) {
+  std::ostringstream out;
+  out.precision(9);
+  out << value << "f";
+  std::string text = out.str();
+  return text.find_first_of(".e") == std::string::npos ? text.insert(text.size() - 1, ".0") : text;
+}
+
+} // namespace
+
+bool emitAttentionKernel(const rt::Kernel &kernel, EmittedKernel &out, std::string &error) {
+  if (kernel.body.size() != 1 || kernel.body[0].opcode != rt::Opcode::Attention ||
+      kernel.yields.size() != 1) {
+    error = "kernel '" + kernel.name + "' is an attention kernel without one lmc.attention";
+    return false;
+  }
+  const rt::Instruction &attention = kernel.body[0];
+  const rt::TensorType &query = localType(kernel, size_t(attention.operands[0]));
+  const rt::TensorType &key = localType(kernel, size_t(attention.operands[1]));
+  const rt::TensorType &value = localType(kernel, size_t(attention.operands[2]));
+  size_t rank = query.shape.size();
+  if (rank < 3 || key.shape.size() != rank || value.shape.size() != rank) {
+    error = "kernel '" + kernel.name + "': query, key and value must share a rank of 3 or 4";
+    return false;
+  }
+  int64_t heads = query.shape[rank - 2], keyHeads = key.shape[rank - 2];
+  int64_t dim = query.shape[rank - 1], valueDim = value.shape[rank - 1];
+  if (heads <= 0 || keyHeads <= 0 || heads % keyHeads || dim <= 0 || valueDim <= 0 ||
+      key.shape[rank - 1] != dim || dim > 256 || valueDim > 256) {
+    error = "kernel '" + kernel.name + "': heads and head dimensions must be static, the " +
+            "query heads a multiple of the key heads, head dimensions at most 256";
+    return false;
+  }
+  DType dtype = query.dtype;
+  bool tensorCores = (dtype == DType::F16 || dtype == DType::BF16) && dim == valueDim &&
+                     dim % 16 == 0 && dim <= 128 && kernel.blockQ % 16 == 0 &&
+                     kernel.blockQ <= 128 && kernel.blockK % 16 == 0 && kernel.blockK <= 128;
+  int blockQ = kernel.blockQ, blockK = kernel.blockK;
+  int threads = tensorCores ? blockQ / 16 * 32 : 256;
+  double scale = std::isnan(attention.reals[0]) ? 1.0 / std::sqrt(double(dim)) : attention.reals[0];
+  const char *element = dtype == DType::F16 ? "__half" : dtype == DType::BF16 ? "__nv_bfloat16" : "float";
+  std::string entry = kernel.name + "_attention";
+
+  std::ostringstream source;
+  source << "// lmc attention kernel '" << kernel.name << "': lmc.attention over "
+         << (attention.operands[3] >= 0 ? "packed sequences (cu_seqlens)" : "a padded batch")
+         << (attention.ints[0] ? ", causal" : "") << "\n// Generated by lmc: "
+         << (tensorCores ? "FlashAttention-2 on tensor cores (mma.sync m16n8k16)"
+                         : "one warp per query row (no tensor-core form for this type or shape)")
+         << ".\n\n"
+         << kPrelude << kTileStruct << "\n"
+         << "typedef " << element << " Element;\n"
+         << "#define LMC_ENTRY " << entry << "\n"
+         << "constexpr int kHeads = " << heads << ", kKeyHeads = " << keyHeads << ";\n"
+         << "constexpr int kHeadDim = " << dim << ", kValueDim = " << valueDim << ";\n"
+         << "constexpr int kBlockQ = " << blockQ << ", kBlockK = " << blockK << ";\n"
+         << "constexpr int kThreads = " << threads << ";\n"
+         << "constexpr bool kCausal = " << (attention.ints[0] ? "true" : "false") << ";\n"
+         << "// softmax scale times log2(e): scores are exponentiated in base 2\n"
+         << "constexpr float kScaleLog2 = " << floatLiteral(scale * 1.4426950408889634) << ";\n";
+  int sharedBytes = 0;
+  if (tensorCores) {
+    source << "// shared-memory rows are padded by 8 elements: ldmatrix without bank conflicts\n"
+           << "constexpr int kStride = kHeadDim + 8;\n"
+           << "#define LMC_MMA_TYPE \"" << (dtype == DType::F16 ? "f16" : "bf16") << "\"\n"
+           << "__device__ __forceinline__ unsigned lmc_pack(float lo, float hi) {\n"
+           << (dtype == DType::F16 ? "  __half2 h = __floats2half2_rn(lo, hi);\n"
+                                   : "  __nv_bfloat162 h = __floats2bfloat162_rn(lo, hi);\n")
+           << "  return *reinterpret_cast<unsigned *>(&h);\n}\n"
+           << "// cp.async and m16n8k16 need sm_80; older devices get the plain kernel\n"
+           << "// (launched without shared memory) from the same source.\n"
+           << "#if !defined(__CUDA_ARCH__) || __CUDA_ARCH__ >= 800\n"
+           << kTensorCoreKernel << "#else\n" << kPlainKernel << "#endif\n";
+    sharedBytes = (blockQ + 4 * blockK) * int(dim + 8) * 2;
+  } else {
+    source << kPlainKernel;
+  }
+  out.source = source.str();
+  rt::Launch launch{entry, rt::LaunchPattern::AttentionTiles, kernel.yields[0], threads,
+                    blockQ, sharedBytes, {}};
+  using Kind = rt::LaunchArgKind;
+  launch.args = {{Kind::Pointer, attention.operands[0], -1}, {Kind::Pointer, attention.operands[1], -1},
+                 {Kind::Pointer, attention.operands[2], -1}, {Kind::Pointer, kernel.yields[0], -1},
+                 {Kind::Lse, -1, -1}, {Kind::Tiles, -1, -1}, {Kind::TileCount, -1, -1}};
+  out.launches = {std::move(launch)};
+  return true;
+}
+
+} // namespace mlir::lmc::cuda

@@ -1,0 +1,16 @@
+//===- KernelEmitter.cpp - which emitter writes which kernel --------------===//
+
+#include "compiler/cuda/KernelEmitter.h"
+
+namespace mlir::lmc::cuda {
+
+bool emitKernel(const ::lmc::rt::Plan &plan, const ::lmc::rt::Kernel &kernel, EmittedKernel &out,
+                std::string &error) {
+  switch (kernel.kind) {
+  case ::lmc::rt::KernelKind::Attention: return emitAttentionKernel(kernel, out, error);
+  case ::lmc::rt::KernelKind::Gemm: out = {}; return true; // cuBLASLt runs it
+  default: return emitFusedKernel(plan, kernel, out, error);
+  }
+}
+
+} // namespace mlir::lmc::cuda

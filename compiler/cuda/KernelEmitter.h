@@ -1,0 +1,45 @@
+//===- KernelEmitter.h - CUDA C for the kernels of a plan -------*- C++ -*-===//
+//
+// The CUDA emitter works on a loaded plan (runtime/src/artifact/Plan.h): the
+// same instructions, attribute orders and types the CPU backend interprets,
+// so both backends read one description of every kernel. Each kernel becomes
+// one translation unit (prelude + `extern "C" __global__` entry points) and
+// a list of launches the CUDA backend runs in order:
+//
+//   fused     - one entry point per value that must live in memory (a
+//               yielded result, a value read twice, the result of a row
+//               normalization or a reduction); everything else is computed
+//               inline where it is read (compute.md: gather form)
+//   attention - FlashAttention-2 over the host's list of query tiles
+//   gemm      - no code: cuBLASLt runs it, bias epilogue included
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef LMC_COMPILER_CUDA_KERNELEMITTER_H
+#define LMC_COMPILER_CUDA_KERNELEMITTER_H
+
+#include "artifact/Plan.h"
+
+#include <string>
+#include <vector>
+
+namespace mlir::lmc::cuda {
+
+struct EmittedKernel {
+  std::string source;
+  std::vector<::lmc::rt::Launch> launches;
+};
+
+/// CUDA C for `kernel`. On failure returns false and sets `error` to what
+/// the emitter cannot express (naming the instruction).
+bool emitKernel(const ::lmc::rt::Plan &plan, const ::lmc::rt::Kernel &kernel, EmittedKernel &out,
+                std::string &error);
+
+bool emitFusedKernel(const ::lmc::rt::Plan &plan, const ::lmc::rt::Kernel &kernel,
+                     EmittedKernel &out, std::string &error);
+bool emitAttentionKernel(const ::lmc::rt::Kernel &kernel, EmittedKernel &out,
+                         std::string &error);
+
+} // namespace mlir::lmc::cuda
+
+#endif // LMC_COMPILER_CUDA_KERNELEMITTER_H

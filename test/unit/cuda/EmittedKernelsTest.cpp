@@ -1,0 +1,174 @@
+// EmittedKernelsTest.cpp - every kernel the CUDA emitter writes for the
+// examples (and the attention shapes lmc targets) compiles with NVRTC for
+// sm_80 and sm_90, and ptxas reports no spill stores or loads: the checks
+// CI can make without a GPU. A failure prints the kernel and its report.
+
+#include "compiler/Pipeline.h"
+#include "compiler/Registration.h"
+#include "compiler/artifact/ArtifactWriter.h"
+#include "compiler/cuda/KernelEmitter.h"
+
+#include "../passes/PassNumerics.h"
+
+#include "artifact/Envelope.h"
+#include "cuda/Nvrtc.h"
+
+#include "mlir/IR/MLIRContext.h"
+
+#include <gtest/gtest.h>
+
+#include <regex>
+#include <set>
+
+namespace {
+
+namespace rt = ::lmc::rt;
+using mlir::lmc::cuda::EmittedKernel;
+
+const char *const kArchitectures[] = {"sm_80", "sm_90"};
+
+/// examples/<name> compiled to a loaded plan.
+bool compilePlan(const std::string &name, mlir::lmc::CompileOptions options, rt::Plan &plan) {
+  mlir::DialectRegistry registry;
+  mlir::lmc::registerLmcDialects(registry);
+  mlir::MLIRContext context(registry);
+  context.printOpOnDiagnostic(false);
+  mlir::OwningOpRef<mlir::ModuleOp> module = mlir::lmc::testing::loadExample(name, context);
+  options.formKernels = true;
+  if (!module || mlir::failed(mlir::lmc::runCompilePipeline(*module, options)))
+    return false;
+  mlir::FailureOr<std::string> bytes = mlir::lmc::writeArtifact(*module, "test");
+  const uint8_t *payload = nullptr;
+  size_t size = 0;
+  std::string error;
+  return mlir::succeeded(bytes) &&
+         rt::unwrapArtifact(reinterpret_cast<const uint8_t *>(bytes->data()), bytes->size(),
+                            payload, size, error) &&
+         rt::loadPlan(payload, size, plan, error);
+}
+
+/// Compiles `source` for both architectures; a failure names `what`.
+void expectCompilesWithoutSpills(const std::string &what, const std::string &source,
+                                 const std::vector<rt::Launch> &launches) {
+  for (const char *arch : kArchitectures) {
+    lmc::cuda::CompiledKernel compiled;
+    std::string error, report;
+    ASSERT_TRUE(lmc::cuda::compileCuda(source, what, arch, compiled, error))
+        << error << "\n" << source;
+    ASSERT_TRUE(lmc::cuda::ptxasResources(compiled.ptx, arch, report, error)) << error;
+    for (const rt::Launch &launch : launches)
+      EXPECT_NE(report.find(launch.entry + ": "), std::string::npos)
+          << what << " lacks entry " << launch.entry << "\n" << report;
+    std::smatch spill;
+    static const std::regex kSpills("(\\d+) spill stores, (\\d+) spill loads");
+    for (auto it = std::sregex_iterator(report.begin(), report.end(), kSpills);
+         it != std::sregex_iterator(); ++it)
+      EXPECT_TRUE((*it)[1] == "0" && (*it)[2] == "0") << what << " on " << arch << ":\n" << report;
+  }
+}
+
+struct ModelCase {
+  const char *example;
+  mlir::lmc::Precision precision;
+  bool packing;
+};
+
+class EmittedModelKernels : public ::testing::TestWithParam<ModelCase> {};
+
+TEST_P(EmittedModelKernels, CompileForSm80AndSm90WithoutSpills) {
+  mlir::lmc::CompileOptions options;
+  options.precision = GetParam().precision;
+  options.packing = GetParam().packing;
+  rt::Plan plan;
+  ASSERT_TRUE(compilePlan(GetParam().example, options, plan));
+  int emitted = 0;
+  std::set<std::string> distinct;
+  for (const rt::Kernel &kernel : plan.kernels) {
+    EmittedKernel code;
+    std::string error;
+    ASSERT_TRUE(mlir::lmc::cuda::emitKernel(plan, kernel, code, error)) << error;
+    if (kernel.kind == rt::KernelKind::Gemm) {
+      EXPECT_TRUE(code.source.empty()) << "GEMMs go to cuBLASLt";
+      continue;
+    }
+    ASSERT_FALSE(code.launches.empty()) << kernel.name;
+    EXPECT_NE(code.source.find("// lmc "), std::string::npos) << "a header names the IR";
+    // The layers of a model repeat their kernels under other names: each
+    // distinct body is compiled once.
+    std::string body = std::regex_replace(code.source, std::regex("\\b" + kernel.name + "_"), "K_");
+    body = std::regex_replace(body, std::regex("'" + kernel.name + "'"), "'K'");
+    if (!distinct.insert(body).second)
+      continue;
+    expectCompilesWithoutSpills(kernel.name, code.source, code.launches);
+    ++emitted;
+  }
+  EXPECT_GT(emitted, 3) << "distinct kernels compiled";
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Examples, EmittedModelKernels,
+    ::testing::Values(ModelCase{"bst_ranker.yaml", mlir::lmc::Precision::FP32, true},
+                      ModelCase{"bst_ranker.yaml", mlir::lmc::Precision::FP16, true},
+                      ModelCase{"bst_ranker.yaml", mlir::lmc::Precision::BF16, false},
+                      ModelCase{"text_encoder.yaml", mlir::lmc::Precision::FP32, false},
+                      ModelCase{"text_encoder.yaml", mlir::lmc::Precision::FP16, true},
+                      ModelCase{"text_encoder.yaml", mlir::lmc::Precision::BF16, true},
+                      ModelCase{"../bench/specs/encoder.yaml", mlir::lmc::Precision::FP16, true}));
+
+/// An attention kernel as lmc-form-kernels writes it: q, k, v, cu_seqlens.
+rt::Kernel attentionKernel(rt::DType dtype, int64_t heads, int64_t keyHeads, int64_t dim,
+                           bool causal, int blockQ, int blockK) {
+  rt::Kernel kernel;
+  kernel.name = "attention";
+  kernel.kind = rt::KernelKind::Attention;
+  kernel.blockQ = blockQ;
+  kernel.blockK = blockK;
+  kernel.arguments = {{dtype, {-1, heads, dim}, {}},
+                      {dtype, {-1, keyHeads, dim}, {}},
+                      {dtype, {-1, keyHeads, dim}, {}},
+                      {rt::DType::I32, {-1}, {}}};
+  rt::Instruction attention;
+  attention.opcode = rt::Opcode::Attention;
+  attention.operands = {0, 1, 2, 3, -1};
+  attention.results = {{dtype, {-1, heads, dim}, {}}};
+  attention.ints = {causal};
+  attention.reals = {std::nan("")};
+  kernel.body = {attention};
+  kernel.yields = {4};
+  return kernel;
+}
+
+struct AttentionCase {
+  rt::DType dtype;
+  int64_t heads, keyHeads, dim;
+  bool causal;
+  int blockQ, blockK;
+};
+
+class EmittedAttention : public ::testing::TestWithParam<AttentionCase> {};
+
+TEST_P(EmittedAttention, CompilesWithoutSpills) {
+  const AttentionCase &c = GetParam();
+  rt::Kernel kernel = attentionKernel(c.dtype, c.heads, c.keyHeads, c.dim, c.causal, c.blockQ,
+                                      c.blockK);
+  EmittedKernel code;
+  std::string error;
+  ASSERT_TRUE(mlir::lmc::cuda::emitAttentionKernel(kernel, code, error)) << error;
+  ASSERT_EQ(code.launches.size(), 1u);
+  EXPECT_EQ(code.launches[0].pattern, rt::LaunchPattern::AttentionTiles);
+  bool tensorCores = c.dtype != rt::DType::F32;
+  EXPECT_EQ(code.source.find("mma.sync") != std::string::npos, tensorCores);
+  expectCompilesWithoutSpills("attention", code.source, code.launches);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Shapes, EmittedAttention,
+    ::testing::Values(AttentionCase{rt::DType::F16, 16, 16, 128, false, 128, 64},
+                      AttentionCase{rt::DType::F16, 32, 32, 128, true, 128, 64},
+                      AttentionCase{rt::DType::F16, 16, 16, 64, false, 128, 128},
+                      AttentionCase{rt::DType::F16, 12, 12, 64, true, 128, 128},
+                      AttentionCase{rt::DType::BF16, 16, 4, 128, false, 128, 64},
+                      AttentionCase{rt::DType::BF16, 8, 8, 64, true, 64, 64},
+                      AttentionCase{rt::DType::F32, 4, 4, 16, false, 128, 64}));
+
+} // namespace
