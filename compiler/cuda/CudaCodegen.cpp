@@ -73,7 +73,7 @@ FailureOr<CodeByKernel> generateCudaCode(ModuleOp module, const std::string &art
   llvm::parallelFor(0, pending.size(), [&](size_t i) {
     ::lmc::cuda::CompiledKernel compiled;
     std::string message;
-    if (!::lmc::cuda::compileCuda(pending[i]->source, names[i] + ".cu", arch, compiled,
+    if (!::lmc::cuda::compileCuda(pending[i]->source, names[i], arch, compiled,
                                   message)) {
       std::lock_guard<std::mutex> lock(failureMutex);
       failures.push_back({names[i], message});

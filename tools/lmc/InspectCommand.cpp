@@ -27,6 +27,9 @@ namespace {
 
 cl::opt<std::string> packagePath(cl::Positional, cl::desc("<model.lmcpkg>"), cl::Required,
                                  cl::sub(inspectCommand));
+cl::opt<std::string> sourceOf("source",
+                              cl::desc("Print the CUDA C of one kernel (by name) instead"),
+                              cl::value_desc("kernel"), cl::sub(inspectCommand));
 
 std::string typeText(const rt::TensorType &type) {
   std::string text = "[";
@@ -68,6 +71,24 @@ int runInspectCommand() {
   }
   const rt::Plan &plan = model->plan();
   llvm::raw_ostream &os = llvm::outs();
+  if (sourceOf.getNumOccurrences()) {
+    for (const rt::Kernel &kernel : plan.kernels)
+      if (kernel.name == sourceOf) {
+        if (kernel.source.empty()) {
+          llvm::WithColor::error(llvm::errs(), "lmc inspect")
+              << "kernel '" << kernel.name << "' has no CUDA C ("
+              << (kernel.kind == rt::KernelKind::Gemm ? "cuBLASLt runs GEMMs"
+                                                      : "the package was compiled for the CPU")
+              << ")\n";
+          return 1;
+        }
+        os << kernel.source;
+        return 0;
+      }
+    llvm::WithColor::error(llvm::errs(), "lmc inspect")
+        << "the package has no kernel '" << sourceOf << "'\n";
+    return 1;
+  }
   os << "model " << plan.name << " (format " << plan.formatVersion << ", target "
      << plan.target << ", precision " << plan.precision << ")\n";
   os << "memory: arena of " << plan.arenaBytes << " bytes for batch " << plan.budget.batch
@@ -106,6 +127,13 @@ int runInspectCommand() {
     os << "  ";
     for (size_t i = 0; i < kernel.body.size(); ++i)
       os << (i ? ", " : "") << rt::opcodeName(kernel.body[i].opcode);
+    if (!kernel.launches.empty()) {
+      os << "  [cuda: " << kernel.launches.size() << " entry point"
+         << (kernel.launches.size() == 1 ? "" : "s");
+      for (const rt::Binary &binary : kernel.binaries)
+        os << ", " << binary.format << " " << binary.arch;
+      os << "]";
+    }
     os << "\n";
   }
 

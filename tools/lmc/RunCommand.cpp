@@ -13,6 +13,9 @@
 #include "io/ExampleJson.h"
 #include "io/OutputJson.h"
 #include "session/Model.h"
+#ifdef LMC_HAVE_CUDA_BACKEND
+#include "cuda/CudaBackend.h"
+#endif
 
 #include "llvm/Support/Format.h"
 #include "llvm/Support/WithColor.h"
@@ -30,7 +33,7 @@ cl::SubCommand runCommand("run", "Run a compiled model (.lmcpkg) on JSON Lines e
 
 namespace {
 
-enum class Backend { Cpu, Cuda };
+enum class Backend { Auto, Cpu, Cuda };
 
 cl::opt<std::string> packagePath(cl::Positional, cl::desc("<model.lmcpkg>"), cl::Required,
                                  cl::sub(runCommand));
@@ -56,10 +59,14 @@ cl::opt<rt::OverlongPolicy> overlong(
                           "keeps its first tokens"),
                clEnumValN(rt::OverlongPolicy::Alone, "alone", "runs in a row of its own")),
     cl::sub(runCommand));
-cl::opt<Backend> backend("backend", cl::desc("Where to run"), cl::init(Backend::Cpu),
-                         cl::values(clEnumValN(Backend::Cpu, "cpu", "the host CPU (default)"),
-                                    clEnumValN(Backend::Cuda, "cuda", "an NVIDIA GPU")),
-                         cl::sub(runCommand));
+cl::opt<Backend> backend(
+    "backend", cl::desc("Where to run"), cl::init(Backend::Auto),
+    cl::values(clEnumValN(Backend::Auto, "auto",
+                          "the GPU when there is one and the package has CUDA code, else the "
+                          "CPU (default)"),
+               clEnumValN(Backend::Cpu, "cpu", "the host CPU"),
+               clEnumValN(Backend::Cuda, "cuda", "an NVIDIA GPU (an error without one)")),
+    cl::sub(runCommand));
 
 int fail(const std::string &message) {
   llvm::WithColor::error(llvm::errs(), "lmc run") << message << "\n";
@@ -68,16 +75,35 @@ int fail(const std::string &message) {
 
 } // namespace
 
+/// Puts the model on the GPU for --backend=cuda (or auto, when it can).
+bool chooseBackend(rt::Model &model, std::string &error) {
+  if (backend == Backend::Cpu || (backend == Backend::Auto && model.plan().target == "cpu"))
+    return true;
+#ifdef LMC_HAVE_CUDA_BACKEND
+  std::string why;
+  if (std::unique_ptr<cuda::CudaBackend> gpu = cuda::CudaBackend::create(model.plan(), why)) {
+    model.setBackend(std::move(gpu));
+    return true;
+  }
+  if (backend == Backend::Auto)
+    return true;
+  error = "--backend=cuda: " + why;
+#else
+  if (backend == Backend::Auto)
+    return true;
+  error = "--backend=cuda: this lmc was built without the CUDA toolkit";
+#endif
+  return false;
+}
+
 int runRunCommand() {
-  if (backend == Backend::Cuda)
-    return fail("--backend=cuda: this build has no CUDA backend yet; use --backend=cpu");
   if (packingLength < 0)
     return fail("--packing-length must be positive");
   if (!weightsPath.empty() && seed.getNumOccurrences())
     return fail("give --weights or --seed, not both");
   std::string error;
   std::unique_ptr<rt::Model> model = rt::Model::fromFile(packagePath, error);
-  if (!model)
+  if (!model || !chooseBackend(*model, error))
     return fail(error);
   if (!weightsPath.empty()) {
     if (!model->loadWeights(weightsPath, error))
@@ -121,10 +147,10 @@ int runRunCommand() {
   else if (!rt::writeFileAtomically(outputPath, text, error))
     return fail(error);
   llvm::errs() << llvm::format(
-      "lmc run: %zu examples in %zu batches (%zu rows, %lld tokens) on the CPU in %.3f s: "
+      "lmc run: %zu examples in %zu batches (%zu rows, %lld tokens) on %s in %.3f s: "
       "%.0f examples/s, %.0f tokens/s\n",
       examples.size(), statistics.batches, statistics.rows, (long long)statistics.tokens,
-      seconds, double(examples.size()) / std::max(seconds, 1e-9),
+      model->currentBackend().label().c_str(), seconds, double(examples.size()) / std::max(seconds, 1e-9),
       double(statistics.tokens) / std::max(seconds, 1e-9));
   return 0;
 }

@@ -493,6 +493,22 @@ bool decodeModel(const fb::Model &model, Plan &plan, Checker &check) {
 
 } // namespace
 
+/// The bytes the memory plan budgeted for `type` (PlanMemory's rule: a
+/// dynamic leading pair is [batch, sequence], any other dynamic dimension
+/// is tokens).
+int64_t bytesUnder(const TensorType &type, const Budget &budget) {
+  const std::vector<int64_t> &shape = type.shape;
+  bool pair = shape.size() >= 2 && shape[0] < 0 && shape[1] < 0;
+  // In double: a damaged package's dimensions may overflow int64.
+  double bytes = double(dtypeSize(type.dtype));
+  for (size_t d = 0; d < shape.size(); ++d)
+    bytes *= double(shape[d] >= 0 ? shape[d]
+                    : pair && d == 0 ? budget.batch
+                    : pair && d == 1 ? budget.sequence
+                                     : budget.tokens);
+  return bytes < 0x1p62 ? int64_t(bytes) : int64_t(1) << 62;
+}
+
 size_t Kernel::numLocals() const {
   size_t count = arguments.size();
   for (const Instruction &instruction : body)

@@ -153,6 +153,11 @@ struct Plan {
 /// `error` to a message naming what is wrong (never crashes on any input).
 bool loadPlan(const uint8_t *data, size_t size, Plan &plan, std::string &error);
 
+/// The bytes the memory plan budgeted for a value of `type` (PlanMemory's
+/// rule: a dynamic leading pair is [batch, sequence], any other dynamic
+/// dimension is tokens).
+int64_t bytesUnder(const TensorType &type, const Budget &budget);
+
 /// The type of kernel-local value `local` (an argument or an instruction's
 /// result); an empty type when out of range.
 const TensorType &localType(const Kernel &kernel, size_t local);

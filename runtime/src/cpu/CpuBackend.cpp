@@ -67,22 +67,6 @@ bool matchesType(const Tensor &tensor, const rt::TensorType &type) {
   return true;
 }
 
-/// The bytes the memory plan budgeted for `type` (PlanMemory's rule: a
-/// dynamic leading pair is [batch, sequence], any other dynamic dimension
-/// is tokens).
-int64_t bytesUnder(const rt::TensorType &type, const rt::Budget &budget) {
-  const std::vector<int64_t> &shape = type.shape;
-  bool pair = shape.size() >= 2 && shape[0] < 0 && shape[1] < 0;
-  // In double: a damaged package's dimensions may overflow int64.
-  double bytes = double(rt::dtypeSize(type.dtype));
-  for (size_t d = 0; d < shape.size(); ++d)
-    bytes *= double(shape[d] >= 0 ? shape[d]
-                    : pair && d == 0 ? budget.batch
-                    : pair && d == 1 ? budget.sequence
-                                     : budget.tokens);
-  return bytes < 0x1p62 ? int64_t(bytes) : int64_t(1) << 62;
-}
-
 } // namespace
 
 CpuBackend::CpuBackend(const rt::Plan &plan) : plan(plan) {
@@ -100,7 +84,7 @@ CpuBackend::CpuBackend(const rt::Plan &plan) : plan(plan) {
                             instruction.ints[1] ? std::optional<int64_t>(instruction.ints[2])
                                                 : std::nullopt));
   for (const rt::Value &value : plan.values)
-    plannedBytes.push_back(bytesUnder(value.type, plan.budget));
+    plannedBytes.push_back(rt::bytesUnder(value.type, plan.budget));
 }
 
 bool CpuBackend::run(const std::vector<Tensor> &inputs, const std::vector<Tensor> &parameters,

@@ -16,6 +16,7 @@
 #include "cpu/FeatureColumnKernels.h"
 #include "cpu/ScratchPool.h"
 #include "cpu/Tensor.h"
+#include "session/Backend.h"
 
 #include <memory>
 #include <mutex>
@@ -25,7 +26,7 @@
 
 namespace lmc::cpu {
 
-class CpuBackend {
+class CpuBackend final : public rt::Backend {
 public:
   explicit CpuBackend(const rt::Plan &plan);
 
@@ -33,11 +34,12 @@ public:
   /// plan.parameters; `outputs` receive owned tensors in plan.outputs'
   /// order. Returns false with `error` set on any failure.
   bool run(const std::vector<Tensor> &inputs, const std::vector<Tensor> &parameters,
-           std::vector<Tensor> &outputs, std::string &error) const;
+           std::vector<Tensor> &outputs, std::string &error) const override;
 
   /// The most bytes one tensor (or the arena) may take; larger requests
   /// fail the run with a message instead of exhausting the host.
-  void setMemoryLimit(int64_t bytes) { memoryLimit = bytes; }
+  void setMemoryLimit(int64_t bytes) override { memoryLimit = bytes; }
+  std::string label() const override { return "the CPU"; }
 
 private:
   bool runStep(const rt::Step &step, std::vector<Tensor> &values, uint8_t *arena,

@@ -33,8 +33,11 @@ public:
 
   const Plan &plan() const { return loaded; }
   bool hasWeights() const { return !parameters.empty(); }
-  /// See CpuBackend::setMemoryLimit (16 GiB by default).
+  /// See Backend::setMemoryLimit (16 GiB by default on the CPU).
   void setMemoryLimit(int64_t bytes) { backend->setMemoryLimit(bytes); }
+  /// Runs on `other` from now on (the CPU backend until this is called).
+  void setBackend(std::unique_ptr<Backend> other) { backend = std::move(other); }
+  const Backend &currentBackend() const { return *backend; }
 
   /// Takes weights by parameter name: every parameter must be present with
   /// its shape; float tensors are converted to the plan's float type. A
@@ -58,7 +61,7 @@ private:
 
   std::string bytes;
   Plan loaded;
-  std::unique_ptr<cpu::CpuBackend> backend;
+  std::unique_ptr<Backend> backend;
   std::vector<cpu::Tensor> parameters;
 };
 

@@ -101,8 +101,9 @@ TEST_P(ArtifactCorruption, AnotherFormatVersionIsRejected) {
   EXPECT_FALSE(rt::Model::fromBytes(
       rt::wrapArtifact(reinterpret_cast<const uint8_t *>(payload.data()), payload.size()),
       error));
-  EXPECT_EQ(error, "the artifact has format version 2; this runtime reads version 1 "
-                   "(recompile the model with this lmc)");
+  EXPECT_EQ(error, "the artifact has format version " + std::to_string(rt::kFormatVersion + 1) +
+                       "; this runtime reads version " + std::to_string(rt::kFormatVersion) +
+                       " (recompile the model with this lmc)");
 }
 
 TEST_P(ArtifactCorruption, OtherFilesAreNotPackages) {

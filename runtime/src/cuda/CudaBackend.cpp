@@ -1,0 +1,448 @@
+// CudaBackend.cpp - device memory, launches, and the run of a plan.
+
+#include "cuda/CudaBackend.h"
+
+#include "cuda/HostShapes.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace lmc::cuda {
+namespace {
+
+constexpr size_t kAlignment = 256;
+constexpr size_t kWorkspaceBytes = size_t(32) << 20;
+/// Blocks of a grid-stride launch: enough to fill any GPU, few enough that
+/// each block loops when the tensor is large.
+constexpr int64_t kMaxBlocks = int64_t(1) << 20;
+
+size_t aligned(size_t bytes) { return (bytes + kAlignment - 1) / kAlignment * kAlignment; }
+
+int64_t bytesOf(const HostValue &value, rt::DType dtype) {
+  return value.numElements() * int64_t(rt::dtypeSize(dtype));
+}
+
+int64_t integerElement(const cpu::Tensor &tensor, int64_t i) {
+  switch (tensor.dtype) {
+  case rt::DType::I64: return tensor.as<int64_t>()[i];
+  case rt::DType::I32: return tensor.as<int32_t>()[i];
+  default: return tensor.as<uint8_t>()[i];
+  }
+}
+
+/// One query tile of the attention kernel (LmcTile in the emitted source).
+struct Tile {
+  int32_t queryRow, rows, keyRow, keys, queryPosition, unused[3];
+};
+static_assert(sizeof(Tile) == 32, "LmcTile is 8 ints");
+
+/// The query tiles of every sequence, the longest sequences first.
+bool attentionTiles(const rt::Kernel &kernel, const std::vector<HostValue> &locals,
+                    std::vector<Tile> &tiles, std::string &error) {
+  const rt::Instruction &attention = kernel.body[0];
+  const HostValue &q = locals[size_t(attention.operands[0])];
+  const HostValue &k = locals[size_t(attention.operands[1])];
+  int cu = attention.operands[3], lengths = attention.operands[4];
+  struct Span { int64_t queryBase, keyBase, queries, keys; };
+  std::vector<Span> spans;
+  if (cu >= 0) {
+    const HostValue &offsets = locals[size_t(cu)];
+    if (!offsets.known)
+      return (error = "kernel '" + kernel.name + "': cu_seqlens is not known on the host"), false;
+    for (size_t s = 0; s + 1 < offsets.data.size(); ++s) {
+      int64_t length = offsets.data[s + 1] - offsets.data[s];
+      spans.push_back({offsets.data[s], offsets.data[s], length, length});
+    }
+  } else {
+    int64_t batch = q.shape[0], sequence = q.shape[1], keySequence = k.shape[1];
+    const HostValue *known = lengths >= 0 ? &locals[size_t(lengths)] : nullptr;
+    if (known && !known->known)
+      return (error = "kernel '" + kernel.name + "': lengths are not known on the host"), false;
+    for (int64_t b = 0; b < batch; ++b) // every query row attends; keys are masked
+      spans.push_back({b * sequence, b * keySequence, sequence,
+                       known ? std::min(known->data[size_t(b)], keySequence) : keySequence});
+  }
+  int64_t blockQ = kernel.blockQ;
+  std::vector<std::pair<int64_t, Tile>> costed;
+  for (const Span &span : spans)
+    for (int64_t start = 0; start < span.queries; start += blockQ) {
+      Tile tile{int32_t(span.queryBase + start), int32_t(std::min(blockQ, span.queries - start)),
+                int32_t(span.keyBase), int32_t(span.keys), int32_t(start), {0, 0, 0}};
+      costed.push_back({span.keys, tile});
+    }
+  std::stable_sort(costed.begin(), costed.end(),
+                   [](const auto &a, const auto &b) { return a.first > b.first; });
+  tiles.clear();
+  for (const auto &[cost, tile] : costed)
+    tiles.push_back(tile);
+  return true;
+}
+
+} // namespace
+
+std::unique_ptr<CudaBackend> CudaBackend::create(const rt::Plan &plan, std::string &error) {
+  std::unique_ptr<CudaBackend> backend(new CudaBackend(plan));
+  if (!backend->initialize(error))
+    return nullptr;
+  return backend;
+}
+
+bool CudaBackend::initialize(std::string &error) {
+  if (!(driver = Driver::get(error)))
+    return false;
+  bool hasCode = false;
+  for (const rt::Kernel &kernel : plan.kernels)
+    hasCode |= !kernel.launches.empty();
+  if (!hasCode && !plan.kernels.empty() && plan.target == "cpu")
+    return (error = "the package was compiled for the CPU (--target=cpu): it holds no CUDA "
+                    "code; recompile with --target=cuda or sm_XX"),
+           false;
+  int count = 0, major = 0, minor = 0;
+  char name[256] = {};
+  if (!driver->check(driver->cuDeviceGetCount(&count), "cuDeviceGetCount", error))
+    return false;
+  if (count == 0)
+    return (error = "the CUDA driver sees no GPU"), false;
+  if (!driver->check(driver->cuDeviceGet(&device, 0), "cuDeviceGet", error) ||
+      !driver->check(driver->cuDeviceGetAttribute(
+                         &major, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR, device),
+                     "cuDeviceGetAttribute", error) ||
+      !driver->check(driver->cuDeviceGetAttribute(
+                         &minor, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR, device),
+                     "cuDeviceGetAttribute", error) ||
+      !driver->check(driver->cuDeviceGetName(name, sizeof name - 1, device), "cuDeviceGetName",
+                     error) ||
+      !driver->check(driver->cuDriverGetVersion(&driverVersion), "cuDriverGetVersion", error) ||
+      !driver->check(driver->cuDevicePrimaryCtxRetain(&context, device), "cuDevicePrimaryCtxRetain",
+                     error) ||
+      !driver->check(driver->cuCtxSetCurrent(context), "cuCtxSetCurrent", error) ||
+      !driver->check(driver->cuStreamCreate(&stream, CU_STREAM_NON_BLOCKING), "cuStreamCreate",
+                     error) ||
+      !driver->check(driver->cublasLtCreate(&blas), "cublasLtCreate", error))
+    return false;
+  arch = major * 10 + minor;
+  deviceName = name;
+
+  std::string cacheDir = defaultCacheDir();
+  for (const rt::Kernel &kernel : plan.kernels) {
+    modules.push_back(nullptr);
+    functions.emplace_back();
+    sources.push_back(ModuleSource::Cubin);
+    if (kernel.launches.empty())
+      continue;
+    if (!loadModule(*driver, kernel, arch, driverVersion, cacheDir, modules.back(),
+                    sources.back(), error))
+      return false;
+    for (const rt::Launch &launch : kernel.launches) {
+      CUfunction function = nullptr;
+      std::string what = "kernel '" + kernel.name + "' entry '" + launch.entry + "'";
+      if (!driver->check(driver->cuModuleGetFunction(&function, modules.back(), launch.entry.c_str()),
+                         what, error))
+        return false;
+      // Attention tiles take more than the default 48 KiB of shared memory.
+      if (launch.sharedBytes > 48 * 1024 && arch >= 80 &&
+          !driver->check(driver->cuFuncSetAttribute(
+                             function, CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
+                             launch.sharedBytes),
+                         what + ": shared memory", error))
+        return false;
+      functions.back().push_back(function);
+    }
+  }
+  // Constants and feature tables live on the device for the backend's life.
+  for (const rt::Constant &constant : plan.constants) {
+    constants.emplace_back();
+    if (!reserve(constants.back(), constant.data.size(), "a constant", error) ||
+        !upload(constants.back().pointer, constant.data.data(), constant.data.size(), error))
+      return false;
+  }
+  for (const rt::FeatureTable &table : plan.featureTables) {
+    std::string bytes;
+    if (!table.fingerprints.empty()) { // sorted (fingerprint, index); ties keep the first index
+      std::vector<std::pair<int64_t, int64_t>> pairs;
+      for (size_t i = 0; i < table.fingerprints.size(); ++i)
+        pairs.push_back({table.fingerprints[i], int64_t(i)});
+      std::stable_sort(pairs.begin(), pairs.end(),
+                       [](const auto &a, const auto &b) { return a.first < b.first; });
+      bytes.assign(reinterpret_cast<const char *>(pairs.data()), pairs.size() * 16);
+      tableSizes.push_back(int64_t(pairs.size()));
+    } else {
+      bytes.assign(reinterpret_cast<const char *>(table.boundaries.data()),
+                   table.boundaries.size() * sizeof(float));
+      tableSizes.push_back(int64_t(table.boundaries.size()));
+    }
+    tables.emplace_back();
+    if (!reserve(tables.back(), bytes.size(), "a feature table", error) ||
+        !upload(tables.back().pointer, bytes.data(), bytes.size(), error))
+      return false;
+  }
+  for (const rt::Value &value : plan.values)
+    plannedBytes.push_back(rt::bytesUnder(value.type, plan.budget));
+  if (!reserve(arena, size_t(plan.arenaBytes), "the arena", error) ||
+      !reserve(workspace, kWorkspaceBytes, "the cuBLASLt workspace", error))
+    return false;
+  gemm = std::make_unique<GemmRunner>(*driver, blas, workspace.pointer, workspace.bytes);
+  return driver->check(driver->cuStreamSynchronize(stream), "uploading constants", error);
+}
+
+CudaBackend::~CudaBackend() {
+  if (!driver)
+    return;
+  if (stream)
+    driver->cuStreamSynchronize(stream);
+  for (Buffer *buffer : {&arena, &scratch, &inputBuffer, &workspace})
+    if (buffer->pointer)
+      driver->cuMemFree(buffer->pointer);
+  for (std::vector<Buffer> *group : {&constants, &tables, &parameterCopies})
+    for (Buffer &buffer : *group)
+      if (buffer.pointer)
+        driver->cuMemFree(buffer.pointer);
+  for (CUmodule module : modules)
+    if (module)
+      driver->cuModuleUnload(module);
+  if (blas)
+    driver->cublasLtDestroy(blas);
+  if (stream)
+    driver->cuStreamDestroy(stream);
+  if (context)
+    driver->cuDevicePrimaryCtxRelease(device);
+}
+
+std::string CudaBackend::label() const {
+  return "the GPU (" + deviceName + ", sm_" + std::to_string(arch) + ")";
+}
+
+bool CudaBackend::reserve(Buffer &buffer, size_t bytes, const char *what,
+                          std::string &error) const {
+  if (bytes <= buffer.bytes)
+    return true;
+  if (int64_t(bytes) > memoryLimit)
+    return (error = std::string(what) + " needs " + std::to_string(bytes) +
+                    " bytes, more than the memory limit of " + std::to_string(memoryLimit)),
+           false;
+  // Work queued on the stream may still use the old buffer.
+  if (buffer.pointer) {
+    if (!driver->check(driver->cuStreamSynchronize(stream), "cuStreamSynchronize", error))
+      return false;
+    driver->cuMemFree(buffer.pointer);
+    buffer = {};
+  }
+  if (!driver->check(driver->cuMemAlloc(&buffer.pointer, std::max<size_t>(bytes, 1)),
+                     std::string("allocating ") + what + " (" + std::to_string(bytes) + " bytes)",
+                     error))
+    return false;
+  buffer.bytes = bytes;
+  return true;
+}
+
+bool CudaBackend::upload(CUdeviceptr to, const void *from, size_t bytes,
+                         std::string &error) const {
+  return bytes == 0 ||
+         driver->check(driver->cuMemcpyHtoDAsync(to, from, bytes, stream), "cuMemcpyHtoD", error);
+}
+
+bool CudaBackend::launch(const rt::Kernel &kernel, size_t entry,
+                         const std::vector<HostValue> &locals,
+                         const std::vector<CUdeviceptr> &pointers, CUdeviceptr tiles,
+                         int tileCount, CUdeviceptr lse, std::string &error) const {
+  const rt::Launch &spec = kernel.launches[entry];
+  size_t kernelIndex = size_t(&kernel - plan.kernels.data());
+  // Argument storage: every parameter is a pointer or an int64 (int32 for
+  // the tile count), kept alive until cuLaunchKernel returns.
+  std::vector<CUdeviceptr> addressArgs;
+  std::vector<int64_t> integerArgs;
+  addressArgs.reserve(spec.args.size());
+  integerArgs.reserve(spec.args.size());
+  int32_t count = tileCount;
+  std::vector<void *> params;
+  for (const rt::LaunchArg &arg : spec.args) {
+    switch (arg.kind) {
+    case rt::LaunchArgKind::Pointer:
+      addressArgs.push_back(pointers[size_t(arg.value)]);
+      params.push_back(&addressArgs.back());
+      break;
+    case rt::LaunchArgKind::Extent:
+      integerArgs.push_back(locals[size_t(arg.value)].shape[size_t(arg.axis)]);
+      params.push_back(&integerArgs.back());
+      break;
+    case rt::LaunchArgKind::Table:
+      addressArgs.push_back(tables[size_t(arg.value)].pointer);
+      params.push_back(&addressArgs.back());
+      break;
+    case rt::LaunchArgKind::TableSize:
+      integerArgs.push_back(tableSizes[size_t(arg.value)]);
+      params.push_back(&integerArgs.back());
+      break;
+    case rt::LaunchArgKind::Tiles:
+      addressArgs.push_back(tiles);
+      params.push_back(&addressArgs.back());
+      break;
+    case rt::LaunchArgKind::TileCount: params.push_back(&count); break;
+    case rt::LaunchArgKind::Lse:
+      addressArgs.push_back(lse);
+      params.push_back(&addressArgs.back());
+      break;
+    }
+  }
+  unsigned gridX = 1, gridY = 1;
+  const HostValue &sized = locals[size_t(spec.value)];
+  if (spec.pattern == rt::LaunchPattern::AttentionTiles) {
+    const std::vector<int64_t> &q = sized.shape;
+    gridX = unsigned(tileCount);
+    gridY = unsigned(q.size() >= 2 ? q[q.size() - 2] : 1);
+  } else {
+    int64_t work = sized.numElements();
+    if (spec.pattern == rt::LaunchPattern::Rows)
+      work = sized.shape.empty() || sized.shape.back() == 0 ? 0 : work / sized.shape.back();
+    gridX = unsigned(std::min(kMaxBlocks, (work + spec.perBlock - 1) / spec.perBlock));
+  }
+  if (gridX == 0 || gridY == 0)
+    return true;
+  unsigned shared = arch >= 80 ? unsigned(spec.sharedBytes) : 0;
+  return driver->check(driver->cuLaunchKernel(functions[kernelIndex][entry], gridX, gridY, 1,
+                                              unsigned(spec.threads), 1, 1, shared, stream,
+                                              params.data(), nullptr),
+                       "kernel '" + kernel.name + "' entry '" + spec.entry + "'", error);
+}
+
+bool CudaBackend::runStep(const rt::Step &step, std::vector<HostValue> &shapes,
+                          std::vector<CUdeviceptr> &addresses, std::string &error) const {
+  const rt::Kernel &kernel = plan.kernels[size_t(step.kernel)];
+  std::vector<HostValue> locals;
+  for (int operand : step.operands)
+    locals.push_back(shapes[size_t(operand)]);
+  if (!inferKernelShapes(kernel, locals, error))
+    return false;
+  std::vector<CUdeviceptr> pointers(locals.size(), 0);
+  for (size_t a = 0; a < step.operands.size(); ++a)
+    pointers[a] = addresses[size_t(step.operands[a])];
+  for (size_t y = 0; y < kernel.yields.size(); ++y) {
+    int result = step.results[y];
+    const HostValue &value = locals[size_t(kernel.yields[y])];
+    int64_t bytes = bytesOf(value, plan.values[size_t(result)].type.dtype);
+    if (bytes > plannedBytes[size_t(result)])
+      return (error = "kernel '" + kernel.name + "' yields " + std::to_string(bytes) +
+                      " bytes where the memory plan has " +
+                      std::to_string(plannedBytes[size_t(result)]) +
+                      ": the batch exceeds the package's budget (--max-batch, --max-sequence, "
+                      "--max-tokens)"),
+             false;
+    pointers[size_t(kernel.yields[y])] = addresses[size_t(result)] =
+        arena.pointer + CUdeviceptr(plan.values[size_t(result)].offset);
+    shapes[size_t(result)] = value;
+  }
+  if (kernel.kind == rt::KernelKind::Gemm)
+    return gemm->run(kernel, locals, pointers, stream, error);
+
+  // Scratch: the attention's tile list and log-sum-exp, then every value an
+  // entry point writes that is not a result.
+  std::vector<Tile> tiles;
+  size_t scratchBytes = 0, tilesAt = 0, lseAt = 0;
+  bool attention = kernel.kind == rt::KernelKind::Attention;
+  if (attention) {
+    if (!attentionTiles(kernel, locals, tiles, error))
+      return false;
+    const HostValue &q = locals[size_t(kernel.body[0].operands[0])];
+    int64_t rows = q.numElements() / std::max<int64_t>(q.shape.back(), 1);
+    tilesAt = 0;
+    lseAt = aligned(tiles.size() * sizeof(Tile));
+    scratchBytes = lseAt + aligned(size_t(rows) * sizeof(float));
+  }
+  std::vector<std::pair<int, size_t>> scratchValues;
+  for (const rt::Launch &spec : kernel.launches)
+    if (!pointers[size_t(spec.value)]) {
+      scratchValues.push_back({spec.value, scratchBytes});
+      scratchBytes += aligned(size_t(bytesOf(locals[size_t(spec.value)],
+                                             rt::localType(kernel, size_t(spec.value)).dtype)));
+    }
+  if (!reserve(scratch, scratchBytes, "kernel scratch", error))
+    return false;
+  for (auto [value, offset] : scratchValues)
+    pointers[size_t(value)] = scratch.pointer + offset;
+  if (attention && !upload(scratch.pointer + tilesAt, tiles.data(), tiles.size() * sizeof(Tile),
+                           error))
+    return false;
+  for (size_t entry = 0; entry < kernel.launches.size(); ++entry)
+    if (!launch(kernel, entry, locals, pointers, scratch.pointer + tilesAt, int(tiles.size()),
+                scratch.pointer + lseAt, error))
+      return false;
+  return true;
+}
+
+bool CudaBackend::run(const std::vector<cpu::Tensor> &inputs,
+                      const std::vector<cpu::Tensor> &parameters,
+                      std::vector<cpu::Tensor> &outputs, std::string &error) const {
+  std::lock_guard<std::mutex> lock(runMutex);
+  if (inputs.size() != plan.inputs.size() || parameters.size() != plan.parameters.size())
+    return (error = "the plan takes " + std::to_string(plan.inputs.size()) + " inputs and " +
+                    std::to_string(plan.parameters.size()) + " parameters"),
+           false;
+  if (!driver->check(driver->cuCtxSetCurrent(context), "cuCtxSetCurrent", error))
+    return false;
+  // Parameters: copied once, and again when the host tensors change.
+  parameterCopies.resize(parameters.size());
+  parameterSources.resize(parameters.size(), nullptr);
+  for (size_t p = 0; p < parameters.size(); ++p) {
+    if (parameterSources[p] == parameters[p].data)
+      continue;
+    if (!reserve(parameterCopies[p], parameters[p].numBytes(), "a parameter", error) ||
+        !upload(parameterCopies[p].pointer, parameters[p].data, parameters[p].numBytes(), error))
+      return false;
+    parameterSources[p] = parameters[p].data;
+  }
+  std::vector<HostValue> shapes(plan.values.size());
+  std::vector<CUdeviceptr> addresses(plan.values.size(), 0);
+  size_t inputBytes = 0;
+  for (const cpu::Tensor &input : inputs)
+    inputBytes += aligned(input.numBytes());
+  if (!reserve(inputBuffer, inputBytes, "the inputs", error))
+    return false;
+  size_t inputOffset = 0;
+  for (size_t v = 0; v < plan.values.size(); ++v) {
+    const rt::Value &value = plan.values[v];
+    HostValue &shape = shapes[v];
+    if (value.kind == rt::ValueKind::Input) {
+      const cpu::Tensor &input = inputs[size_t(value.index)];
+      if (input.dtype != value.type.dtype || input.shape.size() != value.type.shape.size())
+        return (error = "input '" + plan.inputs[size_t(value.index)].feature + "' is " +
+                        cpu::describe(input) + "; the model takes another type"),
+               false;
+      shape.shape = input.shape;
+      if (!rt::isFloat(input.dtype)) { // lengths and ids: the host keeps them for shapes
+        shape.known = true;
+        for (int64_t i = 0; i < input.numElements(); ++i)
+          shape.data.push_back(integerElement(input, i));
+      }
+      addresses[v] = inputBuffer.pointer + inputOffset;
+      if (!upload(addresses[v], input.data, input.numBytes(), error))
+        return false;
+      inputOffset += aligned(input.numBytes());
+    } else if (value.kind == rt::ValueKind::Parameter) {
+      shape.shape = parameters[size_t(value.index)].shape;
+      addresses[v] = parameterCopies[size_t(value.index)].pointer;
+    } else if (value.kind == rt::ValueKind::Constant) {
+      shape.shape = plan.constants[size_t(value.index)].type.shape;
+      addresses[v] = constants[size_t(value.index)].pointer;
+    }
+  }
+  for (const rt::Step &step : plan.steps)
+    if (!runStep(step, shapes, addresses, error))
+      return false;
+  outputs.clear();
+  for (const rt::Output &output : plan.outputs) {
+    const HostValue &shape = shapes[size_t(output.value)];
+    cpu::Tensor host =
+        cpu::Tensor::uninitialized(plan.values[size_t(output.value)].type.dtype, shape.shape);
+    if (!host.data && host.numBytes())
+      return (error = "out of host memory for output '" + output.name + "'"), false;
+    if (host.numBytes() &&
+        !driver->check(driver->cuMemcpyDtoHAsync(host.data, addresses[size_t(output.value)],
+                                                 host.numBytes(), stream),
+                       "copying output '" + output.name + "'", error))
+      return false;
+    outputs.push_back(std::move(host));
+  }
+  return driver->check(driver->cuStreamSynchronize(stream), "running the plan", error);
+}
+
+} // namespace lmc::cuda

@@ -1,0 +1,83 @@
+// CudaBackend.h - runs a plan on an NVIDIA GPU through the driver API.
+//
+// Kernels come from the package (ModuleLoader.h), GEMMs go to cuBLASLt,
+// everything runs on one stream in plan order: inputs are copied in, each
+// step launches its kernel's entry points (grids sized from the host's
+// shapes, HostShapes.h) into one device arena laid out by the memory plan,
+// and the outputs are copied back. Parameters are copied to the device on
+// the first run (and again when the host tensors change).
+//
+// Runs are serialized: one stream, one arena, one scratch buffer.
+
+#ifndef LMC_RUNTIME_CUDA_CUDABACKEND_H
+#define LMC_RUNTIME_CUDA_CUDABACKEND_H
+
+#include "artifact/Plan.h"
+#include "cuda/Driver.h"
+#include "cuda/Gemm.h"
+#include "cuda/HostShapes.h"
+#include "cuda/ModuleLoader.h"
+#include "session/Backend.h"
+
+#include <memory>
+#include <mutex>
+
+namespace lmc::cuda {
+
+class CudaBackend final : public rt::Backend {
+public:
+  /// A backend on GPU 0; null with `error` set when there is no driver, no
+  /// GPU, or a kernel that cannot be loaded for it.
+  static std::unique_ptr<CudaBackend> create(const rt::Plan &plan, std::string &error);
+  ~CudaBackend() override;
+
+  bool run(const std::vector<cpu::Tensor> &inputs, const std::vector<cpu::Tensor> &parameters,
+           std::vector<cpu::Tensor> &outputs, std::string &error) const override;
+  void setMemoryLimit(int64_t bytes) override { memoryLimit = bytes; }
+  std::string label() const override;
+
+  /// Where each kernel's module came from (cubin, cache, nvrtc, ptx).
+  const std::vector<ModuleSource> &moduleSources() const { return sources; }
+
+private:
+  struct Buffer {
+    CUdeviceptr pointer = 0;
+    size_t bytes = 0;
+  };
+  explicit CudaBackend(const rt::Plan &plan) : plan(plan) {}
+  bool initialize(std::string &error);
+  bool reserve(Buffer &buffer, size_t bytes, const char *what, std::string &error) const;
+  bool upload(CUdeviceptr to, const void *from, size_t bytes, std::string &error) const;
+  bool runStep(const rt::Step &step, std::vector<HostValue> &shapes,
+               std::vector<CUdeviceptr> &addresses, std::string &error) const;
+  bool launch(const rt::Kernel &kernel, size_t entry, const std::vector<HostValue> &locals,
+              const std::vector<CUdeviceptr> &pointers, CUdeviceptr tiles, int tileCount,
+              CUdeviceptr lse, std::string &error) const;
+
+  const rt::Plan &plan;
+  const Driver *driver = nullptr;
+  CUdevice device = 0;
+  CUcontext context = nullptr;
+  CUstream stream = nullptr;
+  cublasLtHandle_t blas = nullptr;
+  int arch = 0, driverVersion = 0;
+  std::string deviceName;
+  int64_t memoryLimit = int64_t(1) << 36;
+  std::vector<CUmodule> modules;
+  std::vector<std::vector<CUfunction>> functions; // per kernel, per launch
+  std::vector<ModuleSource> sources;
+  std::vector<Buffer> constants, tables;
+  std::vector<int64_t> tableSizes;
+  /// Per value: the bytes the memory plan gave it.
+  std::vector<int64_t> plannedBytes;
+
+  mutable std::mutex runMutex;
+  mutable Buffer arena, scratch, inputBuffer, workspace;
+  mutable std::vector<Buffer> parameterCopies;
+  mutable std::vector<const void *> parameterSources;
+  mutable std::unique_ptr<GemmRunner> gemm;
+};
+
+} // namespace lmc::cuda
+
+#endif // LMC_RUNTIME_CUDA_CUDABACKEND_H

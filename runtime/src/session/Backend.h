@@ -1,0 +1,37 @@
+// Backend.h - what runs a plan's steps: the CPU backend, or the CUDA one.
+//
+// A backend is made for one loaded plan and outlives none of its runs.
+// run() takes host tensors and returns host tensors, whatever memory the
+// backend computes in.
+
+#ifndef LMC_RUNTIME_SESSION_BACKEND_H
+#define LMC_RUNTIME_SESSION_BACKEND_H
+
+#include "cpu/Tensor.h"
+
+#include <string>
+#include <vector>
+
+namespace lmc::rt {
+
+class Backend {
+public:
+  virtual ~Backend() = default;
+
+  /// Runs the plan. `inputs` follow plan.inputs, `parameters` follow
+  /// plan.parameters; `outputs` receive owned tensors in plan.outputs'
+  /// order. Returns false with `error` set on any failure.
+  virtual bool run(const std::vector<cpu::Tensor> &inputs,
+                   const std::vector<cpu::Tensor> &parameters, std::vector<cpu::Tensor> &outputs,
+                   std::string &error) const = 0;
+
+  /// The most bytes one tensor (or the arena) may take.
+  virtual void setMemoryLimit(int64_t bytes) = 0;
+
+  /// Where it runs, for messages: "the CPU", "the GPU (NVIDIA H200, sm_90)".
+  virtual std::string label() const = 0;
+};
+
+} // namespace lmc::rt
+
+#endif // LMC_RUNTIME_SESSION_BACKEND_H
