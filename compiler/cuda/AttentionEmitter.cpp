@@ -350,7 +350,6 @@ bool emitAttentionKernel(const rt::Kernel &kernel, EmittedKernel &out, std::stri
          << ".\n\n"
          << kPrelude << kTileStruct << "\n"
          << "typedef " << element << " Element;\n"
-         << "#define LMC_ENTRY " << entry << "\n"
          << "constexpr int kHeads = " << heads << ", kKeyHeads = " << keyHeads << ";\n"
          << "constexpr int kHeadDim = " << dim << ", kValueDim = " << valueDim << ";\n"
          << "constexpr int kBlockQ = " << blockQ << ", kBlockK = " << blockK << ";\n"
@@ -363,19 +362,23 @@ bool emitAttentionKernel(const rt::Kernel &kernel, EmittedKernel &out, std::stri
     source << "// shared-memory rows are padded by 8 elements: ldmatrix without bank conflicts\n"
            << "constexpr int kStride = kHeadDim + 8;\n"
            << "#define LMC_MMA_TYPE \"" << (dtype == DType::F16 ? "f16" : "bf16") << "\"\n"
+           << "// cp.async and m16n8k16 need sm_80; older devices get the plain kernel\n"
+           << "// (launched without shared memory) from the same source.\n"
+           << "#if !defined(__CUDA_ARCH__) || __CUDA_ARCH__ >= 800\n"
            << "__device__ __forceinline__ unsigned lmc_pack(float lo, float hi) {\n"
            << (dtype == DType::F16 ? "  __half2 h = __floats2half2_rn(lo, hi);\n"
                                    : "  __nv_bfloat162 h = __floats2bfloat162_rn(lo, hi);\n")
            << "  return *reinterpret_cast<unsigned *>(&h);\n}\n"
-           << "// cp.async and m16n8k16 need sm_80; older devices get the plain kernel\n"
-           << "// (launched without shared memory) from the same source.\n"
-           << "#if !defined(__CUDA_ARCH__) || __CUDA_ARCH__ >= 800\n"
            << kTensorCoreKernel << "#else\n" << kPlainKernel << "#endif\n";
     sharedBytes = (blockQ + 4 * blockK) * int(dim + 8) * 2;
   } else {
     source << kPlainKernel;
   }
   out.source = source.str();
+  // The kernel texts name their entry point LMC_ENTRY: it becomes the name.
+  for (size_t at = out.source.find("LMC_ENTRY"); at != std::string::npos;
+       at = out.source.find("LMC_ENTRY", at))
+    out.source.replace(at, 9, entry);
   rt::Launch launch{entry, rt::LaunchPattern::AttentionTiles, kernel.yields[0], threads,
                     blockQ, sharedBytes, {}};
   using Kind = rt::LaunchArgKind;

@@ -80,15 +80,17 @@ bool attentionTiles(const rt::Kernel &kernel, const std::vector<HostValue> &loca
 
 } // namespace
 
-std::unique_ptr<CudaBackend> CudaBackend::create(const rt::Plan &plan, std::string &error) {
+std::unique_ptr<CudaBackend> CudaBackend::create(const rt::Plan &plan, std::string &error,
+                                                 const Driver *driver) {
   std::unique_ptr<CudaBackend> backend(new CudaBackend(plan));
+  backend->driver = driver;
   if (!backend->initialize(error))
     return nullptr;
   return backend;
 }
 
 bool CudaBackend::initialize(std::string &error) {
-  if (!(driver = Driver::get(error)))
+  if (!driver && !(driver = Driver::get(error)))
     return false;
   bool hasCode = false;
   for (const rt::Kernel &kernel : plan.kernels)

@@ -26,9 +26,11 @@ namespace lmc::cuda {
 
 class CudaBackend final : public rt::Backend {
 public:
-  /// A backend on GPU 0; null with `error` set when there is no driver, no
-  /// GPU, or a kernel that cannot be loaded for it.
-  static std::unique_ptr<CudaBackend> create(const rt::Plan &plan, std::string &error);
+  /// A backend on GPU 0 of `driver` (the process's CUDA driver when null);
+  /// null with `error` set when there is no driver, no GPU, or a kernel
+  /// that cannot be loaded for it.
+  static std::unique_ptr<CudaBackend> create(const rt::Plan &plan, std::string &error,
+                                             const Driver *driver = nullptr);
   ~CudaBackend() override;
 
   bool run(const std::vector<cpu::Tensor> &inputs, const std::vector<cpu::Tensor> &parameters,

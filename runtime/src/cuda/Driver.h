@@ -37,6 +37,9 @@ struct Driver {
   LMC_DRIVER_FUNCTIONS(LMC_DECLARE)
   LMC_CUBLASLT_FUNCTIONS(LMC_DECLARE)
 #undef LMC_DECLARE
+  /// Set by the device emulator of the tests (test/unit/cuda): modules are
+  /// loaded from a kernel's CUDA C itself, not from compiled code.
+  bool loadsSource = false;
 
   /// The process's driver, opened and initialized once; null with `error`
   /// set when there is no usable driver or cuBLASLt.

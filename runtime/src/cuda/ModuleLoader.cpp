@@ -59,6 +59,10 @@ bool loadModule(const Driver &driver, const rt::Kernel &kernel, int arch, int dr
                 const std::string &cacheDir, CUmodule &module, ModuleSource &source,
                 std::string &error) {
   std::string smArch = "sm_" + std::to_string(arch);
+  if (driver.loadsSource) {
+    source = ModuleSource::Nvrtc;
+    return load(driver, kernel.source, kernel, "source", module, error);
+  }
   for (const rt::Binary &binary : kernel.binaries)
     if (binary.format == "cubin" && binary.arch == smArch) {
       source = ModuleSource::Cubin;

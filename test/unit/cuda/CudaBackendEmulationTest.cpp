@@ -1,0 +1,132 @@
+// CudaBackendEmulationTest.cpp - the CUDA backend, with the kernels lmc
+// emits, against the CPU backend on an emulated device (EmulatedDevice.h):
+// host shapes, arena and scratch placement, launch arguments, grids, the
+// attention tile list, cuBLASLt calls and every fused kernel's CUDA C run
+// for real, with packed and padded variable-length batches. Only the
+// tensor-core attention (inline PTX) is left to the GPU check.
+
+#include "compiler/Pipeline.h"
+#include "compiler/Registration.h"
+#include "compiler/artifact/ArtifactWriter.h"
+#include "compiler/cuda/KernelEmitter.h"
+
+#include "../passes/PassNumerics.h"
+#include "emulator/EmulatedDevice.h"
+
+#include "artifact/Envelope.h"
+#include "cuda/CudaBackend.h"
+#include "session/Model.h"
+#include "support/RandomExamples.h"
+
+#include "mlir/IR/MLIRContext.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+namespace {
+
+namespace rt = ::lmc::rt;
+namespace cpu = ::lmc::cpu;
+
+/// examples/<name> as package bytes with every kernel's CUDA C.
+std::string packageWithCode(const std::string &name, mlir::lmc::CompileOptions options) {
+  mlir::DialectRegistry registry;
+  mlir::lmc::registerLmcDialects(registry);
+  mlir::MLIRContext context(registry);
+  context.printOpOnDiagnostic(false);
+  mlir::OwningOpRef<mlir::ModuleOp> module = mlir::lmc::testing::loadExample(name, context);
+  options.formKernels = true;
+  if (!module || mlir::failed(mlir::lmc::runCompilePipeline(*module, options)))
+    return "";
+  mlir::FailureOr<std::string> bytes = mlir::lmc::writeArtifact(*module, "test");
+  std::string error;
+  std::unique_ptr<rt::Model> plain = mlir::succeeded(bytes) ? rt::Model::fromBytes(*bytes, error) : nullptr;
+  if (!plain)
+    return "";
+  mlir::lmc::CodeByKernel code;
+  for (const rt::Kernel &kernel : plain->plan().kernels) {
+    mlir::lmc::cuda::EmittedKernel emitted;
+    if (!mlir::lmc::cuda::emitKernel(plain->plan(), kernel, emitted, error))
+      return "";
+    if (!emitted.source.empty())
+      code[kernel.name] = {emitted.source, {}, emitted.launches};
+  }
+  bytes = mlir::lmc::writeArtifact(*module, "test", code);
+  return mlir::succeeded(bytes) ? *bytes : "";
+}
+
+double relativeL2(const cpu::Tensor &got, const cpu::Tensor &expected) {
+  double difference = 0, norm = 0;
+  for (int64_t i = 0; i < expected.numElements(); ++i) {
+    double a = cpu::realAt(got, i), b = cpu::realAt(expected, i);
+    difference += (a - b) * (a - b);
+    norm += b * b;
+  }
+  return std::sqrt(difference / std::max(norm, 1e-30));
+}
+
+struct Case {
+  const char *example;
+  mlir::lmc::Precision precision;
+  bool packing;
+  double bound;
+};
+
+class CudaBackendEmulation : public ::testing::TestWithParam<Case> {};
+
+TEST_P(CudaBackendEmulation, MatchesTheCpuBackend) {
+  const Case &param = GetParam();
+  mlir::lmc::CompileOptions options;
+  options.precision = param.precision;
+  options.packing = param.packing;
+  // A small plan: several batches, short sequences (the emulator is slow).
+  options.maxBatch = 8;
+  options.maxSequence = 24;
+  options.maxTokens = 96;
+  std::string bytes = packageWithCode(param.example, options);
+  ASSERT_FALSE(bytes.empty());
+  std::string error;
+  std::unique_ptr<rt::Model> onCpu = rt::Model::fromBytes(bytes, error);
+  std::unique_ptr<rt::Model> onGpu = rt::Model::fromBytes(bytes, error);
+  ASSERT_TRUE(onCpu && onGpu) << error;
+  std::unique_ptr<lmc::cuda::CudaBackend> backend =
+      lmc::cuda::CudaBackend::create(onGpu->plan(), error, lmc::testing::emulatedDriver());
+  ASSERT_TRUE(backend) << error;
+  EXPECT_EQ(backend->label(), "the GPU (lmc device emulator, sm_75)");
+  onGpu->setBackend(std::move(backend));
+
+  std::vector<std::pair<std::string, cpu::Tensor>> weights;
+  ASSERT_TRUE(onCpu->generateWeights(3, weights, error)) << error;
+  ASSERT_TRUE(onCpu->setWeights({weights.begin(), weights.end()}, error)) << error;
+  ASSERT_TRUE(onGpu->setWeights({weights.begin(), weights.end()}, error)) << error;
+  std::vector<rt::Example> examples = lmc::testing::randomExamples(onCpu->plan(), 11, 20, 5);
+  rt::PackingOptions packing;
+  std::vector<rt::ExampleOutputs> expected, got;
+  rt::RunStatistics statistics;
+  ASSERT_TRUE(onCpu->run(examples, packing, expected, statistics, error)) << error;
+  int launchesBefore = lmc::testing::emulatorCounts().launches;
+  ASSERT_TRUE(onGpu->run(examples, packing, got, statistics, error)) << error;
+  EXPECT_GT(statistics.batches, 1u);
+  EXPECT_GT(lmc::testing::emulatorCounts().launches, launchesBefore);
+  ASSERT_EQ(got.size(), expected.size());
+  for (size_t e = 0; e < expected.size(); ++e)
+    for (size_t o = 0; o < expected[e].outputs.size(); ++o) {
+      const cpu::Tensor &x = got[e].outputs[o], &y = expected[e].outputs[o];
+      ASSERT_EQ(x.shape, y.shape) << "example " << e << " output " << o;
+      for (int64_t i = 0; i < x.numElements(); ++i)
+        ASSERT_FALSE(std::isnan(cpu::realAt(x, i))) << "example " << e << " element " << i
+                                                    << " was never written";
+      EXPECT_LE(relativeL2(x, y), param.bound) << "example " << e << " output " << o;
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Examples, CudaBackendEmulation,
+    ::testing::Values(Case{"bst_ranker.yaml", mlir::lmc::Precision::FP32, true, 1e-5},
+                      Case{"bst_ranker.yaml", mlir::lmc::Precision::FP16, true, 3e-3},
+                      Case{"bst_ranker.yaml", mlir::lmc::Precision::BF16, false, 2e-2},
+                      Case{"text_encoder.yaml", mlir::lmc::Precision::FP32, false, 1e-5},
+                      Case{"text_encoder.yaml", mlir::lmc::Precision::FP16, true, 3e-3}));
+
+} // namespace

@@ -1,0 +1,499 @@
+// EmulatedDevice.cpp - the host-side CUDA driver and cuBLASLt of the tests.
+
+#include "EmulatedDevice.h"
+
+#include "cpu/HalfFloat.h"
+
+#include <dlfcn.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <utility>
+#include <vector>
+
+// The shim's view of a CUDA thread (cuda_shim.h, lmc_emu_thread).
+struct lmc_emu_dim3 {
+  unsigned x, y, z;
+};
+struct lmc_emu_thread {
+  lmc_emu_dim3 threadIdx, blockIdx, blockDim, gridDim;
+};
+
+namespace lmc::testing {
+namespace {
+
+EmulatorCounts counts;
+
+// ---- fibers: one per CUDA thread of the running block ----------------------
+
+constexpr size_t kStackBytes = 128 * 1024;
+
+struct Fiber {
+  ucontext_t context;
+  std::unique_ptr<char[]> stack;
+  lmc_emu_thread coordinates;
+  bool done = false;
+};
+
+struct Warp {
+  float values[2][32];
+  int arrived = 0, active = 0;
+  unsigned generation = 0;
+};
+
+/// A kernel as the emulator calls it: its address and, per parameter,
+/// whether it is 4 bytes (int) rather than 8 (pointer or int64).
+struct Function {
+  void *address = nullptr;
+  std::vector<bool> narrow;
+};
+
+struct Runner {
+  std::vector<Fiber> fibers;
+  std::vector<Warp> warps;
+  ucontext_t scheduler;
+  size_t current = 0;
+  const Function *function = nullptr;
+  std::vector<uint64_t> arguments;
+} runner;
+
+lmc_emu_thread *self() { return &runner.fibers[runner.current].coordinates; }
+
+void yieldFiber() { swapcontext(&runner.fibers[runner.current].context, &runner.scheduler); }
+
+float shuffleXor(float value, int laneMask) {
+  size_t lane = runner.current % 32;
+  Warp &warp = runner.warps[runner.current / 32];
+  unsigned generation = warp.generation;
+  warp.values[generation & 1][lane] = value;
+  if (++warp.arrived == warp.active) {
+    warp.arrived = 0;
+    ++warp.generation;
+  }
+  while (warp.generation == generation)
+    yieldFiber();
+  return warp.values[generation & 1][lane ^ size_t(laneMask)];
+}
+
+/// Calls `address` with `count` 8-byte integer-class arguments (the x86-64
+/// System V convention passes pointers, int64 and int alike).
+template <size_t... I>
+void callWith(void *address, const uint64_t *arguments, std::index_sequence<I...>) {
+  using Signature = void (*)(decltype(I, uint64_t())...);
+  reinterpret_cast<Signature>(address)(arguments[I]...);
+}
+
+template <size_t... N>
+constexpr auto makeCallTable(std::index_sequence<N...>) {
+  return std::array<void (*)(void *, const uint64_t *), sizeof...(N)>{
+      [](void *address, const uint64_t *arguments) {
+        callWith(address, arguments, std::make_index_sequence<N>());
+      }...};
+}
+constexpr size_t kMaxArguments = 48;
+const auto kCallTable = makeCallTable(std::make_index_sequence<kMaxArguments + 1>());
+
+void fiberMain() {
+  kCallTable[runner.arguments.size()](runner.function->address, runner.arguments.data());
+  Fiber &fiber = runner.fibers[runner.current];
+  fiber.done = true;
+  Warp &warp = runner.warps[runner.current / 32];
+  if (--warp.active > 0 && warp.arrived == warp.active) {
+    warp.arrived = 0;
+    ++warp.generation;
+  }
+}
+
+void runBlock(lmc_emu_dim3 block, lmc_emu_dim3 grid, lmc_emu_dim3 threads) {
+  size_t count = size_t(threads.x) * threads.y * threads.z;
+  if (runner.fibers.size() < count)
+    runner.fibers.resize(count);
+  runner.warps.assign((count + 31) / 32, Warp());
+  for (size_t t = 0; t < count; ++t) {
+    Fiber &fiber = runner.fibers[t];
+    if (!fiber.stack)
+      fiber.stack.reset(new char[kStackBytes]);
+    getcontext(&fiber.context);
+    fiber.context.uc_stack.ss_sp = fiber.stack.get();
+    fiber.context.uc_stack.ss_size = kStackBytes;
+    fiber.context.uc_link = &runner.scheduler;
+    makecontext(&fiber.context, fiberMain, 0);
+    fiber.done = false;
+    fiber.coordinates = {{unsigned(t % threads.x), unsigned(t / threads.x % threads.y),
+                          unsigned(t / threads.x / threads.y)},
+                         block, threads, grid};
+    ++runner.warps[t / 32].active;
+  }
+  for (size_t remaining = count; remaining > 0;) {
+    remaining = 0;
+    for (size_t t = 0; t < count; ++t) {
+      if (runner.fibers[t].done)
+        continue;
+      runner.current = t;
+      swapcontext(&runner.scheduler, &runner.fibers[t].context);
+      remaining += !runner.fibers[t].done;
+    }
+  }
+}
+
+// ---- modules: emitted CUDA C compiled as C++ -------------------------------
+
+struct Module {
+  void *library = nullptr;
+  std::string source;
+  std::map<std::string, Function> functions;
+};
+
+std::string compileDirectory() {
+  static std::string directory = [] {
+    char path[] = "/tmp/lmc-emulator-XXXXXX";
+    return std::string(mkdtemp(path) ? path : "/tmp");
+  }();
+  return directory;
+}
+
+/// The parameter list of entry `name` in `source`: narrow (int) or not.
+bool parameterWidths(const std::string &source, const std::string &name,
+                     std::vector<bool> &narrow) {
+  size_t at = source.find(" " + name + "(");
+  if (at == std::string::npos)
+    return false;
+  size_t open = at + name.size() + 2, close = source.find(')', open);
+  std::string list = source.substr(open, close - open);
+  narrow.clear();
+  for (size_t start = 0; start < list.size();) {
+    size_t comma = list.find(',', start);
+    std::string parameter = list.substr(start, comma - start);
+    parameter.erase(0, parameter.find_first_not_of(" \n"));
+    narrow.push_back(parameter.rfind("const int ", 0) == 0 && parameter.find('*') == std::string::npos);
+    if (comma == std::string::npos)
+      break;
+    start = comma + 1;
+  }
+  return true;
+}
+
+// ---- the driver API ---------------------------------------------------------
+
+CUresult CUDAAPI init(unsigned int) { return CUDA_SUCCESS; }
+CUresult CUDAAPI driverVersion(int *version) {
+  *version = 13000;
+  return CUDA_SUCCESS;
+}
+CUresult CUDAAPI deviceCount(int *count) {
+  *count = 1;
+  return CUDA_SUCCESS;
+}
+CUresult CUDAAPI deviceGet(CUdevice *device, int) {
+  *device = 0;
+  return CUDA_SUCCESS;
+}
+CUresult CUDAAPI deviceAttribute(int *value, CUdevice_attribute attribute, CUdevice) {
+  *value = attribute == CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR ? 7
+           : attribute == CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR ? 5
+                                                                      : 0;
+  return CUDA_SUCCESS;
+}
+CUresult CUDAAPI deviceName(char *name, int length, CUdevice) {
+  std::strncpy(name, "lmc device emulator", size_t(length));
+  return CUDA_SUCCESS;
+}
+CUresult CUDAAPI retainContext(CUcontext *context, CUdevice) {
+  static int token;
+  *context = reinterpret_cast<CUcontext>(&token);
+  return CUDA_SUCCESS;
+}
+CUresult CUDAAPI releaseContext(CUdevice) { return CUDA_SUCCESS; }
+CUresult CUDAAPI setContext(CUcontext) { return CUDA_SUCCESS; }
+
+CUresult CUDAAPI loadModule(CUmodule *module, const void *image) {
+  static std::mutex mutex;
+  std::lock_guard<std::mutex> lock(mutex);
+  auto owned = std::make_unique<Module>();
+  owned->source = static_cast<const char *>(image);
+  std::string base = compileDirectory() + "/module" + std::to_string(counts.modules);
+  std::ofstream(base + ".cpp") << owned->source;
+  std::string command = std::string(LMC_EMULATOR_CXX) + " -std=c++17 -O0 -w -shared -fPIC -include " +
+                        LMC_EMULATOR_SHIM + " -I" + LMC_EMULATOR_INCLUDE + " " + base +
+                        ".cpp -o " + base + ".so 2> " + base + ".log";
+  if (std::system(command.c_str()) != 0)
+    return CUDA_ERROR_INVALID_SOURCE;
+  owned->library = dlopen((base + ".so").c_str(), RTLD_NOW | RTLD_LOCAL);
+  auto bind = owned->library ? reinterpret_cast<void (*)(lmc_emu_thread *(*)(), float (*)(float, int))>(
+                                   dlsym(owned->library, "lmc_emu_bind"))
+                             : nullptr;
+  if (!bind)
+    return CUDA_ERROR_INVALID_IMAGE;
+  bind(self, shuffleXor);
+  ++counts.modules;
+  *module = reinterpret_cast<CUmodule>(owned.release());
+  return CUDA_SUCCESS;
+}
+CUresult CUDAAPI unloadModule(CUmodule module) {
+  delete reinterpret_cast<Module *>(module);
+  return CUDA_SUCCESS;
+}
+CUresult CUDAAPI moduleFunction(CUfunction *function, CUmodule handle, const char *name) {
+  Module *module = reinterpret_cast<Module *>(handle);
+  Function &entry = module->functions[name];
+  entry.address = dlsym(module->library, name);
+  if (!entry.address || !parameterWidths(module->source, name, entry.narrow))
+    return CUDA_ERROR_NOT_FOUND;
+  *function = reinterpret_cast<CUfunction>(&entry);
+  return CUDA_SUCCESS;
+}
+CUresult CUDAAPI setFunctionAttribute(CUfunction, CUfunction_attribute, int) {
+  return CUDA_SUCCESS;
+}
+CUresult CUDAAPI launchKernel(CUfunction handle, unsigned gridX, unsigned gridY, unsigned gridZ,
+                              unsigned blockX, unsigned blockY, unsigned blockZ, unsigned,
+                              CUstream, void **parameters, void **) {
+  const Function *function = reinterpret_cast<const Function *>(handle);
+  if (function->narrow.size() > kMaxArguments)
+    return CUDA_ERROR_INVALID_VALUE;
+  runner.function = function;
+  runner.arguments.clear();
+  for (size_t p = 0; p < function->narrow.size(); ++p) {
+    uint64_t value = 0;
+    std::memcpy(&value, parameters[p], function->narrow[p] ? 4 : 8);
+    runner.arguments.push_back(value);
+  }
+  lmc_emu_dim3 grid{gridX, gridY, gridZ}, threads{blockX, blockY, blockZ};
+  for (unsigned z = 0; z < gridZ; ++z)
+    for (unsigned y = 0; y < gridY; ++y)
+      for (unsigned x = 0; x < gridX; ++x)
+        runBlock({x, y, z}, grid, threads);
+  ++counts.launches;
+  return CUDA_SUCCESS;
+}
+
+CUresult CUDAAPI allocate(CUdeviceptr *pointer, size_t bytes) {
+  void *memory = std::aligned_alloc(256, (bytes + 255) / 256 * 256);
+  if (!memory)
+    return CUDA_ERROR_OUT_OF_MEMORY;
+  std::memset(memory, 0xff, bytes); // NaN in every float type
+  *pointer = reinterpret_cast<CUdeviceptr>(memory);
+  return CUDA_SUCCESS;
+}
+CUresult CUDAAPI release(CUdeviceptr pointer) {
+  std::free(reinterpret_cast<void *>(pointer));
+  return CUDA_SUCCESS;
+}
+CUresult CUDAAPI copyIn(CUdeviceptr to, const void *from, size_t bytes, CUstream) {
+  std::memcpy(reinterpret_cast<void *>(to), from, bytes);
+  return CUDA_SUCCESS;
+}
+CUresult CUDAAPI copyOut(void *to, CUdeviceptr from, size_t bytes, CUstream) {
+  std::memcpy(to, reinterpret_cast<const void *>(from), bytes);
+  return CUDA_SUCCESS;
+}
+CUresult CUDAAPI fill(CUdeviceptr to, unsigned char value, size_t bytes, CUstream) {
+  std::memset(reinterpret_cast<void *>(to), value, bytes);
+  return CUDA_SUCCESS;
+}
+CUresult CUDAAPI createStream(CUstream *stream, unsigned) {
+  static int token;
+  *stream = reinterpret_cast<CUstream>(&token);
+  return CUDA_SUCCESS;
+}
+CUresult CUDAAPI destroyStream(CUstream) { return CUDA_SUCCESS; }
+CUresult CUDAAPI synchronize(CUstream) { return CUDA_SUCCESS; }
+CUresult CUDAAPI errorName(CUresult result, const char **name) {
+  switch (result) {
+  case CUDA_ERROR_INVALID_SOURCE: *name = "CUDA_ERROR_INVALID_SOURCE (the host compiler failed)"; break;
+  case CUDA_ERROR_NOT_FOUND: *name = "CUDA_ERROR_NOT_FOUND (no such entry point)"; break;
+  default: *name = "CUDA_ERROR (emulated)"; break;
+  }
+  return CUDA_SUCCESS;
+}
+CUresult CUDAAPI errorString(CUresult, const char **text) {
+  *text = "the emulated driver failed";
+  return CUDA_SUCCESS;
+}
+
+// ---- cuBLASLt ---------------------------------------------------------------
+
+struct Layout {
+  cudaDataType type;
+  uint64_t rows, cols;
+  int64_t ld;
+};
+struct MatmulDesc {
+  cublasOperation_t transposeA = CUBLAS_OP_N, transposeB = CUBLAS_OP_N;
+  cublasLtEpilogue_t epilogue = CUBLASLT_EPILOGUE_DEFAULT;
+  const void *bias = nullptr;
+};
+
+float loadAs(cudaDataType type, const void *data, int64_t i) {
+  if (type == CUDA_R_32F)
+    return static_cast<const float *>(data)[i];
+  uint16_t bits = static_cast<const uint16_t *>(data)[i];
+  if (type == CUDA_R_16F)
+    return cpu::halfToFloat(bits);
+  uint32_t wide = uint32_t(bits) << 16;
+  float value;
+  std::memcpy(&value, &wide, 4);
+  return value;
+}
+
+void storeAs(cudaDataType type, void *data, int64_t i, float value) {
+  if (type == CUDA_R_32F) {
+    static_cast<float *>(data)[i] = value;
+  } else if (type == CUDA_R_16F) {
+    static_cast<uint16_t *>(data)[i] = cpu::floatToHalf(value);
+  } else {
+    uint16_t bits;
+    cpu::floatToBfloat(&value, &bits, 1);
+    static_cast<uint16_t *>(data)[i] = bits;
+  }
+}
+
+cublasStatus_t CUBLASWINAPI blasCreate(cublasLtHandle_t *handle) {
+  static int token;
+  *handle = reinterpret_cast<cublasLtHandle_t>(&token);
+  return CUBLAS_STATUS_SUCCESS;
+}
+cublasStatus_t CUBLASWINAPI blasDestroy(cublasLtHandle_t) { return CUBLAS_STATUS_SUCCESS; }
+cublasStatus_t CUBLASWINAPI descCreate(cublasLtMatmulDesc_t *desc, cublasComputeType_t,
+                                       cudaDataType_t) {
+  *desc = reinterpret_cast<cublasLtMatmulDesc_t>(new MatmulDesc);
+  return CUBLAS_STATUS_SUCCESS;
+}
+cublasStatus_t CUBLASWINAPI descDestroy(cublasLtMatmulDesc_t desc) {
+  delete reinterpret_cast<MatmulDesc *>(desc);
+  return CUBLAS_STATUS_SUCCESS;
+}
+cublasStatus_t CUBLASWINAPI descSet(cublasLtMatmulDesc_t handle,
+                                    cublasLtMatmulDescAttributes_t attribute, const void *buffer,
+                                    size_t) {
+  MatmulDesc *desc = reinterpret_cast<MatmulDesc *>(handle);
+  switch (attribute) {
+  case CUBLASLT_MATMUL_DESC_TRANSA: std::memcpy(&desc->transposeA, buffer, sizeof desc->transposeA); break;
+  case CUBLASLT_MATMUL_DESC_TRANSB: std::memcpy(&desc->transposeB, buffer, sizeof desc->transposeB); break;
+  case CUBLASLT_MATMUL_DESC_EPILOGUE: std::memcpy(&desc->epilogue, buffer, sizeof desc->epilogue); break;
+  case CUBLASLT_MATMUL_DESC_BIAS_POINTER: std::memcpy(&desc->bias, buffer, sizeof desc->bias); break;
+  default: return CUBLAS_STATUS_NOT_SUPPORTED;
+  }
+  return CUBLAS_STATUS_SUCCESS;
+}
+cublasStatus_t CUBLASWINAPI layoutCreate(cublasLtMatrixLayout_t *layout, cudaDataType type,
+                                         uint64_t rows, uint64_t cols, int64_t ld) {
+  *layout = reinterpret_cast<cublasLtMatrixLayout_t>(new Layout{type, rows, cols, ld});
+  return CUBLAS_STATUS_SUCCESS;
+}
+cublasStatus_t CUBLASWINAPI layoutDestroy(cublasLtMatrixLayout_t layout) {
+  delete reinterpret_cast<Layout *>(layout);
+  return CUBLAS_STATUS_SUCCESS;
+}
+cublasStatus_t CUBLASWINAPI preferenceCreate(cublasLtMatmulPreference_t *preference) {
+  static int token;
+  *preference = reinterpret_cast<cublasLtMatmulPreference_t>(&token);
+  return CUBLAS_STATUS_SUCCESS;
+}
+cublasStatus_t CUBLASWINAPI preferenceDestroy(cublasLtMatmulPreference_t) {
+  return CUBLAS_STATUS_SUCCESS;
+}
+cublasStatus_t CUBLASWINAPI preferenceSet(cublasLtMatmulPreference_t,
+                                          cublasLtMatmulPreferenceAttributes_t, const void *,
+                                          size_t) {
+  return CUBLAS_STATUS_SUCCESS;
+}
+cublasStatus_t CUBLASWINAPI heuristic(cublasLtHandle_t, cublasLtMatmulDesc_t,
+                                      cublasLtMatrixLayout_t, cublasLtMatrixLayout_t,
+                                      cublasLtMatrixLayout_t, cublasLtMatrixLayout_t,
+                                      cublasLtMatmulPreference_t, int,
+                                      cublasLtMatmulHeuristicResult_t results[], int *count) {
+  std::memset(&results[0], 0, sizeof results[0]);
+  *count = 1;
+  return CUBLAS_STATUS_SUCCESS;
+}
+/// D = alpha op(A) op(B) + beta C (+ bias per row), column-major.
+cublasStatus_t CUBLASWINAPI matmul(cublasLtHandle_t, cublasLtMatmulDesc_t descHandle,
+                                   const void *alpha, const void *a,
+                                   cublasLtMatrixLayout_t aHandle, const void *b,
+                                   cublasLtMatrixLayout_t bHandle, const void *beta, const void *c,
+                                   cublasLtMatrixLayout_t cHandle, void *d,
+                                   cublasLtMatrixLayout_t dHandle, const cublasLtMatmulAlgo_t *,
+                                   void *, size_t, cudaStream_t) {
+  const MatmulDesc &desc = *reinterpret_cast<MatmulDesc *>(descHandle);
+  const Layout &la = *reinterpret_cast<Layout *>(aHandle), &lb = *reinterpret_cast<Layout *>(bHandle);
+  const Layout &lc = *reinterpret_cast<Layout *>(cHandle), &ld = *reinterpret_cast<Layout *>(dHandle);
+  bool ta = desc.transposeA == CUBLAS_OP_T, tb = desc.transposeB == CUBLAS_OP_T;
+  uint64_t depth = ta ? la.rows : la.cols;
+  float scale = *static_cast<const float *>(alpha), keep = *static_cast<const float *>(beta);
+  for (uint64_t j = 0; j < ld.cols; ++j)
+    for (uint64_t i = 0; i < ld.rows; ++i) {
+      float sum = 0;
+      for (uint64_t k = 0; k < depth; ++k)
+        sum += loadAs(la.type, a, int64_t(ta ? k + i * uint64_t(la.ld) : i + k * uint64_t(la.ld))) *
+               loadAs(lb.type, b, int64_t(tb ? j + k * uint64_t(lb.ld) : k + j * uint64_t(lb.ld)));
+      float value = scale * sum;
+      if (keep != 0)
+        value += keep * loadAs(lc.type, c, int64_t(i + j * uint64_t(lc.ld)));
+      if (desc.epilogue == CUBLASLT_EPILOGUE_BIAS)
+        value += loadAs(ld.type, desc.bias, int64_t(i));
+      storeAs(ld.type, d, int64_t(i + j * uint64_t(ld.ld)), value);
+    }
+  return CUBLAS_STATUS_SUCCESS;
+}
+
+cuda::Driver makeDriver() {
+  cuda::Driver driver;
+  driver.cuInit = init;
+  driver.cuDriverGetVersion = driverVersion;
+  driver.cuDeviceGetCount = deviceCount;
+  driver.cuDeviceGet = deviceGet;
+  driver.cuDeviceGetAttribute = deviceAttribute;
+  driver.cuDeviceGetName = deviceName;
+  driver.cuDevicePrimaryCtxRetain = retainContext;
+  driver.cuDevicePrimaryCtxRelease = releaseContext;
+  driver.cuCtxSetCurrent = setContext;
+  driver.cuModuleLoadData = loadModule;
+  driver.cuModuleUnload = unloadModule;
+  driver.cuModuleGetFunction = moduleFunction;
+  driver.cuFuncSetAttribute = setFunctionAttribute;
+  driver.cuLaunchKernel = launchKernel;
+  driver.cuMemAlloc = allocate;
+  driver.cuMemFree = release;
+  driver.cuMemcpyHtoDAsync = copyIn;
+  driver.cuMemcpyDtoHAsync = copyOut;
+  driver.cuMemsetD8Async = fill;
+  driver.cuStreamCreate = createStream;
+  driver.cuStreamDestroy = destroyStream;
+  driver.cuStreamSynchronize = synchronize;
+  driver.cuGetErrorName = errorName;
+  driver.cuGetErrorString = errorString;
+  driver.cublasLtCreate = blasCreate;
+  driver.cublasLtDestroy = blasDestroy;
+  driver.cublasLtMatmulDescCreate = descCreate;
+  driver.cublasLtMatmulDescDestroy = descDestroy;
+  driver.cublasLtMatmulDescSetAttribute = descSet;
+  driver.cublasLtMatrixLayoutCreate = layoutCreate;
+  driver.cublasLtMatrixLayoutDestroy = layoutDestroy;
+  driver.cublasLtMatmulPreferenceCreate = preferenceCreate;
+  driver.cublasLtMatmulPreferenceDestroy = preferenceDestroy;
+  driver.cublasLtMatmulPreferenceSetAttribute = preferenceSet;
+  driver.cublasLtMatmulAlgoGetHeuristic = heuristic;
+  driver.cublasLtMatmul = matmul;
+  driver.loadsSource = true;
+  return driver;
+}
+
+} // namespace
+
+const cuda::Driver *emulatedDriver() {
+  static const cuda::Driver driver = makeDriver();
+  return &driver;
+}
+
+EmulatorCounts emulatorCounts() { return counts; }
+
+} // namespace lmc::testing

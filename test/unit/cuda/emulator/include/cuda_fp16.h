@@ -1,0 +1,2 @@
+// cuda_fp16.h for the device emulator: the types are in cuda_shim.h.
+#pragma once
