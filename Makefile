@@ -15,11 +15,13 @@ CMAKE_FLAGS := -G Ninja -DCMAKE_BUILD_TYPE=Release \
 
 .PHONY: demo test deps build
 
-# The ranking example end to end on the CPU: compile to a package, generate
-# weights, run 2048 variable-length examples, print outputs and throughput.
+# The ranking example end to end: compile to a package (with CUDA code when
+# the toolkit is installed), generate weights, run 2048 variable-length
+# examples -- on the GPU when there is one, else on the CPU -- and print
+# outputs and throughput.
 demo: build
 	@mkdir -p $(DEMO_DIR)
-	$(BUILD_DIR)/bin/lmc compile examples/bst_ranker.yaml --target=cpu --max-batch=512 \
+	$(BUILD_DIR)/bin/lmc compile examples/bst_ranker.yaml --max-batch=512 \
 	  -o $(DEMO_DIR)/bst_ranker.lmcpkg 2> /dev/null
 	$(BUILD_DIR)/bin/lmc inspect $(DEMO_DIR)/bst_ranker.lmcpkg | sed -n '1,2p'
 	$(BUILD_DIR)/bin/lmc init-weights $(DEMO_DIR)/bst_ranker.lmcpkg --seed 1 \

@@ -28,6 +28,8 @@ import torch
 import torch.nn.functional as F
 from triton.testing import do_bench
 
+from length_mix import length_mix
+
 DTYPES = {"f16": torch.float16, "bf16": torch.bfloat16}
 
 
@@ -73,14 +75,6 @@ class LmcAttention:
                          lse.data_ptr(), tiles.data_ptr(), np.int32(count)),
                         shared_mem=self.shared)
         return out
-
-
-def lognormal_lengths(count, mean, longest, seed):
-    """The 64-sequence mix of the GPU anchors: log-normal, mean ~650."""
-    rng = np.random.default_rng(seed)
-    sigma = 0.9
-    lengths = rng.lognormal(math.log(mean) - sigma * sigma / 2, sigma, count)
-    return [int(min(longest, max(16, round(x)))) for x in lengths]
 
 
 def reference(q, k, v, causal):
@@ -138,7 +132,7 @@ def time_dense(tool, batch, heads, sequence, dim, causal):
                for _ in range(3))
     out = torch.empty_like(q)
     tiles = lmc.tiles([(b * sequence, b * sequence, sequence, sequence) for b in range(batch)])
-    lmc_ms = do_bench(lambda: lmc(q, k, v, out, tiles), warmup=25, rep=200)
+    lmc_ms = do_bench(lambda: lmc(q, k, v, out, tiles), warmup=25, rep=200, return_mode="median")
     qt, kt, vt = (x.view(batch, sequence, heads, dim).transpose(1, 2) for x in (q, k, v))
     times = {}
     backends = {"flash": torch.nn.attention.SDPBackend.FLASH_ATTENTION,
@@ -147,7 +141,7 @@ def time_dense(tool, batch, heads, sequence, dim, causal):
         try:
             with torch.nn.attention.sdpa_kernel(backend):
                 times[name] = do_bench(lambda: F.scaled_dot_product_attention(
-                    qt, kt, vt, is_causal=causal), warmup=25, rep=200)
+                    qt, kt, vt, is_causal=causal), warmup=25, rep=200, return_mode="median")
         except RuntimeError:
             times[name] = float("nan")
     flops = attention_flops([sequence] * batch, heads, dim, causal)
@@ -163,9 +157,9 @@ def time_varlen(tool, lengths, heads, dim):
     tiles = lmc.tiles([(int(starts[i]), int(starts[i]), n, n) for i, n in enumerate(lengths)])
     cu = torch.tensor(starts, dtype=torch.int32, device="cuda")
     longest = max(lengths)
-    lmc_ms = do_bench(lambda: lmc(q, k, v, out, tiles), warmup=25, rep=200)
+    lmc_ms = do_bench(lambda: lmc(q, k, v, out, tiles), warmup=25, rep=200, return_mode="median")
     torch_ms = do_bench(lambda: torch.ops.aten._flash_attention_forward(
-        q, k, v, cu, cu, longest, longest, 0.0, False, False), warmup=25, rep=200)
+        q, k, v, cu, cu, longest, longest, 0.0, False, False), warmup=25, rep=200, return_mode="median")
     return lmc_ms, torch_ms, attention_flops(lengths, heads, dim, False)
 
 
@@ -175,7 +169,7 @@ def main():
     args = parser.parse_args()
     torch.manual_seed(0)
     failures = 0
-    mix = lognormal_lengths(64, 650, 4096, seed=1)
+    mix = length_mix()
     short = [1, 7, 128, 129, 300, 64, 513]
     cases = [("packed f16 d128", lambda: check_packed(args.tool, "f16", 16, 128, False, short)),
              ("packed f16 d64 causal", lambda: check_packed(args.tool, "f16", 12, 64, True, short)),

@@ -58,18 +58,13 @@ if ! $dry; then
 fi
 
 echo "== 3. end to end: 4-layer BERT-base-width encoder, 64-sequence mix, fp16"
+python3 test/gpu/length_mix.py > "$work/mix.lengths"
 python3 - "$work" <<'PY'
-import json, math, sys
-import random
+import json, random, sys
 random.seed(1)
-sigma = 0.9
-lengths = [int(min(4096, max(16, round(random.lognormvariate(math.log(650) - sigma * sigma / 2, sigma)))))
-           for _ in range(64)]
-with open(sys.argv[1] + "/mix.lengths", "w") as out:
-    out.write("\n".join(map(str, lengths)) + "\n")
-with open(sys.argv[1] + "/mix.jsonl", "w") as out:
+with open(sys.argv[1] + "/mix.lengths") as lengths, open(sys.argv[1] + "/mix.jsonl", "w") as out:
     for n in lengths:
-        out.write(json.dumps({"tokens": [random.randrange(30522) for _ in range(n)]}) + "\n")
+        out.write(json.dumps({"tokens": [random.randrange(30522) for _ in range(int(n))]}) + "\n")
 PY
 $bin/lmc compile bench/specs/bert_base_encoder.yaml --precision=fp16 --target=sm_90 \
   --max-batch=64 --max-sequence=4096 --max-tokens=65536 -o "$work/bert.lmcpkg" 2> /dev/null
