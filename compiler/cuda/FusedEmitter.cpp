@@ -949,13 +949,26 @@ bool FusedEmitter::emit(EmittedKernel &out, std::string &error) {
     if (loops || uses[v] >= 2)
       inMemory[v] = written[v] = true;
   }
-  // One entry point per value written to memory, in program order.
+  // One entry point per value written to memory, in program order -- except
+  // that an unpad's cu_seqlens (its second result) is written before the
+  // packed tokens (its first), which are found through it.
+  std::vector<int> order;
+  int first = int(kernel.arguments.size());
+  for (const rt::Instruction &op : kernel.body) {
+    int results = int(op.results.size());
+    if (op.opcode == Opcode::Unpad)
+      order.insert(order.end(), {first + 1, first});
+    else
+      for (int r = 0; r < results; ++r)
+        order.push_back(first + r);
+    first += results;
+  }
   int stage = 0;
-  for (size_t v = kernel.arguments.size(); v < count && failure.empty(); ++v) {
-    if (!written[v])
+  for (int v : order) {
+    if (!written[size_t(v)] || !failure.empty())
       continue;
     std::string entry = kernel.name + "_s" + std::to_string(stage++);
-    if (isRowStage(int(v)) ? !emitRowStage(int(v), entry) : !emitElementStage(int(v), entry))
+    if (isRowStage(v) ? !emitRowStage(v, entry) : !emitElementStage(v, entry))
       break;
   }
   if (!failure.empty()) {
