@@ -1,0 +1,136 @@
+//===- FusedFeatureColumns.cpp - gather expressions of lmc.fc.* ops -------===//
+//
+// TensorFlow's feature-column semantics as device code, rule for rule the
+// CPU kernels' (runtime/src/cpu/FeatureColumnKernels.cpp): NaN defaults and
+// normalizers, bucket and vocabulary searches in tables the host uploads,
+// hash buckets, identity ranges, FingerprintCat64 crosses, embedding bags
+// with weights, combiners and max_norm, indicators.
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/cuda/FusedEmitter.h"
+
+namespace mlir::lmc::cuda::fused {
+
+std::string FusedEmitter::computeFeatureColumn(const rt::Instruction &op, int v,
+                                               const Index &index) {
+  int x = op.operands[0];
+  switch (op.opcode) {
+  case Opcode::FcNumeric: {
+    std::string in = valueAt(x, index);
+    std::string value = variable("float", in);
+    if (op.ints[1])
+      line("if (" + value + " != " + value + ") " + value + " = " + literal(op.reals[4]) + ";");
+    switch (op.ints[0]) {
+    case 1: line(value + " = (" + value + " - " + literal(op.reals[0]) + ") / " + literal(op.reals[1]) + ";"); break;
+    case 2:
+      line(value + " = (" + value + " - " + literal(op.reals[2]) + ") / (" + literal(op.reals[3]) +
+           " - " + literal(op.reals[2]) + ");");
+      break;
+    case 3: line(value + " = log1pf(" + value + ");"); break;
+    default: break;
+    }
+    return temp("float", rounded(type(v).dtype, value));
+  }
+  case Opcode::FcBucketize:
+    return temp("i64", "lmc_bucket_of((const float *)" + table(op.table) + ", " +
+                           tableSize(op.table) + ", " + valueAt(x, index) + ")");
+  case Opcode::FcHashBucket:
+    return temp("i64", "(i64)((u64)" + valueAt(x, index) + " % (u64)" + literal(op.ints[0]) + ")");
+  case Opcode::FcVocabLookup: {
+    std::string fingerprint = valueAt(x, index);
+    std::string found = variable("i64", "lmc_vocab_find((const i64 *)" + table(op.table) + ", " +
+                                            tableSize(op.table) + ", " + fingerprint + ")");
+    std::string size = literal(int64_t(plan.featureTables[size_t(op.table)].fingerprints.size()));
+    std::string missing = op.ints[0] > 0 ? size + " + (i64)((u64)" + fingerprint + " % (u64)" +
+                                               literal(op.ints[0]) + ")"
+                          : op.ints[1] ? literal(op.ints[2])
+                                       : "-1LL";
+    line("if (" + found + " < 0) " + found + " = " + missing + ";");
+    return found;
+  }
+  case Opcode::FcIdentity: {
+    std::string id = valueAt(x, index);
+    std::string fallback = op.ints[1] ? literal(op.ints[2]) : "-1LL";
+    return temp("i64", id + " >= 0 && " + id + " < " + literal(op.ints[0]) + " ? " + id + " : " +
+                           fallback);
+  }
+  case Opcode::FcCross: {
+    // Combination c of row b, the last input advancing fastest.
+    std::string hash = variable("u64", "(u64)" + literal(op.ints[1]));
+    std::string rest = variable("i64", index.size() > 1 ? index[1] : "0");
+    std::vector<std::string> picks(op.operands.size());
+    for (size_t i = op.operands.size(); i-- > 0;) {
+      int input = op.operands[i];
+      std::string width = rank(input) > 1 ? extent(input, 1) : "1LL";
+      picks[i] = temp("i64", rest + " % " + width);
+      line(rest + " /= " + width + ";");
+    }
+    for (size_t i = 0; i < op.operands.size(); ++i) {
+      int input = op.operands[i];
+      Index at{index[0]};
+      if (rank(input) > 1)
+        at.push_back(picks[i]);
+      line(hash + " = lmc_fingerprint_cat64(" + hash + ", (u64)" + valueAt(input, at) + ");");
+    }
+    std::string buckets = op.ints[0] ? "(u64)" + literal(op.ints[0]) : "0x7fffffffffffffffULL";
+    return temp("i64", "(i64)(" + hash + " % " + buckets + ")");
+  }
+  case Opcode::FcEmbeddingBag: {
+    int ids = op.operands[1], weights = op.operands.size() > 2 ? op.operands[2] : -1;
+    if (!inMemory[size_t(x)])
+      return failOp(op, "reads a table that is not in memory"), "0";
+    std::string width = rank(ids) > 1 ? extent(ids, 1) : "1LL";
+    std::string dim = extent(x, 1), rows = extent(x, 0);
+    std::string acc = variable("float", "0.0f"), weightSum = variable("float", "0.0f"),
+                squares = variable("float", "0.0f");
+    open("for (i64 j = 0; j < " + width + "; ++j)");
+    Index at{index[0]};
+    if (rank(ids) > 1)
+      at.push_back("j");
+    std::string id = valueAt(ids, at);
+    open("if (" + id + " >= 0 && " + id + " < " + rows + ")");
+    std::string weight = weights >= 0 ? valueAt(weights, at) : "1.0f";
+    std::string row = temp("i64", id + " * " + dim);
+    std::string element = variable("float", "lmc_load(" + pointer(x) + ", " + row + " + " +
+                                                index[1] + ")");
+    if (op.ints[1]) { // max_norm: rows longer than it are scaled down to it
+      std::string norm = variable("float", "0.0f");
+      open("for (i64 d = 0; d < " + dim + "; ++d)");
+      line("const float e = lmc_load(" + pointer(x) + ", " + row + " + d);");
+      line(norm + " += e * e;");
+      close();
+      line(norm + " = sqrtf(" + norm + ");");
+      line("if (" + norm + " > " + literal(op.reals[0]) + ") " + element + " *= " +
+           literal(op.reals[0]) + " / " + norm + ";");
+    }
+    line(acc + " += " + weight + " * " + element + ";");
+    line(weightSum + " += " + weight + ";");
+    line(squares + " += " + weight + " * " + weight + ";");
+    close();
+    close();
+    if (op.ints[0] == 1)
+      line("if (" + weightSum + " != 0.0f) " + acc + " *= 1.0f / " + weightSum + ";");
+    if (op.ints[0] == 2)
+      line("if (" + squares + " != 0.0f) " + acc + " *= 1.0f / sqrtf(" + squares + ");");
+    return temp("float", rounded(type(v).dtype, acc));
+  }
+  default: { // FcIndicator (ids, weights)
+    int weights = op.operands.size() > 1 ? op.operands[1] : -1;
+    std::string width = rank(x) > 1 ? extent(x, 1) : "1LL";
+    std::string acc = variable("float", "0.0f");
+    open("for (i64 j = 0; j < " + width + "; ++j)");
+    Index at{index[0]};
+    if (rank(x) > 1)
+      at.push_back("j");
+    std::string id = valueAt(x, at);
+    open("if (" + id + " == " + index[1] + ")");
+    line(acc + " += " + (weights >= 0 ? valueAt(weights, at) : "1.0f") + ";");
+    close();
+    close();
+    return temp("float", rounded(type(v).dtype, acc));
+  }
+  }
+}
+
+} // namespace mlir::lmc::cuda::fused
