@@ -40,6 +40,7 @@ public:
   /// fail the run with a message instead of exhausting the host.
   void setMemoryLimit(int64_t bytes) override { memoryLimit = bytes; }
   std::string label() const override { return "the CPU"; }
+  bool runsOnHost() const override { return true; }
 
 private:
   bool runStep(const rt::Step &step, std::vector<Tensor> &values, uint8_t *arena,

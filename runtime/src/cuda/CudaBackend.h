@@ -37,6 +37,7 @@ public:
            std::vector<cpu::Tensor> &outputs, std::string &error) const override;
   void setMemoryLimit(int64_t bytes) override { memoryLimit = bytes; }
   std::string label() const override;
+  bool runsOnHost() const override { return false; }
 
   /// Where each kernel's module came from (cubin, cache, nvrtc, ptx).
   const std::vector<ModuleSource> &moduleSources() const { return sources; }

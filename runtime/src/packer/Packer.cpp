@@ -141,18 +141,31 @@ private:
 
 } // namespace
 
-bool packExamples(const Plan &plan, const std::vector<Example> &examples,
-                  const PackingOptions &options, std::vector<PackedBatch> &batches,
-                  std::string &error) {
-  batches.clear();
-  int64_t packingLength = options.packingLength ? options.packingLength : plan.budget.sequence;
-  if (packingLength <= 0)
-    return (error = "the packing length must be positive"), false;
+namespace {
+
+int64_t packingLengthOf(const Plan &plan, const PackingOptions &options) {
+  return options.packingLength ? options.packingLength : plan.budget.sequence;
+}
+
+/// The features whose lengths the plan takes: the sequences.
+std::set<std::string> sequenceFeatures(const Plan &plan) {
   std::set<std::string> sequences;
   for (const Input &input : plan.inputs)
     if (input.ingest == Ingest::Lengths)
       sequences.insert(input.feature);
+  return sequences;
+}
 
+} // namespace
+
+bool planBatches(const Plan &plan, const std::vector<Example> &examples,
+                 const PackingOptions &options, std::vector<PackedBatch> &batches,
+                 std::string &error) {
+  batches.clear();
+  int64_t packingLength = packingLengthOf(plan, options);
+  if (packingLength <= 0)
+    return (error = "the packing length must be positive"), false;
+  std::set<std::string> sequences = sequenceFeatures(plan);
   // Each example's token count: its longest sequence feature.
   std::vector<int64_t> lengths(examples.size(), sequences.empty() ? 1 : 0);
   for (size_t e = 0; e < examples.size(); ++e) {
@@ -199,31 +212,25 @@ bool packExamples(const Plan &plan, const std::vector<Example> &examples,
   }
 
   // Consecutive rows form a batch while examples and tokens fit the budget.
-  Assembler assembler(plan, examples, sequences, packingLength,
-                      options.overlong == OverlongPolicy::Truncate);
   PackedBatch batch;
   int64_t tokens = 0;
   auto flush = [&]() {
     if (batch.examples.empty())
-      return true;
+      return;
     batch.cuSeqlens.assign(1, 0);
     for (int64_t length : batch.lengths) {
       batch.cuSeqlens.push_back(batch.cuSeqlens.back() + int32_t(length));
       for (int64_t t = 0; t < length; ++t)
         batch.positions.push_back(int32_t(t));
     }
-    if (!assembler.build(batch, error))
-      return false;
     batches.push_back(std::move(batch));
     batch = PackedBatch();
     tokens = 0;
-    return true;
   };
   for (const Row &row : rows) {
     if (int64_t(batch.examples.size() + row.examples.size()) > plan.budget.batch ||
         tokens + row.used > plan.budget.tokens)
-      if (!flush())
-        return false;
+      flush();
     for (size_t e : row.examples) {
       batch.examples.push_back(e);
       batch.lengths.push_back(lengths[e]);
@@ -231,7 +238,29 @@ bool packExamples(const Plan &plan, const std::vector<Example> &examples,
     batch.rows += 1;
     tokens += row.used;
   }
-  return flush();
+  flush();
+  return true;
 }
+
+bool buildBatchInputs(const Plan &plan, const std::vector<Example> &examples,
+                      const PackingOptions &options, PackedBatch &batch, std::string &error) {
+  std::set<std::string> sequences = sequenceFeatures(plan);
+  Assembler assembler(plan, examples, sequences, packingLengthOf(plan, options),
+                      options.overlong == OverlongPolicy::Truncate);
+  batch.inputs.clear();
+  return assembler.build(batch, error);
+}
+
+bool packExamples(const Plan &plan, const std::vector<Example> &examples,
+                  const PackingOptions &options, std::vector<PackedBatch> &batches,
+                  std::string &error) {
+  if (!planBatches(plan, examples, options, batches, error))
+    return false;
+  for (PackedBatch &batch : batches)
+    if (!buildBatchInputs(plan, examples, options, batch, error))
+      return false;
+  return true;
+}
+
 
 } // namespace lmc::rt

@@ -40,6 +40,18 @@ struct PackedBatch {
   std::vector<cpu::Tensor> inputs;
 };
 
+/// The batches' layout -- examples, lengths, cu_seqlens, positions, rows --
+/// without their input tensors.
+bool planBatches(const Plan &plan, const std::vector<Example> &examples,
+                 const PackingOptions &options, std::vector<PackedBatch> &batches,
+                 std::string &error);
+
+/// Fills `batch.inputs`: its examples as the plan's input tensors. Separate
+/// from planBatches so the next batch can be built while one runs.
+bool buildBatchInputs(const Plan &plan, const std::vector<Example> &examples,
+                      const PackingOptions &options, PackedBatch &batch, std::string &error);
+
+/// planBatches, then buildBatchInputs for every batch.
 bool packExamples(const Plan &plan, const std::vector<Example> &examples,
                   const PackingOptions &options, std::vector<PackedBatch> &batches,
                   std::string &error);

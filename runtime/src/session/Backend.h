@@ -30,6 +30,10 @@ public:
 
   /// Where it runs, for messages: "the CPU", "the GPU (NVIDIA H200, sm_90)".
   virtual std::string label() const = 0;
+
+  /// True when run() computes on the host's cores; otherwise the host is
+  /// free while it runs (Model builds the next batch meanwhile).
+  virtual bool runsOnHost() const = 0;
 };
 
 } // namespace lmc::rt

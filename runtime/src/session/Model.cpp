@@ -9,6 +9,7 @@
 #include "weights/Safetensors.h"
 
 #include <cstring>
+#include <future>
 
 namespace lmc::rt {
 namespace {
@@ -177,17 +178,37 @@ bool Model::run(const std::vector<Example> &examples, const PackingOptions &opti
   if (!hasWeights() && !loaded.parameters.empty())
     return (error = "the model has no weights yet"), false;
   std::vector<PackedBatch> batches;
-  if (!packExamples(loaded, examples, options, batches, error))
+  if (!planBatches(loaded, examples, options, batches, error))
     return false;
   results.assign(examples.size(), ExampleOutputs());
   for (ExampleOutputs &slot : results)
     slot.outputs.resize(loaded.outputs.size());
   statistics = RunStatistics();
-  for (const PackedBatch &batch : batches) {
+  if (batches.empty() || !buildBatchInputs(loaded, examples, options, batches[0], error))
+    return batches.empty();
+  // While a GPU runs one batch, a host thread builds the next one's inputs
+  // (fingerprints, tensors). The CPU backend has the cores busy itself.
+  bool overlap = !backend->runsOnHost();
+  for (size_t b = 0; b < batches.size(); ++b) {
+    bool hasNext = b + 1 < batches.size();
+    std::string nextError;
+    std::future<bool> next;
+    if (overlap && hasNext)
+      next = std::async(std::launch::async, [&, b] {
+        return buildBatchInputs(loaded, examples, options, batches[b + 1], nextError);
+      });
+    PackedBatch &batch = batches[b];
     std::vector<cpu::Tensor> outputs;
-    if (!backend->run(batch.inputs, parameters, outputs, error) ||
-        !slice(batch, outputs, results, error))
+    bool ran = backend->run(batch.inputs, parameters, outputs, error) &&
+               slice(batch, outputs, results, error);
+    bool built = !hasNext || (overlap ? next.get()
+                                      : ran && buildBatchInputs(loaded, examples, options,
+                                                                batches[b + 1], nextError));
+    if (!ran)
       return false;
+    if (!built)
+      return (error = nextError), false;
+    batch.inputs.clear(); // this batch's tensors are done with
     statistics.batches += 1;
     statistics.rows += size_t(batch.rows);
     statistics.tokens += batch.cuSeqlens.back();
