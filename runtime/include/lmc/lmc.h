@@ -53,6 +53,11 @@ lmc_status_t lmc_model_load_weights(lmc_model_t *model, const char *path);
  * with `seed` (the values `lmc init-weights --seed` writes). */
 lmc_status_t lmc_model_init_weights(lmc_model_t *model, uint64_t seed);
 
+/* Where lmc_model_run computes: "the CPU" (the default), or "the GPU
+ * (NVIDIA H200, sm_90)" after lmc_model_use_cuda (lmc/lmc_cuda.h). The
+ * string is owned by the model, valid until the next call. */
+const char *lmc_model_device(const lmc_model_t *model);
+
 /* The model's outputs. Names are owned by the model. */
 size_t lmc_model_output_count(const lmc_model_t *model);
 const char *lmc_model_output_name(const lmc_model_t *model, size_t output);

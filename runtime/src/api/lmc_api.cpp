@@ -2,24 +2,10 @@
 
 #include "lmc/lmc.h"
 
+#include "api/ApiTypes.h"
 #include "io/ExampleJson.h"
-#include "session/Model.h"
 
 #include <new>
-
-struct lmc_model {
-  std::unique_ptr<lmc::rt::Model> model;
-};
-
-struct lmc_examples {
-  std::vector<lmc::rt::Example> examples;
-};
-
-struct lmc_results {
-  /// Per example, per output: f32 values.
-  std::vector<std::vector<std::vector<float>>> values;
-  lmc::rt::RunStatistics statistics;
-};
 
 namespace {
 
@@ -50,7 +36,7 @@ lmc_status_t lmc_model_load(const char *path, lmc_model_t **model) {
   std::unique_ptr<lmc::rt::Model> loaded = lmc::rt::Model::fromFile(path, error);
   if (!loaded)
     return lmc_status_create(LMC_STATUS_INVALID_ARGUMENT, "%s", error.c_str());
-  *model = new (std::nothrow) lmc_model{std::move(loaded)};
+  *model = new (std::nothrow) lmc_model{std::move(loaded), ""};
   return *model ? nullptr : lmc_status_create(LMC_STATUS_OUT_OF_MEMORY, "out of memory");
 }
 
@@ -72,6 +58,13 @@ lmc_status_t lmc_model_init_weights(lmc_model_t *model, uint64_t seed) {
       !model->model->setWeights({weights.begin(), weights.end()}, error))
     return lmc_status_create(LMC_STATUS_INVALID_ARGUMENT, "%s", error.c_str());
   return nullptr;
+}
+
+const char *lmc_model_device(const lmc_model_t *model) {
+  if (!model)
+    return "";
+  model->device = model->model->currentBackend().label();
+  return model->device.c_str();
 }
 
 size_t lmc_model_output_count(const lmc_model_t *model) {

@@ -5,20 +5,12 @@
 // for real, with packed and padded variable-length batches. Only the
 // tensor-core attention (inline PTX) is left to the GPU check.
 
-#include "compiler/Pipeline.h"
-#include "compiler/Registration.h"
-#include "compiler/artifact/ArtifactWriter.h"
-#include "compiler/cuda/KernelEmitter.h"
-
-#include "../passes/PassNumerics.h"
+#include "CudaTestSupport.h"
 #include "emulator/EmulatedDevice.h"
 
-#include "artifact/Envelope.h"
 #include "cuda/CudaBackend.h"
 #include "session/Model.h"
 #include "support/RandomExamples.h"
-
-#include "mlir/IR/MLIRContext.h"
 
 #include <gtest/gtest.h>
 
@@ -28,33 +20,6 @@ namespace {
 
 namespace rt = ::lmc::rt;
 namespace cpu = ::lmc::cpu;
-
-/// examples/<name> as package bytes with every kernel's CUDA C.
-std::string packageWithCode(const std::string &name, mlir::lmc::CompileOptions options) {
-  mlir::DialectRegistry registry;
-  mlir::lmc::registerLmcDialects(registry);
-  mlir::MLIRContext context(registry);
-  context.printOpOnDiagnostic(false);
-  mlir::OwningOpRef<mlir::ModuleOp> module = mlir::lmc::testing::loadExample(name, context);
-  options.formKernels = true;
-  if (!module || mlir::failed(mlir::lmc::runCompilePipeline(*module, options)))
-    return "";
-  mlir::FailureOr<std::string> bytes = mlir::lmc::writeArtifact(*module, "test");
-  std::string error;
-  std::unique_ptr<rt::Model> plain = mlir::succeeded(bytes) ? rt::Model::fromBytes(*bytes, error) : nullptr;
-  if (!plain)
-    return "";
-  mlir::lmc::CodeByKernel code;
-  for (const rt::Kernel &kernel : plain->plan().kernels) {
-    mlir::lmc::cuda::EmittedKernel emitted;
-    if (!mlir::lmc::cuda::emitKernel(plain->plan(), kernel, emitted, error))
-      return "";
-    if (!emitted.source.empty())
-      code[kernel.name] = {emitted.source, {}, emitted.launches};
-  }
-  bytes = mlir::lmc::writeArtifact(*module, "test", code);
-  return mlir::succeeded(bytes) ? *bytes : "";
-}
 
 double relativeL2(const cpu::Tensor &got, const cpu::Tensor &expected) {
   double difference = 0, norm = 0;
@@ -84,7 +49,7 @@ TEST_P(CudaBackendEmulation, MatchesTheCpuBackend) {
   options.maxBatch = 8;
   options.maxSequence = 24;
   options.maxTokens = 96;
-  std::string bytes = packageWithCode(param.example, options);
+  std::string bytes = lmc::testing::compilePackageWithCode(param.example, options);
   ASSERT_FALSE(bytes.empty());
   std::string error;
   std::unique_ptr<rt::Model> onCpu = rt::Model::fromBytes(bytes, error);

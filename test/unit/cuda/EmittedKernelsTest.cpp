@@ -3,17 +3,11 @@
 // sm_80 and sm_90, and ptxas reports no spill stores or loads: the checks
 // CI can make without a GPU. A failure prints the kernel and its report.
 
-#include "compiler/Pipeline.h"
-#include "compiler/Registration.h"
-#include "compiler/artifact/ArtifactWriter.h"
+#include "CudaTestSupport.h"
+
 #include "compiler/cuda/KernelEmitter.h"
 
-#include "../passes/PassNumerics.h"
-
-#include "artifact/Envelope.h"
 #include "cuda/Nvrtc.h"
-
-#include "mlir/IR/MLIRContext.h"
 
 #include <gtest/gtest.h>
 
@@ -26,26 +20,6 @@ namespace rt = ::lmc::rt;
 using mlir::lmc::cuda::EmittedKernel;
 
 const char *const kArchitectures[] = {"sm_80", "sm_90"};
-
-/// examples/<name> compiled to a loaded plan.
-bool compilePlan(const std::string &name, mlir::lmc::CompileOptions options, rt::Plan &plan) {
-  mlir::DialectRegistry registry;
-  mlir::lmc::registerLmcDialects(registry);
-  mlir::MLIRContext context(registry);
-  context.printOpOnDiagnostic(false);
-  mlir::OwningOpRef<mlir::ModuleOp> module = mlir::lmc::testing::loadExample(name, context);
-  options.formKernels = true;
-  if (!module || mlir::failed(mlir::lmc::runCompilePipeline(*module, options)))
-    return false;
-  mlir::FailureOr<std::string> bytes = mlir::lmc::writeArtifact(*module, "test");
-  const uint8_t *payload = nullptr;
-  size_t size = 0;
-  std::string error;
-  return mlir::succeeded(bytes) &&
-         rt::unwrapArtifact(reinterpret_cast<const uint8_t *>(bytes->data()), bytes->size(),
-                            payload, size, error) &&
-         rt::loadPlan(payload, size, plan, error);
-}
 
 /// Compiles `source` for both architectures; a failure names `what`.
 void expectCompilesWithoutSpills(const std::string &what, const std::string &source,
@@ -80,7 +54,7 @@ TEST_P(EmittedModelKernels, CompileForSm80AndSm90WithoutSpills) {
   options.precision = GetParam().precision;
   options.packing = GetParam().packing;
   rt::Plan plan;
-  ASSERT_TRUE(compilePlan(GetParam().example, options, plan));
+  ASSERT_TRUE(lmc::testing::compilePlan(GetParam().example, options, plan));
   int emitted = 0;
   std::set<std::string> distinct;
   for (const rt::Kernel &kernel : plan.kernels) {

@@ -1,0 +1,72 @@
+// CudaTestSupport.cpp - example packages for the CUDA tests.
+
+#include "CudaTestSupport.h"
+
+#include "compiler/Registration.h"
+#include "compiler/artifact/ArtifactWriter.h"
+#include "compiler/cuda/KernelEmitter.h"
+
+#include "../passes/PassNumerics.h"
+
+#include "artifact/Envelope.h"
+
+#include "mlir/IR/MLIRContext.h"
+
+namespace lmc::testing {
+namespace {
+
+/// Compiles examples/<name>; `code`, when set, fills in each kernel's CUDA C.
+std::string compile(const std::string &name, mlir::lmc::CompileOptions options, bool code) {
+  mlir::DialectRegistry registry;
+  mlir::lmc::registerLmcDialects(registry);
+  mlir::MLIRContext context(registry);
+  context.printOpOnDiagnostic(false);
+  mlir::OwningOpRef<mlir::ModuleOp> module = mlir::lmc::testing::loadExample(name, context);
+  options.formKernels = true;
+  if (!module || mlir::failed(mlir::lmc::runCompilePipeline(*module, options)))
+    return "";
+  mlir::FailureOr<std::string> bytes = mlir::lmc::writeArtifact(*module, "test");
+  rt::Plan plan;
+  if (mlir::failed(bytes) || !code)
+    return mlir::succeeded(bytes) ? *bytes : "";
+  const uint8_t *payload = nullptr;
+  size_t size = 0;
+  std::string error;
+  if (!rt::unwrapArtifact(reinterpret_cast<const uint8_t *>(bytes->data()), bytes->size(),
+                          payload, size, error) ||
+      !rt::loadPlan(payload, size, plan, error))
+    return "";
+  mlir::lmc::CodeByKernel kernels;
+  for (const rt::Kernel &kernel : plan.kernels) {
+    mlir::lmc::cuda::EmittedKernel emitted;
+    if (!mlir::lmc::cuda::emitKernel(plan, kernel, emitted, error))
+      return "";
+    if (!emitted.source.empty())
+      kernels[kernel.name] = {emitted.source, {}, emitted.launches};
+  }
+  bytes = mlir::lmc::writeArtifact(*module, "test", kernels);
+  return mlir::succeeded(bytes) ? *bytes : "";
+}
+
+} // namespace
+
+std::string compilePackage(const std::string &name, mlir::lmc::CompileOptions options) {
+  return compile(name, options, false);
+}
+
+std::string compilePackageWithCode(const std::string &name, mlir::lmc::CompileOptions options) {
+  return compile(name, options, true);
+}
+
+bool compilePlan(const std::string &name, mlir::lmc::CompileOptions options, rt::Plan &plan) {
+  std::string bytes = compilePackage(name, options);
+  const uint8_t *payload = nullptr;
+  size_t size = 0;
+  std::string error;
+  return !bytes.empty() &&
+         rt::unwrapArtifact(reinterpret_cast<const uint8_t *>(bytes.data()), bytes.size(),
+                            payload, size, error) &&
+         rt::loadPlan(payload, size, plan, error);
+}
+
+} // namespace lmc::testing

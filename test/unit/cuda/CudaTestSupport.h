@@ -1,0 +1,26 @@
+// CudaTestSupport.h - example packages for the CUDA tests, compiled
+// in-process.
+
+#ifndef LMC_TEST_UNIT_CUDA_CUDATESTSUPPORT_H
+#define LMC_TEST_UNIT_CUDA_CUDATESTSUPPORT_H
+
+#include "compiler/Pipeline.h"
+
+#include "artifact/Plan.h"
+
+#include <string>
+
+namespace lmc::testing {
+
+/// examples/<name> compiled to package bytes (no CUDA code); empty on failure.
+std::string compilePackage(const std::string &name, mlir::lmc::CompileOptions options);
+
+/// The same package with every kernel's CUDA C and launches (no NVRTC).
+std::string compilePackageWithCode(const std::string &name, mlir::lmc::CompileOptions options);
+
+/// examples/<name> compiled and loaded.
+bool compilePlan(const std::string &name, mlir::lmc::CompileOptions options, rt::Plan &plan);
+
+} // namespace lmc::testing
+
+#endif // LMC_TEST_UNIT_CUDA_CUDATESTSUPPORT_H
