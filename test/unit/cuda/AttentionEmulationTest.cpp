@@ -1,0 +1,161 @@
+// AttentionEmulationTest.cpp - the attention kernel lmc emits, through the
+// CUDA backend on the emulated device, against the CPU backend running the
+// same one-kernel plan: packed sequences (empty and one-token ones among
+// them, lengths around the tile sizes), causal masking, grouped key heads
+// and a padded batch with key lengths. The emulator runs the kernel's plain
+// form (it reports sm_75); the tensor-core form is checked on a GPU.
+
+#include "emulator/EmulatedDevice.h"
+
+#include "compiler/cuda/KernelEmitter.h"
+
+#include "cpu/CpuBackend.h"
+#include "cpu/HalfFloat.h"
+#include "cuda/CudaBackend.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+
+namespace {
+
+namespace rt = ::lmc::rt;
+namespace cpu = ::lmc::cpu;
+
+struct Case {
+  const char *name;
+  rt::DType dtype;
+  int64_t heads, keyHeads, dim;
+  bool causal, padded;
+  std::vector<int32_t> lengths;
+};
+
+/// A plan of one attention kernel: inputs q, k, v and cu_seqlens (or
+/// lengths for a padded batch), one output.
+rt::Plan attentionPlan(const Case &c, int64_t rows, int64_t sequence) {
+  std::vector<int64_t> lead = c.padded ? std::vector<int64_t>{-1, -1} : std::vector<int64_t>{-1};
+  auto type = [&](int64_t heads) {
+    rt::TensorType t{c.dtype, lead, {}};
+    t.shape.push_back(heads);
+    t.shape.push_back(c.dim);
+    return t;
+  };
+  rt::TensorType index{rt::DType::I32, {-1}, {}};
+  rt::Plan plan;
+  plan.formatVersion = rt::kFormatVersion;
+  plan.name = "attention";
+  plan.target = "cuda";
+  plan.budget = {int64_t(c.lengths.size()), sequence, rows};
+  rt::TensorType result = type(c.heads);
+  plan.arenaBytes = rt::bytesUnder(result, plan.budget);
+  const char *features[] = {"q", "k", "v", "index"};
+  std::vector<rt::TensorType> arguments = {type(c.heads), type(c.keyHeads), type(c.keyHeads), index};
+  for (int i = 0; i < 4; ++i) {
+    plan.values.push_back({arguments[size_t(i)], rt::ValueKind::Input, i, -1});
+    plan.inputs.push_back({features[i], i == 3 ? rt::Ingest::Lengths : rt::Ingest::Value, i});
+  }
+  plan.values.push_back({result, rt::ValueKind::Arena, -1, 0});
+  rt::Kernel kernel;
+  kernel.name = "k0";
+  kernel.kind = rt::KernelKind::Attention;
+  kernel.blockQ = 64;
+  kernel.blockK = 32;
+  kernel.arguments = arguments;
+  rt::Instruction attention;
+  attention.opcode = rt::Opcode::Attention;
+  attention.operands = c.padded ? std::vector<int>{0, 1, 2, -1, 3} : std::vector<int>{0, 1, 2, 3, -1};
+  attention.results = {result};
+  attention.ints = {c.causal};
+  attention.reals = {std::nan("")};
+  kernel.body = {attention};
+  kernel.yields = {4};
+  plan.kernels = {kernel};
+  plan.steps = {{rt::StepKind::Launch, 0, {0, 1, 2, 3}, {4}}};
+  plan.outputs = {{"out", "", 4}};
+  return plan;
+}
+
+cpu::Tensor randomTensor(rt::DType dtype, std::vector<int64_t> shape, std::mt19937 &engine) {
+  cpu::Tensor tensor = cpu::Tensor::owned(dtype, shape);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  for (int64_t i = 0; i < tensor.numElements(); ++i) {
+    float value = normal(engine);
+    if (dtype == rt::DType::F32)
+      tensor.as<float>()[i] = value;
+    else
+      tensor.as<uint16_t>()[i] = cpu::floatToHalf(value);
+  }
+  return tensor;
+}
+
+class AttentionEmulation : public ::testing::TestWithParam<Case> {};
+
+TEST_P(AttentionEmulation, MatchesTheCpuBackend) {
+  const Case &c = GetParam();
+  int64_t batch = int64_t(c.lengths.size()), longest = 0, tokens = 0;
+  for (int32_t length : c.lengths) {
+    longest = std::max<int64_t>(longest, length);
+    tokens += length;
+  }
+  int64_t rows = c.padded ? batch * longest : tokens;
+  rt::Plan plan = attentionPlan(c, rows, longest);
+  mlir::lmc::cuda::EmittedKernel code;
+  std::string error;
+  ASSERT_TRUE(mlir::lmc::cuda::emitAttentionKernel(plan.kernels[0], code, error)) << error;
+  plan.kernels[0].source = code.source;
+  plan.kernels[0].launches = code.launches;
+
+  std::mt19937 engine(7);
+  std::vector<int64_t> lead = c.padded ? std::vector<int64_t>{batch, longest}
+                                       : std::vector<int64_t>{tokens};
+  auto shape = [&](int64_t heads) {
+    std::vector<int64_t> s = lead;
+    s.push_back(heads);
+    s.push_back(c.dim);
+    return s;
+  };
+  std::vector<cpu::Tensor> inputs = {randomTensor(c.dtype, shape(c.heads), engine),
+                                     randomTensor(c.dtype, shape(c.keyHeads), engine),
+                                     randomTensor(c.dtype, shape(c.keyHeads), engine)};
+  cpu::Tensor index = cpu::Tensor::owned(rt::DType::I32, {c.padded ? batch : batch + 1});
+  for (int64_t b = 0, offset = 0; b < batch; ++b) {
+    if (c.padded) {
+      index.as<int32_t>()[b] = c.lengths[size_t(b)];
+    } else {
+      index.as<int32_t>()[b] = int32_t(offset);
+      offset += c.lengths[size_t(b)];
+      index.as<int32_t>()[b + 1] = int32_t(offset);
+    }
+  }
+  inputs.push_back(index);
+
+  cpu::CpuBackend reference(plan);
+  std::unique_ptr<lmc::cuda::CudaBackend> device =
+      lmc::cuda::CudaBackend::create(plan, error, lmc::testing::emulatedDriver());
+  ASSERT_TRUE(device) << error;
+  std::vector<cpu::Tensor> expected, got;
+  ASSERT_TRUE(reference.run(inputs, {}, expected, error)) << error;
+  ASSERT_TRUE(device->run(inputs, {}, got, error)) << error;
+  ASSERT_EQ(got[0].shape, expected[0].shape);
+  double difference = 0, norm = 0;
+  for (int64_t i = 0; i < got[0].numElements(); ++i) {
+    double a = cpu::realAt(got[0], i), b = cpu::realAt(expected[0], i);
+    ASSERT_FALSE(std::isnan(a)) << "element " << i << " was never written";
+    difference += (a - b) * (a - b);
+    norm += b * b;
+  }
+  double bound = c.dtype == rt::DType::F32 ? 1e-5 : 2e-3;
+  EXPECT_LE(std::sqrt(difference / norm), bound);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Shapes, AttentionEmulation,
+    ::testing::Values(
+        Case{"packed", rt::DType::F32, 2, 2, 16, false, false, {1, 70, 0, 33, 64, 5}},
+        Case{"causal_gqa", rt::DType::F32, 4, 2, 16, true, false, {65, 3, 0, 40}},
+        Case{"padded_keys", rt::DType::F32, 2, 1, 32, false, true, {9, 40, 0, 17}},
+        Case{"f16_causal", rt::DType::F16, 2, 2, 64, true, false, {31, 96, 2}}),
+    [](const ::testing::TestParamInfo<Case> &info) { return std::string(info.param.name); });
+
+} // namespace
