@@ -31,6 +31,8 @@ namespace lmc::testing {
 namespace {
 
 EmulatorCounts counts;
+/// The compute capability the emulator reports, times ten (75 or 80).
+int emulatedArch = 75;
 
 // ---- fibers: one per CUDA thread of the running block ----------------------
 
@@ -43,9 +45,19 @@ struct Fiber {
   bool done = false;
 };
 
+/// Lanes of a warp meeting in a collective (a shuffle, ldmatrix, mma): two
+/// buffers of per-lane slots, alternating, so a lane can start the next
+/// collective while the others still read this one's.
+constexpr size_t kSlotBytes = 64; // kLmcEmuSlot in cuda_shim.h
 struct Warp {
-  float values[2][32];
+  unsigned char slots[2][32][kSlotBytes];
   int arrived = 0, active = 0;
+  unsigned generation = 0;
+};
+
+/// The threads of the running block meeting at __syncthreads().
+struct Barrier {
+  int arrived = 0, live = 0;
   unsigned generation = 0;
 };
 
@@ -59,6 +71,7 @@ struct Function {
 struct Runner {
   std::vector<Fiber> fibers;
   std::vector<Warp> warps;
+  Barrier barrier;
   ucontext_t scheduler;
   size_t current = 0;
   const Function *function = nullptr;
@@ -69,18 +82,29 @@ lmc_emu_thread *self() { return &runner.fibers[runner.current].coordinates; }
 
 void yieldFiber() { swapcontext(&runner.fibers[runner.current].context, &runner.scheduler); }
 
-float shuffleXor(float value, int laneMask) {
+const unsigned char *warpExchange(const void *mine, unsigned long bytes) {
   size_t lane = runner.current % 32;
   Warp &warp = runner.warps[runner.current / 32];
   unsigned generation = warp.generation;
-  warp.values[generation & 1][lane] = value;
+  std::memcpy(warp.slots[generation & 1][lane], mine, std::min<size_t>(bytes, kSlotBytes));
   if (++warp.arrived == warp.active) {
     warp.arrived = 0;
     ++warp.generation;
   }
   while (warp.generation == generation)
     yieldFiber();
-  return warp.values[generation & 1][lane ^ size_t(laneMask)];
+  return &warp.slots[generation & 1][0][0];
+}
+
+void blockBarrier() {
+  Barrier &barrier = runner.barrier;
+  unsigned generation = barrier.generation;
+  if (++barrier.arrived == barrier.live) {
+    barrier.arrived = 0;
+    ++barrier.generation;
+  }
+  while (barrier.generation == generation)
+    yieldFiber();
 }
 
 /// Calls `address` with `count` 8-byte integer-class arguments (the x86-64
@@ -110,6 +134,11 @@ void fiberMain() {
     warp.arrived = 0;
     ++warp.generation;
   }
+  Barrier &barrier = runner.barrier;
+  if (--barrier.live > 0 && barrier.arrived == barrier.live) {
+    barrier.arrived = 0;
+    ++barrier.generation;
+  }
 }
 
 void runBlock(lmc_emu_dim3 block, lmc_emu_dim3 grid, lmc_emu_dim3 threads) {
@@ -117,6 +146,7 @@ void runBlock(lmc_emu_dim3 block, lmc_emu_dim3 grid, lmc_emu_dim3 threads) {
   if (runner.fibers.size() < count)
     runner.fibers.resize(count);
   runner.warps.assign((count + 31) / 32, Warp());
+  runner.barrier = {0, int(count), 0};
   for (size_t t = 0; t < count; ++t) {
     Fiber &fiber = runner.fibers[t];
     if (!fiber.stack)
@@ -197,8 +227,8 @@ CUresult CUDAAPI deviceGet(CUdevice *device, int) {
   return CUDA_SUCCESS;
 }
 CUresult CUDAAPI deviceAttribute(int *value, CUdevice_attribute attribute, CUdevice) {
-  *value = attribute == CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR ? 7
-           : attribute == CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR ? 5
+  *value = attribute == CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR ? emulatedArch / 10
+           : attribute == CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR ? emulatedArch % 10
                                                                       : 0;
   return CUDA_SUCCESS;
 }
@@ -221,18 +251,22 @@ CUresult CUDAAPI loadModule(CUmodule *module, const void *image) {
   owned->source = static_cast<const char *>(image);
   std::string base = compileDirectory() + "/module" + std::to_string(counts.modules);
   std::ofstream(base + ".cpp") << owned->source;
-  std::string command = std::string(LMC_EMULATOR_CXX) + " -std=c++17 -O0 -w -shared -fPIC -include " +
-                        LMC_EMULATOR_SHIM + " -I" + LMC_EMULATOR_INCLUDE + " " + base +
-                        ".cpp -o " + base + ".so 2> " + base + ".log";
+  bool bf16 = owned->source.find("#define LMC_MMA_TYPE \"bf16\"") != std::string::npos;
+  std::string command = std::string(LMC_EMULATOR_CXX) + " -std=c++17 -O0 -w -shared -fPIC" +
+                        " -D__CUDA_ARCH__=" + std::to_string(emulatedArch * 10) +
+                        (bf16 ? " -DLMC_EMU_BF16" : "") + " -include " + LMC_EMULATOR_SHIM +
+                        " -I" + LMC_EMULATOR_INCLUDE + " " + base + ".cpp -o " + base +
+                        ".so 2> " + base + ".log";
   if (std::system(command.c_str()) != 0)
     return CUDA_ERROR_INVALID_SOURCE;
   owned->library = dlopen((base + ".so").c_str(), RTLD_NOW | RTLD_LOCAL);
-  auto bind = owned->library ? reinterpret_cast<void (*)(lmc_emu_thread *(*)(), float (*)(float, int))>(
-                                   dlsym(owned->library, "lmc_emu_bind"))
+  using Bind = void (*)(lmc_emu_thread *(*)(), const unsigned char *(*)(const void *, unsigned long),
+                       void (*)());
+  auto bind = owned->library ? reinterpret_cast<Bind>(dlsym(owned->library, "lmc_emu_bind"))
                              : nullptr;
   if (!bind)
     return CUDA_ERROR_INVALID_IMAGE;
-  bind(self, shuffleXor);
+  bind(self, warpExchange, blockBarrier);
   ++counts.modules;
   *module = reinterpret_cast<CUmodule>(owned.release());
   return CUDA_SUCCESS;
@@ -489,8 +523,9 @@ cuda::Driver makeDriver() {
 
 } // namespace
 
-const cuda::Driver *emulatedDriver() {
+const cuda::Driver *emulatedDriver(int arch) {
   static const cuda::Driver driver = makeDriver();
+  emulatedArch = arch;
   return &driver;
 }
 

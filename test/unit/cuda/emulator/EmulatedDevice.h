@@ -5,12 +5,15 @@
 // NaN in every float type) so an element no kernel writes shows up. A
 // module is a kernel's CUDA C compiled as C++ with cuda_shim.h forced in
 // front (the host compiler lmc was built with, -O1, into a shared library);
-// a launch runs every block of the grid, each CUDA thread a fiber, warp
-// shuffles meeting the warp's other lanes. It reports compute capability
-// 7.5, so attention runs its plain form: the tensor-core form is inline PTX
-// and is checked on a GPU (test/gpu/check.sh). cuBLASLt's matmul is a loop
-// in f32 with the layouts, transposes and bias epilogue the backend asks
-// for.
+// a launch runs every block of the grid, each CUDA thread a fiber; warp
+// collectives (shuffles, and the ldmatrix and mma.sync of the tensor-core
+// attention, written out in cuda_shim.h from the PTX ISA's fragment
+// layouts) meet the warp's other lanes, and __syncthreads the block's.
+// It reports compute capability 7.5 (attention in its plain form) or 8.0
+// (the tensor-core form; cp.async copies at once). cuBLASLt's matmul is a
+// loop in f32 with the layouts, transposes and bias epilogue the backend
+// asks for. What the emulator cannot tell: speed, the memory model, and
+// whether real PTX assembles (NVRTC and ptxas check that).
 
 #ifndef LMC_TEST_UNIT_CUDA_EMULATOR_EMULATEDDEVICE_H
 #define LMC_TEST_UNIT_CUDA_EMULATOR_EMULATEDDEVICE_H
@@ -19,8 +22,9 @@
 
 namespace lmc::testing {
 
-/// The emulated driver (one per process).
-const cuda::Driver *emulatedDriver();
+/// The emulated driver (one per process), reporting compute capability
+/// `arch` / 10 (75 or 80) from now on.
+const cuda::Driver *emulatedDriver(int arch = 75);
 
 /// How many modules the emulator compiled, and kernels it launched.
 struct EmulatorCounts {
