@@ -42,6 +42,9 @@ struct LmcTile {
 )cuda";
 
 constexpr const char *kTensorCoreKernel = R"cuda(
+// The PTX the kernel is made of. (The device emulator of lmc's tests
+// defines LMC_EMULATED_DEVICE and its own versions of these.)
+#ifndef LMC_EMULATED_DEVICE
 __device__ __forceinline__ unsigned lmc_shared_address(const void *p) {
   return (unsigned)__cvta_generic_to_shared(p);
 }
@@ -75,6 +78,7 @@ __device__ __forceinline__ float lmc_exp2(float x) {
   asm("ex2.approx.ftz.f32 %0, %1;" : "=f"(y) : "f"(x));
   return y;
 }
+#endif
 
 extern "C" __global__ void __launch_bounds__(kThreads) LMC_ENTRY(
     const Element *__restrict__ q, const Element *__restrict__ k, const Element *__restrict__ v,
