@@ -2,8 +2,9 @@
 // emits, against the CPU backend on an emulated device (EmulatedDevice.h):
 // host shapes, arena and scratch placement, launch arguments, grids, the
 // attention tile list, cuBLASLt calls and every fused kernel's CUDA C run
-// for real, with packed and padded variable-length batches. Only the
-// tensor-core attention (inline PTX) is left to the GPU check.
+// for real, with packed and padded variable-length batches. (The emulator
+// reports sm_75 here, so attention runs its plain form; its tensor-core form
+// is tested in AttentionEmulationTest.cpp.)
 
 #include "CudaTestSupport.h"
 #include "emulator/EmulatedDevice.h"
