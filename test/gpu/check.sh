@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# test/gpu/check.sh - lmc on a lent GPU, in one call (under 6 minutes).
+# test/gpu/check.sh - lmc on a lent GPU, in one call (well under 6 minutes).
 #
-#   make build && bash test/gpu/prepare.sh   (here: binaries + the libraries they need)
-#   test/gpu/check.sh [--dry-run]            (there, from the repository root)
+#   make build && bash test/gpu/prepare.sh   (build machine: the bundle)
+#   bash test/gpu/check.sh [--dry-run]       (GPU machine, carrying build/gpu-bundle)
 #
 # 1. both examples on the CUDA and CPU backends, compared (fp16: relative L2
 #    within 3e-3);
@@ -11,53 +11,52 @@
 # 3. lmc attention timed against PyTorch (flash, cuDNN, varlen flash) on the
 #    shapes of the GPU anchors, and the 4-layer BERT-base-width encoder end to
 #    end against PyTorch eager over packed tokens; a table is printed last.
-# --dry-run runs every step that needs no GPU (CPU runs, emitted sources,
-# script syntax) and prints the table's header: the script's own check.
+# --dry-run runs every step that needs no GPU (the CPU runs, the emitter,
+# script syntax): the script's own check, on the build machine.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 dry=false
 [[ "${1:-}" == "--dry-run" ]] && dry=true
-build=${LMC_BUILD_DIR:-build}
-bin=$build/bin
+bundle=$PWD/${LMC_GPU_BUNDLE:-build/gpu-bundle}
+[[ -x $bundle/bin/lmc-gpu-run ]] || { echo "check.sh: no bundle at $bundle (run test/gpu/prepare.sh)" >&2; exit 1; }
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-# Binaries built on Debian 12 carry the libraries the GPU machine lacks.
-[[ -d $build/gpu-bundle/lib ]] && export LD_LIBRARY_PATH=$PWD/$build/gpu-bundle/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 export LMC_CACHE_DIR=$work/cache
-for tool in lmc lmc-emit-attention; do
-  [[ -x $bin/$tool ]] || { echo "check.sh: $bin/$tool is missing (make build, then carry $build)" >&2; exit 1; }
-done
+# The bundle's libraries for lmc's binaries only (Python keeps its own).
+lmc() { LD_LIBRARY_PATH=$bundle/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH} "$bundle/bin/$@"; }
+printf '#!/bin/sh\nLD_LIBRARY_PATH=%s/lib exec %s/bin/lmc-emit-attention "$@"\n' "$bundle" "$bundle" \
+  > "$work/emit-attention"
+chmod +x "$work/emit-attention"
 table=$work/table.tsv
 : > "$table"
 
 echo "== 1. examples: CUDA vs CPU backend (fp16)"
-python3 examples/make_bst_examples.py --count 256 --seed 3 > "$work/bst.jsonl"
-python3 - "$work/text.jsonl" <<'PY'
+python3 examples/make_bst_examples.py --count 256 --seed 3 > "$work/bst_ranker.jsonl"
+python3 - "$work/text_encoder.jsonl" <<'PY'
 import json, random, sys
 random.seed(5)
 with open(sys.argv[1], "w") as out:
     for _ in range(256):
         out.write(json.dumps({"tokens": [random.randrange(8000) for _ in range(random.randint(1, 300))]}) + "\n")
 PY
-for example in bst_ranker:bst text_encoder:text; do
-  name=${example%%:*} inputs=$work/${example##*:}.jsonl
-  $bin/lmc compile examples/$name.yaml --precision=fp16 --target=sm_90 -o "$work/$name.lmcpkg" 2> /dev/null
-  $bin/lmc run "$work/$name.lmcpkg" --seed 1 --input "$inputs" --backend=cpu -o "$work/$name.cpu.jsonl"
-  if $dry; then continue; fi
-  $bin/lmc run "$work/$name.lmcpkg" --seed 1 --input "$inputs" --backend=cuda -o "$work/$name.cuda.jsonl"
+for name in bst_ranker text_encoder; do
+  lmc lmc-gpu-run "$bundle/packages/$name.lmcpkg" --seed 1 --backend cpu \
+    < "$work/$name.jsonl" > "$work/$name.cpu.jsonl"
+  $dry && continue
+  lmc lmc-gpu-run "$bundle/packages/$name.lmcpkg" --seed 1 --backend cuda \
+    < "$work/$name.jsonl" > "$work/$name.cuda.jsonl"
   error=$(python3 test/gpu/compare_outputs.py "$work/$name.cuda.jsonl" "$work/$name.cpu.jsonl") \
     && verdict=ok || verdict=FAIL
-  printf 'check\t%s cuda vs cpu\t%s\t%s\n' "$name" "$error" "$verdict" >> "$table"
+  printf 'check\t%s cuda vs cpu\t%s\t\t\t%s\n' "$name" "$error" "$verdict" >> "$table"
 done
 
 echo "== 2-3. attention: correctness and timing against PyTorch"
-$bin/lmc-emit-attention --dim 128 > "$work/attention.json"
-python3 -m py_compile test/gpu/attention_check.py test/gpu/encoder_torch.py test/gpu/compare_outputs.py
-if ! $dry; then
-  python3 test/gpu/attention_check.py --tool "$bin/lmc-emit-attention" >> "$table" || true
-fi
+"$work/emit-attention" --dim 128 > "$work/attention.json"
+python3 -m py_compile test/gpu/attention_check.py test/gpu/encoder_torch.py \
+  test/gpu/compare_outputs.py test/gpu/length_mix.py
+$dry || python3 test/gpu/attention_check.py --tool "$work/emit-attention" >> "$table" || true
 
-echo "== 3. end to end: 4-layer BERT-base-width encoder, 64-sequence mix, fp16"
+echo "== 3. end to end: 4-layer BERT-base-width encoder, the 64-sequence mix, fp16"
 python3 test/gpu/length_mix.py > "$work/mix.lengths"
 python3 - "$work" <<'PY'
 import json, random, sys
@@ -66,17 +65,18 @@ with open(sys.argv[1] + "/mix.lengths") as lengths, open(sys.argv[1] + "/mix.jso
     for n in lengths:
         out.write(json.dumps({"tokens": [random.randrange(30522) for _ in range(int(n))]}) + "\n")
 PY
-$bin/lmc compile bench/specs/bert_base_encoder.yaml --precision=fp16 --target=sm_90 \
-  --max-batch=64 --max-sequence=4096 --max-tokens=65536 -o "$work/bert.lmcpkg" 2> /dev/null
-if ! $dry; then
-  # The first run loads (and caches) the kernels; the second is timed.
-  $bin/lmc run "$work/bert.lmcpkg" --seed 1 --input "$work/mix.jsonl" --backend=cuda \
-    -o /dev/null 2> /dev/null
-  lmc_s=$($bin/lmc run "$work/bert.lmcpkg" --seed 1 --input "$work/mix.jsonl" --backend=cuda \
-    -o /dev/null 2>&1 | sed -nE 's/.* in ([0-9.]+) s:.*/\1/p')
+if $dry; then
+  head -n 2 "$work/mix.jsonl" | lmc lmc-gpu-run "$bundle/packages/bert_base_encoder.lmcpkg" \
+    --seed 1 --backend cpu > /dev/null
+else
+  # Median of 20 runs through the C API: packing, copies and kernels.
+  lmc lmc-gpu-run "$bundle/packages/bert_base_encoder.lmcpkg" --seed 1 --backend cuda \
+    --repeat 20 < "$work/mix.jsonl" > /dev/null 2> "$work/bert.log"
+  lmc_ms=$(sed -nE 's/.* median ([0-9.]+) ms.*/\1/p' "$work/bert.log")
+  tokens=$(sed -nE 's/.* ([0-9]+) tokens.*/\1/p' "$work/bert.log")
   torch_ms=$(python3 test/gpu/encoder_torch.py < "$work/mix.lengths")
-  printf 'e2e\tencoder 4x768, %s tokens\t%.2f\t%s\n' "$(paste -sd+ "$work/mix.lengths" | bc)" \
-    "$(echo "$lmc_s * 1000" | bc -l)" "$torch_ms" >> "$table"
+  printf 'e2e\tencoder 4x768, %s tokens (ms)\t%s\t\t%s\t%s\n' "$tokens" "$lmc_ms" "$torch_ms" \
+    "$(python3 -c "print(f'{$torch_ms / $lmc_ms:.2f}')")" >> "$table"
 fi
 
 echo

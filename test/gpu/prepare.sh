@@ -1,19 +1,28 @@
 #!/usr/bin/env bash
-# test/gpu/prepare.sh - gathers, beside the binaries check.sh runs, the
-# shared libraries they need that the GPU machine (Ubuntu 24.04, no MLIR,
-# no OpenBLAS known) may lack: everything ldd resolves except glibc and the
-# CUDA libraries, which the GPU machine has in newer versions.
+# test/gpu/prepare.sh - on the build machine, after `make build`: the bundle
+# test/gpu/check.sh needs on the GPU machine, which has no MLIR (so packages
+# are compiled here) and may lack OpenBLAS: the two runtime-only binaries,
+# the libraries they need that a newer distribution may not have (not glibc,
+# libstdc++ or CUDA's, which it has in newer versions), and the packages
+# compiled for sm_90. Carry build/gpu-bundle (it must stay under the
+# device tool's 64 MiB).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 build=${LMC_BUILD_DIR:-build}
-bundle=$build/gpu-bundle/lib
-rm -rf "$bundle" && mkdir -p "$bundle"
-for binary in "$build/bin/lmc" "$build/bin/lmc-emit-attention"; do
+bundle=$build/gpu-bundle
+rm -rf "$bundle"
+mkdir -p "$bundle/bin" "$bundle/lib" "$bundle/packages"
+cp "$build/bin/lmc-gpu-run" "$build/bin/lmc-emit-attention" "$bundle/bin/"
+for binary in "$bundle"/bin/*; do
   ldd "$binary" | awk '/=> \// {print $3}' | while read -r library; do
     case $(basename "$library") in
-      libc.so*|libm.so*|libdl.so*|librt.so*|libpthread.so*|ld-linux*|libcuda*|libnvrtc*|libcublas*) ;;
-      *) cp -L "$library" "$bundle/" ;;
+      libopenblas*|libgfortran*|libquadmath*|libgomp*|libz.so*) cp -L "$library" "$bundle/lib/" ;;
     esac
   done
 done
-du -sh "$build/gpu-bundle"
+compile() { "$build/bin/lmc" compile "$@" --precision=fp16 --target=sm_90 2> /dev/null; }
+compile examples/bst_ranker.yaml -o "$bundle/packages/bst_ranker.lmcpkg"
+compile examples/text_encoder.yaml -o "$bundle/packages/text_encoder.lmcpkg"
+compile bench/specs/bert_base_encoder.yaml --max-batch=64 --max-sequence=4096 \
+  --max-tokens=65536 -o "$bundle/packages/bert_base_encoder.lmcpkg"
+du -sh "$bundle"

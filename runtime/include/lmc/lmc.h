@@ -101,7 +101,8 @@ typedef struct lmc_run_options {
   lmc_overlong_t overlong;
 } lmc_run_options_t;
 
-/* Packs the examples into batches, runs them (on the CPU), and returns
+/* Packs the examples into batches, runs them (on the CPU, or on the GPU
+ * after lmc_model_use_cuda), and returns
  * outputs per example in input order. `options` may be NULL (defaults). On
  * success *results is new and owned by the caller (lmc_results_release). */
 lmc_status_t lmc_model_run(const lmc_model_t *model, const lmc_examples_t *examples,
