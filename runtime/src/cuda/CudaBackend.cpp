@@ -190,6 +190,9 @@ bool CudaBackend::initialize(std::string &error) {
 CudaBackend::~CudaBackend() {
   if (!driver)
     return;
+  // The destructor may run on a thread that never ran the model.
+  if (context)
+    driver->cuCtxSetCurrent(context);
   if (stream)
     driver->cuStreamSynchronize(stream);
   for (Buffer *buffer : {&arena, &scratch, &inputBuffer, &workspace})
