@@ -71,8 +71,10 @@ class LmcAttention:
         count = tiles.shape[0]
         with cupy.cuda.ExternalStream(torch.cuda.current_stream().cuda_stream):
             self.kernel((count, self.heads), (self.threads,),
-                        (q.data_ptr(), k.data_ptr(), v.data_ptr(), out.data_ptr(),
-                         lse.data_ptr(), tiles.data_ptr(), np.int32(count)),
+                        (np.uint64(q.data_ptr()), np.uint64(k.data_ptr()),
+                         np.uint64(v.data_ptr()), np.uint64(out.data_ptr()),
+                         np.uint64(lse.data_ptr()), np.uint64(tiles.data_ptr()),
+                         np.int32(count)),
                         shared_mem=self.shared)
         return out
 
