@@ -2,9 +2,9 @@
 // emits, against the CPU backend on an emulated device (EmulatedDevice.h):
 // host shapes, arena and scratch placement, launch arguments, grids, the
 // attention tile list, cuBLASLt calls and every fused kernel's CUDA C run
-// for real, with packed and padded variable-length batches. (The emulator
-// reports sm_75 here, so attention runs its plain form; its tensor-core form
-// is tested in AttentionEmulationTest.cpp.)
+// for real, with packed and padded variable-length batches; attention in its
+// plain form (the emulator reporting sm_75) and, in one case, its
+// tensor-core form (sm_80).
 
 #include "CudaTestSupport.h"
 #include "emulator/EmulatedDevice.h"
@@ -37,6 +37,7 @@ struct Case {
   mlir::lmc::Precision precision;
   bool packing;
   double bound;
+  int arch = 75; // 80: attention in its tensor-core form
 };
 
 class CudaBackendEmulation : public ::testing::TestWithParam<Case> {};
@@ -57,9 +58,9 @@ TEST_P(CudaBackendEmulation, MatchesTheCpuBackend) {
   std::unique_ptr<rt::Model> onGpu = rt::Model::fromBytes(bytes, error);
   ASSERT_TRUE(onCpu && onGpu) << error;
   std::unique_ptr<lmc::cuda::CudaBackend> backend =
-      lmc::cuda::CudaBackend::create(onGpu->plan(), error, lmc::testing::emulatedDriver());
+      lmc::cuda::CudaBackend::create(onGpu->plan(), error, lmc::testing::emulatedDriver(param.arch));
   ASSERT_TRUE(backend) << error;
-  EXPECT_EQ(backend->label(), "the GPU (lmc device emulator, sm_75)");
+  EXPECT_EQ(backend->label(), "the GPU (lmc device emulator, sm_" + std::to_string(param.arch) + ")");
   onGpu->setBackend(std::move(backend));
 
   std::vector<std::pair<std::string, cpu::Tensor>> weights;
@@ -93,6 +94,7 @@ INSTANTIATE_TEST_SUITE_P(
                       Case{"bst_ranker.yaml", mlir::lmc::Precision::FP16, true, 3e-3},
                       Case{"bst_ranker.yaml", mlir::lmc::Precision::BF16, false, 2e-2},
                       Case{"text_encoder.yaml", mlir::lmc::Precision::FP32, false, 1e-5},
-                      Case{"text_encoder.yaml", mlir::lmc::Precision::FP16, true, 3e-3}));
+                      Case{"text_encoder.yaml", mlir::lmc::Precision::FP16, true, 3e-3},
+                      Case{"text_encoder.yaml", mlir::lmc::Precision::BF16, true, 2e-2, 80}));
 
 } // namespace
