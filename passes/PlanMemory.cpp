@@ -74,15 +74,33 @@ private:
   int64_t peak = 0;
 };
 
-/// A fused kernel of elementwise ops may write a result over an input it
-/// reads for the last time: every element is read before it is written.
+/// A fused kernel of elementwise ops with one result may write it over an
+/// input it reads for the last time: every element is read before it is
+/// written. (With two results, writing the first could clobber an input the
+/// second still reads.)
 bool isElementwise(KernelOp kernel) {
-  if (kernel.getKind() != KernelKind::fused)
+  if (kernel.getKind() != KernelKind::fused || kernel->getNumResults() != 1)
     return false;
   return llvm::all_of(kernel.getBody().front(), [](Operation &op) {
     return isa<AddOp, SubOp, MulOp, DivOp, MaxOp, MinOp, ExpOp, TanhOp,
                RsqrtOp, ErfOp, NegOp, SelectOp, CastOp, GeluOp, YieldOp>(op);
   });
+}
+
+/// The kernel input result #`index` is a reshape (a chain of reshapes) of,
+/// or null. A reshape keeps the row-major bytes, so it may live in its
+/// input's space: the kernel then moves nothing (the CUDA backend skips it).
+Value reshapedInput(KernelOp kernel, unsigned index) {
+  if (kernel.getKind() != KernelKind::fused)
+    return nullptr;
+  auto yield = llvm::cast<YieldOp>(kernel.getBody().front().getTerminator());
+  Value value = yield.getOperand(index);
+  while (auto reshape = value.getDefiningOp<ReshapeOp>())
+    value = reshape->getOperand(0);
+  auto argument = llvm::dyn_cast<BlockArgument>(value);
+  if (!argument || value == yield.getOperand(index))
+    return nullptr;
+  return kernel.getInputs()[argument.getArgNumber()];
 }
 
 struct PlanMemoryPass : mlir::lmc::impl::PlanMemoryPassBase<PlanMemoryPass> {
@@ -118,17 +136,25 @@ struct PlanMemoryPass : mlir::lmc::impl::PlanMemoryPassBase<PlanMemoryPass> {
             lastUse = end;
         }
         int64_t bytes = alignUp(bytesUnder(llvm::cast<RankedTensorType>(result.getType()), budget));
-        // Reuse the space of an input read for the last time here.
+        // Reuse the space of an input read for the last time here: any
+        // input of an elementwise kernel, the input a reshape views.
         int64_t step = int64_t(i);
-        auto donor = llvm::find_if(kernel.getInputs(), [&](Value input) {
-          return elementwise && offsetOf.count(input) &&
-                 lastUseOf[input] == step && sizeOf[input] == bytes;
-        });
+        auto canDonate = [&](Value input) {
+          return input && offsetOf.count(input) && lastUseOf[input] == step &&
+                 sizeOf[input] == bytes;
+        };
+        Value donor = reshapedInput(kernel, llvm::cast<OpResult>(result).getResultNumber());
+        if (!canDonate(donor))
+          donor = nullptr;
+        if (!donor && elementwise)
+          if (auto found = llvm::find_if(kernel.getInputs(), canDonate);
+              found != kernel.getInputs().end())
+            donor = *found;
         int64_t offset;
-        if (donor != kernel.getInputs().end()) {
-          offset = offsetOf[*donor];
-          llvm::erase(freeAfter[i], *donor); // its space lives on as `result`
-          offsetOf.erase(*donor);
+        if (donor) {
+          offset = offsetOf[donor];
+          llvm::erase(freeAfter[i], donor); // its space lives on as `result`
+          offsetOf.erase(donor);
           ++inPlace;
         } else {
           offset = arena.allocate(bytes);

@@ -78,6 +78,27 @@ bool attentionTiles(const rt::Kernel &kernel, const std::vector<HostValue> &loca
   return true;
 }
 
+/// True when `kernel` only reshapes and every result already lives where
+/// the input it reshapes does (lmc-plan-memory placed it there): the
+/// row-major bytes are the result, nothing needs to move.
+bool movesNothing(const rt::Kernel &kernel, const std::vector<CUdeviceptr> &pointers) {
+  if (kernel.kind != rt::KernelKind::Fused)
+    return false;
+  std::vector<int> source(kernel.numLocals());
+  for (size_t a = 0; a < kernel.arguments.size(); ++a)
+    source[a] = int(a);
+  size_t local = kernel.arguments.size();
+  for (const rt::Instruction &instruction : kernel.body) {
+    if (instruction.opcode != rt::Opcode::Reshape)
+      return false;
+    source[local++] = source[size_t(instruction.operands[0])];
+  }
+  for (int yield : kernel.yields)
+    if (pointers[size_t(yield)] != pointers[size_t(source[size_t(yield)])])
+      return false;
+  return true;
+}
+
 } // namespace
 
 std::unique_ptr<CudaBackend> CudaBackend::create(const rt::Plan &plan, std::string &error,
@@ -338,6 +359,8 @@ bool CudaBackend::runStep(const rt::Step &step, std::vector<HostValue> &shapes,
   }
   if (kernel.kind == rt::KernelKind::Gemm)
     return gemm->run(kernel, locals, pointers, stream, error);
+  if (movesNothing(kernel, pointers))
+    return true;
 
   // Scratch: the attention's tile list and log-sum-exp, then every value an
   // entry point writes that is not a result.
