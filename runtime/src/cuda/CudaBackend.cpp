@@ -30,10 +30,7 @@ int64_t integerElement(const cpu::Tensor &tensor, int64_t i) {
   }
 }
 
-/// One query tile of the attention kernel (LmcTile in the emitted source).
-struct Tile {
-  int32_t queryRow, rows, keyRow, keys, queryPosition, unused[3];
-};
+using Tile = CudaBackend::Tile;
 static_assert(sizeof(Tile) == 32, "LmcTile is 8 ints");
 
 /// The query tiles of every sequence, the longest sequences first.
@@ -331,20 +328,16 @@ bool CudaBackend::launch(const rt::Kernel &kernel, size_t entry,
                        "kernel '" + kernel.name + "' entry '" + spec.entry + "'", error);
 }
 
-bool CudaBackend::runStep(const rt::Step &step, std::vector<HostValue> &shapes,
-                          std::vector<CUdeviceptr> &addresses, std::string &error) const {
+bool CudaBackend::planStep(const rt::Step &step, std::vector<HostValue> &shapes,
+                           StepFrame &frame, std::string &error) const {
   const rt::Kernel &kernel = plan.kernels[size_t(step.kernel)];
-  std::vector<HostValue> locals;
   for (int operand : step.operands)
-    locals.push_back(shapes[size_t(operand)]);
-  if (!inferKernelShapes(kernel, locals, error))
+    frame.locals.push_back(shapes[size_t(operand)]);
+  if (!inferKernelShapes(kernel, frame.locals, error))
     return false;
-  std::vector<CUdeviceptr> pointers(locals.size(), 0);
-  for (size_t a = 0; a < step.operands.size(); ++a)
-    pointers[a] = addresses[size_t(step.operands[a])];
   for (size_t y = 0; y < kernel.yields.size(); ++y) {
     int result = step.results[y];
-    const HostValue &value = locals[size_t(kernel.yields[y])];
+    const HostValue &value = frame.locals[size_t(kernel.yields[y])];
     int64_t bytes = bytesOf(value, plan.values[size_t(result)].type.dtype);
     if (bytes > plannedBytes[size_t(result)])
       return (error = "kernel '" + kernel.name + "' yields " + std::to_string(bytes) +
@@ -353,48 +346,65 @@ bool CudaBackend::runStep(const rt::Step &step, std::vector<HostValue> &shapes,
                       ": the batch exceeds the package's budget (--max-batch, --max-sequence, "
                       "--max-tokens)"),
              false;
-    pointers[size_t(kernel.yields[y])] = addresses[size_t(result)] =
-        arena.pointer + CUdeviceptr(plan.values[size_t(result)].offset);
     shapes[size_t(result)] = value;
   }
+  if (kernel.kind != rt::KernelKind::Attention)
+    return true;
+  const HostValue &q = frame.locals[size_t(kernel.body[0].operands[0])];
+  frame.lseBytes = aligned(size_t(q.numElements() / std::max<int64_t>(q.shape.back(), 1)) *
+                           sizeof(float));
+  return attentionTiles(kernel, frame.locals, frame.tiles, error);
+}
+
+bool CudaBackend::launchStep(const rt::Step &step, const StepFrame &frame,
+                             std::vector<CUdeviceptr> &addresses, CUdeviceptr tiles,
+                             std::string &error) const {
+  const rt::Kernel &kernel = plan.kernels[size_t(step.kernel)];
+  std::vector<CUdeviceptr> pointers(frame.locals.size(), 0);
+  for (size_t a = 0; a < step.operands.size(); ++a)
+    pointers[a] = addresses[size_t(step.operands[a])];
+  for (size_t y = 0; y < kernel.yields.size(); ++y)
+    pointers[size_t(kernel.yields[y])] = addresses[size_t(step.results[y])] =
+        arena.pointer + CUdeviceptr(plan.values[size_t(step.results[y])].offset);
   if (kernel.kind == rt::KernelKind::Gemm)
-    return gemm->run(kernel, locals, pointers, stream, error);
+    return gemm->run(kernel, frame.locals, pointers, stream, error);
   if (movesNothing(kernel, pointers))
     return true;
-
-  // Scratch: the attention's tile list and log-sum-exp, then every value an
-  // entry point writes that is not a result.
-  std::vector<Tile> tiles;
-  size_t scratchBytes = 0, tilesAt = 0, lseAt = 0;
-  bool attention = kernel.kind == rt::KernelKind::Attention;
-  if (attention) {
-    if (!attentionTiles(kernel, locals, tiles, error))
-      return false;
-    const HostValue &q = locals[size_t(kernel.body[0].operands[0])];
-    int64_t rows = q.numElements() / std::max<int64_t>(q.shape.back(), 1);
-    tilesAt = 0;
-    lseAt = aligned(tiles.size() * sizeof(Tile));
-    scratchBytes = lseAt + aligned(size_t(rows) * sizeof(float));
-  }
-  std::vector<std::pair<int, size_t>> scratchValues;
+  // Scratch (reserved for the largest step before any launch): the
+  // attention's log-sum-exp, then every value an entry point writes that is
+  // not a result.
+  size_t offset = frame.lseBytes;
   for (const rt::Launch &spec : kernel.launches)
     if (!pointers[size_t(spec.value)]) {
-      scratchValues.push_back({spec.value, scratchBytes});
-      scratchBytes += aligned(size_t(bytesOf(locals[size_t(spec.value)],
-                                             rt::localType(kernel, size_t(spec.value)).dtype)));
+      pointers[size_t(spec.value)] = scratch.pointer + offset;
+      offset += scratchBytesOf(kernel, frame, spec.value);
     }
-  if (!reserve(scratch, scratchBytes, "kernel scratch", error))
-    return false;
-  for (auto [value, offset] : scratchValues)
-    pointers[size_t(value)] = scratch.pointer + offset;
-  if (attention && !upload(scratch.pointer + tilesAt, tiles.data(), tiles.size() * sizeof(Tile),
-                           error))
-    return false;
   for (size_t entry = 0; entry < kernel.launches.size(); ++entry)
-    if (!launch(kernel, entry, locals, pointers, scratch.pointer + tilesAt, int(tiles.size()),
-                scratch.pointer + lseAt, error))
+    if (!launch(kernel, entry, frame.locals, pointers, tiles, int(frame.tiles.size()),
+                scratch.pointer, error))
       return false;
   return true;
+}
+
+size_t CudaBackend::scratchBytesOf(const rt::Kernel &kernel, const StepFrame &frame, int value) {
+  return aligned(size_t(bytesOf(frame.locals[size_t(value)],
+                                rt::localType(kernel, size_t(value)).dtype)));
+}
+
+size_t CudaBackend::scratchBytes(const rt::Step &step, const StepFrame &frame) const {
+  const rt::Kernel &kernel = plan.kernels[size_t(step.kernel)];
+  size_t bytes = frame.lseBytes;
+  std::vector<bool> placed(frame.locals.size(), false);
+  for (size_t a = 0; a < step.operands.size(); ++a)
+    placed[a] = true;
+  for (int yield : kernel.yields)
+    placed[size_t(yield)] = true;
+  for (const rt::Launch &spec : kernel.launches)
+    if (!placed[size_t(spec.value)]) {
+      placed[size_t(spec.value)] = true;
+      bytes += scratchBytesOf(kernel, frame, spec.value);
+    }
+  return bytes;
 }
 
 bool CudaBackend::run(const std::vector<cpu::Tensor> &inputs,
@@ -418,14 +428,14 @@ bool CudaBackend::run(const std::vector<cpu::Tensor> &inputs,
       return false;
     parameterSources[p] = parameters[p].data;
   }
+
+  // On the host first: every value's shape, the attention tile lists and
+  // the scratch the largest step needs -- so the inputs and tiles go over in
+  // one copy and nothing below waits for the device until the outputs.
   std::vector<HostValue> shapes(plan.values.size());
   std::vector<CUdeviceptr> addresses(plan.values.size(), 0);
-  size_t inputBytes = 0;
-  for (const cpu::Tensor &input : inputs)
-    inputBytes += aligned(input.numBytes());
-  if (!reserve(inputBuffer, inputBytes, "the inputs", error))
-    return false;
-  size_t inputOffset = 0;
+  std::vector<size_t> inputAt(plan.values.size(), 0);
+  std::string staging;
   for (size_t v = 0; v < plan.values.size(); ++v) {
     const rt::Value &value = plan.values[v];
     HostValue &shape = shapes[v];
@@ -441,10 +451,9 @@ bool CudaBackend::run(const std::vector<cpu::Tensor> &inputs,
         for (int64_t i = 0; i < input.numElements(); ++i)
           shape.data.push_back(integerElement(input, i));
       }
-      addresses[v] = inputBuffer.pointer + inputOffset;
-      if (!upload(addresses[v], input.data, input.numBytes(), error))
-        return false;
-      inputOffset += aligned(input.numBytes());
+      inputAt[v] = staging.size();
+      staging.append(static_cast<const char *>(input.data), input.numBytes());
+      staging.resize(aligned(staging.size()));
     } else if (value.kind == rt::ValueKind::Parameter) {
       shape.shape = parameters[size_t(value.index)].shape;
       addresses[v] = parameterCopies[size_t(value.index)].pointer;
@@ -453,8 +462,29 @@ bool CudaBackend::run(const std::vector<cpu::Tensor> &inputs,
       addresses[v] = constants[size_t(value.index)].pointer;
     }
   }
-  for (const rt::Step &step : plan.steps)
-    if (!runStep(step, shapes, addresses, error))
+  std::vector<StepFrame> frames(plan.steps.size());
+  std::vector<size_t> tilesAt(plan.steps.size(), 0);
+  size_t scratchNeeded = 0;
+  for (size_t s = 0; s < plan.steps.size(); ++s) {
+    if (!planStep(plan.steps[s], shapes, frames[s], error))
+      return false;
+    tilesAt[s] = staging.size();
+    staging.append(reinterpret_cast<const char *>(frames[s].tiles.data()),
+                   frames[s].tiles.size() * sizeof(Tile));
+    staging.resize(aligned(staging.size()));
+    scratchNeeded = std::max(scratchNeeded, scratchBytes(plan.steps[s], frames[s]));
+  }
+  if (!reserve(inputBuffer, staging.size(), "the inputs", error) ||
+      !reserve(scratch, scratchNeeded, "kernel scratch", error) ||
+      !upload(inputBuffer.pointer, staging.data(), staging.size(), error))
+    return false;
+  for (size_t v = 0; v < plan.values.size(); ++v)
+    if (plan.values[v].kind == rt::ValueKind::Input)
+      addresses[v] = inputBuffer.pointer + inputAt[v];
+
+  for (size_t s = 0; s < plan.steps.size(); ++s)
+    if (!launchStep(plan.steps[s], frames[s], addresses, inputBuffer.pointer + tilesAt[s],
+                    error))
       return false;
   outputs.clear();
   for (const rt::Output &output : plan.outputs) {

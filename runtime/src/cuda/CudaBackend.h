@@ -1,10 +1,11 @@
 // CudaBackend.h - runs a plan on an NVIDIA GPU through the driver API.
 //
 // Kernels come from the package (ModuleLoader.h), GEMMs go to cuBLASLt,
-// everything runs on one stream in plan order: inputs are copied in, each
-// step launches its kernel's entry points (grids sized from the host's
-// shapes, HostShapes.h) into one device arena laid out by the memory plan,
-// and the outputs are copied back. Parameters are copied to the device on
+// everything runs on one stream in plan order. A run first works out on the
+// host every value's shape (HostShapes.h), the attention tile lists and the
+// scratch it needs; then copies the inputs and tiles in one transfer,
+// launches each step's entry points into one device arena laid out by the
+// memory plan without waiting for the device, and copies the outputs back. Parameters are copied to the device on
 // the first run (and again when the host tensors change).
 //
 // Runs are serialized: one stream, one arena, one scratch buffer.
@@ -42,7 +43,19 @@ public:
   /// Where each kernel's module came from (cubin, cache, nvrtc, ptx).
   const std::vector<ModuleSource> &moduleSources() const { return sources; }
 
+  /// One query tile of the attention kernel (LmcTile in its source).
+  struct Tile {
+    int32_t queryRow, rows, keyRow, keys, queryPosition, unused[3];
+  };
+
 private:
+  /// What the host works out for one step before anything is launched.
+  struct StepFrame {
+    std::vector<HostValue> locals; // kernel-local shapes (and host-known data)
+    std::vector<Tile> tiles;       // attention only
+    size_t lseBytes = 0;           // attention only: its log-sum-exp in scratch
+  };
+
   struct Buffer {
     CUdeviceptr pointer = 0;
     size_t bytes = 0;
@@ -51,8 +64,13 @@ private:
   bool initialize(std::string &error);
   bool reserve(Buffer &buffer, size_t bytes, const char *what, std::string &error) const;
   bool upload(CUdeviceptr to, const void *from, size_t bytes, std::string &error) const;
-  bool runStep(const rt::Step &step, std::vector<HostValue> &shapes,
-               std::vector<CUdeviceptr> &addresses, std::string &error) const;
+  bool planStep(const rt::Step &step, std::vector<HostValue> &shapes, StepFrame &frame,
+                std::string &error) const;
+  bool launchStep(const rt::Step &step, const StepFrame &frame,
+                  std::vector<CUdeviceptr> &addresses, CUdeviceptr tiles,
+                  std::string &error) const;
+  size_t scratchBytes(const rt::Step &step, const StepFrame &frame) const;
+  static size_t scratchBytesOf(const rt::Kernel &kernel, const StepFrame &frame, int value);
   bool launch(const rt::Kernel &kernel, size_t entry, const std::vector<HostValue> &locals,
               const std::vector<CUdeviceptr> &pointers, CUdeviceptr tiles, int tileCount,
               CUdeviceptr lse, std::string &error) const;
