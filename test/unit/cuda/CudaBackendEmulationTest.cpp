@@ -95,6 +95,7 @@ INSTANTIATE_TEST_SUITE_P(
                       Case{"bst_ranker.yaml", mlir::lmc::Precision::BF16, false, 2e-2},
                       Case{"text_encoder.yaml", mlir::lmc::Precision::FP32, false, 1e-5},
                       Case{"text_encoder.yaml", mlir::lmc::Precision::FP16, true, 3e-3},
+                      Case{"ranker.mlir", mlir::lmc::Precision::FP32, true, 1e-5},
                       Case{"text_encoder.yaml", mlir::lmc::Precision::BF16, true, 2e-2, 80}));
 
 } // namespace

@@ -87,6 +87,7 @@ INSTANTIATE_TEST_SUITE_P(
                       ModelCase{"text_encoder.yaml", mlir::lmc::Precision::FP32, false},
                       ModelCase{"text_encoder.yaml", mlir::lmc::Precision::FP16, true},
                       ModelCase{"text_encoder.yaml", mlir::lmc::Precision::BF16, true},
+                      ModelCase{"ranker.mlir", mlir::lmc::Precision::FP16, true},
                       ModelCase{"../bench/specs/encoder.yaml", mlir::lmc::Precision::FP16, true}));
 
 /// An attention kernel as lmc-form-kernels writes it: q, k, v, cu_seqlens.

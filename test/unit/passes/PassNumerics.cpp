@@ -4,6 +4,8 @@
 
 #include "frontend/SpecLoader.h"
 
+#include "mlir/Parser/Parser.h"
+
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/SourceMgr.h"
 
@@ -18,6 +20,8 @@ OwningOpRef<ModuleOp> loadExample(llvm::StringRef name, MLIRContext &context) {
   if (!buffer)
     return nullptr;
   sourceMgr.AddNewSourceBuffer(std::move(*buffer), llvm::SMLoc());
+  if (name.ends_with(".mlir"))
+    return parseSourceFile<ModuleOp>(sourceMgr, ParserConfig(&context));
   return ::lmc::frontend::loadModelSpec(sourceMgr, context);
 }
 

@@ -13,7 +13,7 @@ namespace mlir::lmc::testing {
 /// Dynamic batch and sequence sizes of the random inputs.
 constexpr int64_t kBatch = 3, kSequence = 5;
 
-/// examples/<name> (a YAML spec) as a module.
+/// examples/<name> as a module: a YAML spec, or lmc IR when it ends in .mlir.
 OwningOpRef<ModuleOp> loadExample(llvm::StringRef name, MLIRContext &context);
 
 /// Random inputs for `function`: dynamic sizes become kBatch and kSequence;
