@@ -9,7 +9,7 @@
 //   fused     - one entry point per value that must live in memory (a
 //               yielded result, a value read twice, the result of a row
 //               normalization or a reduction); everything else is computed
-//               inline where it is read (compute.md: gather form)
+//               inline where it is read (docs/cuda.md: gather form)
 //   attention - FlashAttention-2 over the host's list of query tiles
 //   gemm      - no code: cuBLASLt runs it, bias epilogue included
 //
