@@ -73,8 +73,6 @@ int fail(const std::string &message) {
   return 1;
 }
 
-} // namespace
-
 /// Puts the model on the GPU for --backend=cuda (or auto, when it can).
 bool chooseBackend(rt::Model &model, std::string &error) {
   if (backend == Backend::Cpu || (backend == Backend::Auto && model.plan().target == "cpu"))
@@ -85,6 +83,9 @@ bool chooseBackend(rt::Model &model, std::string &error) {
     model.setBackend(std::move(gpu));
     return true;
   }
+  // Without a driver, auto quietly means the CPU; a GPU that fails says so.
+  if (backend == Backend::Auto && why.rfind("no CUDA driver", 0) != 0)
+    llvm::WithColor::warning(llvm::errs(), "lmc run") << "running on the CPU: " << why << "\n";
   if (backend == Backend::Auto)
     return true;
   error = "--backend=cuda: " + why;
@@ -95,6 +96,8 @@ bool chooseBackend(rt::Model &model, std::string &error) {
 #endif
   return false;
 }
+
+} // namespace
 
 int runRunCommand() {
   if (packingLength < 0)
