@@ -166,7 +166,7 @@ std::string FusedEmitter::signature(const std::string &entry, int bounds, rt::La
          entry + "(\n    " + params + ")";
 }
 
-bool FusedEmitter::emitElementStage(int v, const std::string &entry) {
+void FusedEmitter::beginEntry() {
   body.clear();
   indent = 1;
   temps = 0;
@@ -174,12 +174,12 @@ bool FusedEmitter::emitElementStage(int v, const std::string &entry) {
   tables.clear();
   extents.clear();
   scopes.assign(1, {});
-  line("const i64 total = " + numElements(v) + ";");
-  open("for (i64 linear = (i64)blockIdx.x * blockDim.x + threadIdx.x; linear < total;\n"
-       "       linear += (i64)gridDim.x * blockDim.x)");
-  Index index(rank(v));
-  std::string rest = "linear";
-  for (size_t d = rank(v); d-- > 0;) {
+}
+
+Index FusedEmitter::delinearize(int v, size_t dims, const std::string &flat) {
+  Index index(dims);
+  std::string rest = flat;
+  for (size_t d = dims; d-- > 0;) {
     index[d] = "i" + std::to_string(d);
     if (d == 0) {
       line("const i64 i0 = " + rest + ";");
@@ -189,6 +189,15 @@ bool FusedEmitter::emitElementStage(int v, const std::string &entry) {
     line("const i64 r" + std::to_string(d) + " = " + rest + " / " + extent(v, d) + ";");
     rest = "r" + std::to_string(d);
   }
+  return index;
+}
+
+bool FusedEmitter::emitElementStage(int v, const std::string &entry) {
+  beginEntry();
+  line("const i64 total = " + numElements(v) + ";");
+  open("for (i64 linear = (i64)blockIdx.x * blockDim.x + threadIdx.x; linear < total;\n"
+       "       linear += (i64)gridDim.x * blockDim.x)");
+  Index index = delinearize(v, rank(v), "linear");
   computing = v;
   std::string value = compute(v, index);
   line("lmc_store(" + pointer(v) + ", linear, " + value + ");");
@@ -210,31 +219,14 @@ bool FusedEmitter::emitRowStage(int v, const std::string &entry) {
     return failOp(op, "needs a static last dimension");
   bool cached = width <= kMaxCachedWidth;
   int64_t perLane = (width + 31) / 32;
-  body.clear();
-  indent = 1;
-  temps = 0;
-  pointers.clear();
-  tables.clear();
-  extents.clear();
-  scopes.assign(1, {});
+  beginEntry();
   line("const i64 rows = " + numElements(v, 0) + " / " + literal(width) + ";");
   line("const int lane = threadIdx.x & 31;");
   open("for (i64 row = (i64)blockIdx.x * " + std::to_string(kRowsPerBlock) +
        " + (threadIdx.x >> 5); row < rows;\n       row += (i64)gridDim.x * " +
        std::to_string(kRowsPerBlock) + ")");
-  Index index(rank(v));
-  std::string rest = "row";
-  for (size_t d = rank(v) - 1; d-- > 0;) {
-    index[d] = "i" + std::to_string(d);
-    if (d == 0) {
-      line("const i64 i0 = " + rest + ";");
-      break;
-    }
-    line("const i64 " + index[d] + " = " + rest + " % " + extent(v, d) + ";");
-    line("const i64 r" + std::to_string(d) + " = " + rest + " / " + extent(v, d) + ";");
-    rest = "r" + std::to_string(d);
-  }
-  index.back() = "c";
+  Index index = delinearize(v, rank(v) - 1, "row");
+  index.push_back("c");
   std::string loop = "for (int j = 0; j < " + std::to_string(perLane) + "; ++j)";
   auto columnLoop = [&](const std::function<void()> &inside) {
     line("#pragma unroll");

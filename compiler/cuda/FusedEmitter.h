@@ -155,6 +155,11 @@ private:
   std::string computeMatmul(const rt::Instruction &op, int v, const Index &index);
   std::string constantData(const rt::Instruction &op);
 
+  /// Fresh state for the next entry point.
+  void beginEntry();
+  /// Emits the indices of the first `dims` dimensions of `v` from the flat
+  /// index `flat` (the last dimension varying fastest).
+  Index delinearize(int v, size_t dims, const std::string &flat);
   bool isRowStage(int v) const;
   bool emitElementStage(int v, const std::string &entry);
   bool emitRowStage(int v, const std::string &entry);
