@@ -45,20 +45,41 @@ struct Fiber {
   bool done = false;
 };
 
-/// Lanes of a warp meeting in a collective (a shuffle, ldmatrix, mma): two
-/// buffers of per-lane slots, alternating, so a lane can start the next
-/// collective while the others still read this one's.
+void yieldFiber();
+
+/// Threads that wait for each other: the lanes of a warp at a collective,
+/// the threads of a block at __syncthreads(). A finished thread leaves.
+struct Meeting {
+  int arrived = 0, members = 0;
+  unsigned generation = 0;
+
+  /// Waits until every member has arrived.
+  void meet() {
+    unsigned number = generation;
+    if (++arrived == members)
+      release();
+    while (generation == number)
+      yieldFiber();
+  }
+  void leave() {
+    if (--members > 0 && arrived == members)
+      release();
+  }
+
+private:
+  void release() {
+    arrived = 0;
+    ++generation;
+  }
+};
+
+/// A warp's collectives (a shuffle, ldmatrix, mma): two buffers of per-lane
+/// slots, alternating, so a lane can start the next collective while the
+/// others still read this one's.
 constexpr size_t kSlotBytes = 64; // kLmcEmuSlot in cuda_shim.h
 struct Warp {
   unsigned char slots[2][32][kSlotBytes];
-  int arrived = 0, active = 0;
-  unsigned generation = 0;
-};
-
-/// The threads of the running block meeting at __syncthreads().
-struct Barrier {
-  int arrived = 0, live = 0;
-  unsigned generation = 0;
+  Meeting lanes;
 };
 
 /// A kernel as the emulator calls it: its address and, per parameter,
@@ -71,7 +92,7 @@ struct Function {
 struct Runner {
   std::vector<Fiber> fibers;
   std::vector<Warp> warps;
-  Barrier barrier;
+  Meeting block; // __syncthreads()
   ucontext_t scheduler;
   size_t current = 0;
   const Function *function = nullptr;
@@ -85,27 +106,13 @@ void yieldFiber() { swapcontext(&runner.fibers[runner.current].context, &runner.
 const unsigned char *warpExchange(const void *mine, unsigned long bytes) {
   size_t lane = runner.current % 32;
   Warp &warp = runner.warps[runner.current / 32];
-  unsigned generation = warp.generation;
-  std::memcpy(warp.slots[generation & 1][lane], mine, std::min<size_t>(bytes, kSlotBytes));
-  if (++warp.arrived == warp.active) {
-    warp.arrived = 0;
-    ++warp.generation;
-  }
-  while (warp.generation == generation)
-    yieldFiber();
-  return &warp.slots[generation & 1][0][0];
+  unsigned buffer = warp.lanes.generation & 1;
+  std::memcpy(warp.slots[buffer][lane], mine, std::min<size_t>(bytes, kSlotBytes));
+  warp.lanes.meet();
+  return &warp.slots[buffer][0][0];
 }
 
-void blockBarrier() {
-  Barrier &barrier = runner.barrier;
-  unsigned generation = barrier.generation;
-  if (++barrier.arrived == barrier.live) {
-    barrier.arrived = 0;
-    ++barrier.generation;
-  }
-  while (barrier.generation == generation)
-    yieldFiber();
-}
+void blockBarrier() { runner.block.meet(); }
 
 /// Calls `address` with `count` 8-byte integer-class arguments (the x86-64
 /// System V convention passes pointers, int64 and int alike).
@@ -129,16 +136,8 @@ void fiberMain() {
   kCallTable[runner.arguments.size()](runner.function->address, runner.arguments.data());
   Fiber &fiber = runner.fibers[runner.current];
   fiber.done = true;
-  Warp &warp = runner.warps[runner.current / 32];
-  if (--warp.active > 0 && warp.arrived == warp.active) {
-    warp.arrived = 0;
-    ++warp.generation;
-  }
-  Barrier &barrier = runner.barrier;
-  if (--barrier.live > 0 && barrier.arrived == barrier.live) {
-    barrier.arrived = 0;
-    ++barrier.generation;
-  }
+  runner.warps[runner.current / 32].lanes.leave();
+  runner.block.leave();
 }
 
 void runBlock(lmc_emu_dim3 block, lmc_emu_dim3 grid, lmc_emu_dim3 threads) {
@@ -146,7 +145,8 @@ void runBlock(lmc_emu_dim3 block, lmc_emu_dim3 grid, lmc_emu_dim3 threads) {
   if (runner.fibers.size() < count)
     runner.fibers.resize(count);
   runner.warps.assign((count + 31) / 32, Warp());
-  runner.barrier = {0, int(count), 0};
+  runner.block = Meeting();
+  runner.block.members = int(count);
   for (size_t t = 0; t < count; ++t) {
     Fiber &fiber = runner.fibers[t];
     if (!fiber.stack)
@@ -160,7 +160,7 @@ void runBlock(lmc_emu_dim3 block, lmc_emu_dim3 grid, lmc_emu_dim3 threads) {
     fiber.coordinates = {{unsigned(t % threads.x), unsigned(t / threads.x % threads.y),
                           unsigned(t / threads.x / threads.y)},
                          block, threads, grid};
-    ++runner.warps[t / 32].active;
+    ++runner.warps[t / 32].lanes.members;
   }
   for (size_t remaining = count; remaining > 0;) {
     remaining = 0;
