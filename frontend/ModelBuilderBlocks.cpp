@@ -235,10 +235,11 @@ Sequence ModelBuilder::transformerEncoder(Sequence input,
     if (!q || !k || !v)
       return {};
     Value attended = builder.create<AttentionOp>(
-        loc, heads, reshape(q, heads.getShape(), loc),
+        loc, heads, /*lse=*/Type(), reshape(q, heads.getShape(), loc),
         reshape(k, heads.getShape(), loc), reshape(v, heads.getShape(), loc),
         input.lengths, /*cu_seqlens=*/Value(), options.causal,
-        /*scale=*/FloatAttr());
+        /*scale=*/FloatAttr())
+        .getResult();
     Value merged = reshape(attended, {kDynamic, kDynamic, width}, loc);
     Value projected = project("o", merged, width);
     Value normed = layerNormWith(add(x, projected, loc), prefix + ".ln1",

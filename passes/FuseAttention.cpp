@@ -277,8 +277,9 @@ struct FuseAttentionPattern : OpRewritePattern<MatmulOp> {
     auto resultType = RankedTensorType::get({s[0], s[2], s[1], s[3]},
                                             rootType.getElementType());
     Value attention = rewriter.create<AttentionOp>(
-        loc, resultType, q, k, v, chain->lengths, /*cu_seqlens=*/Value(),
-        chain->causal, rewriter.getF32FloatAttr(float(chain->scale)));
+        loc, resultType, /*lse=*/Type(), q, k, v, chain->lengths, /*cu_seqlens=*/Value(),
+        chain->causal, rewriter.getF32FloatAttr(float(chain->scale)))
+        .getResult();
     rewriter.replaceOpWithNewOp<TransposeOp>(
         root, rootType, attention, rewriter.getDenseI64ArrayAttr({0, 2, 1, 3}));
     return success();

@@ -90,6 +90,45 @@ def RemovePaddingPass : Pass<"lmc-remove-padding", "::mlir::func::FuncOp"> {
   let dependentDialects = ["::mlir::lmc::LmcDialect"];
 }
 
+def AutodiffPass : Pass<"lmc-autodiff", "::mlir::ModuleOp"> {
+  let summary = "Adds the gradients of a loss with respect to every parameter";
+  let description = [{
+    Every function whose result carries `{lmc.loss}` (an f32 scalar)
+    becomes a training step: it takes one more argument, the loss scale
+    (`tensor<f32> {lmc.loss_scale}`, the seed of the backward pass, so every
+    gradient comes out multiplied by it), and returns, after its own
+    results, the gradient of `scale * loss` with respect to each f32/f16/bf16
+    parameter it reads, in the module's parameter order:
+    * a dense gradient of the parameter's type, `{lmc.gradient = "name"}`;
+    * for a table read by `lmc.embedding` or `lmc.fc.embedding_bag`,
+      row-sparse parts instead: pairs of results `indices` (the ids read) and
+      `rows` (`indices.shape + [D]`), marked
+      `{lmc.gradient = "name", lmc.sparse = "indices" | "rows"}`; ids outside
+      the table contribute nothing, as they read zeros.
+
+    Reverse mode, with one rule per op (passes/autodiff/): a rule builds its
+    operands' gradients out of lmc ops, so the backward pass runs on every
+    backend the forward does. Only values that depend on a parameter and
+    that the loss depends on get gradients. Normalizations recompute their
+    statistics; `lmc.attention` gains its log-sum-exp result and its
+    gradient is one `lmc.attention_grad` (FlashAttention-2's backward, over
+    padded or packed sequences).
+
+    ```mlir
+    // Before
+    func.func @step(%x: tensor<4x8xf32>) -> (tensor<f32> {lmc.loss}) { ... }
+    // After
+    func.func @step(%x: tensor<4x8xf32>, %scale: tensor<f32> {lmc.loss_scale})
+        -> (tensor<f32> {lmc.loss}, tensor<8x2xf32> {lmc.gradient = "w"}) { ... }
+    ```
+
+    An op on the path from a parameter to the loss without a rule, a
+    feature-column op other than `embedding_bag` on that path, or a gathered
+    table that is not a parameter is an error at the op's location.
+  }];
+  let dependentDialects = ["::mlir::lmc::LmcDialect"];
+}
+
 def MixedPrecisionPass : Pass<"lmc-mixed-precision", "::mlir::ModuleOp"> {
   let summary = "Stores parameters and activations in f16 or bf16";
   let description = [{

@@ -149,10 +149,12 @@ Value Packer::packOp(Operation *op, Value lengths) {
     Value v = pack(attention.getValue(), lengths);
     OpBuilder::InsertionGuard guard(builder);
     builder.setInsertionPointAfter(op);
-    return builder.create<AttentionOp>(op->getLoc(), packedType(result), q, k, v,
+    return builder.create<AttentionOp>(op->getLoc(), packedType(result),
+                                       /*lse=*/Type(), q, k, v,
                                        Value(), cuSeqlens(lengths),
                                        attention.getCausal(),
-                                       attention.getScaleAttr());
+                                       attention.getScaleAttr())
+        .getResult();
   }
 
   if (auto matmul = dyn_cast<MatmulOp>(op)) {

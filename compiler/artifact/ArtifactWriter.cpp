@@ -267,7 +267,9 @@ FailureOr<Offset<fb::Instruction>> Writer::instruction(Operation *op,
             return fb::Opcode::Gelu;
           })
           .Case([&](EmbeddingOp) { return fb::Opcode::Embedding; })
-          .Case([&](AttentionOp attention) {
+          .Case([&](AttentionOp attention) -> std::optional<fb::Opcode> {
+            if (attention.getLse())
+              return std::nullopt; // the runtimes do not return it yet
             operands = {local(attention.getQuery()), local(attention.getKey()),
                         local(attention.getValue()), local(attention.getCuSeqlens()),
                         local(attention.getLengths())};

@@ -19,13 +19,17 @@ namespace mlir::lmc::eval {
 
 /// The values of one function invocation.
 struct EvalFrame {
-  explicit EvalFrame(Parameters &parameters) : parameters(parameters) {}
+  EvalFrame(Parameters &parameters, bool exact)
+      : parameters(parameters), exact(exact) {}
 
   llvm::DenseMap<Value, EvalTensor> values;
   Parameters &parameters;
+  /// Results stay in f64 (EvalOptions::exact).
+  bool exact;
 
   const EvalTensor &get(Value value) const { return values.find(value)->second; }
-  /// Stores `tensor` as `result`, rounded to its element type, after
+  /// Stores `tensor` as `result`, rounded to its element type unless
+  /// `exact`, after
   /// checking its shape against the result's static dimensions.
   LogicalResult set(Operation *op, Value result, EvalTensor tensor);
 };

@@ -142,6 +142,27 @@ LogicalResult evalSelect(SelectOp op, EvalFrame &frame) {
   return frame.set(op, op.getResult(), std::move(out));
 }
 
+LogicalResult evalBroadcastLike(BroadcastLikeOp op, EvalFrame &frame) {
+  const EvalTensor &input = frame.get(op.getInput());
+  const EvalTensor &like = frame.get(op.getLike());
+  FailureOr<Broadcast> shape = broadcast(op, {&input, &like});
+  if (failed(shape))
+    return failure();
+  if (shape->shape != like.shape)
+    return op.emitError("input of shape ")
+           << formatRuntimeShape(input.shape) << " does not broadcast to "
+           << formatRuntimeShape(like.shape);
+  EvalTensor out = EvalTensor::zeros(shape->shape, input.elementType);
+  for (int64_t i = 0; i < out.numElements(); ++i) {
+    int64_t at = shape->offset(0, i);
+    if (out.isInteger())
+      out.integers[size_t(i)] = input.integers[size_t(at)];
+    else
+      out.reals[size_t(i)] = input.reals[size_t(at)];
+  }
+  return frame.set(op, op.getResult(), std::move(out));
+}
+
 LogicalResult evalMatmul(MatmulOp op, EvalFrame &frame) {
   const EvalTensor &lhs = frame.get(op.getLhs()), &rhs = frame.get(op.getRhs());
   size_t lr = lhs.shape.size(), rr = rhs.shape.size();
@@ -424,6 +445,8 @@ std::optional<LogicalResult> evaluatePrimitiveOp(Operation *op, EvalFrame &frame
       .Case([&](TanhOp) { return evalUnary(op, frame, [](double x) { return std::tanh(x); }); })
       .Case([&](RsqrtOp) { return evalUnary(op, frame, [](double x) { return 1 / std::sqrt(x); }); })
       .Case([&](ErfOp) { return evalUnary(op, frame, [](double x) { return std::erf(x); }); })
+      .Case([&](LogOp) { return evalUnary(op, frame, [](double x) { return std::log(x); }); })
+      .Case([&](BroadcastLikeOp broadcastLike) { return evalBroadcastLike(broadcastLike, frame); })
       .Case([&](NegOp) {
         return evalUnary(op, frame, [](double x) { return -x; },
                          [](int64_t x) { return int64_t(0 - uint64_t(x)); });

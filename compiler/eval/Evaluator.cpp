@@ -26,7 +26,8 @@ LogicalResult EvalFrame::set(Operation *op, Value result, EvalTensor tensor) {
     return op->emitError("evaluates to shape ")
            << formatRuntimeShape(tensor.shape) << ", but its type is " << type;
   tensor.elementType = type.getElementType();
-  tensor.roundToElementType();
+  if (!exact)
+    tensor.roundToElementType();
   values[result] = std::move(tensor);
   return success();
 }
@@ -62,7 +63,7 @@ static FailureOr<SmallVector<EvalTensor>> runBlock(Block &block,
     }
     if (auto kernel = llvm::dyn_cast<KernelOp>(op)) {
       // A kernel computes its region on its inputs.
-      EvalFrame inner(frame.parameters);
+      EvalFrame inner(frame.parameters, frame.exact);
       for (auto [argument, input] :
            llvm::zip(kernel.getBody().getArguments(), kernel.getInputs()))
         inner.values[argument] = frame.get(input);
@@ -94,11 +95,12 @@ static FailureOr<SmallVector<EvalTensor>> runBlock(Block &block,
 FailureOr<SmallVector<EvalTensor>> evaluate(func::FuncOp function,
                                             ArrayRef<EvalTensor> inputs,
                                             Parameters &parameters,
-                                            EvalObserver observer) {
+                                            EvalObserver observer,
+                                            EvalOptions options) {
   if (inputs.size() != function.getNumArguments())
     return function.emitError("expects ")
            << function.getNumArguments() << " inputs, got " << inputs.size();
-  EvalFrame frame(parameters);
+  EvalFrame frame(parameters, options.exact);
   for (auto [index, input] : llvm::enumerate(inputs)) {
     if (failed(checkInput(function, index, input)))
       return failure();
@@ -106,7 +108,8 @@ FailureOr<SmallVector<EvalTensor>> evaluate(func::FuncOp function,
     copy.elementType =
         llvm::cast<ShapedType>(function.getArgumentTypes()[index]).getElementType();
     // An argument holds values of its element type, whatever came in.
-    copy.roundToElementType();
+    if (!options.exact)
+      copy.roundToElementType();
     frame.values[function.getArgument(index)] = std::move(copy);
   }
   return runBlock(function.getBody().front(), frame, observer);

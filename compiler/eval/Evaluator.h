@@ -26,10 +26,17 @@ namespace mlir::lmc::eval {
 using EvalObserver = llvm::function_ref<void(Operation *op,
                                              const struct EvalFrame &frame)>;
 
+struct EvalOptions {
+  /// Keeps every float in f64 instead of rounding results and inputs to
+  /// their element types: what finite-difference gradient checks need.
+  bool exact = false;
+};
+
 FailureOr<SmallVector<EvalTensor>> evaluate(func::FuncOp function,
                                             ArrayRef<EvalTensor> inputs,
                                             Parameters &parameters,
-                                            EvalObserver observer = nullptr);
+                                            EvalObserver observer = nullptr,
+                                            EvalOptions options = {});
 
 } // namespace mlir::lmc::eval
 

@@ -89,6 +89,10 @@ FailureOr<const EvalTensor *> Parameters::get(ParameterOp parameter) {
               .first->second;
 }
 
+void Parameters::set(llvm::StringRef name, EvalTensor value) {
+  cache.insert_or_assign(name, std::move(value));
+}
+
 // The safetensors dtype of each element type lmc uses.
 static llvm::StringRef safetensorsDtype(Type type) {
   if (type.isF32())

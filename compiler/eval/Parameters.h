@@ -35,6 +35,11 @@ public:
   /// file lacks it or holds another shape or type.
   FailureOr<const EvalTensor *> get(ParameterOp parameter);
 
+  /// Replaces the value of the parameter named `name` (its next get()
+  /// returns `value` as given, unrounded): gradient checks perturb
+  /// parameters this way.
+  void set(llvm::StringRef name, EvalTensor value);
+
 private:
   FailureOr<EvalTensor> generate(ParameterOp parameter);
   FailureOr<EvalTensor> read(ParameterOp parameter);

@@ -123,6 +123,11 @@ def Lmc_AttentionOp : Lmc_Op<"attention", [Pure, AttrSizedOperandSegments]> {
         -> tensor<?x4x64xf16>
     ```
 
+    The optional second result is the log-sum-exp of every query row's
+    scaled, masked scores (`[B, S, H]` or `[T, H]`, f32; `-inf` for a row
+    that sees no key): what the backward pass recomputes the probabilities
+    from without storing them.
+
     Verifier rules:
     * `query` has rank 4 (padded) or 3 (packed), and `key`, `value` the same
       rank;
@@ -137,14 +142,15 @@ def Lmc_AttentionOp : Lmc_Op<"attention", [Pure, AttrSizedOperandSegments]> {
       token counts;
     * the key head count divides the query head count when both are static;
     * `scale`, when given, is positive;
-    * the result shape is compatible with the query shape with `Dv` last.
+    * the result shape is compatible with the query shape with `Dv` last;
+    * `lse`, when present, is f32 and has the query shape without `D`.
   }];
   let arguments = (ins Lmc_FloatTensor:$query, Lmc_FloatTensor:$key,
                        Lmc_FloatTensor:$value,
                        Optional<Lmc_LengthsTensor>:$lengths,
                        Optional<Lmc_CuSeqlensTensor>:$cu_seqlens,
                        UnitAttr:$causal, OptionalAttr<F32Attr>:$scale);
-  let results = (outs Lmc_FloatTensor:$result);
+  let results = (outs Lmc_FloatTensor:$result, Optional<F32Tensor>:$lse);
   let assemblyFormat = [{
     $query `,` $key `,` $value (`lengths` `(` $lengths^ `)`)?
     (`cu_seqlens` `(` $cu_seqlens^ `)`)? (`causal` $causal^)? (`scale` $scale^)?
@@ -153,6 +159,51 @@ def Lmc_AttentionOp : Lmc_Op<"attention", [Pure, AttrSizedOperandSegments]> {
   let hasVerifier = 1;
   let extraClassDeclaration = [{
     /// True for the packed form (`[T, H, D]` with `cu_seqlens`).
+    bool isPacked() { return getQuery().getType().getRank() == 3; }
+  }];
+}
+
+def Lmc_AttentionGradOp : Lmc_Op<"attention_grad", [Pure, AttrSizedOperandSegments]> {
+  let summary = "gradients of lmc.attention from its output and log-sum-exp";
+  let description = [{
+    Given the operands of an `lmc.attention` (same form, mask, `causal` and
+    `scale`), its output `out`, the `lse` it returned and the gradient of the
+    output `grad_out`, returns the gradients of query, key and value. The
+    probabilities are recomputed tile by tile as `exp(scale * Q K^T - lse)`
+    (FlashAttention-2's backward), so no `[S, S]` matrix is kept; with
+    grouped-query attention a key head's gradient sums over the query heads
+    that read it.
+
+    ```mlir
+    %dq, %dk, %dv = lmc.attention_grad %q, %k, %v, %o, %lse, %do cu_seqlens(%cu) causal
+        : (tensor<?x4x64xf32>, tensor<?x4x64xf32>, tensor<?x4x64xf32>,
+           tensor<?x4x64xf32>, tensor<?x4xf32>, tensor<?x4x64xf32>, tensor<?xi32>)
+        -> (tensor<?x4x64xf32>, tensor<?x4x64xf32>, tensor<?x4x64xf32>)
+    ```
+
+    Verifier rules:
+    * query, key, value, lengths, cu_seqlens and scale follow
+      `lmc.attention`'s rules;
+    * `out` and `grad_out` have the attention result's shape, and `lse` the
+      query shape without `D` in f32;
+    * the gradients have the types of query, key and value.
+  }];
+  let arguments = (ins Lmc_FloatTensor:$query, Lmc_FloatTensor:$key,
+                       Lmc_FloatTensor:$value, Lmc_FloatTensor:$out,
+                       F32Tensor:$lse, Lmc_FloatTensor:$grad_out,
+                       Optional<Lmc_LengthsTensor>:$lengths,
+                       Optional<Lmc_CuSeqlensTensor>:$cu_seqlens,
+                       UnitAttr:$causal, OptionalAttr<F32Attr>:$scale);
+  let results = (outs Lmc_FloatTensor:$grad_query, Lmc_FloatTensor:$grad_key,
+                      Lmc_FloatTensor:$grad_value);
+  let assemblyFormat = [{
+    $query `,` $key `,` $value `,` $out `,` $lse `,` $grad_out
+    (`lengths` `(` $lengths^ `)`)? (`cu_seqlens` `(` $cu_seqlens^ `)`)?
+    (`causal` $causal^)? (`scale` $scale^)?
+    attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
     bool isPacked() { return getQuery().getType().getRank() == 3; }
   }];
 }

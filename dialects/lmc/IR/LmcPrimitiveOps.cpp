@@ -150,6 +150,22 @@ LogicalResult DivOp::verify() { return verifyElementwiseBinary(*this); }
 LogicalResult MaxOp::verify() { return verifyElementwiseBinary(*this); }
 LogicalResult MinOp::verify() { return verifyElementwiseBinary(*this); }
 
+LogicalResult BroadcastLikeOp::verify() {
+  ShapedType input = getInput().getType(), like = getLike().getType();
+  if (failed(verifySameElementType(*this, "input and result", {input, getType()})))
+    return failure();
+  // The input broadcasts to `like` when broadcasting both gives `like`.
+  std::optional<SmallVector<int64_t>> broadcast = broadcastShapes(
+      {SmallVector<int64_t>(input.getShape()), SmallVector<int64_t>(like.getShape())});
+  if (!broadcast || !areShapesCompatible(*broadcast, like.getShape()) ||
+      input.getRank() > like.getRank())
+    return emitOpError("input shape ")
+           << formatShape(input.getShape()) << " does not broadcast to "
+           << formatShape(like.getShape());
+  return verifyShapeCompatible(*this, "result", getType().getShape(),
+                               like.getShape());
+}
+
 // neg(neg(x)) => x
 OpFoldResult NegOp::fold(FoldAdaptor) {
   if (auto inner = getInput().getDefiningOp<NegOp>())

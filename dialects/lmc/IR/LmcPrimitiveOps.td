@@ -169,6 +169,7 @@ def Lmc_ExpOp : Lmc_UnaryOp<"exp", "exp(x)", Lmc_FloatTensor>;
 def Lmc_TanhOp : Lmc_UnaryOp<"tanh", "tanh(x)", Lmc_FloatTensor>;
 def Lmc_RsqrtOp : Lmc_UnaryOp<"rsqrt", "1 / sqrt(x)", Lmc_FloatTensor>;
 def Lmc_ErfOp : Lmc_UnaryOp<"erf", "erf(x)", Lmc_FloatTensor>;
+def Lmc_LogOp : Lmc_UnaryOp<"log", "log(x)", Lmc_FloatTensor>;
 def Lmc_NegOp : Lmc_UnaryOp<"neg", "-x", Lmc_NumericTensor> {
   let hasFolder = 1;
 }
@@ -319,6 +320,30 @@ def Lmc_ReshapeOp : Lmc_Op<"reshape", [Pure]> {
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
   let hasVerifier = 1;
   let hasFolder = 1;
+}
+
+def Lmc_BroadcastLikeOp : Lmc_Op<"broadcast_like", [Pure]> {
+  let summary = "repeats a tensor to the shape of another";
+  let description = [{
+    `result` has the shape of `like` and holds `input` broadcast to it (see
+    the dialect's broadcasting rule); only `like`'s shape is read. Gradients
+    use it to spread a reduced value back over the tensor it came from,
+    whose dimensions may only be known at run time.
+
+    ```mlir
+    %g = lmc.broadcast_like %dy, %x
+        : (tensor<?x1xf32>, tensor<?x64xf32>) -> tensor<?x64xf32>
+    ```
+
+    Verifier rules:
+    * the result has the input's element type;
+    * the input broadcasts to `like`'s shape, and the result shape is
+      compatible with it.
+  }];
+  let arguments = (ins Lmc_Tensor:$input, Lmc_Tensor:$like);
+  let results = (outs Lmc_Tensor:$result);
+  let assemblyFormat = "$input `,` $like attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
 }
 
 def Lmc_ConcatOp : Lmc_Op<"concat", [Pure]> {

@@ -28,7 +28,7 @@ TEST_F(BuilderTest, BuildsAVerifiedPackedAttentionBlock) {
   auto heads = tensor({ShapedType::kDynamic, 4, 64}, f16);
   Value qHeads = builder.create<ReshapeOp>(loc(), heads, q);
   auto attention = builder.create<AttentionOp>(
-      loc(), heads, qHeads, qHeads, qHeads, /*lengths=*/Value(), cu,
+      loc(), heads, /*lse=*/Type(), qHeads, qHeads, qHeads, /*lengths=*/Value(), cu,
       /*causal=*/true, /*scale=*/nullptr);
   builder.create<func::ReturnOp>(loc());
 
