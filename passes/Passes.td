@@ -90,6 +90,38 @@ def RemovePaddingPass : Pass<"lmc-remove-padding", "::mlir::func::FuncOp"> {
   let dependentDialects = ["::mlir::lmc::LmcDialect"];
 }
 
+def AttachLossPass : Pass<"lmc-attach-loss", "::mlir::ModuleOp"> {
+  let summary = "Turns the model function into its training loss";
+  let description = [{
+    Reads the module's `lmc.training` dictionary (`loss`, `label`, and
+    `output` when the model has several) and rewrites the function that
+    returns that output into one returning the mean loss, marked
+    `{lmc.loss, lmc.output = "loss"}`, for `--lmc-autodiff`. The label
+    becomes a new last argument `{lmc.feature = <label>, lmc.ingest = "value"}`:
+
+    * `binary_cross_entropy`: labels in [0, 1] of the logits' shape;
+      `max(z, 0) - z y + log(1 + exp(-|z|))`, averaged over every element;
+    * `softmax_cross_entropy`: class ids `[B, 1]` (i64);
+      `logsumexp(z) - z[label]` per row, averaged over rows (an id outside
+      the classes picks nothing, leaving `logsumexp(z)`);
+    * `mean_squared_error`: targets of the outputs' shape; `mean((z - y)^2)`.
+
+    The output must be `[B, units]` f32 (the pass runs before
+    `--lmc-mixed-precision`). Built from primitive ops plus `lmc.log`, so
+    the gradients come from the ordinary rules.
+
+    ```mlir
+    // Before
+    module attributes {lmc.training = {loss = "binary_cross_entropy", label = "clicked"}} {
+      func.func @ranker(...) -> (tensor<?x1xf32> {lmc.output = "ctr_logit"})
+    // After
+      func.func @ranker(..., %clicked: tensor<?x1xf32> {lmc.feature = "clicked", lmc.ingest = "value"})
+          -> (tensor<f32> {lmc.loss, lmc.output = "loss"})
+    ```
+  }];
+  let dependentDialects = ["::mlir::lmc::LmcDialect"];
+}
+
 def AutodiffPass : Pass<"lmc-autodiff", "::mlir::ModuleOp"> {
   let summary = "Adds the gradients of a loss with respect to every parameter";
   let description = [{

@@ -197,6 +197,9 @@ FailureOr<Offset<fb::Instruction>> Writer::instruction(Operation *op,
   std::vector<double> reals;
   int table = -1;
   auto local = [&](Value value) { return value ? locals.lookup(value) : -1; };
+  if (auto attention = dyn_cast<AttentionOp>(op); attention && attention.getLse())
+    return op->emitError("the runtimes do not return attention's log-sum-exp yet: "
+                         "training steps cannot be packaged");
   for (Value operand : op->getOperands())
     operands.push_back(local(operand));
   std::optional<fb::Opcode> opcode =
@@ -267,9 +270,7 @@ FailureOr<Offset<fb::Instruction>> Writer::instruction(Operation *op,
             return fb::Opcode::Gelu;
           })
           .Case([&](EmbeddingOp) { return fb::Opcode::Embedding; })
-          .Case([&](AttentionOp attention) -> std::optional<fb::Opcode> {
-            if (attention.getLse())
-              return std::nullopt; // the runtimes do not return it yet
+          .Case([&](AttentionOp attention) {
             operands = {local(attention.getQuery()), local(attention.getKey()),
                         local(attention.getValue()), local(attention.getCuSeqlens()),
                         local(attention.getLengths())};

@@ -52,7 +52,13 @@ struct GradientCase {
   /// The body; its value %y (of type `yType`) feeds the loss.
   std::string body, yType;
   bool positive = false;
+  /// When set, the module's lmc.training dictionary: %y is the model output
+  /// and --lmc-attach-loss writes the loss (its label is the last input).
+  std::string training = "";
 };
+
+// Test names already say which case failed; print the name, not the bytes.
+void PrintTo(const GradientCase &c, std::ostream *os) { *os << c.name; }
 
 /// `y`'s static trailing dimensions: the probe's shape (a dynamic leading
 /// dimension is broadcast over).
@@ -82,6 +88,13 @@ std::string moduleText(const GradientCase &c) {
     text += "  lmc.parameter @" + name + " : " + type + " " + init + "\n";
   text += "  lmc.parameter @probe : " + probeType(c.yType) +
           " initializer {kind = \"uniform\", min = -1.0 : f64, max = 1.0 : f64}\n";
+  if (!c.training.empty()) {
+    text = "module attributes {lmc.training = " + c.training + "} {\n" + text.substr(9);
+    text += "  func.func @f(" + c.arguments + ") -> (" + c.yType +
+            " {lmc.output = \"y\"}) {\n" + c.body + "    return %y : " + c.yType +
+            "\n  }\n}\n";
+    return text;
+  }
   text += "  func.func @f(" + c.arguments + ") -> (tensor<f32> {lmc.loss}) {\n";
   text += c.body;
   text += "    %probe = lmc.param_load @probe : " + probeType(c.yType) + "\n";
@@ -160,6 +173,11 @@ TEST_P(AutodiffGradientTest, MatchesFiniteDifferences) {
   std::string text = moduleText(c);
   OwningOpRef<ModuleOp> forward = parseSourceString<ModuleOp>(text, &context);
   ASSERT_TRUE(forward) << text;
+  if (!c.training.empty()) {
+    PassManager attach(&context);
+    attach.addPass(createAttachLossPass());
+    ASSERT_TRUE(succeeded(attach.run(*forward))) << text;
+  }
   OwningOpRef<ModuleOp> step = forward->clone();
   PassManager pm(&context);
   pm.addPass(createAutodiffPass());
@@ -194,6 +212,8 @@ TEST_P(AutodiffGradientTest, MatchesFiniteDifferences) {
   const double h = 1e-6;
   for (ParameterOp parameter : forward->getOps<ParameterOp>()) {
     std::string name = parameter.getSymName().str();
+    if (!c.training.empty() && name == "probe")
+      continue; // declared, but the attached loss does not read it
     ASSERT_TRUE(analytic.count(name)) << "no gradient for @" << name;
     EvalTensor base = **parameters.get(parameter);
     // At most 48 elements per parameter, spread over the whole tensor.
@@ -285,6 +305,17 @@ GradientCase bagCase(const std::string &combiner, bool weighted) {
               " : (tensor<6x3xf32>, tensor<3x4xi64>" +
               (weighted ? ", tensor<3x4xf32>" : "") + ") -> tensor<3x3xf32>\n",
           "tensor<3x3xf32>"};
+}
+
+// A two-layer model whose output [3, 4] feeds each loss.
+GradientCase lossCase(const std::string &loss, Input label) {
+  return {"loss_" + loss, {{"x", "tensor<3x5xf32>"}, {"w", "tensor<5x4xf32>"}},
+          /*arguments: the pass adds the label's*/ "", {label},
+          "    %x = lmc.param_load @x : tensor<3x5xf32>\n"
+          "    %w = lmc.param_load @w : tensor<5x4xf32>\n"
+          "    %h = lmc.matmul %x, %w : (tensor<3x5xf32>, tensor<5x4xf32>) -> tensor<3x4xf32>\n"
+          "    %y = lmc.mul %h, %h : (tensor<3x4xf32>, tensor<3x4xf32>) -> tensor<3x4xf32>\n",
+          kMatrix, false, "{loss = \"" + loss + "\", label = \"label\"}"};
 }
 
 std::vector<GradientCase> allCases() {
@@ -415,6 +446,11 @@ std::vector<GradientCase> allCases() {
       segmentCase("mean"),
       segmentCase("max"),
       segmentCase("first"),
+      lossCase("binary_cross_entropy",
+               RealInput{{3, 4}, {0, 1, 1, 0, 0.25, 1, 0, 0, 1, 1, 0.5, 0}}),
+      lossCase("mean_squared_error",
+               RealInput{{3, 4}, {0.5, -1, 2, 0, 1, 1, -2, 0, 3, 0.25, 0, 1}}),
+      lossCase("softmax_cross_entropy", IntInput{{3, 1}, {2, 0, 3}}),
   };
   return cases;
 }
