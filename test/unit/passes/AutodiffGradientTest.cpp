@@ -455,6 +455,56 @@ std::vector<GradientCase> allCases() {
   return cases;
 }
 
+// The attached losses compute what their names promise (the gradient cases
+// above only show they are differentiated right).
+TEST(AttachedLoss, MatchesItsFormula) {
+  MLIRContext context;
+  context.loadDialect<LmcDialect, func::FuncDialect>();
+  std::vector<double> targets = {0, 1, 1, 0, 0.25, 1, 0, 0, 1, 1, 0.5, 0};
+  std::vector<int64_t> classes = {2, 0, 3};
+  for (std::string loss : {"binary_cross_entropy", "softmax_cross_entropy", "mean_squared_error"}) {
+    bool ids = loss == "softmax_cross_entropy";
+    std::string text = "module attributes {lmc.training = {loss = \"" + loss +
+                       "\", label = \"y\"}} {\n"
+                       "  lmc.parameter @z : tensor<3x4xf32> initializer {kind = \"uniform\", "
+                       "min = -4.0 : f64, max = 4.0 : f64}\n"
+                       "  func.func @f() -> (tensor<3x4xf32> {lmc.output = \"z\"}) {\n"
+                       "    %z = lmc.param_load @z : tensor<3x4xf32>\n"
+                       "    return %z : tensor<3x4xf32>\n  }\n}\n";
+    OwningOpRef<ModuleOp> module = parseSourceString<ModuleOp>(text, &context);
+    ASSERT_TRUE(module);
+    PassManager pm(&context);
+    pm.addPass(createAttachLossPass());
+    ASSERT_TRUE(succeeded(pm.run(*module)));
+    EvalTensor label = ids ? tensorOf(IntInput{{3, 1}, classes}, context)
+                           : tensorOf(RealInput{{3, 4}, targets}, context);
+    eval::Parameters parameters = eval::Parameters::fromSeed(5);
+    FailureOr<SmallVector<EvalTensor>> result =
+        eval::evaluate(module->lookupSymbol<func::FuncOp>("f"), {label}, parameters,
+                       nullptr, eval::EvalOptions{/*exact=*/true});
+    ASSERT_TRUE(succeeded(result)) << loss;
+    const std::vector<double> &z =
+        (*parameters.get(*module->getOps<ParameterOp>().begin()))->reals;
+    double expected = 0;
+    for (int row = 0; row < 3; ++row) {
+      double sumExp = 0;
+      for (int c = 0; c < 4; ++c) {
+        double logit = z[size_t(row * 4 + c)], y = targets[size_t(row * 4 + c)];
+        sumExp += std::exp(logit);
+        if (loss == "binary_cross_entropy") {
+          double p = 1 / (1 + std::exp(-logit));
+          expected -= (y * std::log(p) + (1 - y) * std::log(1 - p)) / 12;
+        } else if (loss == "mean_squared_error") {
+          expected += (logit - y) * (logit - y) / 12;
+        }
+      }
+      if (ids)
+        expected += (std::log(sumExp) - z[size_t(row * 4 + classes[size_t(row)])]) / 3;
+    }
+    EXPECT_NEAR(result->front().reals.front(), expected, 1e-12) << loss;
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(EveryRule, AutodiffGradientTest, ::testing::ValuesIn(allCases()),
                          [](const ::testing::TestParamInfo<GradientCase> &info) {
                            return info.param.name;
