@@ -5,6 +5,7 @@
 // turn the gradients of its results into gradients of its operands. Rules
 // build lmc ops through this class, which also accumulates the gradients:
 // dense ones per SSA value, row-sparse ones per embedding table.
+// --lmc-attach-loss builds its losses with the same op constructors.
 //
 //===----------------------------------------------------------------------===//
 
