@@ -13,6 +13,11 @@ void mlir::lmc::buildCompilePipeline(OpPassManager &pm,
   pm.addNestedPass<func::FuncOp>(createFuseAttentionPass());
   if (options.packing)
     pm.addNestedPass<func::FuncOp>(createRemovePaddingPass());
+  if (options.train) {
+    // On packed tokens, so the backward pass skips padding too.
+    pm.addPass(createAttachLossPass());
+    pm.addPass(createAutodiffPass());
+  }
   if (options.precision != Precision::FP32) {
     MixedPrecisionPassOptions mixed;
     mixed.precision = options.precision == Precision::FP16 ? "f16" : "bf16";

@@ -17,6 +17,9 @@ struct CompileOptions {
   bool packing = true;
   /// Also group ops into kernels and plan their memory (--emit=kernels).
   bool formKernels = false;
+  /// Compile the training step instead of the model (`lmc compile
+  /// --train`): the module's lmc.training names the loss.
+  bool train = false;
   /// The batch sizes the memory plan is made for (lmc-plan-memory's
   /// options); the runtime packs batches within them.
   int64_t maxBatch = 64, maxSequence = 512, maxTokens = 32768;
@@ -24,7 +27,7 @@ struct CompileOptions {
 
 /// Appends the passes `lmc compile` runs on a verified model, in order:
 /// canonicalize, cse, lmc-fuse-attention, lmc-remove-padding (unless
-/// packing is off), then
+/// packing is off), for training lmc-attach-loss and lmc-autodiff, then
 /// lmc-mixed-precision unless the precision is fp32, canonicalize, cse, and
 /// for kernel IR lmc-form-kernels and lmc-plan-memory.
 void buildCompilePipeline(OpPassManager &pm, const CompileOptions &options = {});

@@ -1,8 +1,8 @@
 //===- FormKernels.cpp - group ops into lmc.kernel ------------------------===//
 //
 // matmul => gemm kernel (with the bias add that follows it, as the GEMM's
-// epilogue); attention => attention kernel with a tile shape; each run of
-// other ops between them => one fused kernel.
+// epilogue); attention or its gradient => attention kernel with a tile
+// shape; each run of other ops between them => one fused kernel.
 //
 //===----------------------------------------------------------------------===//
 
@@ -23,9 +23,10 @@ using namespace mlir::lmc;
 
 namespace {
 
-/// Rows of queries and keys per step of the online softmax.
-std::pair<int64_t, int64_t> attentionTiles(AttentionOp attention) {
-  auto query = attention.getQuery().getType();
+/// Rows of queries and keys per step of the online softmax (the backward
+/// walks the same tiles).
+std::pair<int64_t, int64_t> attentionTiles(Operation *attention) {
+  auto query = llvm::cast<RankedTensorType>(attention->getOperand(0).getType());
   int64_t headDim = query.getShape().back();
   auto [blockQ, blockK] = headDim <= 64    ? std::pair<int64_t, int64_t>(128, 128)
                           : headDim <= 128 ? std::pair<int64_t, int64_t>(128, 64)
@@ -84,7 +85,7 @@ void outline(ArrayRef<Operation *> group, KernelKind kind, int64_t index) {
       builder.getStringAttr("k" + std::to_string(index)), inputs.getArrayRef(),
       IntegerAttr(), IntegerAttr());
   if (kind == KernelKind::attention) {
-    auto [blockQ, blockK] = attentionTiles(llvm::cast<AttentionOp>(group.front()));
+    auto [blockQ, blockK] = attentionTiles(group.front());
     kernel.setBlockQAttr(builder.getI64IntegerAttr(blockQ));
     kernel.setBlockKAttr(builder.getI64IntegerAttr(blockK));
   }
@@ -134,7 +135,7 @@ struct FormKernelsPass
         groups.push_back({gemm, KernelKind::gemm});
         continue;
       }
-      if (isa<AttentionOp>(op)) {
+      if (isa<AttentionOp, AttentionGradOp>(op)) {
         closeFused();
         groups.push_back({{&op}, KernelKind::attention});
         continue;

@@ -37,6 +37,23 @@ bool computesInLowPrecision(Operation *op) {
              SelectOp, UnpadOp, PadOp, ParamLoadOp>(op);
 }
 
+/// Results that stay f32 whatever their op computes in: attention's
+/// log-sum-exp, which the backward pass exponentiates against f32 scores.
+bool isStatistic(Value result) {
+  auto attention = result.getDefiningOp<AttentionOp>();
+  return attention && result == attention.getLse();
+}
+
+/// A training step (--lmc-autodiff's output, with its loss-scale argument):
+/// its parameters are the f32 master weights the optimizer updates, so they
+/// stay f32 and are cast to the low precision where they are read.
+bool isTrainingStep(func::FuncOp function) {
+  for (unsigned i = 0; i < function.getNumArguments(); ++i)
+    if (function.getArgAttr(i, "lmc.loss_scale"))
+      return true;
+  return false;
+}
+
 RankedTensorType withElement(Type type, Type element) {
   return llvm::cast<RankedTensorType>(type).clone(element);
 }
@@ -141,7 +158,7 @@ void Retyper::retype(Operation *op) {
   }
   if (lowOp)
     for (Value result : op->getResults())
-      if (isF32Tensor(result.getType()))
+      if (isF32Tensor(result.getType()) && !isStatistic(result))
         result.setType(withElement(result.getType(), low));
 }
 
@@ -162,14 +179,22 @@ struct MixedPrecisionPass
           << precision << "'";
       return signalPassFailure();
     }
-    // Parameters read by an output layer stay f32.
+    // Parameters read by an output layer, and every parameter of a
+    // training step (its master weights), stay f32.
     llvm::StringSet<> keptParameters;
     DenseMap<Operation *, SetVector<Operation *>> outputLayers;
     for (auto function : module.getOps<func::FuncOp>()) {
       outputLayers[function] = outputLayer(function);
+      bool training = isTrainingStep(function);
       for (Operation *op : outputLayers[function])
         if (auto load = dyn_cast<ParamLoadOp>(op))
           keptParameters.insert(load.getName());
+      function.walk([&](ParamLoadOp load) {
+        if (training) {
+          keptParameters.insert(load.getName());
+          outputLayers[function].insert(load);
+        }
+      });
     }
     for (auto parameter : module.getOps<ParameterOp>())
       if (isF32Tensor(parameter.getType()) &&

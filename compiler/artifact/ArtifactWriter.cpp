@@ -1,6 +1,7 @@
 //===- ArtifactWriter.cpp - kernel IR to a .lmcpkg artifact ---------------===//
 
 #include "compiler/artifact/ArtifactWriter.h"
+#include "compiler/artifact/TrainingSettings.h"
 
 #include "dialects/lmc/IR/LmcOps.h"
 
@@ -137,6 +138,15 @@ LogicalResult Writer::addInputs(func::FuncOp function) {
           sequences.insert(feature.getValue());
   for (BlockArgument argument : function.getArguments()) {
     unsigned i = argument.getArgNumber();
+    if (function.getArgAttr(i, "lmc.loss_scale")) {
+      FailureOr<Offset<fb::TensorType>> type =
+          typeOf(function, argument.getType());
+      if (failed(type))
+        return failure();
+      int value = addValue(argument, *type, fb::ValueKind::Input, int(inputs.size()), -1);
+      inputs.push_back(fb::CreateInputDirect(builder, "loss_scale", fb::Ingest::LossScale, value));
+      continue;
+    }
     auto feature = function.getArgAttrOfType<StringAttr>(i, "lmc.feature");
     auto ingest = function.getArgAttrOfType<StringAttr>(i, "lmc.ingest");
     if (!feature || !ingest)
@@ -197,9 +207,6 @@ FailureOr<Offset<fb::Instruction>> Writer::instruction(Operation *op,
   std::vector<double> reals;
   int table = -1;
   auto local = [&](Value value) { return value ? locals.lookup(value) : -1; };
-  if (auto attention = dyn_cast<AttentionOp>(op); attention && attention.getLse())
-    return op->emitError("the runtimes do not return attention's log-sum-exp yet: "
-                         "training steps cannot be packaged");
   for (Value operand : op->getOperands())
     operands.push_back(local(operand));
   std::optional<fb::Opcode> opcode =
@@ -279,6 +286,18 @@ FailureOr<Offset<fb::Instruction>> Writer::instruction(Operation *op,
                                           : std::numeric_limits<double>::quiet_NaN()};
             return fb::Opcode::Attention;
           })
+          .Case([&](AttentionGradOp grad) {
+            operands = {local(grad.getQuery()),    local(grad.getKey()),
+                        local(grad.getValue()),    local(grad.getOut()),
+                        local(grad.getLse()),      local(grad.getGradOut()),
+                        local(grad.getCuSeqlens()), local(grad.getLengths())};
+            ints = {grad.getCausal()};
+            reals = {grad.getScale() ? double(grad.getScale()->convertToFloat())
+                                     : std::numeric_limits<double>::quiet_NaN()};
+            return fb::Opcode::AttentionGrad;
+          })
+          .Case([&](LogOp) { return fb::Opcode::Log; })
+          .Case([&](BroadcastLikeOp) { return fb::Opcode::BroadcastLike; })
           .Case([&](UnpadOp) { return fb::Opcode::Unpad; })
           .Case([&](PadOp) { return fb::Opcode::Pad; })
           .Case([&](SegmentReduceOp reduce) {
@@ -473,9 +492,17 @@ FailureOr<std::string> Writer::write(llvm::StringRef precision) {
                 if (found == values.end())
                   return ret.emitError("result #") << i << " is not computed by a kernel";
                 std::string outputName = name ? name.str() : "output" + std::to_string(i);
+                std::string headName = head ? head.str() : "";
+                // A training step's gradients: "gradient:<parameter>", with
+                // ":indices" / ":rows" for the parts of a row-sparse one.
+                if (auto parameter =
+                        function.getResultAttrOfType<StringAttr>(unsigned(i), "lmc.gradient")) {
+                  auto part = function.getResultAttrOfType<StringAttr>(unsigned(i), "lmc.sparse");
+                  outputName = "gradient:" + parameter.str() + (part ? ":" + part.str() : "");
+                  headName = part ? "gradient_" + part.str() : "gradient";
+                }
                 outputs.push_back(fb::CreateOutputDirect(builder, outputName.c_str(),
-                                                         head ? head.str().c_str() : "",
-                                                         found->second));
+                                                         headName.c_str(), found->second));
               }
               return success();
             })
@@ -492,11 +519,26 @@ FailureOr<std::string> Writer::write(llvm::StringRef precision) {
   if (!arena || !budget || budget.size() != 3)
     return function.emitError("has no memory plan (run --lmc-plan-memory first)");
   auto target = module->getAttrOfType<StringAttr>("lmc.target");
+  // A training step (it takes --lmc-autodiff's loss scale) records how it
+  // is trained.
+  Offset<fb::Training> training;
+  if (llvm::any_of(function.getArguments(), [&](BlockArgument argument) {
+        return function.getArgAttr(argument.getArgNumber(), "lmc.loss_scale");
+      })) {
+    FailureOr<::lmc::rt::Training> settings = readTrainingSettings(module);
+    if (failed(settings))
+      return failure();
+    training = fb::CreateTrainingDirect(
+        builder, settings->loss.c_str(), settings->label.c_str(), settings->learningRate,
+        settings->beta1, settings->beta2, settings->epsilon, settings->weightDecay,
+        settings->schedule.c_str(), settings->warmupSteps, settings->totalSteps,
+        settings->zeroStage, settings->ranks);
+  }
   auto model = fb::CreateModelDirect(
       builder, ::lmc::rt::kFormatVersion, "lmc", function.getSymName().str().c_str(),
       target ? target.str().c_str() : "cpu", precision.str().c_str(), &valueTable, &kernels,
       &steps, &inputs, &outputs, &parameters, &constants, &tables,
-      fb::CreateBudget(builder, budget[0], budget[1], budget[2]), arena.getInt());
+      fb::CreateBudget(builder, budget[0], budget[1], budget[2]), arena.getInt(), training);
   fb::FinishModelBuffer(builder, model);
   return ::lmc::rt::wrapArtifact(builder.GetBufferPointer(), builder.GetSize());
 }

@@ -20,8 +20,10 @@ std::string FusedEmitter::computeElementwise(const rt::Instruction &op, int v,
   DType dtype = type(v).dtype;
   Index mapped;
   std::vector<std::string> in;
-  for (int operand : op.operands)
-    in.push_back(broadcastOperand(operand, v, index, mapped));
+  // broadcast_like reads only its second operand's shape, never its elements.
+  size_t read = op.opcode == Opcode::BroadcastLike ? 1 : op.operands.size();
+  for (size_t i = 0; i < read; ++i)
+    in.push_back(broadcastOperand(op.operands[i], v, index, mapped));
   bool floats = isFloat(dtype);
   auto binary = [&](const char *symbol, const char *function) {
     if (!floats && (op.opcode == Opcode::Add || op.opcode == Opcode::Sub ||
@@ -50,6 +52,8 @@ std::string FusedEmitter::computeElementwise(const rt::Instruction &op, int v,
   case Opcode::Tanh: return unary("tanhf");
   case Opcode::Rsqrt: return unary("1.0f / sqrtf");
   case Opcode::Erf: return unary("erff");
+  case Opcode::Log: return unary("logf");
+  case Opcode::BroadcastLike: return in[0];
   case Opcode::Gelu:
     return temp("float", rounded(dtype, std::string(op.ints[0] ? "lmc_gelu_tanh(" : "lmc_gelu_erf(") +
                                             in[0] + ")"));

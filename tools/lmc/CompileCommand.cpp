@@ -70,6 +70,11 @@ cl::opt<std::string> targetName(
     "target", cl::desc("What to compile for: cpu, cuda, or sm_75 .. sm_121"),
     cl::value_desc("target"), cl::init("cuda"), cl::sub(compileCommand));
 
+cl::opt<bool> train("train",
+                    cl::desc("Compile the training step (forward, loss, backward) "
+                             "named by the model's training section"),
+                    cl::init(false), cl::sub(compileCommand));
+
 cl::opt<bool> packing("packing",
                       cl::desc("Compute sequences on packed tokens "
                                "(--lmc-remove-padding); =false keeps padding"),
@@ -123,6 +128,12 @@ int runCompileCommand() {
   options.precision = precision;
   options.formKernels = emit != EmitKind::Mlir;
   options.packing = packing;
+  options.train = train;
+  if (train && !target->isCpu()) {
+    llvm::WithColor::error(llvm::errs(), "lmc compile")
+        << "--train: training steps run on the CPU backend only so far; add --target=cpu\n";
+    return 1;
+  }
   if (maxBatch <= 0 || maxSequence <= 0 || maxTokens <= 0) {
     llvm::WithColor::error(llvm::errs(), "lmc compile")
         << "--max-batch, --max-sequence and --max-tokens must be positive\n";

@@ -47,6 +47,7 @@ const char *ingestName(rt::Ingest ingest) {
   case rt::Ingest::DecimalFingerprint: return "decimal_fingerprint";
   case rt::Ingest::Value: return "value";
   case rt::Ingest::Lengths: return "lengths";
+  case rt::Ingest::LossScale: return "loss_scale";
   }
   return "?";
 }

@@ -23,7 +23,7 @@ constexpr size_t kMaxRank = 8;
 /// whether it reads a feature table, and which operands may be absent.
 struct OpcodeRule {
   const char *name;
-  int minOperands, maxOperands, results, ints, reals;
+  int minOperands, maxOperands, minResults, maxResults, ints, reals;
   bool table;
   unsigned optionalOperands; // bit i set: operand i may be -1
 };
@@ -31,46 +31,49 @@ struct OpcodeRule {
 constexpr int kVariadic = 1 << 20;
 
 const OpcodeRule kRules[] = {
-    {"lmc.add", 2, 2, 1, 0, 0, false, 0},
-    {"lmc.sub", 2, 2, 1, 0, 0, false, 0},
-    {"lmc.mul", 2, 2, 1, 0, 0, false, 0},
-    {"lmc.div", 2, 2, 1, 0, 0, false, 0},
-    {"lmc.max", 2, 2, 1, 0, 0, false, 0},
-    {"lmc.min", 2, 2, 1, 0, 0, false, 0},
-    {"lmc.neg", 1, 1, 1, 0, 0, false, 0},
-    {"lmc.exp", 1, 1, 1, 0, 0, false, 0},
-    {"lmc.tanh", 1, 1, 1, 0, 0, false, 0},
-    {"lmc.rsqrt", 1, 1, 1, 0, 0, false, 0},
-    {"lmc.erf", 1, 1, 1, 0, 0, false, 0},
-    {"lmc.compare", 2, 2, 1, 1, 0, false, 0},
-    {"lmc.select", 3, 3, 1, 0, 0, false, 0},
-    {"lmc.matmul", 2, 2, 1, 2, 0, false, 0},
-    {"lmc.reduce_sum", 1, 1, 1, 2, 0, false, 0},
-    {"lmc.reduce_max", 1, 1, 1, 2, 0, false, 0},
-    {"lmc.softmax", 1, 1, 1, 1, 0, false, 0},
-    {"lmc.transpose", 1, 1, 1, 0, 0, false, 0},
-    {"lmc.reshape", 1, 1, 1, 0, 0, false, 0},
-    {"lmc.concat", 1, kVariadic, 1, 1, 0, false, 0},
-    {"lmc.slice", 1, 1, 1, 3, 0, false, 0},
-    {"lmc.cast", 1, 1, 1, 0, 0, false, 0},
-    {"lmc.constant", 0, 0, 1, 1, 0, false, 0},
-    {"lmc.layer_norm", 3, 3, 1, 0, 1, false, 0},
-    {"lmc.rms_norm", 2, 2, 1, 0, 1, false, 0},
-    {"lmc.gelu", 1, 1, 1, 1, 0, false, 0},
-    {"lmc.embedding", 2, 2, 1, 0, 0, false, 0},
-    {"lmc.attention", 5, 5, 1, 1, 1, false, 0b11000},
-    {"lmc.unpad", 2, 2, 2, 0, 0, false, 0},
-    {"lmc.pad", 2, 2, 2, 0, 0, false, 0},
-    {"lmc.segment_reduce", 2, 2, 1, 1, 0, false, 0},
-    {"lmc.positions", 1, 1, 1, 0, 0, false, 0},
-    {"lmc.fc.numeric", 1, 1, 1, 2, 5, false, 0},
-    {"lmc.fc.bucketize", 1, 1, 1, 0, 0, true, 0},
-    {"lmc.fc.hash_bucket", 1, 1, 1, 1, 0, false, 0},
-    {"lmc.fc.vocab_lookup", 1, 1, 1, 3, 0, true, 0},
-    {"lmc.fc.identity", 1, 1, 1, 3, 0, false, 0},
-    {"lmc.fc.cross", 1, kVariadic, 1, 2, 0, false, 0},
-    {"lmc.fc.embedding_bag", 3, 3, 1, 2, 1, false, 0b100},
-    {"lmc.fc.indicator", 2, 2, 1, 1, 0, false, 0b10},
+    {"lmc.add", 2, 2, 1, 1, 0, 0, false, 0},
+    {"lmc.sub", 2, 2, 1, 1, 0, 0, false, 0},
+    {"lmc.mul", 2, 2, 1, 1, 0, 0, false, 0},
+    {"lmc.div", 2, 2, 1, 1, 0, 0, false, 0},
+    {"lmc.max", 2, 2, 1, 1, 0, 0, false, 0},
+    {"lmc.min", 2, 2, 1, 1, 0, 0, false, 0},
+    {"lmc.neg", 1, 1, 1, 1, 0, 0, false, 0},
+    {"lmc.exp", 1, 1, 1, 1, 0, 0, false, 0},
+    {"lmc.tanh", 1, 1, 1, 1, 0, 0, false, 0},
+    {"lmc.rsqrt", 1, 1, 1, 1, 0, 0, false, 0},
+    {"lmc.erf", 1, 1, 1, 1, 0, 0, false, 0},
+    {"lmc.compare", 2, 2, 1, 1, 1, 0, false, 0},
+    {"lmc.select", 3, 3, 1, 1, 0, 0, false, 0},
+    {"lmc.matmul", 2, 2, 1, 1, 2, 0, false, 0},
+    {"lmc.reduce_sum", 1, 1, 1, 1, 2, 0, false, 0},
+    {"lmc.reduce_max", 1, 1, 1, 1, 2, 0, false, 0},
+    {"lmc.softmax", 1, 1, 1, 1, 1, 0, false, 0},
+    {"lmc.transpose", 1, 1, 1, 1, 0, 0, false, 0},
+    {"lmc.reshape", 1, 1, 1, 1, 0, 0, false, 0},
+    {"lmc.concat", 1, kVariadic, 1, 1, 1, 0, false, 0},
+    {"lmc.slice", 1, 1, 1, 1, 3, 0, false, 0},
+    {"lmc.cast", 1, 1, 1, 1, 0, 0, false, 0},
+    {"lmc.constant", 0, 0, 1, 1, 1, 0, false, 0},
+    {"lmc.layer_norm", 3, 3, 1, 1, 0, 1, false, 0},
+    {"lmc.rms_norm", 2, 2, 1, 1, 0, 1, false, 0},
+    {"lmc.gelu", 1, 1, 1, 1, 1, 0, false, 0},
+    {"lmc.embedding", 2, 2, 1, 1, 0, 0, false, 0},
+    {"lmc.attention", 5, 5, 1, 2, 1, 1, false, 0b11000},
+    {"lmc.unpad", 2, 2, 2, 2, 0, 0, false, 0},
+    {"lmc.pad", 2, 2, 2, 2, 0, 0, false, 0},
+    {"lmc.segment_reduce", 2, 2, 1, 1, 1, 0, false, 0},
+    {"lmc.positions", 1, 1, 1, 1, 0, 0, false, 0},
+    {"lmc.fc.numeric", 1, 1, 1, 1, 2, 5, false, 0},
+    {"lmc.fc.bucketize", 1, 1, 1, 1, 0, 0, true, 0},
+    {"lmc.fc.hash_bucket", 1, 1, 1, 1, 1, 0, false, 0},
+    {"lmc.fc.vocab_lookup", 1, 1, 1, 1, 3, 0, true, 0},
+    {"lmc.fc.identity", 1, 1, 1, 1, 3, 0, false, 0},
+    {"lmc.fc.cross", 1, kVariadic, 1, 1, 2, 0, false, 0},
+    {"lmc.fc.embedding_bag", 3, 3, 1, 1, 2, 1, false, 0b100},
+    {"lmc.fc.indicator", 2, 2, 1, 1, 1, 0, false, 0b10},
+    {"lmc.log", 1, 1, 1, 1, 0, 0, false, 0},
+    {"lmc.broadcast_like", 2, 2, 1, 1, 0, 0, false, 0},
+    {"lmc.attention_grad", 8, 8, 3, 3, 1, 1, false, 0b11000000},
 };
 static_assert(sizeof(kRules) / sizeof(kRules[0]) == size_t(Opcode::MAX) + 1,
               "one rule per opcode");
@@ -257,7 +260,7 @@ bool decodeKernel(const fb::Kernel *in, size_t index, const Plan &plan,
           (decoded.ints[0] < 0 || size_t(decoded.ints[0]) >= plan.constants.size()))
         return check.fail(at + " names constant " + std::to_string(decoded.ints[0]));
       size_t results = instruction->results() ? instruction->results()->size() : 0;
-      if (int(results) != rule.results)
+      if (int(results) < rule.minResults || int(results) > rule.maxResults)
         return check.fail(at + " has " + std::to_string(results) + " results");
       for (size_t r = 0; r < results; ++r) {
         decoded.results.emplace_back();
@@ -355,6 +358,30 @@ bool decodeModel(const fb::Model &model, Plan &plan, Checker &check) {
     return check.fail("the artifact has no positive memory budget");
   plan.budget = {model.budget()->batch(), model.budget()->sequence(),
                  model.budget()->tokens()};
+  if (const fb::Training *in = model.training()) {
+    Training training;
+    training.loss = in->loss() ? in->loss()->str() : "";
+    training.label = in->label() ? in->label()->str() : "";
+    training.learningRate = in->learning_rate();
+    training.beta1 = in->beta1();
+    training.beta2 = in->beta2();
+    training.epsilon = in->epsilon();
+    training.weightDecay = in->weight_decay();
+    training.schedule = in->schedule() ? in->schedule()->str() : "";
+    training.warmupSteps = in->warmup_steps();
+    training.totalSteps = in->total_steps();
+    training.zeroStage = in->zero_stage();
+    training.ranks = in->ranks();
+    bool schedule = training.schedule == "constant" || training.schedule == "linear_warmup" ||
+                    training.schedule == "cosine";
+    if (!(training.learningRate > 0) || !(training.beta1 >= 0 && training.beta1 < 1) ||
+        !(training.beta2 >= 0 && training.beta2 < 1) || !(training.epsilon > 0) ||
+        !(training.weightDecay >= 0) || !schedule || training.warmupSteps < 0 ||
+        training.totalSteps < 0 || training.zeroStage < 0 || training.zeroStage > 3 ||
+        training.ranks < 1)
+      return check.fail("the artifact's training settings are out of range");
+    plan.training = training;
+  }
 
   if (model.feature_tables())
     for (const fb::FeatureTable *table : *model.feature_tables()) {

@@ -11,6 +11,7 @@
 #include "lmcpkg_generated.h"
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -27,7 +28,7 @@ using fb::StepKind;
 using fb::ValueKind;
 
 /// The artifact version this runtime reads and the compiler writes.
-constexpr uint32_t kFormatVersion = 2;
+constexpr uint32_t kFormatVersion = 3;
 
 /// Bytes per element; I1 is stored as one byte.
 size_t dtypeSize(DType dtype);
@@ -133,6 +134,15 @@ struct Budget {
   int64_t batch = 0, sequence = 0, tokens = 0;
 };
 
+/// A training step's optimizer settings (see lmcpkg.fbs, Training).
+struct Training {
+  std::string loss, label;
+  double learningRate = 1e-3, beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8, weightDecay = 0.01;
+  std::string schedule = "constant";
+  int64_t warmupSteps = 0, totalSteps = 0;
+  int zeroStage = 0, ranks = 1;
+};
+
 struct Plan {
   uint32_t formatVersion = 0;
   std::string producer, name, target, precision;
@@ -146,6 +156,8 @@ struct Plan {
   std::vector<FeatureTable> featureTables;
   Budget budget;
   int64_t arenaBytes = 0;
+  /// Set for a training step (`lmc compile --train`).
+  std::optional<Training> training;
 };
 
 /// Verifies and decodes an artifact's payload (the flatbuffer inside its

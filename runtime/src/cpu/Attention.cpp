@@ -11,6 +11,7 @@
 // first; the tile loop is compiled twice (AVX2+FMA and baseline) and picked
 // by the CPU's features.
 
+#include "cpu/AttentionSpans.h"
 #include "cpu/FastMath.h"
 #include "cpu/KernelContext.h"
 
@@ -23,14 +24,11 @@
 namespace lmc::cpu {
 namespace {
 
-/// Where a sequence's query and key rows start, and how many there are.
-struct Span {
-  int64_t queryBase, keyBase, queries, keys;
-};
-
 struct Problem {
   const float *q, *k, *v;
   float *out;
+  /// The log-sum-exp per query row and head ([rows, heads]), or null.
+  float *lse;
   int64_t heads, keyHeads, dim, valueDim, blockQ, blockK;
   /// The softmax scale times log2(e): scores are kept in base 2.
   float scaleLog2;
@@ -107,6 +105,10 @@ queryTileBody(const Problem &p, const Span &span, int64_t h, int64_t queryStart,
     float inverse = rowSum[i] > 0 ? 1.0f / rowSum[i] : 0.0f;
     for (int64_t d = 0; d < valueDim; ++d)
       o[d] = acc[i * valueDim + d] * inverse;
+    // Scores are in base 2: ln(sum e^s) = ln 2 * (max + log2(sum)).
+    if (p.lse)
+      p.lse[(span.queryBase + queryStart + i) * p.heads + h] =
+          rowSum[i] > 0 ? 0.69314718f * (rowMax[i] + std::log2(rowSum[i])) : -INFINITY;
   }
 }
 
@@ -131,8 +133,10 @@ void queryTile(const Problem &p, const Span &span, int64_t h, int64_t queryStart
   queryTileBaseline(p, span, h, queryStart, s);
 }
 
-bool spansOf(KernelContext &ctx, const Tensor &q, const Tensor &k, const Tensor *cu,
-             const Tensor *lengths, std::vector<Span> &spans) {
+} // namespace
+
+bool attentionSpans(KernelContext &ctx, const Tensor &q, const Tensor &k, const Tensor *cu,
+                    const Tensor *lengths, std::vector<Span> &spans) {
   if (cu) {
     int64_t tokens = q.shape[0];
     if (cu->rank() != 1 || cu->numElements() < 1 || integerAt(*cu, 0) != 0 ||
@@ -163,7 +167,6 @@ bool spansOf(KernelContext &ctx, const Tensor &q, const Tensor &k, const Tensor 
   return true;
 }
 
-} // namespace
 
 bool runAttention(KernelContext &ctx, const Operands &in, std::vector<Tensor> &out) {
   const Tensor &q = *in[0], &k = *in[1], &v = *in[2];
@@ -182,7 +185,7 @@ bool runAttention(KernelContext &ctx, const Operands &in, std::vector<Tensor> &o
     return ctx.fail("query, key and value " + describe(q) + ", " + describe(k) + ", " +
                     describe(v) + " do not fit");
   std::vector<Span> spans;
-  if (!spansOf(ctx, q, k, cu, lengths, spans))
+  if (!attentionSpans(ctx, q, k, cu, lengths, spans))
     return false;
   std::vector<int64_t> shape(q.shape);
   shape.back() = valueDim;
@@ -192,9 +195,13 @@ bool runAttention(KernelContext &ctx, const Operands &in, std::vector<Tensor> &o
 
   double given = ctx.instruction->reals[0];
   float scale = std::isnan(given) ? 1.0f / std::sqrt(float(dim)) : float(given);
+  bool withLse = ctx.instruction->results.size() > 1;
+  if (withLse && !ctx.allocate(1, DType::F32, {q.shape.begin(), q.shape.end() - 1}, out[1]))
+    return false;
   FloatInput qf(q), kf(k), vf(v);
   FloatOutput of(result);
-  Problem problem{qf.data(), kf.data(), vf.data(), of.data(), heads, keyHeads, dim, valueDim,
+  Problem problem{qf.data(), kf.data(), vf.data(), of.data(),
+                  withLse ? out[1].as<float>() : nullptr, heads, keyHeads, dim, valueDim,
                   ctx.kernel.blockQ > 0 ? ctx.kernel.blockQ : 64,
                   ctx.kernel.blockK > 0 ? ctx.kernel.blockK : 64,
                   scale * 1.44269504f, ctx.instruction->ints[0] != 0};

@@ -21,6 +21,7 @@ bool dispatch(KernelContext &ctx, const Operands &in, std::vector<Tensor> &out) 
   switch (ctx.instruction->opcode) {
   case Opcode::Matmul: return runMatmul(ctx, in, out);
   case Opcode::Attention: return runAttention(ctx, in, out);
+  case Opcode::AttentionGrad: return runAttentionGrad(ctx, in, out);
   case Opcode::ReduceSum: case Opcode::ReduceMax: case Opcode::Softmax:
     return runReduction(ctx, in, out);
   case Opcode::Reshape: case Opcode::Transpose: case Opcode::Concat:

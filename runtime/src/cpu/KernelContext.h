@@ -95,6 +95,7 @@ bool runBiasMatmul(KernelContext &ctx, const rt::Instruction &matmul, const Tens
                    const Tensor &rhs, const Tensor &bias, Tensor &result);
 bool runComposite(KernelContext &ctx, const Operands &in, std::vector<Tensor> &out);
 bool runAttention(KernelContext &ctx, const Operands &in, std::vector<Tensor> &out);
+bool runAttentionGrad(KernelContext &ctx, const Operands &in, std::vector<Tensor> &out);
 bool runSequence(KernelContext &ctx, const Operands &in, std::vector<Tensor> &out);
 bool runFeatureColumn(KernelContext &ctx, const Operands &in, std::vector<Tensor> &out);
 

@@ -133,6 +133,7 @@ bool runUnary(KernelContext &ctx, const Tensor &input, Tensor &result) {
     case Opcode::Exp: for (int64_t i = begin; i < end; ++i) dst[i] = std::exp(src[i]); break;
     case Opcode::Tanh: for (int64_t i = begin; i < end; ++i) dst[i] = std::tanh(src[i]); break;
     case Opcode::Rsqrt: for (int64_t i = begin; i < end; ++i) dst[i] = 1.0f / std::sqrt(src[i]); break;
+    case Opcode::Log: for (int64_t i = begin; i < end; ++i) dst[i] = std::log(src[i]); break;
     default: for (int64_t i = begin; i < end; ++i) dst[i] = std::erf(src[i]); break;
     }
   });
@@ -199,6 +200,24 @@ bool runSelect(KernelContext &ctx, const Operands &in, Tensor &result) {
   return true;
 }
 
+// Copies `input` to every position of `like`'s shape it broadcasts to.
+bool runBroadcastLike(KernelContext &ctx, const Operands &in, Tensor &result) {
+  const Tensor &input = *in[0], &like = *in[1];
+  std::optional<Broadcast> shape = broadcastShapes({&input, &like});
+  if (!shape || shape->shape != like.shape)
+    return ctx.fail(describe(input) + " does not broadcast to the shape of " + describe(like));
+  if (!ctx.allocate(0, input.dtype, like.shape, result))
+    return false;
+  size_t width = rt::dtypeSize(result.dtype);
+  auto *out = result.as<uint8_t>();
+  parallelFor(result.numElements(), 2, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i)
+      std::memcpy(out + size_t(i) * width,
+                  input.as<uint8_t>() + size_t(shape->index(0, i)) * width, width);
+  });
+  return true;
+}
+
 bool runCast(KernelContext &ctx, const Tensor &input, Tensor &result) {
   DType target = ctx.instruction->results[0].dtype;
   if (!ctx.allocate(0, target, input.shape, result))
@@ -241,8 +260,9 @@ bool runElementwise(KernelContext &ctx, const Operands &in, std::vector<Tensor> 
   case Opcode::Div: case Opcode::Max: case Opcode::Min:
     return runBinary(ctx, in, out[0]);
   case Opcode::Neg: case Opcode::Exp: case Opcode::Tanh:
-  case Opcode::Rsqrt: case Opcode::Erf:
+  case Opcode::Rsqrt: case Opcode::Erf: case Opcode::Log:
     return runUnary(ctx, *in[0], out[0]);
+  case Opcode::BroadcastLike: return runBroadcastLike(ctx, in, out[0]);
   case Opcode::Compare: return runCompare(ctx, in, out[0]);
   case Opcode::Select: return runSelect(ctx, in, out[0]);
   case Opcode::Cast: return runCast(ctx, *in[0], out[0]);

@@ -86,7 +86,7 @@ bool inferKernelShapes(const rt::Kernel &kernel, std::vector<HostValue> &locals,
         return fail("operand shapes do not broadcast");
       break;
     case Opcode::Neg: case Opcode::Exp: case Opcode::Tanh: case Opcode::Rsqrt: case Opcode::Erf:
-    case Opcode::Gelu: case Opcode::LayerNorm: case Opcode::RmsNorm: case Opcode::Softmax:
+    case Opcode::Log: case Opcode::Gelu: case Opcode::LayerNorm: case Opcode::RmsNorm: case Opcode::Softmax:
     case Opcode::FcNumeric: case Opcode::FcBucketize: case Opcode::FcHashBucket:
     case Opcode::FcVocabLookup: case Opcode::FcIdentity:
       out[0].shape = x->shape;
@@ -144,6 +144,15 @@ bool inferKernelShapes(const rt::Kernel &kernel, std::vector<HostValue> &locals,
     case Opcode::Attention:
       out[0].shape = x->shape;
       out[0].shape.back() = in[2]->shape.back();
+      if (out.size() > 1) // the log-sum-exp per query row and head
+        out[1].shape.assign(x->shape.begin(), x->shape.end() - 1);
+      break;
+    case Opcode::BroadcastLike:
+      out[0].shape = in[1]->shape;
+      break;
+    case Opcode::AttentionGrad:
+      for (size_t r = 0; r < 3; ++r)
+        out[r].shape = in[r]->shape;
       break;
     case Opcode::Unpad: {
       const HostValue &lengths = *in[1];

@@ -76,6 +76,13 @@ private:
   bool buildInput(const Input &input, const PackedBatch &batch, cpu::Tensor &tensor,
                   std::string &error) {
     const TensorType &type = plan.values[size_t(input.value)].type;
+    if (input.ingest == Ingest::LossScale) {
+      if (!type.shape.empty() || type.dtype != DType::F32)
+        return (error = "the loss scale input must be an f32 scalar"), false;
+      tensor = cpu::Tensor::owned(DType::F32, {});
+      tensor.as<float>()[0] = 1.0f; // unscaled unless a trainer sets it
+      return true;
+    }
     int64_t rows = int64_t(batch.examples.size());
     bool sequence = input.ingest != Ingest::Lengths && sequences.count(input.feature);
     std::vector<int64_t> shape(type.shape);

@@ -1431,3 +1431,39 @@ func.func @must_verify(%x: tensor<?x?xf32>, %one: tensor<1x4xf32>, %q: tensor<?x
   %11 = lmc.concat %x, %one axis 0 : (tensor<?x?xf32>, tensor<1x4xf32>) -> tensor<?x4xf32>
   return
 }
+
+// -----
+
+// Tests that broadcast_like's input must broadcast to the shape it copies.
+func.func @broadcast_like_mismatch(%x: tensor<3xf32>, %like: tensor<?x4xf32>) {
+  // expected-error @+1 {{input shape 3 does not broadcast to ?x4}}
+  %0 = lmc.broadcast_like %x, %like : (tensor<3xf32>, tensor<?x4xf32>) -> tensor<?x4xf32>
+  return
+}
+
+// -----
+
+// Tests that attention's log-sum-exp has the query shape without D.
+func.func @attention_lse_shape(%q: tensor<?x4x8xf32>, %cu: tensor<?xi32>) {
+  // expected-error @+1 {{lse shape}}
+  %0, %1 = lmc.attention %q, %q, %q cu_seqlens(%cu) : (tensor<?x4x8xf32>, tensor<?x4x8xf32>, tensor<?x4x8xf32>, tensor<?xi32>) -> (tensor<?x4x8xf32>, tensor<?x8xf32>)
+  return
+}
+
+// -----
+
+// Tests that attention_grad's gradients have their operands' types.
+func.func @attention_grad_types(%q: tensor<?x4x8xf32>, %k: tensor<?x2x8xf32>, %lse: tensor<?x4xf32>, %cu: tensor<?xi32>) {
+  // expected-error @+1 {{grad_key type 'tensor<?x4x8xf32>' must equal the operand type 'tensor<?x2x8xf32>'}}
+  %0:3 = lmc.attention_grad %q, %k, %k, %q, %lse, %q cu_seqlens(%cu) : (tensor<?x4x8xf32>, tensor<?x2x8xf32>, tensor<?x2x8xf32>, tensor<?x4x8xf32>, tensor<?x4xf32>, tensor<?x4x8xf32>, tensor<?xi32>) -> (tensor<?x4x8xf32>, tensor<?x4x8xf32>, tensor<?x2x8xf32>)
+  return
+}
+
+// -----
+
+// Tests that attention_grad's out has the attention result's shape.
+func.func @attention_grad_out(%q: tensor<?x4x8xf32>, %o: tensor<?x4x9xf32>, %lse: tensor<?x4xf32>, %cu: tensor<?xi32>) {
+  // expected-error @+1 {{out shape}}
+  %0:3 = lmc.attention_grad %q, %q, %q, %o, %lse, %q cu_seqlens(%cu) : (tensor<?x4x8xf32>, tensor<?x4x8xf32>, tensor<?x4x8xf32>, tensor<?x4x9xf32>, tensor<?x4xf32>, tensor<?x4x8xf32>, tensor<?xi32>) -> (tensor<?x4x8xf32>, tensor<?x4x8xf32>, tensor<?x4x8xf32>)
+  return
+}

@@ -57,6 +57,10 @@ func.func @elementwise(%a: tensor<?x4xf32>, %b: tensor<4xf32>, %c: tensor<f32>, 
   %9 = lmc.neg %i : tensor<?x4xi64>
   // CHECK: lmc.erf
   %10 = lmc.erf %a : tensor<?x4xf32>
+  // CHECK: lmc.log %{{.*}} : tensor<?x4xf32>
+  %13 = lmc.log %a : tensor<?x4xf32>
+  // CHECK: lmc.broadcast_like %{{.*}}, %{{.*}} : (tensor<f32>, tensor<?x4xf32>) -> tensor<?x4xf32>
+  %14 = lmc.broadcast_like %c, %a : (tensor<f32>, tensor<?x4xf32>) -> tensor<?x4xf32>
   // CHECK: lmc.compare ge, %{{.*}}, %{{.*}} : (tensor<?x4xf32>, tensor<f32>) -> tensor<?x4xi1>
   %11 = lmc.compare ge, %a, %c : (tensor<?x4xf32>, tensor<f32>) -> tensor<?x4xi1>
   // CHECK: lmc.select %{{.*}}, %{{.*}}, %{{.*}} : (tensor<?x4xi1>, tensor<?x4xf32>, tensor<f32>) -> tensor<?x4xf32>
@@ -114,6 +118,10 @@ func.func @attention(%q: tensor<?x?x8x64xf16>, %kv: tensor<?x?x2x64xf16>, %len: 
   %1 = lmc.attention %q, %kv, %kv : (tensor<?x?x8x64xf16>, tensor<?x?x2x64xf16>, tensor<?x?x2x64xf16>) -> tensor<?x?x8x64xf16>
   // CHECK: lmc.attention %{{.*}}, %{{.*}}, %{{.*}} cu_seqlens(%{{.*}}) : (tensor<?x8x64xf16>, tensor<?x8x64xf16>, tensor<?x8x64xf16>, tensor<?xi32>) -> tensor<?x8x64xf16>
   %2 = lmc.attention %pq, %pkv, %pkv cu_seqlens(%cu) : (tensor<?x8x64xf16>, tensor<?x8x64xf16>, tensor<?x8x64xf16>, tensor<?xi32>) -> tensor<?x8x64xf16>
+  // CHECK: %[[O:.*]], %[[LSE:.*]] = lmc.attention %{{.*}}, %{{.*}}, %{{.*}} cu_seqlens(%{{.*}}) causal : (tensor<?x8x64xf16>, tensor<?x8x64xf16>, tensor<?x8x64xf16>, tensor<?xi32>) -> (tensor<?x8x64xf16>, tensor<?x8xf32>)
+  %3, %lse = lmc.attention %pq, %pkv, %pkv cu_seqlens(%cu) causal : (tensor<?x8x64xf16>, tensor<?x8x64xf16>, tensor<?x8x64xf16>, tensor<?xi32>) -> (tensor<?x8x64xf16>, tensor<?x8xf32>)
+  // CHECK: lmc.attention_grad %{{.*}}, %{{.*}}, %{{.*}}, %[[O]], %[[LSE]], %{{.*}} cu_seqlens(%{{.*}}) causal : (tensor<?x8x64xf16>, tensor<?x8x64xf16>, tensor<?x8x64xf16>, tensor<?x8x64xf16>, tensor<?x8xf32>, tensor<?x8x64xf16>, tensor<?xi32>) -> (tensor<?x8x64xf16>, tensor<?x8x64xf16>, tensor<?x8x64xf16>)
+  %4:3 = lmc.attention_grad %pq, %pkv, %pkv, %3, %lse, %3 cu_seqlens(%cu) causal : (tensor<?x8x64xf16>, tensor<?x8x64xf16>, tensor<?x8x64xf16>, tensor<?x8x64xf16>, tensor<?x8xf32>, tensor<?x8x64xf16>, tensor<?xi32>) -> (tensor<?x8x64xf16>, tensor<?x8x64xf16>, tensor<?x8x64xf16>)
   return
 }
 
