@@ -91,6 +91,17 @@ static void declareRanker(ModelBuilder &model) {
   mlir::Value joined = model.concat({features, interest});
   mlir::Value hidden = model.mlp(joined, {64, 32}, Activation::Relu, "head");
   model.logits("ctr_logit", hidden, 1);
+
+  // How `lmc compile --train` trains it: clicks, as binary cross-entropy
+  // on the logit, with AdamW warming up over 10 steps.
+  TrainingOptions training;
+  training.loss = Loss::BinaryCrossEntropy;
+  training.label = "clicked";
+  training.output = "ctr_logit";
+  training.learningRate = 0.003;
+  training.schedule = LearningRateSchedule::LinearWarmup;
+  training.warmupSteps = 10;
+  model.train(training);
 }
 
 int main(int argc, char **argv) {

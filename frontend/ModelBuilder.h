@@ -96,6 +96,26 @@ struct TransformerOptions {
 
 enum class Pooling { Mean, First, Max };
 
+enum class Loss { BinaryCrossEntropy, SoftmaxCrossEntropy, MeanSquaredError };
+enum class LearningRateSchedule { Constant, LinearWarmup, Cosine };
+enum class TrainingPrecision { FP32, FP16, BF16 };
+
+/// How `lmc compile --train` trains the model: the loss on one output, the
+/// label's example key, AdamW, the learning-rate schedule, the precision
+/// and the ZeRO sharding. Defaults are PyTorch's AdamW's.
+struct TrainingOptions {
+  Loss loss = Loss::BinaryCrossEntropy;
+  std::string label;
+  /// The model output the loss reads; empty when the model has one output.
+  std::string output;
+  double learningRate = 1e-3, beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8, weightDecay = 0.01;
+  LearningRateSchedule schedule = LearningRateSchedule::Constant;
+  int64_t warmupSteps = 0, totalSteps = 0;
+  TrainingPrecision precision = TrainingPrecision::FP32;
+  /// 0 (no sharding) to 3; ranks that share the state.
+  int64_t zeroStage = 0, ranks = 1;
+};
+
 /// A padded batch of sequences: values [B, S, D] and lengths [B].
 struct Sequence {
   mlir::Value values, lengths;
@@ -207,6 +227,10 @@ public:
   void output(llvm::StringRef name, mlir::Value value,
               const SourceLocations &at = {});
 
+  /// Declares how the model trains (the module's lmc.training); checked
+  /// when the model is finished (the output must exist).
+  void train(const TrainingOptions &options, const SourceLocations &at = {});
+
   /// The finished, verified module; null if any error was reported.
   mlir::OwningOpRef<mlir::ModuleOp> finish();
 
@@ -298,6 +322,9 @@ private:
     std::string head;
   };
   std::vector<Output> outputs;
+  mlir::DictionaryAttr trainingAttribute();
+  std::optional<TrainingOptions> training;
+  std::optional<mlir::Location> trainingLoc;
   bool hasErrors = false;
 };
 

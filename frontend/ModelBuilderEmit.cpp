@@ -293,6 +293,12 @@ OwningOpRef<ModuleOp> ModelBuilder::finish() {
       body->getArgumentTypes(), ValueRange(results).getTypes()));
   function.setAllArgAttrs(argumentAttributes);
   function.setAllResultAttrs(resultAttributes);
+  if (training) {
+    DictionaryAttr settings = trainingAttribute();
+    if (!settings)
+      return nullptr;
+    (*module)->setAttr("lmc.training", settings);
+  }
   if (mlir::failed(mlir::verify(*module)))
     return nullptr;
   return std::move(module);

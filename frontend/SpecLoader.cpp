@@ -209,6 +209,19 @@ const std::pair<llvm::StringRef, Activation> kActivations[] = {
     {"relu", Activation::Relu},
     {"gelu", Activation::Gelu},
     {"gelu_tanh", Activation::GeluTanh}};
+const std::pair<llvm::StringRef, Loss> kLosses[] = {
+    {"binary_cross_entropy", Loss::BinaryCrossEntropy},
+    {"softmax_cross_entropy", Loss::SoftmaxCrossEntropy},
+    {"mean_squared_error", Loss::MeanSquaredError}};
+const std::pair<llvm::StringRef, LearningRateSchedule> kSchedules[] = {
+    {"constant", LearningRateSchedule::Constant},
+    {"linear_warmup", LearningRateSchedule::LinearWarmup},
+    {"cosine", LearningRateSchedule::Cosine}};
+const std::pair<llvm::StringRef, TrainingPrecision> kTrainingPrecisions[] = {
+    {"fp32", TrainingPrecision::FP32},
+    {"fp16", TrainingPrecision::FP16},
+    {"bf16", TrainingPrecision::BF16}};
+const std::pair<llvm::StringRef, llvm::StringRef> kOptimizers[] = {{"adamw", "adamw"}};
 const std::pair<llvm::StringRef, Pooling> kPoolings[] = {
     {"mean", Pooling::Mean}, {"first", Pooling::First}, {"max", Pooling::Max}};
 
@@ -230,6 +243,7 @@ private:
   std::vector<Column> columnRefs(Fields &fields, llvm::StringRef field);
   void declareColumn(const SpecNode &node);
   void declareLayer(const SpecNode &node);
+  void declareTraining(const SpecNode &node);
   std::optional<NumericOptions> numericOptions(Fields &fields);
   std::optional<CategoricalOptions> categoricalOptions(Fields &fields);
   std::optional<VocabularyOptions> vocabularyOptions(Fields &fields);
@@ -274,12 +288,69 @@ OwningOpRef<ModuleOp> SpecInterpreter::run(const SpecNode &root) {
       section == "columns" ? declareColumn(entry) : declareLayer(entry);
     }
   }
+  if (const SpecNode *training = top.find("training")) {
+    if (training->kind != SpecNode::Kind::Mapping)
+      top.error(top.loc(training->loc)) << "spec, field 'training': must be a mapping";
+    else
+      declareTraining(*training);
+  }
   top.rejectUnknown();
   // After a spec error the model is incomplete: finishing it would only add
   // consequential errors.
   if (failed)
     return nullptr;
   return model->finish();
+}
+
+// training: {loss, label, output, optimizer: {type, learning_rate, beta1,
+// beta2, epsilon, weight_decay}, schedule: {type, warmup_steps,
+// total_steps}, precision, zero_stage, ranks}
+void SpecInterpreter::declareTraining(const SpecNode &node) {
+  Fields fields = fieldsOf(node, "training");
+  TrainingOptions options;
+  SourceLocations at = fields.locations();
+  options.loss = fields.choice<Loss>("loss", kLosses, Loss::BinaryCrossEntropy).value_or(options.loss);
+  options.label = fields.string("label", /*required=*/true).value_or("");
+  options.output = fields.string("output", false).value_or("");
+  options.precision = fields.choice<TrainingPrecision>("precision", kTrainingPrecisions,
+                                                       TrainingPrecision::FP32)
+                          .value_or(options.precision);
+  options.zeroStage = fields.integer("zero_stage", false).value_or(0);
+  options.ranks = fields.integer("ranks", false).value_or(1);
+  // The nested mappings' fields are checked under their own names.
+  auto nested = [&](llvm::StringRef name, auto &&read) {
+    const SpecNode *child = fields.find(name);
+    if (!child)
+      return;
+    if (child->kind != SpecNode::Kind::Mapping) {
+      fields.error(fields.loc(child->loc)) << "training, field '" << name << "': must be a mapping";
+      return;
+    }
+    Fields inner = fieldsOf(*child, "training " + name.str());
+    for (const auto &entry : inner.locations().fields)
+      at.fields.try_emplace(entry.getKey(), entry.getValue());
+    read(inner);
+    inner.rejectUnknown();
+  };
+  nested("optimizer", [&](Fields &optimizer) {
+    optimizer.choice<llvm::StringRef>("type", kOptimizers, "adamw");
+    options.learningRate = optimizer.number("learning_rate").value_or(options.learningRate);
+    options.beta1 = optimizer.number("beta1").value_or(options.beta1);
+    options.beta2 = optimizer.number("beta2").value_or(options.beta2);
+    options.epsilon = optimizer.number("epsilon").value_or(options.epsilon);
+    options.weightDecay = optimizer.number("weight_decay").value_or(options.weightDecay);
+  });
+  nested("schedule", [&](Fields &schedule) {
+    options.schedule = schedule
+                           .choice<LearningRateSchedule>("type", kSchedules,
+                                                         LearningRateSchedule::Constant)
+                           .value_or(options.schedule);
+    options.warmupSteps = schedule.integer("warmup_steps", false).value_or(0);
+    options.totalSteps = schedule.integer("total_steps", false).value_or(0);
+  });
+  fields.rejectUnknown();
+  if (!failed)
+    model->train(options, at);
 }
 
 Column SpecInterpreter::columnRef(Fields &fields, llvm::StringRef field,

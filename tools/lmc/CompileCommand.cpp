@@ -126,6 +126,14 @@ int runCompileCommand() {
     emit = EmitKind::Package;
   mlir::lmc::CompileOptions options;
   options.precision = precision;
+  // A training step takes the training section's precision unless
+  // --precision says otherwise.
+  if (train && module && !precision.getNumOccurrences())
+    if (auto settings = (*module)->getAttrOfType<mlir::DictionaryAttr>("lmc.training"))
+      if (auto name = settings.getAs<mlir::StringAttr>("precision"))
+        options.precision = name.getValue() == "fp16"   ? mlir::lmc::Precision::FP16
+                            : name.getValue() == "bf16" ? mlir::lmc::Precision::BF16
+                                                        : mlir::lmc::Precision::FP32;
   options.formKernels = emit != EmitKind::Mlir;
   options.packing = packing;
   options.train = train;
@@ -156,14 +164,14 @@ int runCompileCommand() {
     if (timing)
       pm.enableTiming(timingScope);
   };
-  if (!module || mlir::failed(mlir::lmc::applyTarget(*module, *target, precision)) ||
+  if (!module || mlir::failed(mlir::lmc::applyTarget(*module, *target, options.precision)) ||
       mlir::failed(mlir::lmc::runCompilePipeline(*module, options, configure)))
     return 1;
 
   std::string package;
   if (emit == EmitKind::Package) {
     mlir::FailureOr<std::string> bytes =
-        mlir::lmc::writeArtifact(*module, precisionName(precision));
+        mlir::lmc::writeArtifact(*module, precisionName(options.precision));
     if (mlir::failed(bytes))
       return 1;
     // A GPU package carries each kernel's CUDA C (and NVRTC's PTX/cubin),
@@ -173,7 +181,7 @@ int runCompileCommand() {
           mlir::lmc::generateCudaCode(*module, *bytes, *target);
       if (mlir::failed(code))
         return 1;
-      bytes = mlir::lmc::writeArtifact(*module, precisionName(precision), *code);
+      bytes = mlir::lmc::writeArtifact(*module, precisionName(options.precision), *code);
       if (mlir::failed(bytes))
         return 1;
     }

@@ -19,8 +19,9 @@ LogicalResult KernelOp::verify() {
   if (getKind() == KernelKind::gemm && count(MatmulOp()) != 1)
     return emitOpError("a gemm kernel holds exactly one lmc.matmul");
   if (getKind() == KernelKind::attention) {
-    if (count(AttentionOp()) != 1)
-      return emitOpError("an attention kernel holds exactly one lmc.attention");
+    if (count(AttentionOp()) + count(AttentionGradOp()) != 1)
+      return emitOpError("an attention kernel holds exactly one lmc.attention or "
+                         "lmc.attention_grad");
     if (!getBlockQ() || !getBlockK() || *getBlockQ() < 1 || *getBlockK() < 1)
       return emitOpError("an attention kernel needs positive block_q and block_k");
   }

@@ -28,7 +28,7 @@ def Lmc_KernelOp : Lmc_Op<"kernel", [IsolatedFromAbove, SingleBlock,
     generated as one kernel; `gemm` kernels hold one matmul (and the add of
     a bias vector to its result, which the library applies as an epilogue)
     and become a library call (cuBLASLt, a CPU BLAS); `attention` kernels hold one
-    lmc.attention and carry its tile shape (`block_q` query rows by
+    lmc.attention (or its gradient, lmc.attention_grad) and carry its tile shape (`block_q` query rows by
     `block_k` key rows per step of the online softmax).
 
     ```mlir
@@ -44,7 +44,8 @@ def Lmc_KernelOp : Lmc_Op<"kernel", [IsolatedFromAbove, SingleBlock,
     * the region's arguments have the types of the inputs;
     * the yielded values have the types of the results;
     * a `gemm` kernel holds exactly one lmc.matmul, an `attention` kernel
-      exactly one lmc.attention and positive `block_q` and `block_k`.
+      exactly one lmc.attention or lmc.attention_grad and positive `block_q`
+      and `block_k`.
   }];
   let arguments = (ins Lmc_KernelKind:$kind, StrAttr:$name,
                        Variadic<AnyRankedTensor>:$inputs,
