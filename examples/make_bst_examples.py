@@ -3,6 +3,9 @@
 
 Click histories have log-normal lengths (most short, a few long), the mix
 that makes padding expensive. `make demo` runs them through `lmc run`.
+Each example also carries the label `clicked`, a rule over its features
+(young users, and anyone looking at books or music, click), so
+`lmc train` has something to learn.
 
     python3 examples/make_bst_examples.py --count 512 --seed 1 > examples.jsonl
 """
@@ -16,9 +19,13 @@ COUNTRIES = ["US", "DE", "JP", "FR", "BR", "IN", "CA", "MX"]
 CATEGORIES = ["books", "shoes", "toys", "garden", "music", "sports", "tools", "food"]
 
 
+def clicked(features):
+    return 1.0 if features["user_age"] < 35 or features["item_category"] in ("books", "music") else 0.0
+
+
 def example(rng, max_length):
     length = min(max_length, max(1, int(rng.lognormvariate(math.log(24), 0.9))))
-    return {
+    features = {
         "user_age": round(rng.uniform(16, 80), 1),
         "user_country": rng.choice(COUNTRIES),
         "user_tags": [f"tag{rng.randrange(200)}" for _ in range(5)],
@@ -29,6 +36,8 @@ def example(rng, max_length):
         "hour_of_day": rng.randrange(24),
         "click_history": [f"item{rng.randrange(50000)}" for _ in range(length)],
     }
+    features["clicked"] = clicked(features)
+    return features
 
 
 def main():

@@ -1,7 +1,7 @@
 //===- lmc.cpp - the lmc command-line tool --------------------------------===//
 //
 // One binary, one subcommand per job: compile and eval use the compiler (MLIR);
-// run, inspect and init-weights use the runtime alone, as an application
+// run, train, inspect and init-weights use the runtime alone, as an application
 // embedding it would.
 //
 //===----------------------------------------------------------------------===//
@@ -11,6 +11,7 @@
 #include "tools/lmc/InitWeightsCommand.h"
 #include "tools/lmc/InspectCommand.h"
 #include "tools/lmc/RunCommand.h"
+#include "tools/lmc/TrainCommand.h"
 
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/InitLLVM.h"
@@ -30,6 +31,8 @@ int main(int argc, char **argv) {
       "  lmc compile model.mlir --emit=mlir -o out.mlir\n"
       "  lmc init-weights model.lmcpkg --seed 1 -o w.safetensors\n"
       "  lmc run model.lmcpkg --weights w.safetensors --input examples.jsonl\n"
+      "  lmc compile model.yaml --train --target=cpu -o train.lmcpkg\n"
+      "  lmc train train.lmcpkg --data train.jsonl --steps 100 -o trained.safetensors\n"
       "  lmc inspect model.lmcpkg\n"
       "  lmc eval model.mlir --inputs in.json [--weights w.safetensors]\n");
 
@@ -39,6 +42,8 @@ int main(int argc, char **argv) {
     return lmc::tools::runEvalCommand();
   if (lmc::tools::runCommand)
     return lmc::tools::runRunCommand();
+  if (lmc::tools::trainCommand)
+    return lmc::tools::runTrainCommand();
   if (lmc::tools::inspectCommand)
     return lmc::tools::runInspectCommand();
   if (lmc::tools::initWeightsCommand)

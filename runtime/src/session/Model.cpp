@@ -172,6 +172,13 @@ bool Model::slice(const PackedBatch &batch, const std::vector<cpu::Tensor> &outp
   return true;
 }
 
+bool Model::runBatch(const PackedBatch &batch, std::vector<cpu::Tensor> &outputs,
+                     std::string &error) const {
+  if (!hasWeights() && !loaded.parameters.empty())
+    return (error = "the model has no weights yet"), false;
+  return backend->run(batch.inputs, parameters, outputs, error);
+}
+
 bool Model::run(const std::vector<Example> &examples, const PackingOptions &options,
                 std::vector<ExampleOutputs> &results, RunStatistics &statistics,
                 std::string &error) const {

@@ -54,6 +54,16 @@ public:
            std::vector<ExampleOutputs> &results, RunStatistics &statistics,
            std::string &error) const;
 
+  /// Runs one packed batch whose inputs are built (buildBatchInputs) and
+  /// returns the plan's outputs whole: what a training step needs, whose
+  /// loss and gradients belong to the batch, not to single examples.
+  bool runBatch(const PackedBatch &batch, std::vector<cpu::Tensor> &outputs,
+                std::string &error) const;
+
+  /// The parameter tensors in plan order, for a trainer to update in
+  /// place between runs (empty until weights are set).
+  std::vector<cpu::Tensor> &parameterTensors() { return parameters; }
+
 private:
   explicit Model(std::string bytes) : bytes(std::move(bytes)) {}
   bool slice(const PackedBatch &batch, const std::vector<cpu::Tensor> &outputs,

@@ -1,0 +1,144 @@
+//===- TrainCommand.cpp - `lmc train` -------------------------------------===//
+//
+// Trains a training package (`lmc compile --train`) on JSON Lines examples:
+// packs them into batches up to the packing length, cycles through the
+// batches for --steps steps (one batch per step), prints a progress line per
+// step and a summary, and writes the trained weights.
+//
+//===----------------------------------------------------------------------===//
+
+#include "tools/lmc/TrainCommand.h"
+
+#include "io/ExampleJson.h"
+#include "session/Model.h"
+#include "train/Trainer.h"
+#include "weights/Safetensors.h"
+
+#include "llvm/Support/Format.h"
+#include "llvm/Support/WithColor.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <chrono>
+#include <fstream>
+
+namespace cl = llvm::cl;
+
+namespace lmc::tools {
+
+cl::SubCommand trainCommand("train", "Train a training package (lmc compile --train) on "
+                                     "JSON Lines examples");
+
+namespace {
+
+cl::opt<std::string> packagePath(cl::Positional, cl::desc("<model.lmcpkg>"), cl::Required,
+                                 cl::sub(trainCommand));
+cl::opt<std::string> dataPath("data", cl::desc("Training examples, one JSON object per line, "
+                                               "each with the label"),
+                              cl::value_desc("path"), cl::Required, cl::sub(trainCommand));
+cl::opt<int64_t> steps("steps", cl::desc("Optimizer steps to take (one packed batch each)"),
+                       cl::Required, cl::sub(trainCommand));
+cl::opt<int64_t> packingLength("packing-length",
+                               cl::desc("Tokens per packed row (default: the model's "
+                                        "planned sequence length)"),
+                               cl::init(0), cl::sub(trainCommand));
+cl::opt<std::string> weightsPath("weights", cl::desc("Initial weights (safetensors)"),
+                                 cl::value_desc("path"), cl::sub(trainCommand));
+cl::opt<uint64_t> seed("seed",
+                       cl::desc("Without --weights: initial weights from the recorded "
+                                "initializers with this seed"),
+                       cl::init(0), cl::sub(trainCommand));
+cl::opt<std::string> outputPath("o", cl::desc("Where to write the trained weights (safetensors)"),
+                                cl::value_desc("path"), cl::sub(trainCommand));
+cl::opt<bool> quiet("quiet", cl::desc("Print the summary only, not a line per step"),
+                    cl::init(false), cl::sub(trainCommand));
+
+int fail(const std::string &message) {
+  llvm::WithColor::error(llvm::errs(), "lmc train") << message << "\n";
+  return 1;
+}
+
+} // namespace
+
+int runTrainCommand() {
+  if (steps <= 0)
+    return fail("--steps must be positive");
+  if (packingLength < 0)
+    return fail("--packing-length must be positive");
+  if (!weightsPath.empty() && seed.getNumOccurrences())
+    return fail("give --weights or --seed, not both");
+  std::string error;
+  std::unique_ptr<rt::Model> model = rt::Model::fromFile(packagePath, error);
+  if (!model)
+    return fail(error);
+  if (!weightsPath.empty()) {
+    if (!model->loadWeights(weightsPath, error))
+      return fail(error);
+  } else {
+    std::vector<std::pair<std::string, cpu::Tensor>> weights;
+    if (!model->generateWeights(seed, weights, error) ||
+        !model->setWeights({weights.begin(), weights.end()}, error))
+      return fail(error);
+  }
+  std::unique_ptr<rt::Trainer> trainer = rt::Trainer::create(*model, error);
+  if (!trainer)
+    return fail(error);
+
+  std::ifstream in(dataPath);
+  if (!in)
+    return fail("cannot read '" + dataPath + "'");
+  std::vector<rt::Example> examples;
+  if (!rt::readExamplesJsonl(in, dataPath, examples, error))
+    return fail(error);
+  if (examples.empty())
+    return fail("'" + dataPath + "' holds no examples");
+  rt::PackingOptions packing;
+  packing.packingLength = packingLength;
+  std::vector<rt::PackedBatch> batches;
+  if (!rt::planBatches(model->plan(), examples, packing, batches, error))
+    return fail(error);
+
+  auto start = std::chrono::steady_clock::now();
+  double firstLoss = 0, lastLoss = 0;
+  int64_t tokens = 0;
+  for (int64_t step = 0; step < steps; ++step) {
+    rt::PackedBatch &batch = batches[size_t(step) % batches.size()];
+    auto stepStart = std::chrono::steady_clock::now();
+    rt::StepReport report;
+    if (!rt::buildBatchInputs(model->plan(), examples, packing, batch, error) ||
+        !trainer->step(batch, report, error))
+      return fail("step " + std::to_string(step + 1) + ": " + error);
+    batch.inputs.clear();
+    double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - stepStart).count();
+    if (step == 0)
+      firstLoss = report.loss;
+    lastLoss = report.loss;
+    tokens += report.tokens;
+    if (!quiet)
+      llvm::errs() << llvm::format("step %lld/%lld  loss %.5f  scale %g  lr %.3g  %.0f tokens/s%s"
+                                   "  skipped %lld\n",
+                                   (long long)(step + 1), (long long)steps.getValue(), report.loss,
+                                   report.lossScale, report.learningRate,
+                                   double(report.tokens) / std::max(seconds, 1e-9),
+                                   report.skipped ? "  (skipped: gradient not finite)" : "",
+                                   (long long)trainer->skippedSteps());
+  }
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+
+  if (!outputPath.empty()) {
+    std::vector<std::pair<std::string, cpu::Tensor>> weights;
+    for (size_t p = 0; p < model->plan().parameters.size(); ++p)
+      weights.push_back({model->plan().parameters[p].name, model->parameterTensors()[p]});
+    if (!rt::writeSafetensors(outputPath, weights, error))
+      return fail(error);
+  }
+  llvm::errs() << llvm::format(
+      "lmc train: %lld steps (%lld skipped) over %zu examples in %zu batches on %s in %.2f s: "
+      "loss %.5f -> %.5f, %.0f tokens/s, loss scale %g\n",
+      (long long)steps.getValue(), (long long)trainer->skippedSteps(), examples.size(),
+      batches.size(), model->currentBackend().label().c_str(), seconds, firstLoss, lastLoss,
+      double(tokens) / std::max(seconds, 1e-9), trainer->lossScaler().scale());
+  return 0;
+}
+
+} // namespace lmc::tools
