@@ -22,7 +22,11 @@ std::string compileExample(const std::string &name, mlir::lmc::CompileOptions op
   options.formKernels = true;
   if (!module || mlir::failed(mlir::lmc::runCompilePipeline(*module, options)))
     return "";
-  mlir::FailureOr<std::string> bytes = mlir::lmc::writeArtifact(*module, "test");
+  // The precision as `lmc compile` names it (a trainer scales f16 losses).
+  const char *precision = options.precision == mlir::lmc::Precision::FP16   ? "fp16"
+                          : options.precision == mlir::lmc::Precision::BF16 ? "bf16"
+                                                                            : "fp32";
+  mlir::FailureOr<std::string> bytes = mlir::lmc::writeArtifact(*module, precision);
   return mlir::succeeded(bytes) ? *bytes : "";
 }
 
