@@ -143,7 +143,8 @@ struct AttachLossPass : mlir::lmc::impl::AttachLossPassBase<AttachLossPass> {
   void runOnOperation() override {
     auto training = getOperation()->getAttrOfType<DictionaryAttr>("lmc.training");
     if (!training) {
-      getOperation().emitError("lmc-attach-loss: the module has no lmc.training attribute");
+      getOperation().emitError("lmc-attach-loss: the module has no lmc.training attribute "
+                               "(a spec's training section declares one)");
       return signalPassFailure();
     }
     if (failed(attachLoss(getOperation(), training)))

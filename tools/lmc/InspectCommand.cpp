@@ -111,6 +111,14 @@ int runInspectCommand() {
       elements *= dim;
     parameterBytes += elements * int64_t(rt::dtypeSize(parameter.type.dtype));
   }
+  if (const std::optional<rt::Training> &training = plan.training)
+    os << llvm::format("training: %s on '%s'; AdamW lr %g (%s over %lld steps, total %lld), "
+                       "betas %g/%g, eps %g, weight decay %g; ZeRO stage %d over %d rank%s\n",
+                       training->loss.c_str(), training->label.c_str(), training->learningRate,
+                       training->schedule.c_str(), (long long)training->warmupSteps,
+                       (long long)training->totalSteps, training->beta1, training->beta2,
+                       training->epsilon, training->weightDecay, training->zeroStage,
+                       training->ranks, training->ranks == 1 ? "" : "s");
   os << "parameters (" << plan.parameters.size() << ", " << parameterBytes << " bytes):\n";
   for (const rt::Parameter &parameter : plan.parameters)
     os << "  " << parameter.name << "  " << typeText(parameter.type) << "  "

@@ -83,6 +83,6 @@ module attributes {lmc.training = {loss = "mean_squared_error", label = "y"}} {
 
 // -----
 
-// expected-error @+1 {{lmc-attach-loss: the module has no lmc.training attribute}}
+// expected-error @+1 {{lmc-attach-loss: the module has no lmc.training attribute (a spec's training section declares one)}}
 module {
 }
