@@ -79,7 +79,8 @@ int runTrainCommand() {
         !model->setWeights({weights.begin(), weights.end()}, error))
       return fail(error);
   }
-  std::unique_ptr<rt::Trainer> trainer = rt::Trainer::create(*model, error);
+  std::unique_ptr<rt::Communicator> alone = rt::singleRank();
+  std::unique_ptr<rt::Trainer> trainer = rt::Trainer::create(*model, *alone, error);
   if (!trainer)
     return fail(error);
 

@@ -7,13 +7,16 @@
 // first, then only the rows the batch touched are updated, weight decay
 // included, as torch.optim.SparseAdam and TensorFlow's LazyAdam do; ids
 // outside the table are dropped (the forward read zeros for them).
+//
+// Under ZeRO sharding a rank updates, and keeps moments for, only its
+// range of each parameter's elements.
 
 #ifndef LMC_RUNTIME_TRAIN_ADAMW_H
 #define LMC_RUNTIME_TRAIN_ADAMW_H
 
-#include "artifact/Plan.h"
-#include "cpu/Tensor.h"
-
+#include <cstddef>
+#include <cstdint>
+#include <utility>
 #include <vector>
 
 namespace lmc::rt {
@@ -22,33 +25,40 @@ struct AdamWSettings {
   double beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8, weightDecay = 0.01;
 };
 
-/// Moments of one f32 parameter.
-struct AdamWState {
-  std::vector<float> m, v;
+/// Rows of a table's gradient: row ids[i] gets values[i * width ...].
+struct RowGradient {
+  std::vector<int64_t> ids;
+  std::vector<float> values;
 };
 
 class AdamW {
 public:
-  AdamW(AdamWSettings settings, const std::vector<cpu::Tensor> &parameters);
+  /// `owned[p]`: the elements [begin, end) of parameter p this rank
+  /// updates (all of them without sharding).
+  AdamW(AdamWSettings settings, std::vector<std::pair<int64_t, int64_t>> owned);
 
   /// Begins update number `step` (1-based): sets the bias corrections.
   void beginStep(int64_t step, double learningRate);
-  /// `gradient` (f32, the parameter's shape) times `unscale`.
-  void applyDense(size_t parameter, cpu::Tensor &value, const cpu::Tensor &gradient,
-                  float unscale);
-  /// Rows `rows[i..., :]` for table rows `indices[i...]`, times `unscale`.
-  void applyRows(size_t parameter, cpu::Tensor &table,
-                 const std::vector<std::pair<const cpu::Tensor *, const cpu::Tensor *>> &parts,
-                 float unscale);
+  /// Updates parameter p's owned elements: `value` and `gradient` point at
+  /// its first owned element; the gradient is multiplied by `unscale`.
+  void applyDense(size_t parameter, float *value, const float *gradient, float unscale);
+  /// Updates the owned elements of the rows of `table` ([rows, width]) that
+  /// `parts` touch.
+  void applyRows(size_t parameter, float *table, int64_t rows, int64_t width,
+                 const std::vector<RowGradient> &parts, float unscale);
 
-  std::vector<AdamWState> &states() { return moments; }
+  /// Bytes of moments this rank keeps.
+  int64_t stateBytes() const;
+  /// The elements of parameter p this rank updates.
+  std::pair<int64_t, int64_t> ownedRange(size_t parameter) const { return owned[parameter]; }
 
 private:
   void update(float *value, float *m, float *v, const float *gradient, int64_t count,
               float unscale) const;
 
   AdamWSettings settings;
-  std::vector<AdamWState> moments;
+  std::vector<std::pair<int64_t, int64_t>> owned;
+  std::vector<std::vector<float>> m, v;
   double learningRate = 0, correction1 = 1, correction2 = 1;
 };
 

@@ -1,17 +1,32 @@
 // Trainer.h - runs a training package (`lmc compile --train`) step by step
-// on one packed batch at a time: the compiled step computes the loss and
-// every parameter's gradient, then the trainer unscales them, skips the
-// step when one is not finite, and applies AdamW to the f32 master weights
-// in place, with the package's learning-rate schedule.
+// on one packed batch at a time, alone or as one of several ranks.
 //
-// Sharding over ranks (ZeRO) and the collectives are not here yet: one
-// process holds all the state.
+// The compiled step computes the loss and every parameter's gradient; the
+// trainer combines the ranks' gradients, skips the step when one is not
+// finite, and applies AdamW to the f32 master weights with the package's
+// learning-rate schedule.
+//
+// With N ranks (mpirun) each rank runs its own share of the batch; its
+// loss scale is weighted by its share of the examples, so summing the
+// ranks' gradients gives the gradient of the whole batch's mean loss. The
+// parameters' elements, flattened in plan order, are split into N equal
+// ranges, ZeRO's partition; the package's zero stage says what is split:
+//   0: nothing (data parallel: gradients all-reduced, every rank updates
+//      everything);
+//   1: optimizer state and master-weight updates (gradients all-reduced,
+//      each rank updates its range, parameters all-gathered);
+//   2: also gradients (reduce-scattered: each rank receives its range);
+//   3: also parameters: a rank keeps its range between steps and gathers
+//      the rest when the step starts.
+// Row-sparse table gradients are all-gathered as rows and each rank applies
+// those in its range.
 
 #ifndef LMC_RUNTIME_TRAIN_TRAINER_H
 #define LMC_RUNTIME_TRAIN_TRAINER_H
 
 #include "session/Model.h"
 #include "train/AdamW.h"
+#include "train/Communicator.h"
 #include "train/LossScaler.h"
 
 #include <memory>
@@ -19,8 +34,10 @@
 namespace lmc::rt {
 
 struct StepReport {
+  /// The mean loss of the whole batch (every rank's share).
   double loss = 0, lossScale = 0, learningRate = 0;
   bool skipped = false;
+  /// This rank's share.
   int64_t tokens = 0, examples = 0;
 };
 
@@ -29,14 +46,31 @@ struct StepReport {
 /// that warm-up followed by a cosine decay to 0 at total_steps.
 double scheduledLearningRate(const Training &training, int64_t step);
 
+/// Bytes a rank holds for training state under ZeRO, counted as ZeRO does
+/// for mixed-precision Adam over `parameters` elements and `ranks` ranks:
+/// 2-byte parameters and gradients, 12 bytes of f32 master weight and
+/// moments per element, each split over the ranks from its stage on.
+struct StateBytes {
+  int64_t parameters = 0, gradients = 0, optimizer = 0;
+  int64_t total() const { return parameters + gradients + optimizer; }
+};
+StateBytes zeroStateBytes(int64_t parameters, int stage, int ranks);
+
 class Trainer {
 public:
-  /// Fails unless `model` is a training package with weights set.
-  static std::unique_ptr<Trainer> create(Model &model, std::string &error);
+  /// Fails unless `model` is a training package with weights set and
+  /// `communicator` has the package's rank count.
+  static std::unique_ptr<Trainer> create(Model &model, Communicator &communicator,
+                                         std::string &error);
 
-  /// One step on `batch` (inputs built). A skipped step leaves every
-  /// parameter and moment untouched.
+  /// One step on this rank's `batch` (inputs built). Every rank calls it
+  /// once per step. A skipped step leaves every parameter and moment
+  /// untouched.
   bool step(PackedBatch &batch, StepReport &report, std::string &error);
+
+  /// Makes every parameter whole on every rank (stage 3 keeps ranges
+  /// between steps): call before reading or writing the weights.
+  bool gatherParameters(std::string &error);
 
   int64_t stepsTaken() const { return updates + skipped; }
   int64_t skippedSteps() const { return skipped; }
@@ -47,10 +81,24 @@ public:
   void overrideNextLossScale(double scale) { forcedScale = scale; }
 
 private:
-  Trainer(Model &model, const Training &training);
+  Trainer(Model &model, Communicator &communicator, const Training &training,
+          std::vector<std::pair<int64_t, int64_t>> owned);
+
+  bool combineGradients(const std::vector<cpu::Tensor> &outputs, std::vector<float> &gradients,
+                        std::vector<std::vector<RowGradient>> &rows, bool &finite,
+                        std::string &error);
+  bool update(const std::vector<float> &gradients,
+              const std::vector<std::vector<RowGradient>> &rows, double scale,
+              std::string &error);
 
   Model &model;
+  Communicator &communicator;
   Training training;
+  /// Where each parameter starts among all elements, flattened in plan
+  /// order; this rank's range of them; every rank's range size.
+  std::vector<int64_t> offsets;
+  int64_t ownedBegin = 0, ownedEnd = 0;
+  std::vector<int> rangeSizes;
   AdamW optimizer;
   LossScaler scaler;
   size_t lossScaleInput = 0;
@@ -60,6 +108,7 @@ private:
   std::vector<std::vector<std::pair<int, int>>> sparseParts;
   int64_t updates = 0, skipped = 0;
   double forcedScale = 0;
+  bool parametersWhole = true;
 };
 
 } // namespace lmc::rt

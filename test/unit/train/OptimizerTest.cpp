@@ -33,14 +33,14 @@ struct ReferenceAdamW {
 TEST(AdamW, DenseUpdatesFollowTorchAdamW) {
   AdamWSettings settings{0.9, 0.99, 1e-6, 0.1};
   std::vector<cpu::Tensor> parameters{floats({3}, {0.5f, -1.0f, 2.0f})};
-  AdamW optimizer(settings, parameters);
+  AdamW optimizer(settings, {{0, 3}});
   std::vector<ReferenceAdamW> reference{{0.5}, {-1.0}, {2.0}};
   const float scale = 1024;
   for (int t = 1; t <= 3; ++t) {
     std::vector<float> g{0.1f * t, -0.3f, 0.02f};
     cpu::Tensor scaled = floats({3}, {g[0] * scale, g[1] * scale, g[2] * scale});
     optimizer.beginStep(t, 0.01 * t);
-    optimizer.applyDense(0, parameters[0], scaled, 1 / scale);
+    optimizer.applyDense(0, parameters[0].as<float>(), scaled.as<float>(), 1 / scale);
     for (size_t i = 0; i < 3; ++i)
       reference[i].step(t, g[i], 0.01 * t, settings);
   }
@@ -51,22 +51,46 @@ TEST(AdamW, DenseUpdatesFollowTorchAdamW) {
 TEST(AdamW, RowUpdatesTouchOnlyTheGatheredRowsOnce) {
   AdamWSettings settings;
   std::vector<cpu::Tensor> parameters{floats({4, 2}, {1, 1, 2, 2, 3, 3, 4, 4})};
-  AdamW optimizer(settings, parameters);
-  // Row 2 appears twice (summed first), -1 and 9 are outside the table.
-  cpu::Tensor indices = cpu::Tensor::owned(DType::I64, {4});
-  int64_t ids[] = {2, -1, 2, 9};
-  std::copy(ids, ids + 4, indices.as<int64_t>());
-  cpu::Tensor rows = floats({4, 2}, {0.5f, 1.0f, 7.0f, 7.0f, 0.25f, -1.0f, 7.0f, 7.0f});
+  AdamW optimizer(settings, {{0, 8}});
+  // Row 2 appears twice (summed first, across parts too), -1 and 9 are
+  // outside the table.
+  RowGradient first{{2, -1}, {0.5f, 1.0f, 7.0f, 7.0f}};
+  RowGradient second{{2, 9}, {0.25f, -1.0f, 7.0f, 7.0f}};
   optimizer.beginStep(1, 0.1);
-  optimizer.applyRows(0, parameters[0], {{&indices, &rows}}, 1.0f);
+  optimizer.applyRows(0, parameters[0].as<float>(), 4, 2, {first, second}, 1.0f);
   const float *table = parameters[0].as<float>();
   for (int row : {0, 1, 3})
     EXPECT_EQ(table[row * 2], float(row + 1)) << "row " << row << " was not gathered";
-  ReferenceAdamW first{3.0}, second{3.0};
-  first.step(1, 0.75, 0.1, settings);
-  second.step(1, 0.0, 0.1, settings);
-  EXPECT_NEAR(table[4], first.p, 1e-6);
-  EXPECT_NEAR(table[5], second.p, 1e-6);
+  ReferenceAdamW left{3.0}, right{3.0};
+  left.step(1, 0.75, 0.1, settings);
+  right.step(1, 0.0, 0.1, settings);
+  EXPECT_NEAR(table[4], left.p, 1e-6);
+  EXPECT_NEAR(table[5], right.p, 1e-6);
+}
+
+TEST(AdamW, AShardUpdatesAndKeepsStateForItsRangeOnly) {
+  AdamWSettings settings;
+  std::vector<cpu::Tensor> parameters{floats({4, 2}, {1, 1, 2, 2, 3, 3, 4, 4})};
+  AdamW optimizer(settings, {{3, 6}}); // elements 3..5: half of row 1, row 2
+  EXPECT_EQ(optimizer.stateBytes(), 2 * 3 * 4);
+  RowGradient rows{{1, 2, 3}, {1, 1, 1, 1, 1, 1}};
+  optimizer.beginStep(1, 0.1);
+  optimizer.applyRows(0, parameters[0].as<float>(), 4, 2, {rows}, 1.0f);
+  const float *table = parameters[0].as<float>();
+  EXPECT_EQ(table[2], 2.0f); // row 1's first element belongs to another rank
+  EXPECT_NE(table[3], 2.0f);
+  EXPECT_NE(table[4], 3.0f);
+  EXPECT_NE(table[5], 3.0f);
+  EXPECT_EQ(table[6], 4.0f); // row 3 too
+}
+
+TEST(ZeroStateBytes, FollowZeroFormulas) {
+  const int64_t psi = 1000;
+  const int ranks = 4;
+  EXPECT_EQ(zeroStateBytes(psi, 0, ranks).total(), 16 * psi);
+  EXPECT_EQ(zeroStateBytes(psi, 1, ranks).total(), 4 * psi + 12 * psi / ranks);
+  EXPECT_EQ(zeroStateBytes(psi, 2, ranks).total(), 2 * psi + 14 * psi / ranks);
+  EXPECT_EQ(zeroStateBytes(psi, 3, ranks).total(), 16 * psi / ranks);
 }
 
 TEST(LossScaler, BacksOffOnOverflowAndGrowsAfter2000CleanSteps) {

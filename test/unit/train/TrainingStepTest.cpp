@@ -196,7 +196,8 @@ TEST_P(RankerLearns, LossFallsByHalf) {
   std::unique_ptr<rt::Model> model = trainingPackage(GetParam(), 1);
   ASSERT_TRUE(model);
   std::string error;
-  std::unique_ptr<rt::Trainer> trainer = rt::Trainer::create(*model, error);
+  std::unique_ptr<rt::Communicator> alone = rt::singleRank();
+  std::unique_ptr<rt::Trainer> trainer = rt::Trainer::create(*model, *alone, error);
   ASSERT_TRUE(trainer) << error;
   std::vector<rt::Example> examples = labelledExamples(model->plan(), 256, 7);
   rt::PackingOptions packing;
@@ -240,7 +241,8 @@ TEST(TrainingStep, InjectedOverflowSkipsTheStepAndHalvesTheScale) {
   std::unique_ptr<rt::Model> model = trainingPackage(mlir::lmc::Precision::FP16, 2);
   ASSERT_TRUE(model);
   std::string error;
-  std::unique_ptr<rt::Trainer> trainer = rt::Trainer::create(*model, error);
+  std::unique_ptr<rt::Communicator> alone = rt::singleRank();
+  std::unique_ptr<rt::Trainer> trainer = rt::Trainer::create(*model, *alone, error);
   ASSERT_TRUE(trainer) << error;
   std::vector<rt::Example> examples = labelledExamples(model->plan(), 32, 2);
   rt::PackingOptions packing;

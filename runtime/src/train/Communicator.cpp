@@ -1,0 +1,37 @@
+// Communicator.cpp - the single-rank communicator (see Communicator.h).
+
+#include "train/Communicator.h"
+
+#include <algorithm>
+
+namespace lmc::rt {
+namespace {
+
+class SingleRank final : public Communicator {
+public:
+  int rank() const override { return 0; }
+  int size() const override { return 1; }
+  bool allReduceSum(double *, size_t, std::string &) override { return true; }
+  bool allReduceSum(float *, size_t, std::string &) override { return true; }
+  bool reduceScatterSum(const float *data, float *shard, const std::vector<int> &counts,
+                        std::string &) override {
+    std::copy(data, data + counts[0], shard);
+    return true;
+  }
+  bool allGather(const float *shard, float *data, const std::vector<int> &counts,
+                 std::string &) override {
+    std::copy(shard, shard + counts[0], data);
+    return true;
+  }
+  bool allGatherBytes(const std::vector<uint8_t> &mine, std::vector<std::vector<uint8_t>> &all,
+                      std::string &) override {
+    all = {mine};
+    return true;
+  }
+};
+
+} // namespace
+
+std::unique_ptr<Communicator> singleRank() { return std::make_unique<SingleRank>(); }
+
+} // namespace lmc::rt

@@ -1,0 +1,46 @@
+// Communicator.h - the collectives a sharded trainer needs, over ranks.
+//
+// The trainer talks to this interface; MpiCommunicator (library
+// lmc_runtime_mpi, built when Open MPI is installed) implements it over
+// MPI between CPU processes, and singleRank() is the trivial one for a
+// process training alone. All calls are collective: every rank makes the
+// same calls in the same order.
+
+#ifndef LMC_RUNTIME_TRAIN_COMMUNICATOR_H
+#define LMC_RUNTIME_TRAIN_COMMUNICATOR_H
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace lmc::rt {
+
+class Communicator {
+public:
+  virtual ~Communicator() = default;
+  virtual int rank() const = 0;
+  virtual int size() const = 0;
+
+  /// Sums `count` values over the ranks, in place, on every rank.
+  virtual bool allReduceSum(double *data, size_t count, std::string &error) = 0;
+  virtual bool allReduceSum(float *data, size_t count, std::string &error) = 0;
+  /// Sums `data` (the concatenation of every rank's shard, `counts[r]`
+  /// values each) over the ranks; `shard` receives this rank's part.
+  virtual bool reduceScatterSum(const float *data, float *shard, const std::vector<int> &counts,
+                                std::string &error) = 0;
+  /// Concatenates every rank's `shard` (`counts[r]` values) into `data`.
+  virtual bool allGather(const float *shard, float *data, const std::vector<int> &counts,
+                         std::string &error) = 0;
+  /// Every rank's bytes, in rank order.
+  virtual bool allGatherBytes(const std::vector<uint8_t> &mine,
+                              std::vector<std::vector<uint8_t>> &all, std::string &error) = 0;
+};
+
+/// The communicator of a process training alone: rank 0 of 1.
+std::unique_ptr<Communicator> singleRank();
+
+} // namespace lmc::rt
+
+#endif // LMC_RUNTIME_TRAIN_COMMUNICATOR_H
