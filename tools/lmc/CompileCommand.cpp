@@ -15,6 +15,7 @@
 #include "compiler/cuda/CudaCodegen.h"
 #include "tools/lmc/LoadModel.h"
 
+#include "mlir/IR/Builders.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Support/Timing.h"
@@ -74,6 +75,15 @@ cl::opt<bool> train("train",
                     cl::desc("Compile the training step (forward, loss, backward) "
                              "named by the model's training section"),
                     cl::init(false), cl::sub(compileCommand));
+
+cl::opt<int> zeroStage("zero-stage",
+                       cl::desc("With --train: the ZeRO stage (0-3), instead of the training "
+                                "section's"),
+                       cl::init(-1), cl::sub(compileCommand));
+cl::opt<int> ranks("ranks",
+                   cl::desc("With --train: the ranks the training state is sharded over, "
+                            "instead of the training section's"),
+                   cl::init(0), cl::sub(compileCommand));
 
 cl::opt<bool> packing("packing",
                       cl::desc("Compute sequences on packed tokens "
@@ -137,6 +147,23 @@ int runCompileCommand() {
   options.formKernels = emit != EmitKind::Mlir;
   options.packing = packing;
   options.train = train;
+  if ((zeroStage.getNumOccurrences() || ranks.getNumOccurrences()) && !train) {
+    llvm::WithColor::error(llvm::errs(), "lmc compile")
+        << "--zero-stage and --ranks need --train\n";
+    return 1;
+  }
+  // --zero-stage and --ranks override the training section's settings (the
+  // package checks their ranges).
+  if (train && module)
+    if (auto settings = (*module)->getAttrOfType<mlir::DictionaryAttr>("lmc.training")) {
+      mlir::NamedAttrList fields(settings);
+      mlir::Builder builder(&session.context);
+      if (zeroStage.getNumOccurrences())
+        fields.set("zero_stage", builder.getI64IntegerAttr(zeroStage));
+      if (ranks.getNumOccurrences())
+        fields.set("ranks", builder.getI64IntegerAttr(ranks));
+      (*module)->setAttr("lmc.training", fields.getDictionary(&session.context));
+    }
   if (train && !target->isCpu()) {
     llvm::WithColor::error(llvm::errs(), "lmc compile")
         << "--train: training steps run on the CPU backend only so far; add --target=cpu\n";

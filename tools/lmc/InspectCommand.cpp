@@ -11,6 +11,7 @@
 
 #include "cpu/Tensor.h"
 #include "session/Model.h"
+#include "train/Trainer.h"
 
 #include "llvm/Support/Format.h"
 #include "llvm/Support/WithColor.h"
@@ -119,6 +120,21 @@ int runInspectCommand() {
                        (long long)training->totalSteps, training->beta1, training->beta2,
                        training->epsilon, training->weightDecay, training->zeroStage,
                        training->ranks, training->ranks == 1 ? "" : "s");
+  if (const std::optional<rt::Training> &training = plan.training) {
+    int64_t elements = 0;
+    for (const rt::Parameter &parameter : plan.parameters) {
+      int64_t count = 1;
+      for (int64_t dim : parameter.type.shape)
+        count *= dim;
+      elements += count;
+    }
+    rt::StateBytes bytes = rt::zeroStateBytes(elements, training->zeroStage, training->ranks);
+    os << "state per rank, as ZeRO counts mixed-precision Adam (2-byte parameters and "
+          "gradients, 12 bytes of f32 weight and moments per element), "
+       << elements << " elements: parameters " << bytes.parameters << " + gradients "
+       << bytes.gradients << " + optimizer " << bytes.optimizer << " = " << bytes.total()
+       << " bytes\n";
+  }
   os << "parameters (" << plan.parameters.size() << ", " << parameterBytes << " bytes):\n";
   for (const rt::Parameter &parameter : plan.parameters)
     os << "  " << parameter.name << "  " << typeText(parameter.type) << "  "

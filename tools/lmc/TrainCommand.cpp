@@ -3,7 +3,10 @@
 // Trains a training package (`lmc compile --train`) on JSON Lines examples:
 // packs them into batches up to the packing length, cycles through the
 // batches for --steps steps (one batch per step), prints a progress line per
-// step and a summary, and writes the trained weights.
+// step and a summary, and writes the trained weights. Under `mpirun -np N`
+// every rank reads the same examples and plans the same batches, then runs
+// every N-th example of each batch; the trainer combines the ranks' work
+// (ZeRO, see runtime/src/train/Trainer.h) and rank 0 reports and writes.
 //
 //===----------------------------------------------------------------------===//
 
@@ -13,6 +16,9 @@
 #include "session/Model.h"
 #include "train/Trainer.h"
 #include "weights/Safetensors.h"
+#ifdef LMC_HAVE_MPI
+#include "train/MpiCommunicator.h"
+#endif
 
 #include "llvm/Support/Format.h"
 #include "llvm/Support/WithColor.h"
@@ -52,9 +58,39 @@ cl::opt<std::string> outputPath("o", cl::desc("Where to write the trained weight
 cl::opt<bool> quiet("quiet", cl::desc("Print the summary only, not a line per step"),
                     cl::init(false), cl::sub(trainCommand));
 
+/// The ranks of this run: MPI's world under mpirun, else this process.
+rt::Communicator *communicator = nullptr;
+
 int fail(const std::string &message) {
-  llvm::WithColor::error(llvm::errs(), "lmc train") << message << "\n";
+  std::string who = "lmc train";
+  if (communicator && communicator->size() > 1)
+    who += " (rank " + std::to_string(communicator->rank()) + ")";
+  llvm::WithColor::error(llvm::errs(), who) << message << "\n";
+  if (communicator)
+    communicator->abort();
   return 1;
+}
+
+/// This rank's share of a planned batch: every size-th example from its
+/// rank on, packed as a batch of its own (empty when the batch is smaller
+/// than the ranks).
+bool shareOf(const rt::Plan &plan, const std::vector<rt::Example> &examples,
+             const rt::PackedBatch &batch, const rt::PackingOptions &packing,
+             std::vector<rt::Example> &mine, rt::PackedBatch &share, std::string &error) {
+  mine.clear();
+  for (size_t i = size_t(communicator->rank()); i < batch.examples.size();
+       i += size_t(communicator->size()))
+    mine.push_back(examples[batch.examples[i]]);
+  share = rt::PackedBatch();
+  if (mine.empty())
+    return true;
+  std::vector<rt::PackedBatch> batches;
+  if (!rt::planBatches(plan, mine, packing, batches, error))
+    return false;
+  if (batches.size() != 1)
+    return (error = "a rank's share of a batch does not pack into one batch"), false;
+  share = std::move(batches[0]);
+  return rt::buildBatchInputs(plan, mine, packing, share, error);
 }
 
 } // namespace
@@ -67,6 +103,15 @@ int runTrainCommand() {
   if (!weightsPath.empty() && seed.getNumOccurrences())
     return fail("give --weights or --seed, not both");
   std::string error;
+  std::unique_ptr<rt::Communicator> ranks;
+#ifdef LMC_HAVE_MPI
+  if (rt::launchedByMpirun() && !(ranks = rt::mpiWorld(error)))
+    return fail(error);
+#endif
+  if (!ranks)
+    ranks = rt::singleRank();
+  communicator = ranks.get();
+  bool lead = communicator->rank() == 0;
   std::unique_ptr<rt::Model> model = rt::Model::fromFile(packagePath, error);
   if (!model)
     return fail(error);
@@ -79,8 +124,7 @@ int runTrainCommand() {
         !model->setWeights({weights.begin(), weights.end()}, error))
       return fail(error);
   }
-  std::unique_ptr<rt::Communicator> alone = rt::singleRank();
-  std::unique_ptr<rt::Trainer> trainer = rt::Trainer::create(*model, *alone, error);
+  std::unique_ptr<rt::Trainer> trainer = rt::Trainer::create(*model, *communicator, error);
   if (!trainer)
     return fail(error);
 
@@ -101,21 +145,26 @@ int runTrainCommand() {
   auto start = std::chrono::steady_clock::now();
   double firstLoss = 0, lastLoss = 0;
   int64_t tokens = 0;
+  std::vector<rt::Example> mine;
   for (int64_t step = 0; step < steps; ++step) {
-    rt::PackedBatch &batch = batches[size_t(step) % batches.size()];
+    const rt::PackedBatch &batch = batches[size_t(step) % batches.size()];
     auto stepStart = std::chrono::steady_clock::now();
     rt::StepReport report;
-    if (!rt::buildBatchInputs(model->plan(), examples, packing, batch, error) ||
-        !trainer->step(batch, report, error))
+    rt::PackedBatch share;
+    if (!shareOf(model->plan(), examples, batch, packing, mine, share, error) ||
+        !trainer->step(share, report, error))
       return fail("step " + std::to_string(step + 1) + ": " + error);
-    batch.inputs.clear();
+    double stepTokens = double(report.tokens);
+    if (!communicator->allReduceSum(&stepTokens, 1, error))
+      return fail(error);
+    report.tokens = int64_t(stepTokens);
     double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - stepStart).count();
     if (step == 0)
       firstLoss = report.loss;
     lastLoss = report.loss;
     tokens += report.tokens;
-    if (!quiet)
+    if (!quiet && lead)
       llvm::errs() << llvm::format("step %lld/%lld  loss %.5f  scale %g  lr %.3g  %.0f tokens/s%s"
                                    "  skipped %lld\n",
                                    (long long)(step + 1), (long long)steps.getValue(), report.loss,
@@ -126,18 +175,26 @@ int runTrainCommand() {
   }
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
-  if (!outputPath.empty()) {
+  if (!trainer->gatherParameters(error))
+    return fail(error);
+  if (!outputPath.empty() && lead) {
     std::vector<std::pair<std::string, cpu::Tensor>> weights;
     for (size_t p = 0; p < model->plan().parameters.size(); ++p)
       weights.push_back({model->plan().parameters[p].name, model->parameterTensors()[p]});
     if (!rt::writeSafetensors(outputPath, weights, error))
       return fail(error);
   }
+  if (!lead)
+    return 0;
+  std::string where = model->currentBackend().label();
+  if (communicator->size() > 1)
+    where += " x " + std::to_string(communicator->size()) + " ranks (ZeRO stage " +
+             std::to_string(model->plan().training->zeroStage) + ")";
   llvm::errs() << llvm::format(
       "lmc train: %lld steps (%lld skipped) over %zu examples in %zu batches on %s in %.2f s: "
       "loss %.5f -> %.5f, %.0f tokens/s, loss scale %g\n",
       (long long)steps.getValue(), (long long)trainer->skippedSteps(), examples.size(),
-      batches.size(), model->currentBackend().label().c_str(), seconds, firstLoss, lastLoss,
+      batches.size(), where.c_str(), seconds, firstLoss, lastLoss,
       double(tokens) / std::max(seconds, 1e-9), trainer->lossScaler().scale());
   return 0;
 }

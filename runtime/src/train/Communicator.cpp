@@ -28,6 +28,7 @@ public:
     all = {mine};
     return true;
   }
+  void abort() override {}
 };
 
 } // namespace

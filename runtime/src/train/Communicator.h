@@ -36,6 +36,10 @@ public:
   /// Every rank's bytes, in rank order.
   virtual bool allGatherBytes(const std::vector<uint8_t> &mine,
                               std::vector<std::vector<uint8_t>> &all, std::string &error) = 0;
+
+  /// Ends every rank's process after an error on this one (the others may
+  /// be waiting in a collective); a single rank just returns.
+  virtual void abort() = 0;
 };
 
 /// The communicator of a process training alone: rank 0 of 1.

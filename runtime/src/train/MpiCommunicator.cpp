@@ -53,7 +53,8 @@ public:
   bool allGatherBytes(const std::vector<uint8_t> &mine, std::vector<std::vector<uint8_t>> &all,
                       std::string &error) override {
     int length = int(mine.size());
-    std::vector<int> lengths(size_t(ranks)), offsets(size_t(ranks), 0);
+    std::vector<int> lengths(static_cast<size_t>(ranks), 0);
+    std::vector<int> offsets(static_cast<size_t>(ranks), 0);
     if (!check(MPI_Allgather(&length, 1, MPI_INT, lengths.data(), 1, MPI_INT, MPI_COMM_WORLD),
                "MPI_Allgather", error))
       return false;
@@ -69,6 +70,8 @@ public:
                        joined.begin() + offsets[size_t(r)] + lengths[size_t(r)]);
     return true;
   }
+
+  void abort() override { MPI_Abort(MPI_COMM_WORLD, 1); }
 
 private:
   static bool check(int code, const char *call, std::string &error) {
