@@ -41,8 +41,17 @@ cl::opt<std::string> packagePath(cl::Positional, cl::desc("<model.lmcpkg>"), cl:
 cl::opt<std::string> dataPath("data", cl::desc("Training examples, one JSON object per line, "
                                                "each with the label"),
                               cl::value_desc("path"), cl::Required, cl::sub(trainCommand));
-cl::opt<int64_t> steps("steps", cl::desc("Optimizer steps to take (one packed batch each)"),
+cl::opt<int64_t> steps("steps",
+                       cl::desc("Steps to reach (one packed batch each), counting those of "
+                                "the checkpoint it resumes from"),
                        cl::Required, cl::sub(trainCommand));
+cl::opt<std::string> checkpointDir("checkpoint-dir",
+                                   cl::desc("Resume from the checkpoint there, if any, and "
+                                            "write one there at the end"),
+                                   cl::value_desc("directory"), cl::sub(trainCommand));
+cl::opt<int64_t> checkpointEvery("checkpoint-every",
+                                 cl::desc("Also write a checkpoint every N steps"),
+                                 cl::init(0), cl::sub(trainCommand));
 cl::opt<int64_t> packingLength("packing-length",
                                cl::desc("Tokens per packed row (default: the model's "
                                         "planned sequence length)"),
@@ -142,11 +151,28 @@ int runTrainCommand() {
   if (!rt::planBatches(model->plan(), examples, packing, batches, error))
     return fail(error);
 
+  if (checkpointEvery < 0 || (checkpointEvery > 0 && checkpointDir.empty()))
+    return fail("--checkpoint-every needs a positive count and --checkpoint-dir");
+  int64_t resumed = 0;
+  if (!checkpointDir.empty() &&
+      std::ifstream(checkpointDir.getValue() + "/index.json").good()) {
+    if (!trainer->loadCheckpoint(checkpointDir, error))
+      return fail(error);
+    resumed = trainer->stepsTaken();
+    if (lead)
+      llvm::errs() << "lmc train: resuming from step " << resumed << " of '" << checkpointDir
+                   << "'\n";
+  }
+
+  if (resumed >= steps && lead)
+    llvm::errs() << "lmc train: the checkpoint is at step " << resumed
+                 << ", --steps asks for " << steps.getValue() << ": nothing to train\n";
+
   auto start = std::chrono::steady_clock::now();
   double firstLoss = 0, lastLoss = 0;
   int64_t tokens = 0;
   std::vector<rt::Example> mine;
-  for (int64_t step = 0; step < steps; ++step) {
+  for (int64_t step = resumed; step < steps; ++step) {
     const rt::PackedBatch &batch = batches[size_t(step) % batches.size()];
     auto stepStart = std::chrono::steady_clock::now();
     rt::StepReport report;
@@ -160,7 +186,7 @@ int runTrainCommand() {
     report.tokens = int64_t(stepTokens);
     double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - stepStart).count();
-    if (step == 0)
+    if (step == resumed)
       firstLoss = report.loss;
     lastLoss = report.loss;
     tokens += report.tokens;
@@ -172,7 +198,13 @@ int runTrainCommand() {
                                    double(report.tokens) / std::max(seconds, 1e-9),
                                    report.skipped ? "  (skipped: gradient not finite)" : "",
                                    (long long)trainer->skippedSteps());
+    if (checkpointEvery > 0 && (step + 1) % checkpointEvery == 0 && step + 1 < steps &&
+        !trainer->saveCheckpoint(checkpointDir, error))
+      return fail(error);
   }
+  if (!checkpointDir.empty() && resumed < steps &&
+      !trainer->saveCheckpoint(checkpointDir, error))
+    return fail(error);
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
   if (!trainer->gatherParameters(error))
@@ -184,7 +216,7 @@ int runTrainCommand() {
     if (!rt::writeSafetensors(outputPath, weights, error))
       return fail(error);
   }
-  if (!lead)
+  if (!lead || resumed >= steps)
     return 0;
   std::string where = model->currentBackend().label();
   if (communicator->size() > 1)
@@ -193,7 +225,7 @@ int runTrainCommand() {
   llvm::errs() << llvm::format(
       "lmc train: %lld steps (%lld skipped) over %zu examples in %zu batches on %s in %.2f s: "
       "loss %.5f -> %.5f, %.0f tokens/s, loss scale %g\n",
-      (long long)steps.getValue(), (long long)trainer->skippedSteps(), examples.size(),
+      (long long)(steps.getValue() - resumed), (long long)trainer->skippedSteps(), examples.size(),
       batches.size(), where.c_str(), seconds, firstLoss, lastLoss,
       double(tokens) / std::max(seconds, 1e-9), trainer->lossScaler().scale());
   return 0;

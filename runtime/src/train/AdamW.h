@@ -51,6 +51,9 @@ public:
   int64_t stateBytes() const;
   /// The elements of parameter p this rank updates.
   std::pair<int64_t, int64_t> ownedRange(size_t parameter) const { return owned[parameter]; }
+  /// The moments of parameter p's owned elements (for checkpoints).
+  std::vector<float> &firstMoment(size_t parameter) { return m[parameter]; }
+  std::vector<float> &secondMoment(size_t parameter) { return v[parameter]; }
 
 private:
   void update(float *value, float *m, float *v, const float *gradient, int64_t count,

@@ -25,6 +25,8 @@ public:
   /// For checkpoints.
   int64_t cleanSteps() const { return clean; }
   void restore(double scale, int64_t cleanSteps) {
+    if (!dynamic)
+      return;
     current = scale;
     clean = cleanSteps;
   }

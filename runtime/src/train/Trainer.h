@@ -72,6 +72,16 @@ public:
   /// between steps): call before reading or writing the weights.
   bool gatherParameters(std::string &error);
 
+  /// Writes this rank's shard of the training state (its range of the
+  /// parameters and their moments) to `directory`, and rank 0 the index
+  /// naming the shards, the model, the step and the loss scaler; every
+  /// file is written whole or not at all, the index last. Collective.
+  bool saveCheckpoint(const std::string &directory, std::string &error);
+  /// Reads a checkpoint written by saveCheckpoint, with any rank count:
+  /// each rank takes its range of the state from the shards that hold it.
+  /// Refuses a checkpoint of another model or one missing a shard.
+  bool loadCheckpoint(const std::string &directory, std::string &error);
+
   int64_t stepsTaken() const { return updates + skipped; }
   int64_t skippedSteps() const { return skipped; }
   const LossScaler &lossScaler() const { return scaler; }
