@@ -16,6 +16,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "compiler/cuda/AttentionTile.h"
 #include "compiler/cuda/CudaPrelude.h"
 #include "compiler/cuda/KernelEmitter.h"
 
@@ -27,19 +28,6 @@ namespace {
 
 namespace rt = ::lmc::rt;
 using rt::DType;
-
-/// The query tile descriptor the host writes (runtime/src/cuda): 8 ints.
-constexpr const char *kTileStruct = R"cuda(
-// One query tile of one sequence, written by the host from cu_seqlens.
-struct LmcTile {
-  int queryRow;      // first query row of the tile (row of q and out)
-  int rows;          // query rows in the tile (<= kBlockQ)
-  int keyRow;        // first key row of the sequence
-  int keys;          // keys in the sequence
-  int queryPosition; // position of the first query row within its sequence
-  int unused[3];
-};
-)cuda";
 
 constexpr const char *kTensorCoreKernel = R"cuda(
 // The PTX the kernel is made of. (The device emulator of lmc's tests
@@ -314,7 +302,7 @@ std::string floatLiteral(double value) {
 
 bool emitAttentionKernel(const rt::Kernel &kernel, EmittedKernel &out, std::string &error) {
   if (kernel.body.size() != 1 || kernel.body[0].opcode != rt::Opcode::Attention ||
-      kernel.yields.size() != 1) {
+      kernel.yields.size() != kernel.body[0].results.size()) {
     error = "kernel '" + kernel.name + "' is an attention kernel without one lmc.attention";
     return false;
   }
@@ -386,9 +374,15 @@ bool emitAttentionKernel(const rt::Kernel &kernel, EmittedKernel &out, std::stri
   rt::Launch launch{entry, rt::LaunchPattern::AttentionTiles, kernel.yields[0], threads,
                     blockQ, sharedBytes, {}};
   using Kind = rt::LaunchArgKind;
+  // The log-sum-exp goes to the op's second result when the backward pass
+  // reads it, else to the backend's scratch.
+  int firstResult = int(kernel.arguments.size());
+  rt::LaunchArg lse = attention.results.size() > 1 ? rt::LaunchArg{Kind::Pointer, firstResult + 1, -1}
+                                                   : rt::LaunchArg{Kind::Lse, -1, -1};
+  launch.value = firstResult;
   launch.args = {{Kind::Pointer, attention.operands[0], -1}, {Kind::Pointer, attention.operands[1], -1},
-                 {Kind::Pointer, attention.operands[2], -1}, {Kind::Pointer, kernel.yields[0], -1},
-                 {Kind::Lse, -1, -1}, {Kind::Tiles, -1, -1}, {Kind::TileCount, -1, -1}};
+                 {Kind::Pointer, attention.operands[2], -1}, {Kind::Pointer, firstResult, -1},
+                 lse, {Kind::Tiles, -1, -1}, {Kind::TileCount, -1, -1}};
   out.launches = {std::move(launch)};
   return true;
 }

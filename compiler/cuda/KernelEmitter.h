@@ -39,6 +39,8 @@ bool emitFusedKernel(const ::lmc::rt::Plan &plan, const ::lmc::rt::Kernel &kerne
                      EmittedKernel &out, std::string &error);
 bool emitAttentionKernel(const ::lmc::rt::Kernel &kernel, EmittedKernel &out,
                          std::string &error);
+bool emitAttentionGradKernel(const ::lmc::rt::Kernel &kernel, EmittedKernel &out,
+                             std::string &error);
 
 } // namespace mlir::lmc::cuda
 

@@ -164,11 +164,6 @@ int runCompileCommand() {
         fields.set("ranks", builder.getI64IntegerAttr(ranks));
       (*module)->setAttr("lmc.training", fields.getDictionary(&session.context));
     }
-  if (train && !target->isCpu()) {
-    llvm::WithColor::error(llvm::errs(), "lmc compile")
-        << "--train: training steps run on the CPU backend only so far; add --target=cpu\n";
-    return 1;
-  }
   if (maxBatch <= 0 || maxSequence <= 0 || maxTokens <= 0) {
     llvm::WithColor::error(llvm::errs(), "lmc compile")
         << "--max-batch, --max-sequence and --max-tokens must be positive\n";

@@ -39,7 +39,9 @@ bool attentionTiles(const rt::Kernel &kernel, const std::vector<HostValue> &loca
   const rt::Instruction &attention = kernel.body[0];
   const HostValue &q = locals[size_t(attention.operands[0])];
   const HostValue &k = locals[size_t(attention.operands[1])];
-  int cu = attention.operands[3], lengths = attention.operands[4];
+  // The gradient op takes out, lse and grad_out before the sequence layout.
+  size_t layout = attention.opcode == rt::Opcode::AttentionGrad ? 6 : 3;
+  int cu = attention.operands[layout], lengths = attention.operands[layout + 1];
   struct Span { int64_t queryBase, keyBase, queries, keys; };
   std::vector<Span> spans;
   if (cu >= 0) {

@@ -1,0 +1,67 @@
+// CudaTrainingEmulationTest.cpp - a training step of the ranking example
+// (`lmc compile --train`: forward, loss, backward with lmc.attention_grad's
+// two kernels and the log-sum-exp the forward writes) on the CUDA backend
+// of an emulated device, against the CPU backend: the loss and every
+// gradient, dense and row-sparse.
+
+#include "CudaTestSupport.h"
+#include "emulator/EmulatedDevice.h"
+
+#include "cuda/CudaBackend.h"
+#include "session/Model.h"
+#include "support/RandomExamples.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+namespace {
+
+namespace rt = ::lmc::rt;
+namespace cpu = ::lmc::cpu;
+
+TEST(CudaTrainingEmulation, StepMatchesTheCpuBackend) {
+  mlir::lmc::CompileOptions options;
+  options.train = true;
+  options.maxBatch = 6;
+  options.maxSequence = 12;
+  options.maxTokens = 72;
+  std::string bytes = lmc::testing::compilePackageWithCode("bst_ranker.yaml", options);
+  ASSERT_FALSE(bytes.empty());
+  std::string error;
+  std::unique_ptr<rt::Model> onCpu = rt::Model::fromBytes(bytes, error);
+  std::unique_ptr<rt::Model> onGpu = rt::Model::fromBytes(bytes, error);
+  ASSERT_TRUE(onCpu && onGpu) << error;
+  std::unique_ptr<lmc::cuda::CudaBackend> backend =
+      lmc::cuda::CudaBackend::create(onGpu->plan(), error, lmc::testing::emulatedDriver(75));
+  ASSERT_TRUE(backend) << error;
+  onGpu->setBackend(std::move(backend));
+  std::vector<std::pair<std::string, cpu::Tensor>> weights;
+  ASSERT_TRUE(onCpu->generateWeights(5, weights, error)) << error;
+  ASSERT_TRUE(onCpu->setWeights({weights.begin(), weights.end()}, error)) << error;
+  ASSERT_TRUE(onGpu->setWeights({weights.begin(), weights.end()}, error)) << error;
+
+  std::vector<rt::Example> examples = lmc::testing::randomExamples(onCpu->plan(), 6, 10, 9);
+  std::vector<rt::PackedBatch> batches;
+  rt::PackingOptions packing;
+  ASSERT_TRUE(rt::packExamples(onCpu->plan(), examples, packing, batches, error)) << error;
+  std::vector<cpu::Tensor> expected, got;
+  ASSERT_TRUE(onCpu->runBatch(batches[0], expected, error)) << error;
+  ASSERT_TRUE(onGpu->runBatch(batches[0], got, error)) << error;
+  ASSERT_EQ(got.size(), expected.size());
+  const rt::Plan &plan = onCpu->plan();
+  for (size_t o = 0; o < expected.size(); ++o) {
+    const std::string &name = plan.outputs[o].name;
+    ASSERT_EQ(got[o].shape, expected[o].shape) << name;
+    double difference = 0, norm = 0;
+    for (int64_t i = 0; i < expected[o].numElements(); ++i) {
+      double a = cpu::realAt(got[o], i), b = cpu::realAt(expected[o], i);
+      ASSERT_FALSE(std::isnan(a)) << name << " element " << i << " was never written";
+      difference += (a - b) * (a - b);
+      norm += b * b;
+    }
+    EXPECT_LE(std::sqrt(difference), 1e-4 * std::sqrt(norm) + 1e-6) << name;
+  }
+}
+
+} // namespace
