@@ -13,9 +13,7 @@
 #include "io/ExampleJson.h"
 #include "io/OutputJson.h"
 #include "session/Model.h"
-#ifdef LMC_HAVE_CUDA_BACKEND
-#include "cuda/CudaBackend.h"
-#endif
+#include "tools/lmc/BackendChoice.h"
 
 #include "llvm/Support/Format.h"
 #include "llvm/Support/WithColor.h"
@@ -32,8 +30,6 @@ namespace lmc::tools {
 cl::SubCommand runCommand("run", "Run a compiled model (.lmcpkg) on JSON Lines examples");
 
 namespace {
-
-enum class Backend { Auto, Cpu, Cuda };
 
 cl::opt<std::string> packagePath(cl::Positional, cl::desc("<model.lmcpkg>"), cl::Required,
                                  cl::sub(runCommand));
@@ -59,42 +55,13 @@ cl::opt<rt::OverlongPolicy> overlong(
                           "keeps its first tokens"),
                clEnumValN(rt::OverlongPolicy::Alone, "alone", "runs in a row of its own")),
     cl::sub(runCommand));
-cl::opt<Backend> backend(
-    "backend", cl::desc("Where to run"), cl::init(Backend::Auto),
-    cl::values(clEnumValN(Backend::Auto, "auto",
-                          "the GPU when there is one and the package has CUDA code, else the "
-                          "CPU (default)"),
-               clEnumValN(Backend::Cpu, "cpu", "the host CPU"),
-               clEnumValN(Backend::Cuda, "cuda", "an NVIDIA GPU (an error without one)")),
-    cl::sub(runCommand));
+cl::opt<BackendChoice> backend("backend", cl::desc("Where to run"),
+                               cl::init(BackendChoice::Auto), backendChoices(),
+                               cl::sub(runCommand));
 
 int fail(const std::string &message) {
   llvm::WithColor::error(llvm::errs(), "lmc run") << message << "\n";
   return 1;
-}
-
-/// Puts the model on the GPU for --backend=cuda (or auto, when it can).
-bool chooseBackend(rt::Model &model, std::string &error) {
-  if (backend == Backend::Cpu || (backend == Backend::Auto && model.plan().target == "cpu"))
-    return true;
-#ifdef LMC_HAVE_CUDA_BACKEND
-  std::string why;
-  if (std::unique_ptr<cuda::CudaBackend> gpu = cuda::CudaBackend::create(model.plan(), why)) {
-    model.setBackend(std::move(gpu));
-    return true;
-  }
-  // Without a driver, auto quietly means the CPU; a GPU that fails says so.
-  if (backend == Backend::Auto && why.rfind("no CUDA driver", 0) != 0)
-    llvm::WithColor::warning(llvm::errs(), "lmc run") << "running on the CPU: " << why << "\n";
-  if (backend == Backend::Auto)
-    return true;
-  error = "--backend=cuda: " + why;
-#else
-  if (backend == Backend::Auto)
-    return true;
-  error = "--backend=cuda: this lmc was built without the CUDA toolkit";
-#endif
-  return false;
 }
 
 } // namespace
@@ -106,7 +73,7 @@ int runRunCommand() {
     return fail("give --weights or --seed, not both");
   std::string error;
   std::unique_ptr<rt::Model> model = rt::Model::fromFile(packagePath, error);
-  if (!model || !chooseBackend(*model, error))
+  if (!model || !chooseBackend(*model, backend, "lmc run", error))
     return fail(error);
   if (!weightsPath.empty()) {
     if (!model->loadWeights(weightsPath, error))

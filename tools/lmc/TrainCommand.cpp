@@ -14,6 +14,7 @@
 
 #include "io/ExampleJson.h"
 #include "session/Model.h"
+#include "tools/lmc/BackendChoice.h"
 #include "train/Trainer.h"
 #include "weights/Safetensors.h"
 #ifdef LMC_HAVE_MPI
@@ -64,6 +65,9 @@ cl::opt<uint64_t> seed("seed",
                        cl::init(0), cl::sub(trainCommand));
 cl::opt<std::string> outputPath("o", cl::desc("Where to write the trained weights (safetensors)"),
                                 cl::value_desc("path"), cl::sub(trainCommand));
+cl::opt<BackendChoice> backend("backend", cl::desc("Where to run the steps"),
+                               cl::init(BackendChoice::Auto), backendChoices(),
+                               cl::sub(trainCommand));
 cl::opt<bool> quiet("quiet", cl::desc("Print the summary only, not a line per step"),
                     cl::init(false), cl::sub(trainCommand));
 
@@ -122,7 +126,7 @@ int runTrainCommand() {
   communicator = ranks.get();
   bool lead = communicator->rank() == 0;
   std::unique_ptr<rt::Model> model = rt::Model::fromFile(packagePath, error);
-  if (!model)
+  if (!model || !chooseBackend(*model, backend, "lmc train", error))
     return fail(error);
   if (!weightsPath.empty()) {
     if (!model->loadWeights(weightsPath, error))

@@ -39,6 +39,11 @@ public:
   void setMemoryLimit(int64_t bytes) override { memoryLimit = bytes; }
   std::string label() const override;
   bool runsOnHost() const override { return false; }
+  /// The next run uploads every parameter again.
+  void parametersChanged() override {
+    std::lock_guard<std::mutex> lock(runMutex);
+    parameterSources.assign(parameterSources.size(), nullptr);
+  }
 
   /// Where each kernel's module came from (cubin, cache, nvrtc, ptx).
   const std::vector<ModuleSource> &moduleSources() const { return sources; }

@@ -34,6 +34,10 @@ public:
   /// True when run() computes on the host's cores; otherwise the host is
   /// free while it runs (Model builds the next batch meanwhile).
   virtual bool runsOnHost() const = 0;
+
+  /// The host parameter tensors changed in place (a trainer updated them):
+  /// a backend that keeps copies must take them again.
+  virtual void parametersChanged() {}
 };
 
 } // namespace lmc::rt

@@ -61,8 +61,11 @@ public:
                 std::string &error) const;
 
   /// The parameter tensors in plan order, for a trainer to update in
-  /// place between runs (empty until weights are set).
+  /// place between runs (empty until weights are set); it calls
+  /// parametersChanged() after each update. They share storage with the
+  /// tensors setWeights() was given (no copy is made).
   std::vector<cpu::Tensor> &parameterTensors() { return parameters; }
+  void parametersChanged() { backend->parametersChanged(); }
 
 private:
   explicit Model(std::string bytes) : bytes(std::move(bytes)) {}

@@ -182,6 +182,7 @@ bool Trainer::loadCheckpoint(const std::string &directory, std::string &error) {
     std::copy(second.begin() + offsets[p] + from, second.begin() + offsets[p] + to,
               optimizer.secondMoment(p).begin());
   }
+  model.parametersChanged();
   updates = index.value("updates", int64_t(0));
   skipped = index.value("skipped", int64_t(0));
   scaler.restore(index.value("loss_scale", scaler.scale()), index.value("clean_steps", int64_t(0)));

@@ -168,6 +168,7 @@ bool Trainer::gatherParameters(std::string &error) {
   for (size_t p = 0; p < parameters.size(); ++p)
     std::copy(flat.begin() + offsets[p], flat.begin() + offsets[p] + parameters[p].numElements(),
               parameters[p].as<float>());
+  model.parametersChanged();
   return parametersWhole = true;
 }
 
@@ -261,6 +262,7 @@ bool Trainer::update(const std::vector<float> &gradients,
       optimizer.applyRows(p, values, parameters[p].shape[0], parameters[p].shape[1], rows[p],
                           unscale);
   }
+  model.parametersChanged();
   if (training.zeroStage == 0 || communicator.size() == 1)
     return true;
   parametersWhole = false;

@@ -1,0 +1,47 @@
+//===- BackendChoice.cpp - --backend for lmc run and lmc train ------------===//
+
+#include "tools/lmc/BackendChoice.h"
+
+#ifdef LMC_HAVE_CUDA_BACKEND
+#include "cuda/CudaBackend.h"
+#endif
+
+#include "llvm/Support/WithColor.h"
+
+namespace lmc::tools {
+
+llvm::cl::ValuesClass backendChoices() {
+  return llvm::cl::values(
+      clEnumValN(BackendChoice::Auto, "auto",
+                 "the GPU when there is one and the package has CUDA code, else the CPU "
+                 "(default)"),
+      clEnumValN(BackendChoice::Cpu, "cpu", "the host CPU"),
+      clEnumValN(BackendChoice::Cuda, "cuda", "an NVIDIA GPU (an error without one)"));
+}
+
+bool chooseBackend(rt::Model &model, BackendChoice choice, llvm::StringRef command,
+                   std::string &error) {
+  if (choice == BackendChoice::Cpu ||
+      (choice == BackendChoice::Auto && model.plan().target == "cpu"))
+    return true;
+#ifdef LMC_HAVE_CUDA_BACKEND
+  std::string why;
+  if (std::unique_ptr<cuda::CudaBackend> gpu = cuda::CudaBackend::create(model.plan(), why)) {
+    model.setBackend(std::move(gpu));
+    return true;
+  }
+  // Without a driver, auto quietly means the CPU; a GPU that fails says so.
+  if (choice == BackendChoice::Auto && why.rfind("no CUDA driver", 0) != 0)
+    llvm::WithColor::warning(llvm::errs(), command) << "running on the CPU: " << why << "\n";
+  if (choice == BackendChoice::Auto)
+    return true;
+  error = "--backend=cuda: " + why;
+#else
+  if (choice == BackendChoice::Auto)
+    return true;
+  error = "--backend=cuda: this lmc was built without the CUDA toolkit";
+#endif
+  return false;
+}
+
+} // namespace lmc::tools
