@@ -189,12 +189,19 @@ struct MixedPrecisionPass
       for (Operation *op : outputLayers[function])
         if (auto load = dyn_cast<ParamLoadOp>(op))
           keptParameters.insert(load.getName());
-      function.walk([&](ParamLoadOp load) {
-        if (training) {
+      if (training) {
+        function.walk([&](ParamLoadOp load) {
           keptParameters.insert(load.getName());
           outputLayers[function].insert(load);
-        }
-      });
+        });
+        // Gathers read the f32 master table itself; only the rows they
+        // return are cast, not the whole table every step.
+        function.walk([&](Operation *op) {
+          if (isa<EmbeddingOp, FcEmbeddingBagOp>(op) &&
+              op->getOperand(0).getDefiningOp<ParamLoadOp>())
+            outputLayers[function].insert(op);
+        });
+      }
     }
     for (auto parameter : module.getOps<ParameterOp>())
       if (isF32Tensor(parameter.getType()) &&

@@ -21,9 +21,14 @@ namespace {
 namespace rt = ::lmc::rt;
 namespace cpu = ::lmc::cpu;
 
-TEST(CudaTrainingEmulation, StepMatchesTheCpuBackend) {
+class CudaTrainingEmulation : public ::testing::TestWithParam<mlir::lmc::Precision> {};
+
+TEST_P(CudaTrainingEmulation, StepMatchesTheCpuBackend) {
   mlir::lmc::CompileOptions options;
   options.train = true;
+  options.precision = GetParam();
+  // f16 steps round where the CPU rounds, but their sums run in another order.
+  const double bound = GetParam() == mlir::lmc::Precision::FP32 ? 1e-4 : 3e-3;
   options.maxBatch = 6;
   options.maxSequence = 12;
   options.maxTokens = 72;
@@ -53,8 +58,16 @@ TEST(CudaTrainingEmulation, StepMatchesTheCpuBackend) {
   ASSERT_TRUE(onGpu->runBatch(batches[0], got, error)) << error;
   ASSERT_EQ(got.size(), expected.size());
   const rt::Plan &plan = onCpu->plan();
+  // Attention key biases are left out: their gradient is zero in exact
+  // arithmetic -- what each backend returns is rounding noise --, and Adam
+  // turns that noise into full-size steps of either sign.
+  auto keyBias = [](const std::string &name) {
+    return name.find(".attn.bk") != std::string::npos;
+  };
   for (size_t o = 0; o < expected.size(); ++o) {
     const std::string &name = plan.outputs[o].name;
+    if (keyBias(name))
+      continue;
     ASSERT_EQ(got[o].shape, expected[o].shape) << name;
     double difference = 0, norm = 0;
     for (int64_t i = 0; i < expected[o].numElements(); ++i) {
@@ -63,7 +76,7 @@ TEST(CudaTrainingEmulation, StepMatchesTheCpuBackend) {
       difference += (a - b) * (a - b);
       norm += b * b;
     }
-    EXPECT_LE(std::sqrt(difference), 1e-4 * std::sqrt(norm) + 1e-6) << name;
+    EXPECT_LE(std::sqrt(difference), bound * std::sqrt(norm) + 1e-6) << name;
   }
 
   // Two optimizer steps on each: the GPU must take the updated weights.
@@ -75,15 +88,16 @@ TEST(CudaTrainingEmulation, StepMatchesTheCpuBackend) {
     rt::StepReport onCpuReport, onGpuReport;
     ASSERT_TRUE(cpuTrainer->step(batches[0], onCpuReport, error)) << error;
     ASSERT_TRUE(gpuTrainer->step(batches[0], onGpuReport, error)) << error;
-    EXPECT_NEAR(onGpuReport.loss, onCpuReport.loss, 1e-5 * std::fabs(onCpuReport.loss))
+    EXPECT_NEAR(onGpuReport.loss, onCpuReport.loss, bound * std::fabs(onCpuReport.loss))
         << "step " << step;
   }
-  // Attention key biases are left out: their gradient is zero in exact
-  // arithmetic, and Adam turns either backend's rounding noise in it into
-  // full-size steps of either sign.
+  // In f16, Adam also amplifies the rounding differences of other small
+  // gradients past any tight bound: the weights are compared in f32 only.
+  if (GetParam() != mlir::lmc::Precision::FP32)
+    return;
   for (size_t p = 0; p < plan.parameters.size(); ++p) {
     const std::string &name = plan.parameters[p].name;
-    if (name.size() > 8 && name.compare(name.size() - 8, 8, ".attn.bk") == 0)
+    if (keyBias(name))
       continue;
     const cpu::Tensor &a = onGpu->parameterTensors()[p], &b = onCpu->parameterTensors()[p];
     double difference = 0, norm = 0;
@@ -91,8 +105,14 @@ TEST(CudaTrainingEmulation, StepMatchesTheCpuBackend) {
       difference += std::pow(cpu::realAt(a, i) - cpu::realAt(b, i), 2);
       norm += std::pow(cpu::realAt(b, i), 2);
     }
-    EXPECT_LE(std::sqrt(difference), 1e-4 * std::sqrt(norm)) << name;
+    EXPECT_LE(std::sqrt(difference), bound * std::sqrt(norm)) << name;
   }
 }
+
+INSTANTIATE_TEST_SUITE_P(Precisions, CudaTrainingEmulation,
+                         ::testing::Values(mlir::lmc::Precision::FP32, mlir::lmc::Precision::FP16),
+                         [](const ::testing::TestParamInfo<mlir::lmc::Precision> &info) {
+                           return info.param == mlir::lmc::Precision::FP16 ? "fp16" : "fp32";
+                         });
 
 } // namespace

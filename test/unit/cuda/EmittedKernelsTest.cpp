@@ -45,6 +45,7 @@ struct ModelCase {
   const char *example;
   mlir::lmc::Precision precision;
   bool packing;
+  bool train = false; // the training step (lmc compile --train)
 };
 
 class EmittedModelKernels : public ::testing::TestWithParam<ModelCase> {};
@@ -53,6 +54,7 @@ TEST_P(EmittedModelKernels, CompileForSm80AndSm90WithoutSpills) {
   mlir::lmc::CompileOptions options;
   options.precision = GetParam().precision;
   options.packing = GetParam().packing;
+  options.train = GetParam().train;
   rt::Plan plan;
   ASSERT_TRUE(lmc::testing::compilePlan(GetParam().example, options, plan));
   int emitted = 0;
@@ -88,7 +90,8 @@ INSTANTIATE_TEST_SUITE_P(
                       ModelCase{"text_encoder.yaml", mlir::lmc::Precision::FP16, true},
                       ModelCase{"text_encoder.yaml", mlir::lmc::Precision::BF16, true},
                       ModelCase{"ranker.mlir", mlir::lmc::Precision::FP16, true},
-                      ModelCase{"../bench/specs/encoder.yaml", mlir::lmc::Precision::FP16, true}));
+                      ModelCase{"../bench/specs/encoder.yaml", mlir::lmc::Precision::FP16, true},
+                      ModelCase{"bst_ranker.yaml", mlir::lmc::Precision::FP16, true, true}));
 
 /// An attention kernel as lmc-form-kernels writes it: q, k, v, cu_seqlens.
 rt::Kernel attentionKernel(rt::DType dtype, int64_t heads, int64_t keyHeads, int64_t dim,
