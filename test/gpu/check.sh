@@ -5,7 +5,8 @@
 #   bash test/gpu/check.sh [--dry-run]       (GPU machine, carrying build/gpu-bundle)
 #
 # 1. both examples on the CUDA and CPU backends, compared (fp16: relative L2
-#    within 3e-3);
+#    within 3e-3), and 8 training steps of the ranking example on both
+#    (losses within 3e-3);
 # 2. lmc's attention kernel against PyTorch SDPA on float32 copies: packed,
 #    causal and padded, fresh random inputs, NaN-poisoned outputs;
 # 3. lmc attention timed against PyTorch (flash, cuDNN, varlen flash) on the
@@ -49,6 +50,16 @@ for name in bst_ranker text_encoder; do
     && verdict=ok || verdict=FAIL
   printf 'check\t%s cuda vs cpu\t%s\t\t\t%s\n' "$name" "$error" "$verdict" >> "$table"
 done
+
+echo "== 1b. training: the ranking example's steps on CUDA vs the CPU backend (fp16)"
+if $dry; then
+  lmc lmc-gpu-train "$bundle/packages/bst_ranker_train.lmcpkg" --data "$work/bst_ranker.jsonl" \
+    --steps 2 --seed 1 --cpu-only > /dev/null
+else
+  summary=$(lmc lmc-gpu-train "$bundle/packages/bst_ranker_train.lmcpkg" \
+    --data "$work/bst_ranker.jsonl" --steps 8 --seed 1 | tail -n 1) && verdict=ok || verdict=FAIL
+  printf 'check\ttraining step cuda vs cpu\t%s\t\t\t%s\n' "${summary#lmc-gpu-train: }" "$verdict" >> "$table"
+fi
 
 echo "== 2-3. attention: correctness and timing against PyTorch"
 "$work/emit-attention" --dim 128 > "$work/attention.json"

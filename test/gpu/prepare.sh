@@ -12,7 +12,7 @@ build=${LMC_BUILD_DIR:-build}
 bundle=$build/gpu-bundle
 rm -rf "$bundle"
 mkdir -p "$bundle/bin" "$bundle/lib" "$bundle/packages"
-cp "$build/bin/lmc-gpu-run" "$build/bin/lmc-emit-attention" "$bundle/bin/"
+cp "$build/bin/lmc-gpu-run" "$build/bin/lmc-gpu-train" "$build/bin/lmc-emit-attention" "$bundle/bin/"
 for binary in "$bundle"/bin/*; do
   ldd "$binary" | awk '/=> \// {print $3}' | while read -r library; do
     case $(basename "$library") in
@@ -23,6 +23,8 @@ done
 compile() { "$build/bin/lmc" compile "$@" --precision=fp16 --target=sm_90 2> /dev/null; }
 compile examples/bst_ranker.yaml -o "$bundle/packages/bst_ranker.lmcpkg"
 compile examples/text_encoder.yaml -o "$bundle/packages/text_encoder.lmcpkg"
+compile examples/bst_ranker.yaml --train --max-batch=64 --max-sequence=256 \
+  -o "$bundle/packages/bst_ranker_train.lmcpkg"
 compile bench/specs/bert_base_encoder.yaml --max-batch=64 --max-sequence=4096 \
   --max-tokens=65536 -o "$bundle/packages/bert_base_encoder.lmcpkg"
 du -sh "$bundle"
