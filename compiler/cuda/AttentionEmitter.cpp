@@ -290,14 +290,6 @@ extern "C" __global__ void __launch_bounds__(kThreads) LMC_ENTRY(
 }
 )cuda";
 
-std::string floatLiteral(double value) {
-  std::ostringstream out;
-  out.precision(9);
-  out << value << "f";
-  std::string text = out.str();
-  return text.find_first_of(".e") == std::string::npos ? text.insert(text.size() - 1, ".0") : text;
-}
-
 } // namespace
 
 bool emitAttentionKernel(const rt::Kernel &kernel, EmittedKernel &out, std::string &error) {

@@ -2,7 +2,17 @@
 
 #include "compiler/cuda/KernelEmitter.h"
 
+#include <sstream>
+
 namespace mlir::lmc::cuda {
+
+std::string floatLiteral(double value) {
+  std::ostringstream out;
+  out.precision(9);
+  out << value << "f";
+  std::string text = out.str();
+  return text.find_first_of(".e") == std::string::npos ? text.insert(text.size() - 1, ".0") : text;
+}
 
 bool emitKernel(const ::lmc::rt::Plan &plan, const ::lmc::rt::Kernel &kernel, EmittedKernel &out,
                 std::string &error) {

@@ -42,6 +42,9 @@ bool emitAttentionKernel(const ::lmc::rt::Kernel &kernel, EmittedKernel &out,
 bool emitAttentionGradKernel(const ::lmc::rt::Kernel &kernel, EmittedKernel &out,
                              std::string &error);
 
+/// `value` as a CUDA C float literal with 9 significant digits ("0.125f").
+std::string floatLiteral(double value);
+
 } // namespace mlir::lmc::cuda
 
 #endif // LMC_COMPILER_CUDA_KERNELEMITTER_H
