@@ -13,7 +13,7 @@
 #include "io/ExampleJson.h"
 #include "io/OutputJson.h"
 #include "session/Model.h"
-#include "tools/lmc/BackendChoice.h"
+#include "tools/lmc/OpenPackage.h"
 
 #include "llvm/Support/Format.h"
 #include "llvm/Support/WithColor.h"
@@ -72,18 +72,10 @@ int runRunCommand() {
   if (!weightsPath.empty() && seed.getNumOccurrences())
     return fail("give --weights or --seed, not both");
   std::string error;
-  std::unique_ptr<rt::Model> model = rt::Model::fromFile(packagePath, error);
-  if (!model || !chooseBackend(*model, backend, "lmc run", error))
+  std::unique_ptr<rt::Model> model =
+      openPackage(packagePath, backend, weightsPath, seed, "lmc run", error);
+  if (!model)
     return fail(error);
-  if (!weightsPath.empty()) {
-    if (!model->loadWeights(weightsPath, error))
-      return fail(error);
-  } else {
-    std::vector<std::pair<std::string, cpu::Tensor>> weights;
-    if (!model->generateWeights(seed, weights, error) ||
-        !model->setWeights({weights.begin(), weights.end()}, error))
-      return fail(error);
-  }
 
   std::vector<rt::Example> examples;
   bool read;

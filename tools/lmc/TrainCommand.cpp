@@ -14,7 +14,7 @@
 
 #include "io/ExampleJson.h"
 #include "session/Model.h"
-#include "tools/lmc/BackendChoice.h"
+#include "tools/lmc/OpenPackage.h"
 #include "train/Trainer.h"
 #include "weights/Safetensors.h"
 #ifdef LMC_HAVE_MPI
@@ -125,18 +125,10 @@ int runTrainCommand() {
     ranks = rt::singleRank();
   communicator = ranks.get();
   bool lead = communicator->rank() == 0;
-  std::unique_ptr<rt::Model> model = rt::Model::fromFile(packagePath, error);
-  if (!model || !chooseBackend(*model, backend, "lmc train", error))
+  std::unique_ptr<rt::Model> model =
+      openPackage(packagePath, backend, weightsPath, seed, "lmc train", error);
+  if (!model)
     return fail(error);
-  if (!weightsPath.empty()) {
-    if (!model->loadWeights(weightsPath, error))
-      return fail(error);
-  } else {
-    std::vector<std::pair<std::string, cpu::Tensor>> weights;
-    if (!model->generateWeights(seed, weights, error) ||
-        !model->setWeights({weights.begin(), weights.end()}, error))
-      return fail(error);
-  }
   std::unique_ptr<rt::Trainer> trainer = rt::Trainer::create(*model, *communicator, error);
   if (!trainer)
     return fail(error);

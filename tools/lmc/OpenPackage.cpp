@@ -1,6 +1,6 @@
-//===- BackendChoice.cpp - --backend for lmc run and lmc train ------------===//
+//===- OpenPackage.cpp - a package ready to run, for run and train -------===//
 
-#include "tools/lmc/BackendChoice.h"
+#include "tools/lmc/OpenPackage.h"
 
 #ifdef LMC_HAVE_CUDA_BACKEND
 #include "cuda/CudaBackend.h"
@@ -42,6 +42,21 @@ bool chooseBackend(rt::Model &model, BackendChoice choice, llvm::StringRef comma
   error = "--backend=cuda: this lmc was built without the CUDA toolkit";
 #endif
   return false;
+}
+
+std::unique_ptr<rt::Model> openPackage(const std::string &path, BackendChoice choice,
+                                       const std::string &weightsPath, uint64_t seed,
+                                       llvm::StringRef command, std::string &error) {
+  std::unique_ptr<rt::Model> model = rt::Model::fromFile(path, error);
+  if (!model || !chooseBackend(*model, choice, command, error))
+    return nullptr;
+  if (!weightsPath.empty())
+    return model->loadWeights(weightsPath, error) ? std::move(model) : nullptr;
+  std::vector<std::pair<std::string, cpu::Tensor>> weights;
+  if (!model->generateWeights(seed, weights, error) ||
+      !model->setWeights({weights.begin(), weights.end()}, error))
+    return nullptr;
+  return model;
 }
 
 } // namespace lmc::tools
