@@ -2,7 +2,9 @@
 //
 // matmul => gemm kernel (with the bias add that follows it, as the GEMM's
 // epilogue); attention or its gradient => attention kernel with a tile
-// shape; each run of other ops between them => one fused kernel.
+// shape; a collective, or an op that reads the executing rank => a
+// collective kernel of its own; each run of other ops between them => one
+// fused kernel.
 //
 //===----------------------------------------------------------------------===//
 
@@ -138,6 +140,12 @@ struct FormKernelsPass
       if (isa<AttentionOp, AttentionGradOp>(op)) {
         closeFused();
         groups.push_back({{&op}, KernelKind::attention});
+        continue;
+      }
+      if (isa<AllReduceOp, ReduceScatterOp, AllGatherOp, AllGatherRowsOp, ShardSliceOp,
+              RankOp>(op)) {
+        closeFused();
+        groups.push_back({{&op}, KernelKind::collective});
         continue;
       }
       fused.push_back(&op);

@@ -195,6 +195,51 @@ def MixedPrecisionPass : Pass<"lmc-mixed-precision", "::mlir::ModuleOp"> {
   let dependentDialects = ["::mlir::lmc::LmcDialect"];
 }
 
+def ShardStatePass : Pass<"lmc-shard-state", "::mlir::ModuleOp"> {
+  let summary = "Adds the optimizer update and ZeRO's collectives to a training step";
+  let description = [{
+    Runs after `--lmc-autodiff` (and `--lmc-mixed-precision`) on a function
+    with a `{lmc.loss}` result. Its gradient results become AdamW updates of
+    f32 master weights inside the step, so the step's results are the loss,
+    `{lmc.output = "finite"}` (1 when every gradient of every rank was
+    finite, else 0: the step changed nothing) and the new value of every
+    parameter and moment, `{lmc.update = "name"}`, which the runtime writes
+    back. A new last argument `{lmc.optimizer_step}` (`tensor<4xf32>`: the
+    learning rate, `1 / (1 - beta1^t)`, `1 / sqrt(1 - beta2^t)` and
+    `1 / loss_scale`) comes from the trainer. The moments are new
+    parameters `<name>.adam_m` and `<name>.adam_v`, zeros at the start,
+    marked `{lmc.optimizer_state}`; each is the rank's shard (all of the
+    parameter, flattened, with one rank).
+
+    With `ranks` above 1 the step gets ZeRO's collectives (`stage`):
+    * 0: gradients all-reduced; every rank updates everything;
+    * 1: gradients all-reduced; each rank keeps the moments of, and
+      updates, its shard of each parameter, then the shards are
+      all-gathered;
+    * 2: as 1, but the gradients are reduce-scattered;
+    * 3: as 2, and each rank also stores only its shard of each parameter
+      (`{lmc.shards = ranks}` on the parameter): every use of a parameter
+      all-gathers it just before the op that reads it, so the whole
+      parameter lives only from there to that op (the backward gathers
+      again).
+    A collective is placed right after the value it sends is computed, so
+    the runtime may overlap it with the rest of the backward pass.
+    Row-sparse table gradients travel as rows (`lmc.all_gather_rows`) and
+    are applied with `lmc.adamw_rows`.
+  }];
+  let options = [
+    Option<"stage", "stage", "int64_t", /*default=*/"0",
+           "ZeRO stage: 0 (replicated), 1, 2 or 3">,
+    Option<"ranks", "ranks", "int64_t", /*default=*/"1", "ranks training together">,
+    Option<"beta1", "beta1", "double", /*default=*/"0.9", "AdamW's beta1">,
+    Option<"beta2", "beta2", "double", /*default=*/"0.999", "AdamW's beta2">,
+    Option<"epsilon", "epsilon", "double", /*default=*/"1e-8", "AdamW's epsilon">,
+    Option<"weightDecay", "weight-decay", "double", /*default=*/"0.01",
+           "AdamW's decoupled weight decay">
+  ];
+  let dependentDialects = ["::mlir::lmc::LmcDialect"];
+}
+
 def FormKernelsPass : Pass<"lmc-form-kernels", "::mlir::func::FuncOp"> {
   let summary = "Groups the ops of a function into lmc.kernel ops";
   let description = [{

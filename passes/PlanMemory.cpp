@@ -52,6 +52,16 @@ int64_t bytesUnder(RankedTensorType type, const Budget &budget) {
   return elements * std::max<int64_t>(1, bits / 8);
 }
 
+/// How many ranks' rows a kernel's result may hold: lmc.all_gather_rows
+/// joins every rank's, each within the budget (the runtime reserves the
+/// same).
+int64_t gatheredRanks(KernelOp kernel) {
+  if (kernel.getKind() != KernelKind::collective)
+    return 1;
+  auto gather = llvm::dyn_cast<AllGatherRowsOp>(kernel.getBody().front().front());
+  return gather ? gather.getRanks() : 1;
+}
+
 /// First-fit allocator over one arena.
 class Arena {
 public:
@@ -135,7 +145,8 @@ struct PlanMemoryPass : mlir::lmc::impl::PlanMemoryPassBase<PlanMemoryPass> {
           else if (isa<func::ReturnOp>(user))
             lastUse = end;
         }
-        int64_t bytes = alignUp(bytesUnder(llvm::cast<RankedTensorType>(result.getType()), budget));
+        int64_t bytes = alignUp(bytesUnder(llvm::cast<RankedTensorType>(result.getType()), budget) *
+                                gatheredRanks(kernel));
         // Reuse the space of an input read for the last time here: any
         // input of an elementwise kernel, the input a reshape views.
         int64_t step = int64_t(i);

@@ -71,6 +71,7 @@ Value GradientBuilder::exp(Value x) { return builder.create<ExpOp>(loc(), x); }
 Value GradientBuilder::tanh(Value x) { return builder.create<TanhOp>(loc(), x); }
 Value GradientBuilder::erf(Value x) { return builder.create<ErfOp>(loc(), x); }
 Value GradientBuilder::rsqrt(Value x) { return builder.create<RsqrtOp>(loc(), x); }
+Value GradientBuilder::sqrt(Value x) { return builder.create<SqrtOp>(loc(), x); }
 
 Value GradientBuilder::compare(ComparePredicate predicate, Value lhs, Value rhs) {
   return builder.create<CompareOp>(loc(), withShape(broadcastOf({lhs, rhs}), builder.getI1Type()),

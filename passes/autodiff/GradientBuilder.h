@@ -72,6 +72,7 @@ public:
   Value tanh(Value x);
   Value erf(Value x);
   Value rsqrt(Value x);
+  Value sqrt(Value x);
   Value compare(ComparePredicate predicate, Value lhs, Value rhs);
   Value select(Value condition, Value onTrue, Value onFalse);
   /// A scalar constant of `elementType` (broadcasts against anything).

@@ -18,7 +18,7 @@
 #include "train/Trainer.h"
 #include "weights/Safetensors.h"
 #ifdef LMC_HAVE_MPI
-#include "train/MpiCommunicator.h"
+#include "collectives/MpiCommunicator.h"
 #endif
 
 #include "llvm/Support/Format.h"

@@ -25,5 +25,12 @@ LogicalResult KernelOp::verify() {
     if (!getBlockQ() || !getBlockK() || *getBlockQ() < 1 || *getBlockK() < 1)
       return emitOpError("an attention kernel needs positive block_q and block_k");
   }
+  if (getKind() == KernelKind::collective &&
+      (count(AllReduceOp()) + count(ReduceScatterOp()) + count(AllGatherOp()) +
+           count(AllGatherRowsOp()) + count(ShardSliceOp()) + count(RankOp()) !=
+       1 ||
+       body.getOperations().size() != 2))
+    return emitOpError("a collective kernel holds exactly one collective, lmc.shard_slice or "
+                       "lmc.rank");
   return success();
 }

@@ -15,7 +15,7 @@ include "mlir/Interfaces/SideEffectInterfaces.td"
 
 def Lmc_KernelKind : I32EnumAttr<"KernelKind", "what a kernel runs as", [
       I32EnumAttrCase<"fused", 0>, I32EnumAttrCase<"gemm", 1>,
-      I32EnumAttrCase<"attention", 2>]> {
+      I32EnumAttrCase<"attention", 2>, I32EnumAttrCase<"collective", 3>]> {
   let cppNamespace = "::mlir::lmc";
 }
 
@@ -29,7 +29,11 @@ def Lmc_KernelOp : Lmc_Op<"kernel", [IsolatedFromAbove, SingleBlock,
     a bias vector to its result, which the library applies as an epilogue)
     and become a library call (cuBLASLt, a CPU BLAS); `attention` kernels hold one
     lmc.attention (or its gradient, lmc.attention_grad) and carry its tile shape (`block_q` query rows by
-    `block_k` key rows per step of the online softmax).
+    `block_k` key rows per step of the online softmax); `collective` kernels
+    hold one collective (`lmc.all_reduce`, `lmc.reduce_scatter`,
+    `lmc.all_gather`, `lmc.all_gather_rows`) or one op that reads the
+    executing rank (`lmc.shard_slice`, `lmc.rank`), which the runtime runs
+    with its communicator.
 
     ```mlir
     %y = lmc.kernel fused "k3" (%x, %g, %b) : (tensor<?x64xf16>, tensor<64xf16>, tensor<64xf16>) -> tensor<?x64xf16> {
@@ -45,7 +49,8 @@ def Lmc_KernelOp : Lmc_Op<"kernel", [IsolatedFromAbove, SingleBlock,
     * the yielded values have the types of the results;
     * a `gemm` kernel holds exactly one lmc.matmul, an `attention` kernel
       exactly one lmc.attention or lmc.attention_grad and positive `block_q`
-      and `block_k`.
+      and `block_k`;
+    * a `collective` kernel holds exactly one of the ops above.
   }];
   let arguments = (ins Lmc_KernelKind:$kind, StrAttr:$name,
                        Variadic<AnyRankedTensor>:$inputs,

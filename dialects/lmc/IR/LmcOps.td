@@ -11,6 +11,7 @@ include "dialects/lmc/IR/LmcPrimitiveOps.td"
 include "dialects/lmc/IR/LmcCompositeOps.td"
 include "dialects/lmc/IR/LmcSequenceOps.td"
 include "dialects/lmc/IR/LmcFeatureColumnOps.td"
+include "dialects/lmc/IR/LmcTrainingOps.td"
 include "dialects/lmc/IR/LmcKernelOps.td"
 
 #endif // LMC_OPS_TD

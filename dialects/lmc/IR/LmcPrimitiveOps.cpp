@@ -80,10 +80,22 @@ ParamLoadOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
   if (!parameter)
     return emitOpError() << getNameAttr()
                          << " does not name an lmc.parameter";
-  if (parameter.getType() != getType())
+  // A parameter stored in shards (ZeRO stage 3, `lmc.shards = N`) reads as
+  // this rank's shard: 1-D, ceil(n / N) elements.
+  auto type = llvm::cast<RankedTensorType>(parameter.getType());
+  if (auto shards = parameter->getAttrOfType<IntegerAttr>("lmc.shards")) {
+    int64_t ranks = shards.getInt();
+    auto shard = RankedTensorType::get({(type.getNumElements() + ranks - 1) / ranks},
+                                       type.getElementType());
+    if (ranks < 2 || getType() != shard)
+      return emitOpError("result type ")
+             << getType() << " is not the " << shard << " shard of a parameter split over "
+             << ranks << " ranks";
+    return success();
+  }
+  if (type != getType())
     return emitOpError("result type ")
-           << getType() << " does not match the parameter's type "
-           << parameter.getType();
+           << getType() << " does not match the parameter's type " << type;
   return success();
 }
 

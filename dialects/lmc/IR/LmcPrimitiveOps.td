@@ -61,7 +61,9 @@ def Lmc_ParamLoadOp : Lmc_Op<"param_load",
 
     Verifier rules:
     * the symbol names an `lmc.parameter` of the enclosing module;
-    * the result type equals the parameter's type.
+    * the result type equals the parameter's type, or, for a parameter
+      stored in shards over N ranks (`{lmc.shards = N}`, ZeRO stage 3, see
+      `--lmc-shard-state`), is the rank's `tensor<ceil(n / N)>` shard.
   }];
   let arguments = (ins FlatSymbolRefAttr:$name);
   let results = (outs Lmc_Tensor:$result);
@@ -170,6 +172,7 @@ def Lmc_TanhOp : Lmc_UnaryOp<"tanh", "tanh(x)", Lmc_FloatTensor>;
 def Lmc_RsqrtOp : Lmc_UnaryOp<"rsqrt", "1 / sqrt(x)", Lmc_FloatTensor>;
 def Lmc_ErfOp : Lmc_UnaryOp<"erf", "erf(x)", Lmc_FloatTensor>;
 def Lmc_LogOp : Lmc_UnaryOp<"log", "log(x)", Lmc_FloatTensor>;
+def Lmc_SqrtOp : Lmc_UnaryOp<"sqrt", "sqrt(x)", Lmc_FloatTensor>;
 def Lmc_NegOp : Lmc_UnaryOp<"neg", "-x", Lmc_NumericTensor> {
   let hasFolder = 1;
 }

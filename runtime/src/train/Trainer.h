@@ -26,7 +26,7 @@
 
 #include "session/Model.h"
 #include "train/AdamW.h"
-#include "train/Communicator.h"
+#include "collectives/Communicator.h"
 #include "train/LossScaler.h"
 
 #include <memory>

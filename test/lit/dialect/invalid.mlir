@@ -1467,3 +1467,69 @@ func.func @attention_grad_out(%q: tensor<?x4x8xf32>, %o: tensor<?x4x9xf32>, %lse
   %0:3 = lmc.attention_grad %q, %q, %q, %o, %lse, %q cu_seqlens(%cu) : (tensor<?x4x8xf32>, tensor<?x4x8xf32>, tensor<?x4x8xf32>, tensor<?x4x9xf32>, tensor<?x4xf32>, tensor<?x4x8xf32>, tensor<?xi32>) -> (tensor<?x4x8xf32>, tensor<?x4x8xf32>, tensor<?x4x8xf32>)
   return
 }
+
+// -----
+
+// Tests that a collective needs at least two ranks.
+func.func @all_reduce_one_rank(%g: tensor<4xf32>) {
+  // expected-error @+1 {{needs at least 2 ranks, got 1}}
+  %0 = lmc.all_reduce %g ranks 1 : (tensor<4xf32>) -> tensor<4xf32>
+  return
+}
+
+// -----
+
+// Tests that a shard holds ceil(n / ranks) elements.
+func.func @reduce_scatter_shard(%g: tensor<3x5xf32>) {
+  // expected-error @+1 {{result shape 7 is not compatible with the expected 8}}
+  %0 = lmc.reduce_scatter %g ranks 2 : (tensor<3x5xf32>) -> tensor<7xf32>
+  return
+}
+
+// -----
+
+// Tests that all_gather rebuilds a statically shaped tensor.
+func.func @all_gather_dynamic(%s: tensor<8xf32>) {
+  // expected-error @+1 {{result must be statically shaped}}
+  %0 = lmc.all_gather %s ranks 2 : (tensor<8xf32>) -> tensor<?x5xf32>
+  return
+}
+
+// -----
+
+// Tests that all_gather_rows joins rows of a dynamic count.
+func.func @all_gather_rows_static(%ids: tensor<4xi64>) {
+  // expected-error @+1 {{input dimension 0 must be dynamic}}
+  %0 = lmc.all_gather_rows %ids ranks 2 : (tensor<4xi64>) -> tensor<4xi64>
+  return
+}
+
+// -----
+
+// Tests that adamw_rows takes the executing rank exactly when sharded.
+func.func @adamw_rows_rank(%t: tensor<8xf32>, %ids: tensor<?xi64>, %rows: tensor<?x4xf32>, %step: tensor<4xf32>, %apply: tensor<i1>) {
+  // expected-error @+1 {{needs rank(...) with more than one rank}}
+  %0:3 = lmc.adamw_rows %t, %t, %t, %ids, %rows, %step, %apply ranks 2 table_rows 4 beta1 0.9 beta2 0.999 epsilon 1.0e-08 weight_decay 0.01 : (tensor<8xf32>, tensor<8xf32>, tensor<8xf32>, tensor<?xi64>, tensor<?x4xf32>, tensor<4xf32>, tensor<i1>) -> (tensor<8xf32>, tensor<8xf32>, tensor<8xf32>)
+  return
+}
+
+// -----
+
+// Tests that adamw_rows' table is the rank's shard of table_rows x W.
+func.func @adamw_rows_shard(%t: tensor<10xf32>, %ids: tensor<?xi64>, %rows: tensor<?x4xf32>, %step: tensor<4xf32>, %apply: tensor<i1>) {
+  // expected-error @+1 {{table, moments and results shape 10 is not compatible with the expected 16}}
+  %0:3 = lmc.adamw_rows %t, %t, %t, %ids, %rows, %step, %apply ranks 1 table_rows 4 beta1 0.9 beta2 0.999 epsilon 1.0e-08 weight_decay 0.01 : (tensor<10xf32>, tensor<10xf32>, tensor<10xf32>, tensor<?xi64>, tensor<?x4xf32>, tensor<4xf32>, tensor<i1>) -> (tensor<10xf32>, tensor<10xf32>, tensor<10xf32>)
+  return
+}
+
+// -----
+
+// Tests that a parameter stored in shards reads as this rank's shard.
+module {
+  lmc.parameter @w : tensor<3x5xf32> {lmc.shards = 2 : i64}
+  func.func @sharded_load() {
+    // expected-error @+1 {{is not the 'tensor<8xf32>' shard of a parameter split over 2 ranks}}
+    %0 = lmc.param_load @w : tensor<3x5xf32>
+    return
+  }
+}

@@ -59,6 +59,8 @@ func.func @elementwise(%a: tensor<?x4xf32>, %b: tensor<4xf32>, %c: tensor<f32>, 
   %10 = lmc.erf %a : tensor<?x4xf32>
   // CHECK: lmc.log %{{.*}} : tensor<?x4xf32>
   %13 = lmc.log %a : tensor<?x4xf32>
+  // CHECK: lmc.sqrt %{{.*}} : tensor<?x4xf32>
+  %15 = lmc.sqrt %a : tensor<?x4xf32>
   // CHECK: lmc.broadcast_like %{{.*}}, %{{.*}} : (tensor<f32>, tensor<?x4xf32>) -> tensor<?x4xf32>
   %14 = lmc.broadcast_like %c, %a : (tensor<f32>, tensor<?x4xf32>) -> tensor<?x4xf32>
   // CHECK: lmc.compare ge, %{{.*}}, %{{.*}} : (tensor<?x4xf32>, tensor<f32>) -> tensor<?x4xi1>
@@ -122,6 +124,26 @@ func.func @attention(%q: tensor<?x?x8x64xf16>, %kv: tensor<?x?x2x64xf16>, %len: 
   %3, %lse = lmc.attention %pq, %pkv, %pkv cu_seqlens(%cu) causal : (tensor<?x8x64xf16>, tensor<?x8x64xf16>, tensor<?x8x64xf16>, tensor<?xi32>) -> (tensor<?x8x64xf16>, tensor<?x8xf32>)
   // CHECK: lmc.attention_grad %{{.*}}, %{{.*}}, %{{.*}}, %[[O]], %[[LSE]], %{{.*}} cu_seqlens(%{{.*}}) causal : (tensor<?x8x64xf16>, tensor<?x8x64xf16>, tensor<?x8x64xf16>, tensor<?x8x64xf16>, tensor<?x8xf32>, tensor<?x8x64xf16>, tensor<?xi32>) -> (tensor<?x8x64xf16>, tensor<?x8x64xf16>, tensor<?x8x64xf16>)
   %4:3 = lmc.attention_grad %pq, %pkv, %pkv, %3, %lse, %3 cu_seqlens(%cu) causal : (tensor<?x8x64xf16>, tensor<?x8x64xf16>, tensor<?x8x64xf16>, tensor<?x8x64xf16>, tensor<?x8xf32>, tensor<?x8x64xf16>, tensor<?xi32>) -> (tensor<?x8x64xf16>, tensor<?x8x64xf16>, tensor<?x8x64xf16>)
+  return
+}
+
+// CHECK-LABEL: func.func @training
+func.func @training(%g: tensor<3x5xf32>, %shard: tensor<8xf32>, %ids: tensor<?xi64>,
+                    %rows: tensor<?x4xf32>, %step: tensor<4xf32>, %apply: tensor<i1>) {
+  // CHECK: lmc.all_reduce %{{.*}} ranks 2 : (tensor<3x5xf32>) -> tensor<3x5xf32>
+  %0 = lmc.all_reduce %g ranks 2 : (tensor<3x5xf32>) -> tensor<3x5xf32>
+  // CHECK: lmc.reduce_scatter %{{.*}} ranks 2 : (tensor<3x5xf32>) -> tensor<8xf32>
+  %1 = lmc.reduce_scatter %g ranks 2 : (tensor<3x5xf32>) -> tensor<8xf32>
+  // CHECK: lmc.all_gather %{{.*}} ranks 2 : (tensor<8xf32>) -> tensor<3x5xf32>
+  %2 = lmc.all_gather %shard ranks 2 : (tensor<8xf32>) -> tensor<3x5xf32>
+  // CHECK: lmc.shard_slice %{{.*}} ranks 2 : (tensor<3x5xf32>) -> tensor<8xf32>
+  %3 = lmc.shard_slice %g ranks 2 : (tensor<3x5xf32>) -> tensor<8xf32>
+  // CHECK: lmc.all_gather_rows %{{.*}} ranks 2 : (tensor<?xi64>) -> tensor<?xi64>
+  %4 = lmc.all_gather_rows %ids ranks 2 : (tensor<?xi64>) -> tensor<?xi64>
+  // CHECK: %[[RANK:.*]] = lmc.rank ranks 2 : tensor<i64>
+  %5 = lmc.rank ranks 2 : tensor<i64>
+  // CHECK: lmc.adamw_rows %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} rank(%[[RANK]]) ranks 2 table_rows 4 beta1
+  %6:3 = lmc.adamw_rows %shard, %shard, %shard, %ids, %rows, %step, %apply rank(%5) ranks 2 table_rows 4 beta1 0.9 beta2 0.999 epsilon 1.0e-08 weight_decay 0.01 : (tensor<8xf32>, tensor<8xf32>, tensor<8xf32>, tensor<?xi64>, tensor<?x4xf32>, tensor<4xf32>, tensor<i1>, tensor<i64>) -> (tensor<8xf32>, tensor<8xf32>, tensor<8xf32>)
   return
 }
 

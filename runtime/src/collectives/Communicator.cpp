@@ -1,6 +1,6 @@
 // Communicator.cpp - the single-rank communicator (see Communicator.h).
 
-#include "train/Communicator.h"
+#include "collectives/Communicator.h"
 
 #include <algorithm>
 

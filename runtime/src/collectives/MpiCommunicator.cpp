@@ -1,6 +1,6 @@
 // MpiCommunicator.cpp - Communicator over MPI_COMM_WORLD.
 
-#include "train/MpiCommunicator.h"
+#include "collectives/MpiCommunicator.h"
 
 #include <mpi.h>
 

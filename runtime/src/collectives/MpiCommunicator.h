@@ -4,7 +4,7 @@
 #ifndef LMC_RUNTIME_TRAIN_MPICOMMUNICATOR_H
 #define LMC_RUNTIME_TRAIN_MPICOMMUNICATOR_H
 
-#include "train/Communicator.h"
+#include "collectives/Communicator.h"
 
 namespace lmc::rt {
 

@@ -1,0 +1,91 @@
+//===- LmcTrainingOps.cpp - verifiers of collectives and adamw_rows -------===//
+
+#include "dialects/lmc/IR/LmcOps.h"
+#include "dialects/lmc/IR/LmcShapeRules.h"
+
+using namespace mlir;
+using namespace mlir::lmc;
+
+static LogicalResult verifyRanks(Operation *op, int64_t ranks) {
+  if (ranks < 2)
+    return op->emitOpError("needs at least 2 ranks, got ") << ranks;
+  return success();
+}
+
+// `shard` is one rank's part of `whole`: 1-D, ceil(n / ranks) elements of
+// whole's element type; `whole` is statically shaped.
+static LogicalResult verifyShardOf(Operation *op, int64_t ranks, ShapedType whole,
+                                   ShapedType shard, StringRef wholeName,
+                                   StringRef shardName) {
+  if (failed(verifyRanks(op, ranks)))
+    return failure();
+  if (!whole.hasStaticShape())
+    return op->emitOpError() << wholeName << " must be statically shaped, got "
+                             << formatShape(whole.getShape());
+  if (failed(verifySameElementType(op, "input and result", {whole, shard})))
+    return failure();
+  int64_t expected = (whole.getNumElements() + ranks - 1) / ranks;
+  return verifyShapeCompatible(op, shardName, shard.getShape(), {expected});
+}
+
+LogicalResult AllReduceOp::verify() {
+  if (failed(verifyRanks(*this, getRanks())))
+    return failure();
+  if (getInput().getType() != getType())
+    return emitOpError("result type must equal the input type");
+  return success();
+}
+
+LogicalResult ReduceScatterOp::verify() {
+  return verifyShardOf(*this, getRanks(), getInput().getType(), getType(), "input", "result");
+}
+
+LogicalResult AllGatherOp::verify() {
+  return verifyShardOf(*this, getRanks(), getType(), getInput().getType(), "result", "input");
+}
+
+LogicalResult ShardSliceOp::verify() {
+  return verifyShardOf(*this, getRanks(), getInput().getType(), getType(), "input", "result");
+}
+
+LogicalResult AllGatherRowsOp::verify() {
+  if (failed(verifyRanks(*this, getRanks())))
+    return failure();
+  ShapedType input = getInput().getType();
+  if (input.getRank() < 1 || !input.isDynamicDim(0))
+    return emitOpError("input dimension 0 must be dynamic (each rank's row count), got ")
+           << formatShape(input.getShape());
+  if (input != getType())
+    return emitOpError("result type must equal the input type");
+  return success();
+}
+
+LogicalResult RankOp::verify() { return verifyRanks(*this, getRanks()); }
+
+LogicalResult AdamwRowsOp::verify() {
+  int64_t ranks = getRanks(), tableRows = getTableRows();
+  if (ranks < 1 || tableRows < 1)
+    return emitOpError("ranks and table_rows must be positive");
+  if (bool(getRank()) != (ranks > 1))
+    return emitOpError(ranks > 1 ? "needs rank(...) with more than one rank"
+                                 : "takes no rank(...) with one rank");
+  ShapedType rows = getRows().getType();
+  if (rows.getRank() != 2 || rows.isDynamicDim(1))
+    return emitOpError("rows must be [ids, W] with a static W, got ")
+           << formatShape(rows.getShape());
+  if (getIds().getType().getRank() != 1 ||
+      failed(verifyShapeCompatible(*this, "rows", rows.getShape(),
+                                   {getIds().getType().getDimSize(0), rows.getDimSize(1)})))
+    return emitOpError("ids must be 1-D with one id per row");
+  int64_t shard = (tableRows * rows.getDimSize(1) + ranks - 1) / ranks;
+  for (Value state : {getTable(), getM(), getV(), getNewTable(), getNewM(), getNewV()})
+    if (failed(verifyShapeCompatible(*this, "table, moments and results",
+                                     llvm::cast<ShapedType>(state.getType()).getShape(),
+                                     {shard})))
+      return failure();
+  if (getStep().getType().getShape() != ArrayRef<int64_t>{4})
+    return emitOpError("step must be tensor<4xf32>");
+  if (getApply().getType().getRank() != 0)
+    return emitOpError("apply must be a scalar tensor<i1>");
+  return success();
+}
