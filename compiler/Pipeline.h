@@ -3,6 +3,8 @@
 #ifndef LMC_COMPILER_PIPELINE_H
 #define LMC_COMPILER_PIPELINE_H
 
+#include "artifact/Plan.h"
+
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Pass/PassManager.h"
 
@@ -18,8 +20,12 @@ struct CompileOptions {
   /// Also group ops into kernels and plan their memory (--emit=kernels).
   bool formKernels = false;
   /// Compile the training step instead of the model (`lmc compile
-  /// --train`): the module's lmc.training names the loss.
+  /// --train`): the module's lmc.training names the loss and the optimizer.
   bool train = false;
+  /// With `train`: add the optimizer update and ZeRO's collectives
+  /// (lmc-shard-state). Off, the step returns the loss and the gradients
+  /// (tests compare those with the evaluator).
+  bool optimizer = true;
   /// The batch sizes the memory plan is made for (lmc-plan-memory's
   /// options); the runtime packs batches within them.
   int64_t maxBatch = 64, maxSequence = 512, maxTokens = 32768;
@@ -28,9 +34,11 @@ struct CompileOptions {
 /// Appends the passes `lmc compile` runs on a verified model, in order:
 /// canonicalize, cse, lmc-fuse-attention, lmc-remove-padding (unless
 /// packing is off), for training lmc-attach-loss and lmc-autodiff, then
-/// lmc-mixed-precision unless the precision is fp32, canonicalize, cse, and
+/// lmc-mixed-precision unless the precision is fp32, canonicalize, cse, for
+/// training lmc-shard-state with `training`'s optimizer and sharding, and
 /// for kernel IR lmc-form-kernels and lmc-plan-memory.
-void buildCompilePipeline(OpPassManager &pm, const CompileOptions &options = {});
+void buildCompilePipeline(OpPassManager &pm, const CompileOptions &options = {},
+                          const ::lmc::rt::Training *training = nullptr);
 
 /// Runs the compile pipeline on `module`. Failures are reported through the
 /// context's diagnostic handler. `configure`, when given, sets up the pass

@@ -3,8 +3,8 @@
 // matmul => gemm kernel (with the bias add that follows it, as the GEMM's
 // epilogue); attention or its gradient => attention kernel with a tile
 // shape; a collective, or an op that reads the executing rank => a
-// collective kernel of its own; each run of other ops between them => one
-// fused kernel.
+// collective kernel of its own; lmc.adamw_rows => an optimizer kernel;
+// each run of other ops between them => one fused kernel.
 //
 //===----------------------------------------------------------------------===//
 
@@ -146,6 +146,11 @@ struct FormKernelsPass
               RankOp>(op)) {
         closeFused();
         groups.push_back({{&op}, KernelKind::collective});
+        continue;
+      }
+      if (isa<AdamwRowsOp>(op)) {
+        closeFused();
+        groups.push_back({{&op}, KernelKind::optimizer});
         continue;
       }
       fused.push_back(&op);

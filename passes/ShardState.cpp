@@ -71,7 +71,7 @@ private:
   /// The parameter's new stored value from its updated shard.
   Value storedValue(ParameterOp parameter, Value shard);
   void updateDense(const ParameterGradient &gradient, const StepScalars &scalars);
-  void updateRows(const ParameterGradient &gradient, const StepScalars &scalars);
+  LogicalResult updateRows(const ParameterGradient &gradient, const StepScalars &scalars);
   /// Stage 3: parameters stored as shards, gathered before each use.
   void shardParameterStorage(ArrayRef<ParameterGradient> gradients);
   void addUpdate(Value value, StringRef name);
@@ -251,8 +251,15 @@ void StepRewriter::updateDense(const ParameterGradient &gradient, const StepScal
   addUpdate(gb.select(scalars.apply, newV, v), (parameter.getSymName() + ".adam_v").str());
 }
 
-void StepRewriter::updateRows(const ParameterGradient &gradient, const StepScalars &scalars) {
+LogicalResult StepRewriter::updateRows(const ParameterGradient &gradient,
+                                       const StepScalars &scalars) {
   ParameterOp parameter = gradient.parameter;
+  for (auto [indices, rows] : gradient.rows)
+    if (ranks > 1 && llvm::any_of(typeOf(indices).getShape().drop_front(), ShapedType::isDynamic))
+      return parameter.emitError("lmc-shard-state: the rows of '")
+             << parameter.getSymName() << "' read by ids of shape "
+             << typeOf(indices) << " cannot be gathered over ranks (only dimension 0 may be "
+             << "dynamic; pack the sequence)";
   auto tableType = llvm::cast<RankedTensorType>(parameter.getType());
   int64_t elements = tableType.getNumElements();
   // Stage 0 replicates the table: every rank applies every rank's rows.
@@ -283,6 +290,7 @@ void StepRewriter::updateRows(const ParameterGradient &gradient, const StepScala
   addUpdate(storedValue(parameter, table), parameter.getSymName());
   addUpdate(m, (parameter.getSymName() + ".adam_m").str());
   addUpdate(v, (parameter.getSymName() + ".adam_v").str());
+  return success();
 }
 
 // Every read of a parameter becomes a read of this rank's shard and an
@@ -341,8 +349,8 @@ LogicalResult StepRewriter::run() {
   for (const ParameterGradient &gradient : *gradients) {
     if (gradient.dense)
       updateDense(gradient, scalars);
-    else
-      updateRows(gradient, scalars);
+    else if (failed(updateRows(gradient, scalars)))
+      return failure();
   }
   if (stage == 3)
     shardParameterStorage(*gradients);

@@ -123,8 +123,10 @@ LogicalResult Writer::addParameters() {
       initializer = fb::CreateInitializerDirect(builder, kind.c_str(), &names, &fieldValues);
     }
     parameterIndex[parameter.getSymName()] = int(parameters.size());
+    auto shards = parameter->getAttrOfType<IntegerAttr>("lmc.shards");
     parameters.push_back(fb::CreateParameterDirect(
-        builder, parameter.getSymName().str().c_str(), *type, initializer));
+        builder, parameter.getSymName().str().c_str(), *type, initializer,
+        shards ? int(shards.getInt()) : 1, parameter->hasAttr("lmc.optimizer_state")));
   }
   return success();
 }
@@ -138,15 +140,19 @@ LogicalResult Writer::addInputs(func::FuncOp function) {
           sequences.insert(feature.getValue());
   for (BlockArgument argument : function.getArguments()) {
     unsigned i = argument.getArgNumber();
-    if (function.getArgAttr(i, "lmc.loss_scale")) {
-      FailureOr<Offset<fb::TensorType>> type =
-          typeOf(function, argument.getType());
-      if (failed(type))
-        return failure();
-      int value = addValue(argument, *type, fb::ValueKind::Input, int(inputs.size()), -1);
-      inputs.push_back(fb::CreateInputDirect(builder, "loss_scale", fb::Ingest::LossScale, value));
+    // A training step's inputs from the trainer.
+    for (auto [attribute, kind] : {std::pair("lmc.loss_scale", fb::Ingest::LossScale),
+                                   std::pair("lmc.optimizer_step", fb::Ingest::OptimizerStep)})
+      if (function.getArgAttr(i, attribute)) {
+        FailureOr<Offset<fb::TensorType>> type = typeOf(function, argument.getType());
+        if (failed(type))
+          return failure();
+        int value = addValue(argument, *type, fb::ValueKind::Input, int(inputs.size()), -1);
+        inputs.push_back(fb::CreateInputDirect(builder, StringRef(attribute).drop_front(4).str().c_str(),
+                                               kind, value));
+      }
+    if (function.getArgAttr(i, "lmc.loss_scale") || function.getArgAttr(i, "lmc.optimizer_step"))
       continue;
-    }
     auto feature = function.getArgAttrOfType<StringAttr>(i, "lmc.feature");
     auto ingest = function.getArgAttrOfType<StringAttr>(i, "lmc.ingest");
     if (!feature || !ingest)
@@ -297,6 +303,40 @@ FailureOr<Offset<fb::Instruction>> Writer::instruction(Operation *op,
             return fb::Opcode::AttentionGrad;
           })
           .Case([&](LogOp) { return fb::Opcode::Log; })
+          .Case([&](SqrtOp) { return fb::Opcode::Sqrt; })
+          .Case([&](AllReduceOp op) {
+            ints = {op.getRanks()};
+            return fb::Opcode::AllReduce;
+          })
+          .Case([&](ReduceScatterOp op) {
+            ints = {op.getRanks()};
+            return fb::Opcode::ReduceScatter;
+          })
+          .Case([&](AllGatherOp op) {
+            ints = {op.getRanks()};
+            return fb::Opcode::AllGather;
+          })
+          .Case([&](AllGatherRowsOp op) {
+            ints = {op.getRanks()};
+            return fb::Opcode::AllGatherRows;
+          })
+          .Case([&](ShardSliceOp op) {
+            ints = {op.getRanks()};
+            return fb::Opcode::ShardSlice;
+          })
+          .Case([&](RankOp op) {
+            ints = {op.getRanks()};
+            return fb::Opcode::Rank;
+          })
+          .Case([&](AdamwRowsOp op) {
+            operands = {local(op.getTable()), local(op.getM()),     local(op.getV()),
+                        local(op.getIds()),   local(op.getRows()),  local(op.getStep()),
+                        local(op.getApply()), local(op.getRank())};
+            ints = {op.getRanks(), op.getTableRows()};
+            reals = {op.getBeta1().convertToDouble(), op.getBeta2().convertToDouble(),
+                     op.getEpsilon().convertToDouble(), op.getWeightDecay().convertToDouble()};
+            return fb::Opcode::AdamwRows;
+          })
           .Case([&](BroadcastLikeOp) { return fb::Opcode::BroadcastLike; })
           .Case([&](UnpadOp) { return fb::Opcode::Unpad; })
           .Case([&](PadOp) { return fb::Opcode::Pad; })
@@ -406,8 +446,10 @@ LogicalResult Writer::addKernel(KernelOp kernel) {
       return failure();
     instructions.push_back(*encoded);
   }
-  fb::KernelKind kind = kernel.getKind() == KernelKind::gemm        ? fb::KernelKind::Gemm
-                        : kernel.getKind() == KernelKind::attention ? fb::KernelKind::Attention
+  fb::KernelKind kind = kernel.getKind() == KernelKind::gemm         ? fb::KernelKind::Gemm
+                        : kernel.getKind() == KernelKind::attention  ? fb::KernelKind::Attention
+                        : kernel.getKind() == KernelKind::collective ? fb::KernelKind::Collective
+                        : kernel.getKind() == KernelKind::optimizer  ? fb::KernelKind::Optimizer
                                                                     : fb::KernelKind::Fused;
   int index = int(kernels.size());
   Offset<flatbuffers::String> source;
@@ -448,9 +490,10 @@ LogicalResult Writer::addKernel(KernelOp kernel) {
       return failure();
     resultIds.push_back(addValue(result, *type, fb::ValueKind::Arena, -1, offset));
   }
-  steps.push_back(fb::CreateStepDirect(
-      builder, kind == fb::KernelKind::Gemm ? fb::StepKind::Gemm : fb::StepKind::Launch, index,
-      &operandIds, &resultIds));
+  fb::StepKind step = kind == fb::KernelKind::Gemm         ? fb::StepKind::Gemm
+                      : kind == fb::KernelKind::Collective ? fb::StepKind::Collective
+                                                           : fb::StepKind::Launch;
+  steps.push_back(fb::CreateStepDirect(builder, step, index, &operandIds, &resultIds));
   return success();
 }
 
@@ -501,8 +544,21 @@ FailureOr<std::string> Writer::write(llvm::StringRef precision) {
                   outputName = "gradient:" + parameter.str() + (part ? ":" + part.str() : "");
                   headName = part ? "gradient_" + part.str() : "gradient";
                 }
+                // --lmc-shard-state's new values of parameters and moments.
+                int updates = -1;
+                if (auto parameter =
+                        function.getResultAttrOfType<StringAttr>(unsigned(i), "lmc.update")) {
+                  auto index = parameterIndex.find(parameter.getValue());
+                  if (index == parameterIndex.end())
+                    return ret.emitError("result #") << i << " updates unknown parameter '"
+                                                     << parameter.getValue() << "'";
+                  updates = index->second;
+                  outputName = "update:" + parameter.str();
+                  headName = "update";
+                }
                 outputs.push_back(fb::CreateOutputDirect(builder, outputName.c_str(),
-                                                         headName.c_str(), found->second));
+                                                         headName.c_str(), found->second,
+                                                         updates));
               }
               return success();
             })

@@ -87,7 +87,8 @@ std::string FusedEmitter::compute(int v, const Index &index) {
   switch (op.opcode) {
   case Opcode::Add: case Opcode::Sub: case Opcode::Mul: case Opcode::Div: case Opcode::Max:
   case Opcode::Min: case Opcode::Neg: case Opcode::Exp: case Opcode::Tanh: case Opcode::Rsqrt:
-  case Opcode::Erf: case Opcode::Log: case Opcode::BroadcastLike: case Opcode::Compare:
+  case Opcode::Erf: case Opcode::Log: case Opcode::Sqrt: case Opcode::BroadcastLike:
+  case Opcode::Compare:
   case Opcode::Select: case Opcode::Cast:
   case Opcode::Gelu:
     result = computeElementwise(op, v, index);

@@ -53,6 +53,7 @@ std::string FusedEmitter::computeElementwise(const rt::Instruction &op, int v,
   case Opcode::Rsqrt: return unary("1.0f / sqrtf");
   case Opcode::Erf: return unary("erff");
   case Opcode::Log: return unary("logf");
+  case Opcode::Sqrt: return unary("lmc_sqrt");
   case Opcode::BroadcastLike: return in[0];
   case Opcode::Gelu:
     return temp("float", rounded(dtype, std::string(op.ints[0] ? "lmc_gelu_tanh(" : "lmc_gelu_erf(") +

@@ -22,8 +22,11 @@ bool emitKernel(const ::lmc::rt::Plan &plan, const ::lmc::rt::Kernel &kernel, Em
                ? emitAttentionGradKernel(kernel, out, error)
                : emitAttentionKernel(kernel, out, error);
   case ::lmc::rt::KernelKind::Gemm: out = {}; return true; // cuBLASLt runs it
-  default: return emitFusedKernel(plan, kernel, out, error);
+  case ::lmc::rt::KernelKind::Collective: out = {}; return true; // the communicator runs it
+  case ::lmc::rt::KernelKind::Optimizer: return emitOptimizerKernel(kernel, out, error);
+  case ::lmc::rt::KernelKind::Fused: return emitFusedKernel(plan, kernel, out, error);
   }
+  return false;
 }
 
 } // namespace mlir::lmc::cuda

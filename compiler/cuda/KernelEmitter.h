@@ -12,6 +12,8 @@
 //               inline where it is read (docs/cuda.md: gather form)
 //   attention - FlashAttention-2 over the host's list of query tiles
 //   gemm      - no code: cuBLASLt runs it, bias epilogue included
+//   optimizer - lmc.adamw_rows: copy the shard, then update touched rows
+//   collective - no code: the runtime's communicator runs it
 //
 //===----------------------------------------------------------------------===//
 
@@ -41,6 +43,8 @@ bool emitAttentionKernel(const ::lmc::rt::Kernel &kernel, EmittedKernel &out,
                          std::string &error);
 bool emitAttentionGradKernel(const ::lmc::rt::Kernel &kernel, EmittedKernel &out,
                              std::string &error);
+bool emitOptimizerKernel(const ::lmc::rt::Kernel &kernel, EmittedKernel &out,
+                         std::string &error);
 
 /// `value` as a CUDA C float literal with 9 significant digits ("0.125f").
 std::string floatLiteral(double value);

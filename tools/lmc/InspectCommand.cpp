@@ -49,6 +49,7 @@ const char *ingestName(rt::Ingest ingest) {
   case rt::Ingest::Value: return "value";
   case rt::Ingest::Lengths: return "lengths";
   case rt::Ingest::LossScale: return "loss_scale";
+  case rt::Ingest::OptimizerStep: return "optimizer_step";
   }
   return "?";
 }
@@ -57,6 +58,8 @@ const char *kindName(rt::KernelKind kind) {
   switch (kind) {
   case rt::KernelKind::Fused: return "fused";
   case rt::KernelKind::Gemm: return "gemm";
+  case rt::KernelKind::Collective: return "collective";
+  case rt::KernelKind::Optimizer: return "optimizer";
   case rt::KernelKind::Attention: return "attention";
   }
   return "?";
@@ -123,6 +126,8 @@ int runInspectCommand() {
   if (const std::optional<rt::Training> &training = plan.training) {
     int64_t elements = 0;
     for (const rt::Parameter &parameter : plan.parameters) {
+      if (parameter.optimizerState)
+        continue;
       int64_t count = 1;
       for (int64_t dim : parameter.type.shape)
         count *= dim;
@@ -139,8 +144,10 @@ int runInspectCommand() {
   for (const rt::Parameter &parameter : plan.parameters)
     os << "  " << parameter.name << "  " << typeText(parameter.type) << "  "
        << (parameter.initializer.empty() ? "truncated_normal" : parameter.initializer)
-       << (parameter.shardCount > 1 ? "  sharded " + std::to_string(parameter.shardCount) +
-                                          " ways on axis " + std::to_string(parameter.shardAxis)
+       << (parameter.optimizerState ? "  (optimizer moment)" : "")
+       << (parameter.shardCount > 1 ? "  stored as " + std::to_string(parameter.storedElements()) +
+                                          "-element shards over " +
+                                          std::to_string(parameter.shardCount) + " ranks"
                                     : "")
        << "\n";
 

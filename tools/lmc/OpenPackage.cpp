@@ -46,10 +46,13 @@ bool chooseBackend(rt::Model &model, BackendChoice choice, llvm::StringRef comma
 
 std::unique_ptr<rt::Model> openPackage(const std::string &path, BackendChoice choice,
                                        const std::string &weightsPath, uint64_t seed,
-                                       llvm::StringRef command, std::string &error) {
+                                       llvm::StringRef command, std::string &error,
+                                       rt::Communicator *ranks) {
   std::unique_ptr<rt::Model> model = rt::Model::fromFile(path, error);
   if (!model || !chooseBackend(*model, choice, command, error))
     return nullptr;
+  if (ranks)
+    model->setCommunicator(*ranks);
   if (!weightsPath.empty())
     return model->loadWeights(weightsPath, error) ? std::move(model) : nullptr;
   std::vector<std::pair<std::string, cpu::Tensor>> weights;

@@ -24,10 +24,13 @@ bool chooseBackend(rt::Model &model, BackendChoice choice, llvm::StringRef comma
 /// Loads the package at `path`, puts it on its backend (chooseBackend) and
 /// gives it weights: the safetensors file `weightsPath`, or, when that is
 /// empty, values generated from the recorded initializers with `seed`.
-/// Null with `error` set on any failure.
+/// Null with `error` set on any failure. A training run passes its
+/// `ranks` (Model::setCommunicator), which a model sharding its parameters
+/// needs before its weights.
 std::unique_ptr<rt::Model> openPackage(const std::string &path, BackendChoice choice,
                                        const std::string &weightsPath, uint64_t seed,
-                                       llvm::StringRef command, std::string &error);
+                                       llvm::StringRef command, std::string &error,
+                                       rt::Communicator *ranks = nullptr);
 
 } // namespace lmc::tools
 

@@ -85,18 +85,21 @@ int fail(const std::string &message) {
 }
 
 /// This rank's share of a planned batch: every size-th example from its
-/// rank on, packed as a batch of its own (empty when the batch is smaller
-/// than the ranks).
+/// rank on, packed as a batch of its own. A rank left without examples (a
+/// batch smaller than the ranks) gets the batch's first as a stand-in: it
+/// still runs the step's collectives, but counts for nothing.
 bool shareOf(const rt::Plan &plan, const std::vector<rt::Example> &examples,
              const rt::PackedBatch &batch, const rt::PackingOptions &packing,
-             std::vector<rt::Example> &mine, rt::PackedBatch &share, std::string &error) {
+             std::vector<rt::Example> &mine, rt::PackedBatch &share, bool &standIn,
+             std::string &error) {
   mine.clear();
   for (size_t i = size_t(communicator->rank()); i < batch.examples.size();
        i += size_t(communicator->size()))
     mine.push_back(examples[batch.examples[i]]);
   share = rt::PackedBatch();
-  if (mine.empty())
-    return true;
+  standIn = mine.empty();
+  if (standIn)
+    mine.push_back(examples[batch.examples[0]]);
   std::vector<rt::PackedBatch> batches;
   if (!rt::planBatches(plan, mine, packing, batches, error))
     return false;
@@ -126,7 +129,7 @@ int runTrainCommand() {
   communicator = ranks.get();
   bool lead = communicator->rank() == 0;
   std::unique_ptr<rt::Model> model =
-      openPackage(packagePath, backend, weightsPath, seed, "lmc train", error);
+      openPackage(packagePath, backend, weightsPath, seed, "lmc train", error, communicator);
   if (!model)
     return fail(error);
   std::unique_ptr<rt::Trainer> trainer = rt::Trainer::create(*model, *communicator, error);
@@ -173,8 +176,9 @@ int runTrainCommand() {
     auto stepStart = std::chrono::steady_clock::now();
     rt::StepReport report;
     rt::PackedBatch share;
-    if (!shareOf(model->plan(), examples, batch, packing, mine, share, error) ||
-        !trainer->step(share, report, error))
+    bool standIn = false;
+    if (!shareOf(model->plan(), examples, batch, packing, mine, share, standIn, error) ||
+        !trainer->step(share, report, error, standIn))
       return fail("step " + std::to_string(step + 1) + ": " + error);
     double stepTokens = double(report.tokens);
     if (!communicator->allReduceSum(&stepTokens, 1, error))
@@ -203,13 +207,10 @@ int runTrainCommand() {
     return fail(error);
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
-  if (!trainer->gatherParameters(error))
-    return fail(error);
-  if (!outputPath.empty() && lead) {
+  if (!outputPath.empty()) {
     std::vector<std::pair<std::string, cpu::Tensor>> weights;
-    for (size_t p = 0; p < model->plan().parameters.size(); ++p)
-      weights.push_back({model->plan().parameters[p].name, model->parameterTensors()[p]});
-    if (!rt::writeSafetensors(outputPath, weights, error))
+    if (!model->wholeWeights(weights, error) ||
+        (lead && !rt::writeSafetensors(outputPath, weights, error)))
       return fail(error);
   }
   if (!lead || resumed >= steps)

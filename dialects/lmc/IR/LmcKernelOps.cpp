@@ -32,5 +32,8 @@ LogicalResult KernelOp::verify() {
        body.getOperations().size() != 2))
     return emitOpError("a collective kernel holds exactly one collective, lmc.shard_slice or "
                        "lmc.rank");
+  if (getKind() == KernelKind::optimizer &&
+      (count(AdamwRowsOp()) != 1 || body.getOperations().size() != 2))
+    return emitOpError("an optimizer kernel holds exactly one lmc.adamw_rows");
   return success();
 }

@@ -15,7 +15,8 @@ include "mlir/Interfaces/SideEffectInterfaces.td"
 
 def Lmc_KernelKind : I32EnumAttr<"KernelKind", "what a kernel runs as", [
       I32EnumAttrCase<"fused", 0>, I32EnumAttrCase<"gemm", 1>,
-      I32EnumAttrCase<"attention", 2>, I32EnumAttrCase<"collective", 3>]> {
+      I32EnumAttrCase<"attention", 2>, I32EnumAttrCase<"collective", 3>,
+      I32EnumAttrCase<"optimizer", 4>]> {
   let cppNamespace = "::mlir::lmc";
 }
 
@@ -33,7 +34,7 @@ def Lmc_KernelOp : Lmc_Op<"kernel", [IsolatedFromAbove, SingleBlock,
     hold one collective (`lmc.all_reduce`, `lmc.reduce_scatter`,
     `lmc.all_gather`, `lmc.all_gather_rows`) or one op that reads the
     executing rank (`lmc.shard_slice`, `lmc.rank`), which the runtime runs
-    with its communicator.
+    with its communicator; `optimizer` kernels hold one `lmc.adamw_rows`.
 
     ```mlir
     %y = lmc.kernel fused "k3" (%x, %g, %b) : (tensor<?x64xf16>, tensor<64xf16>, tensor<64xf16>) -> tensor<?x64xf16> {
@@ -50,7 +51,8 @@ def Lmc_KernelOp : Lmc_Op<"kernel", [IsolatedFromAbove, SingleBlock,
     * a `gemm` kernel holds exactly one lmc.matmul, an `attention` kernel
       exactly one lmc.attention or lmc.attention_grad and positive `block_q`
       and `block_k`;
-    * a `collective` kernel holds exactly one of the ops above.
+    * a `collective` kernel holds exactly one of the ops above, an
+      `optimizer` kernel exactly one lmc.adamw_rows.
   }];
   let arguments = (ins Lmc_KernelKind:$kind, StrAttr:$name,
                        Variadic<AnyRankedTensor>:$inputs,

@@ -52,8 +52,10 @@ LogicalResult AllGatherRowsOp::verify() {
   if (failed(verifyRanks(*this, getRanks())))
     return failure();
   ShapedType input = getInput().getType();
-  if (input.getRank() < 1 || !input.isDynamicDim(0))
-    return emitOpError("input dimension 0 must be dynamic (each rank's row count), got ")
+  if (input.getRank() < 1 || !input.isDynamicDim(0) ||
+      llvm::any_of(input.getShape().drop_front(), ShapedType::isDynamic))
+    return emitOpError("input dimension 0 must be dynamic (each rank's row count) and the "
+                       "others static, got ")
            << formatShape(input.getShape());
   if (input != getType())
     return emitOpError("result type must equal the input type");
@@ -70,14 +72,15 @@ LogicalResult AdamwRowsOp::verify() {
     return emitOpError(ranks > 1 ? "needs rank(...) with more than one rank"
                                  : "takes no rank(...) with one rank");
   ShapedType rows = getRows().getType();
-  if (rows.getRank() != 2 || rows.isDynamicDim(1))
-    return emitOpError("rows must be [ids, W] with a static W, got ")
+  if (rows.getRank() < 1 || rows.isDynamicDim(rows.getRank() - 1))
+    return emitOpError("rows must be [ids..., W] with a static W, got ")
            << formatShape(rows.getShape());
-  if (getIds().getType().getRank() != 1 ||
-      failed(verifyShapeCompatible(*this, "rows", rows.getShape(),
-                                   {getIds().getType().getDimSize(0), rows.getDimSize(1)})))
-    return emitOpError("ids must be 1-D with one id per row");
-  int64_t shard = (tableRows * rows.getDimSize(1) + ranks - 1) / ranks;
+  int64_t width = rows.getDimSize(rows.getRank() - 1);
+  SmallVector<int64_t> expected(getIds().getType().getShape());
+  expected.push_back(width);
+  if (failed(verifyShapeCompatible(*this, "rows", rows.getShape(), expected)))
+    return failure();
+  int64_t shard = (tableRows * width + ranks - 1) / ranks;
   for (Value state : {getTable(), getM(), getV(), getNewTable(), getNewM(), getNewV()})
     if (failed(verifyShapeCompatible(*this, "table, moments and results",
                                      llvm::cast<ShapedType>(state.getType()).getShape(),

@@ -91,7 +91,8 @@ def Lmc_AllGatherRowsOp : Lmc_Op<"all_gather_rows",
 
     Verifier rules:
     * `ranks` is at least 2;
-    * the input's dimension 0 is dynamic; the result has the input's type.
+    * the input's dimension 0 is dynamic and the others static; the result
+      has the input's type.
   }];
   let arguments = (ins Lmc_NumericTensor:$input, Lmc_I64Attr:$ranks);
   let results = (outs Lmc_NumericTensor:$result);
@@ -139,7 +140,8 @@ def Lmc_AdamwRowsOp : Lmc_Op<"adamw_rows", [Pure]> {
     The lazy (row-sparse) AdamW update of a `[table_rows, W]` table, on the
     executing rank's shard of it (all of it with one rank): `table`, `m` and
     `v` are that shard of the flattened table and of its two moments.
-    `rows[i]` is the gradient of table row `ids[i]`, times the loss scale.
+    `rows[i..., :]` is the gradient of table row `ids[i...]`, times the
+    loss scale.
     Rows of one id are summed first; then only the elements of touched rows
     that lie in the shard are updated, with PyTorch's AdamW formula and
     weight decay. Ids outside the table are dropped (the forward read zeros
@@ -160,7 +162,7 @@ def Lmc_AdamwRowsOp : Lmc_Op<"adamw_rows", [Pure]> {
     Verifier rules:
     * `table`, `m`, `v` and the results are one 1-D f32 type of
       `ceil(table_rows * W / ranks)` elements;
-    * `ids` is 1-D, `rows` is `[ids, W]` f32;
+    * `rows` is f32 of `ids`' shape and a static `W`: `[ids..., W]`;
     * `step` is `tensor<4xf32>`, `apply` `tensor<i1>`;
     * `rank` is given exactly when `ranks` is above 1.
   }];

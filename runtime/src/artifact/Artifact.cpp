@@ -74,6 +74,14 @@ const OpcodeRule kRules[] = {
     {"lmc.log", 1, 1, 1, 1, 0, 0, false, 0},
     {"lmc.broadcast_like", 2, 2, 1, 1, 0, 0, false, 0},
     {"lmc.attention_grad", 8, 8, 3, 3, 1, 1, false, 0b11000000},
+    {"lmc.sqrt", 1, 1, 1, 1, 0, 0, false, 0},
+    {"lmc.all_reduce", 1, 1, 1, 1, 1, 0, false, 0},
+    {"lmc.reduce_scatter", 1, 1, 1, 1, 1, 0, false, 0},
+    {"lmc.all_gather", 1, 1, 1, 1, 1, 0, false, 0},
+    {"lmc.all_gather_rows", 1, 1, 1, 1, 1, 0, false, 0},
+    {"lmc.shard_slice", 1, 1, 1, 1, 1, 0, false, 0},
+    {"lmc.rank", 0, 0, 1, 1, 1, 0, false, 0},
+    {"lmc.adamw_rows", 8, 8, 3, 3, 2, 4, false, 0b10000000},
 };
 static_assert(sizeof(kRules) / sizeof(kRules[0]) == size_t(Opcode::MAX) + 1,
               "one rule per opcode");
@@ -198,6 +206,83 @@ bool decodeCode(const fb::Kernel *in, const std::string &where, size_t locals, c
   return true;
 }
 
+bool isCollective(Opcode opcode) {
+  return opcode >= Opcode::AllReduce && opcode <= Opcode::Rank;
+}
+
+/// A collective or optimizer kernel is one instruction over its arguments,
+/// yielding its results, with the shapes its backends rely on: a shard of
+/// ceil(n / ranks) elements of a static n, a rank among `ranks`.
+bool checkSingleOpKernel(const Kernel &kernel, const std::string &where, Checker &check) {
+  if (kernel.body.size() != 1)
+    return check.fail(where + " holds " + std::to_string(kernel.body.size()) +
+                      " instructions; a collective or optimizer kernel holds one");
+  const Instruction &op = kernel.body[0];
+  bool collective = isCollective(op.opcode);
+  if (collective != (kernel.kind == KernelKind::Collective) ||
+      (!collective && op.opcode != Opcode::AdamwRows))
+    return check.fail(where + " of its kind holds " + opcodeName(op.opcode));
+  size_t arguments = kernel.arguments.size();
+  for (size_t i = 0; i < op.operands.size(); ++i)
+    if (op.operands[i] != (op.operands[i] < 0 ? -1 : int(i)))
+      return check.fail(where + " does not pass its arguments in order");
+  bool yieldsResults = kernel.yields.size() == op.results.size();
+  for (size_t r = 0; r < kernel.yields.size(); ++r)
+    yieldsResults &= kernel.yields[r] == int(arguments + r);
+  if (!yieldsResults)
+    return check.fail(where + " does not yield its instruction's results");
+  int64_t ranks = op.ints[0];
+  if (ranks < 1 || ranks > 1 << 20)
+    return check.fail(where + " runs over " + std::to_string(ranks) + " ranks");
+  auto elements = [](const TensorType &type) {
+    int64_t n = 1;
+    for (int64_t dim : type.shape)
+      n = dim < 0 ? -1 : n * dim;
+    return n;
+  };
+  const TensorType &result = op.results[0];
+  switch (op.opcode) {
+  case Opcode::ReduceScatter: case Opcode::ShardSlice: case Opcode::AllGather: {
+    const TensorType &whole = op.opcode == Opcode::AllGather ? result : kernel.arguments[0];
+    const TensorType &shard = op.opcode == Opcode::AllGather ? kernel.arguments[0] : result;
+    int64_t n = elements(whole);
+    if (n < 0 || shard.shape.size() != 1 || shard.shape[0] != (n + ranks - 1) / ranks ||
+        whole.dtype != DType::F32 || shard.dtype != DType::F32)
+      return check.fail(where + " does not split f32 values into ceil(n / " +
+                        std::to_string(ranks) + ") shards");
+    break;
+  }
+  case Opcode::AllReduce:
+    if (!isFloat(result.dtype) || result.dtype != kernel.arguments[0].dtype)
+      return check.fail(where + " sums a non-float value");
+    break;
+  case Opcode::AllGatherRows:
+    if (kernel.arguments[0].shape.empty() || kernel.arguments[0].dtype != result.dtype)
+      return check.fail(where + " gathers rows of a scalar or changes their type");
+    break;
+  case Opcode::Rank:
+    if (result.dtype != DType::I64 || !result.shape.empty())
+      return check.fail(where + " returns the rank as something other than an i64 scalar");
+    break;
+  default: { // AdamwRows
+    const TensorType &rows = kernel.arguments[4];
+    int64_t shard = elements(kernel.arguments[0]);
+    int64_t width = rows.shape.empty() ? 0 : rows.shape.back();
+    if (op.ints[1] < 1 || width < 1 || op.ints[1] > kMaxBytes / width || shard < 0 ||
+        shard != (op.ints[1] * width + ranks - 1) / ranks ||
+        rows.shape.size() != kernel.arguments[3].shape.size() + 1 ||
+        elements(kernel.arguments[5]) != 4 || (ranks > 1) != (op.operands[7] >= 0))
+      return check.fail(where + " has an adamw_rows of inconsistent shapes");
+    for (size_t i : {0, 1, 2, 4, 5})
+      if (kernel.arguments[i].dtype != DType::F32)
+        return check.fail(where + " updates non-f32 state");
+    if (kernel.arguments[3].dtype != DType::I64 && kernel.arguments[3].dtype != DType::I32)
+      return check.fail(where + " has ids that are not integers");
+  }
+  }
+  return true;
+}
+
 bool decodeKernel(const fb::Kernel *in, size_t index, const Plan &plan,
                   Kernel &out, Checker &check) {
   std::string where = "kernel #" + std::to_string(index);
@@ -277,6 +362,9 @@ bool decodeKernel(const fb::Kernel *in, size_t index, const Plan &plan,
     if (value < 0 || size_t(value) >= defined)
       return check.fail(where + " yields value " + std::to_string(value) +
                         ", which it does not define");
+  if ((out.kind == KernelKind::Collective || out.kind == KernelKind::Optimizer) &&
+      !checkSingleOpKernel(out, where, check))
+    return false;
   return decodeCode(in, where, defined, plan, out, check);
 }
 
@@ -302,14 +390,14 @@ bool decodeSteps(const fb::Model &model, Plan &plan, Checker &check) {
     Step step;
     if (in->kind() < StepKind::MIN || in->kind() > StepKind::MAX)
       return check.fail(where + " has an unknown kind");
-    if (in->kind() == StepKind::Collective || in->kind() == StepKind::Copy)
-      return check.fail(where + " is a collective or copy, which this runtime "
-                                "does not run yet");
     step.kind = in->kind();
     step.kernel = in->kernel();
     if (step.kernel < 0 || size_t(step.kernel) >= plan.kernels.size())
       return check.fail(where + " launches kernel " + std::to_string(step.kernel));
     const Kernel &kernel = plan.kernels[size_t(step.kernel)];
+    if ((step.kind == StepKind::Collective) != (kernel.kind == KernelKind::Collective) ||
+        (step.kind == StepKind::Gemm) != (kernel.kind == KernelKind::Gemm))
+      return check.fail(where + " runs kernel '" + kernel.name + "' as a step of another kind");
     step.operands = vec<int>(in->operands());
     step.results = vec<int>(in->results());
     if (step.operands.size() != kernel.arguments.size() ||
@@ -333,6 +421,10 @@ bool decodeSteps(const fb::Model &model, Plan &plan, Checker &check) {
         return check.fail(where + " writes value " + std::to_string(result) +
                           ", which is not an arena value");
       ready[size_t(result)] = true;
+      // lmc.all_gather_rows joins every rank's rows, each within the budget.
+      if (kernel.kind == KernelKind::Collective &&
+          kernel.body[0].opcode == Opcode::AllGatherRows)
+        plan.values[size_t(result)].rowsFromRanks = kernel.body[0].ints[0];
     }
     plan.steps.push_back(std::move(step));
   }
@@ -433,11 +525,10 @@ bool decodeModel(const fb::Model &model, Plan &plan, Checker &check) {
               str(names->Get(flatbuffers::uoffset_t(f))), values[f]);
       }
       parameter.shardCount = in->shard_count();
-      parameter.shardAxis = in->shard_axis();
-      if (parameter.shardCount < 1 || parameter.shardAxis < 0 ||
-          (parameter.shardAxis > 0 && size_t(parameter.shardAxis) >= parameter.type.shape.size()))
-        return check.fail(where + " has shard count " + std::to_string(parameter.shardCount) +
-                          " on axis " + std::to_string(parameter.shardAxis));
+      parameter.optimizerState = in->optimizer_state();
+      if (parameter.shardCount < 1 || parameter.shardCount > 1 << 20 ||
+          (parameter.shardCount > 1 && parameter.type.dtype != DType::F32))
+        return check.fail(where + " has shard count " + std::to_string(parameter.shardCount));
       plan.parameters.push_back(std::move(parameter));
     }
   if (model.inputs())
@@ -502,9 +593,22 @@ bool decodeModel(const fb::Model &model, Plan &plan, Checker &check) {
     for (const fb::Output *in : *model.outputs()) {
       if (!in)
         return check.fail("a model output is missing");
-      Output output{str(in->name()), str(in->head()), in->value()};
+      Output output{str(in->name()), str(in->head()), in->value(), in->updates()};
       if (!checkValueRef(output.value, plan, "output '" + output.name + "'", check))
         return false;
+      if (output.updates != -1) {
+        // Written back over the parameter's storage: the same bytes.
+        if (output.updates < 0 || size_t(output.updates) >= plan.parameters.size())
+          return check.fail("output '" + output.name + "' updates parameter " +
+                            std::to_string(output.updates));
+        const Parameter &parameter = plan.parameters[size_t(output.updates)];
+        const TensorType &type = plan.values[size_t(output.value)].type;
+        int64_t elements = 0;
+        if (type.dtype != parameter.type.dtype || !isStatic(type, elements) ||
+            elements != parameter.storedElements())
+          return check.fail("output '" + output.name + "' does not have the type of parameter '" +
+                            parameter.name + "' as a rank stores it");
+      }
       bool written = plan.values[size_t(output.value)].kind != ValueKind::Arena;
       for (const Step &step : plan.steps)
         for (int result : step.results)
@@ -519,6 +623,13 @@ bool decodeModel(const fb::Model &model, Plan &plan, Checker &check) {
 }
 
 } // namespace
+
+int64_t Parameter::storedElements() const {
+  int64_t elements = 1;
+  for (int64_t dim : type.shape)
+    elements *= dim;
+  return (elements + shardCount - 1) / shardCount;
+}
 
 /// The bytes the memory plan budgeted for `type` (PlanMemory's rule: a
 /// dynamic leading pair is [batch, sequence], any other dynamic dimension

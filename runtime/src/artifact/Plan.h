@@ -28,7 +28,7 @@ using fb::StepKind;
 using fb::ValueKind;
 
 /// The artifact version this runtime reads and the compiler writes.
-constexpr uint32_t kFormatVersion = 3;
+constexpr uint32_t kFormatVersion = 4;
 
 /// Bytes per element; I1 is stored as one byte.
 size_t dtypeSize(DType dtype);
@@ -92,6 +92,9 @@ struct Value {
   ValueKind kind = ValueKind::Arena;
   int index = -1;
   int64_t offset = -1;
+  /// How many ranks' rows the value may hold (lmc.all_gather_rows'
+  /// result): its arena slot is that many times the budget's.
+  int64_t rowsFromRanks = 1;
 };
 
 struct Step {
@@ -109,6 +112,8 @@ struct Input {
 struct Output {
   std::string name, head;
   int value = -1;
+  /// The parameter a training step's output is the new value of, or -1.
+  int updates = -1;
 };
 
 struct Parameter {
@@ -116,7 +121,13 @@ struct Parameter {
   TensorType type;
   std::string initializer;
   std::vector<std::pair<std::string, double>> initializerFields;
-  int shardCount = 1, shardAxis = 0;
+  /// ZeRO stage 3: a rank stores ceil(n / shardCount) elements of the
+  /// flattened parameter, its shard; 1 = whole.
+  int shardCount = 1;
+  /// An optimizer moment: zeros at the start, not in weights files.
+  bool optimizerState = false;
+  /// Elements a rank stores.
+  int64_t storedElements() const;
 };
 
 struct Constant {
@@ -169,6 +180,10 @@ bool loadPlan(const uint8_t *data, size_t size, Plan &plan, std::string &error);
 /// rule: a dynamic leading pair is [batch, sequence], any other dynamic
 /// dimension is tokens).
 int64_t bytesUnder(const TensorType &type, const Budget &budget);
+/// The bytes of `value`'s arena slot.
+inline int64_t plannedBytes(const Value &value, const Budget &budget) {
+  return bytesUnder(value.type, budget) * value.rowsFromRanks;
+}
 
 /// The type of kernel-local value `local` (an argument or an instruction's
 /// result); an empty type when out of range.

@@ -35,4 +35,9 @@ public:
 
 std::unique_ptr<Communicator> singleRank() { return std::make_unique<SingleRank>(); }
 
+Communicator &singleRankCommunicator() {
+  static SingleRank alone;
+  return alone;
+}
+
 } // namespace lmc::rt

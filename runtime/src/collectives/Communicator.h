@@ -1,6 +1,7 @@
-// Communicator.h - the collectives a sharded trainer needs, over ranks.
+// Communicator.h - the collectives a sharded training step needs, over ranks.
 //
-// The trainer talks to this interface; MpiCommunicator (library
+// The backends run a step's collective kernels (lmc.all_reduce, ...) and
+// the trainer its bookkeeping through this interface; MpiCommunicator (library
 // lmc_runtime_mpi, built when Open MPI is installed) implements it over
 // MPI between CPU processes, and singleRank() is the trivial one for a
 // process training alone. All calls are collective: every rank makes the
@@ -44,6 +45,8 @@ public:
 
 /// The communicator of a process training alone: rank 0 of 1.
 std::unique_ptr<Communicator> singleRank();
+/// One shared for the whole process (it holds no state).
+Communicator &singleRankCommunicator();
 
 } // namespace lmc::rt
 

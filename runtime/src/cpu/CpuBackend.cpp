@@ -35,6 +35,10 @@ bool dispatch(KernelContext &ctx, const Operands &in, std::vector<Tensor> &out) 
   case Opcode::FcVocabLookup: case Opcode::FcIdentity: case Opcode::FcCross:
   case Opcode::FcEmbeddingBag: case Opcode::FcIndicator:
     return runFeatureColumn(ctx, in, out);
+  case Opcode::AllReduce: case Opcode::ReduceScatter: case Opcode::AllGather:
+  case Opcode::AllGatherRows: case Opcode::ShardSlice: case Opcode::Rank:
+    return runCollective(ctx, in, out);
+  case Opcode::AdamwRows: return runAdamwRows(ctx, in, out);
   default: return runElementwise(ctx, in, out);
   }
 }
@@ -85,7 +89,7 @@ CpuBackend::CpuBackend(const rt::Plan &plan) : plan(plan) {
                             instruction.ints[1] ? std::optional<int64_t>(instruction.ints[2])
                                                 : std::nullopt));
   for (const rt::Value &value : plan.values)
-    plannedBytes.push_back(rt::bytesUnder(value.type, plan.budget));
+    plannedBytes.push_back(rt::plannedBytes(value, plan.budget));
 }
 
 bool CpuBackend::run(const std::vector<Tensor> &inputs, const std::vector<Tensor> &parameters,
@@ -218,6 +222,7 @@ bool CpuBackend::runStep(const rt::Step &step, std::vector<Tensor> &values, uint
     return tensor;
   });
   ctx.vocabularies = &vocabularies;
+  ctx.communicator = &communicator();
   for (; current < kernel.body.size(); ++current) {
     const rt::Instruction &instruction = kernel.body[current];
     ctx.instruction = &instruction;

@@ -9,6 +9,7 @@
 #ifndef LMC_RUNTIME_CPU_KERNELCONTEXT_H
 #define LMC_RUNTIME_CPU_KERNELCONTEXT_H
 
+#include "collectives/Communicator.h"
 #include "cpu/FeatureColumnKernels.h"
 #include "cpu/Tensor.h"
 
@@ -36,6 +37,8 @@ public:
   /// Vocabulary tables of the plan's lmc.fc.vocab_lookup instructions,
   /// built once when the model is loaded.
   const std::unordered_map<const rt::Instruction *, VocabularyIndex> *vocabularies = nullptr;
+  /// The ranks a collective kernel runs over.
+  rt::Communicator *communicator = nullptr;
 
   /// Storage for result `result` of the current instruction, after checking
   /// `dtype` and `shape` against its declared type. Returns false (with the
@@ -98,6 +101,8 @@ bool runAttention(KernelContext &ctx, const Operands &in, std::vector<Tensor> &o
 bool runAttentionGrad(KernelContext &ctx, const Operands &in, std::vector<Tensor> &out);
 bool runSequence(KernelContext &ctx, const Operands &in, std::vector<Tensor> &out);
 bool runFeatureColumn(KernelContext &ctx, const Operands &in, std::vector<Tensor> &out);
+bool runCollective(KernelContext &ctx, const Operands &in, std::vector<Tensor> &out);
+bool runAdamwRows(KernelContext &ctx, const Operands &in, std::vector<Tensor> &out);
 
 } // namespace lmc::cpu
 

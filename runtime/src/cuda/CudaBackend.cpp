@@ -119,6 +119,12 @@ bool CudaBackend::initialize(std::string &error) {
     return (error = "the package was compiled for the CPU (--target=cpu): it holds no CUDA "
                     "code; recompile with --target=cuda or sm_XX"),
            false;
+  for (const rt::Kernel &kernel : plan.kernels)
+    if (kernel.kind == rt::KernelKind::Collective)
+      return (error = "the package trains over several ranks; the CUDA backend runs one (its "
+                      "collectives over NCCL are not built yet): train it on CPU processes "
+                      "(--backend=cpu)"),
+             false;
   int count = 0, major = 0, minor = 0;
   char name[256] = {};
   if (!driver->check(driver->cuDeviceGetCount(&count), "cuDeviceGetCount", error))
@@ -199,7 +205,7 @@ bool CudaBackend::initialize(std::string &error) {
       return false;
   }
   for (const rt::Value &value : plan.values)
-    plannedBytes.push_back(rt::bytesUnder(value.type, plan.budget));
+    plannedBytes.push_back(rt::plannedBytes(value, plan.budget));
   if (!reserve(arena, size_t(plan.arenaBytes), "the arena", error) ||
       !reserve(workspace, kWorkspaceBytes, "the cuBLASLt workspace", error))
     return false;

@@ -86,7 +86,7 @@ bool inferKernelShapes(const rt::Kernel &kernel, std::vector<HostValue> &locals,
         return fail("operand shapes do not broadcast");
       break;
     case Opcode::Neg: case Opcode::Exp: case Opcode::Tanh: case Opcode::Rsqrt: case Opcode::Erf:
-    case Opcode::Log: case Opcode::Gelu: case Opcode::LayerNorm: case Opcode::RmsNorm: case Opcode::Softmax:
+    case Opcode::Log: case Opcode::Sqrt: case Opcode::Gelu: case Opcode::LayerNorm: case Opcode::RmsNorm: case Opcode::Softmax:
     case Opcode::FcNumeric: case Opcode::FcBucketize: case Opcode::FcHashBucket:
     case Opcode::FcVocabLookup: case Opcode::FcIdentity:
       out[0].shape = x->shape;
@@ -150,10 +150,14 @@ bool inferKernelShapes(const rt::Kernel &kernel, std::vector<HostValue> &locals,
     case Opcode::BroadcastLike:
       out[0].shape = in[1]->shape;
       break;
-    case Opcode::AttentionGrad:
+    case Opcode::AttentionGrad: case Opcode::AdamwRows:
       for (size_t r = 0; r < 3; ++r)
         out[r].shape = in[r]->shape;
       break;
+    case Opcode::AllReduce: case Opcode::ReduceScatter: case Opcode::AllGather:
+    case Opcode::AllGatherRows: case Opcode::ShardSlice: case Opcode::Rank:
+      return fail("is a collective, which the CUDA backend does not run (multi-rank training "
+                  "runs on CPU processes)");
     case Opcode::Unpad: {
       const HostValue &lengths = *in[1];
       if (!lengths.known)

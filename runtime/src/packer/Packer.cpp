@@ -83,6 +83,14 @@ private:
       tensor.as<float>()[0] = 1.0f; // unscaled unless a trainer sets it
       return true;
     }
+    if (input.ingest == Ingest::OptimizerStep) {
+      if (type.shape != std::vector<int64_t>{4} || type.dtype != DType::F32)
+        return (error = "the optimizer step input must be f32 [4]"), false;
+      // Learning rate 0 (the weights stay) unless a trainer sets it.
+      tensor = cpu::Tensor::owned(DType::F32, {4});
+      std::fill(tensor.as<float>() + 1, tensor.as<float>() + 4, 1.0f);
+      return true;
+    }
     int64_t rows = int64_t(batch.examples.size());
     bool sequence = input.ingest != Ingest::Lengths && sequences.count(input.feature);
     std::vector<int64_t> shape(type.shape);

@@ -7,6 +7,7 @@
 #ifndef LMC_RUNTIME_SESSION_BACKEND_H
 #define LMC_RUNTIME_SESSION_BACKEND_H
 
+#include "collectives/Communicator.h"
 #include "cpu/Tensor.h"
 
 #include <string>
@@ -38,6 +39,14 @@ public:
   /// The host parameter tensors changed in place (a trainer updated them):
   /// a backend that keeps copies must take them again.
   virtual void parametersChanged() {}
+
+  /// The ranks a training step's collectives run over (one rank until
+  /// set); it must outlive the backend's runs.
+  void setCommunicator(Communicator &ranks) { shared = &ranks; }
+  Communicator &communicator() const { return shared ? *shared : singleRankCommunicator(); }
+
+private:
+  Communicator *shared = nullptr;
 };
 
 } // namespace lmc::rt

@@ -73,9 +73,44 @@ std::unique_ptr<Model> Model::fromBytes(std::string bytes, std::string &error) {
   return model;
 }
 
+void Model::setBackend(std::unique_ptr<Backend> other) {
+  backend = std::move(other);
+  if (communicator)
+    backend->setCommunicator(*communicator);
+}
+
+void Model::setCommunicator(Communicator &ranks) {
+  communicator = &ranks;
+  backend->setCommunicator(ranks);
+}
+
+namespace {
+
+/// This rank's shard of `whole` (f32), flattened, zero-padded.
+cpu::Tensor shardOf(const cpu::Tensor &whole, int64_t shard, int rank) {
+  cpu::Tensor part = cpu::Tensor::owned(DType::F32, {shard});
+  int64_t begin = std::min(whole.numElements(), shard * rank);
+  int64_t end = std::min(whole.numElements(), begin + shard);
+  std::copy(whole.as<float>() + begin, whole.as<float>() + end, part.as<float>());
+  return part;
+}
+
+} // namespace
+
 bool Model::setWeights(std::map<std::string, cpu::Tensor> weights, std::string &error) {
   std::vector<cpu::Tensor> values;
+  Communicator &world = ranks();
   for (const Parameter &parameter : loaded.parameters) {
+    if (parameter.optimizerState) {
+      values.push_back(cpu::Tensor::owned(parameter.type.dtype, parameter.type.shape));
+      continue;
+    }
+    if (parameter.shardCount > 1 && parameter.shardCount != world.size())
+      return (error = "parameter '" + parameter.name + "' is stored in shards over " +
+                      std::to_string(parameter.shardCount) + " ranks; this run has " +
+                      std::to_string(world.size()) + " (launch it with mpirun -np " +
+                      std::to_string(parameter.shardCount) + ")"),
+             false;
     auto found = weights.find(parameter.name);
     if (found == weights.end())
       return (error = "the weights lack parameter '" + parameter.name + "'"), false;
@@ -93,6 +128,8 @@ bool Model::setWeights(std::map<std::string, cpu::Tensor> weights, std::string &
                false;
       tensor = convertFloat(tensor, parameter.type.dtype);
     }
+    if (parameter.shardCount > 1)
+      tensor = shardOf(tensor, parameter.storedElements(), world.rank());
     values.push_back(std::move(tensor));
     weights.erase(found);
   }
@@ -101,6 +138,30 @@ bool Model::setWeights(std::map<std::string, cpu::Tensor> weights, std::string &
                     "', which is not a parameter of the model"),
            false;
   parameters = std::move(values);
+  return true;
+}
+
+bool Model::wholeWeights(std::vector<std::pair<std::string, cpu::Tensor>> &weights,
+                         std::string &error) const {
+  weights.clear();
+  Communicator &world = ranks();
+  for (size_t p = 0; p < loaded.parameters.size() && !parameters.empty(); ++p) {
+    const Parameter &parameter = loaded.parameters[p];
+    if (parameter.optimizerState)
+      continue;
+    if (parameter.shardCount == 1) {
+      weights.emplace_back(parameter.name, parameters[p]);
+      continue;
+    }
+    int64_t shard = parameter.storedElements();
+    std::vector<float> joined(size_t(shard * world.size()));
+    if (!world.allGather(parameters[p].as<float>(), joined.data(),
+                         std::vector<int>(size_t(world.size()), int(shard)), error))
+      return false;
+    cpu::Tensor whole = cpu::Tensor::owned(DType::F32, parameter.type.shape);
+    std::copy(joined.begin(), joined.begin() + whole.numElements(), whole.as<float>());
+    weights.emplace_back(parameter.name, std::move(whole));
+  }
   return true;
 }
 
@@ -120,6 +181,8 @@ bool Model::generateWeights(uint64_t seed,
                             std::string &error) const {
   weights.clear();
   for (const Parameter &parameter : loaded.parameters) {
+    if (parameter.optimizerState)
+      continue;
     std::vector<double> values;
     if (!initialize(parameter.name, seed, parameter.initializer, parameter.initializerFields,
                     parameter.type.shape, values))
@@ -173,10 +236,21 @@ bool Model::slice(const PackedBatch &batch, const std::vector<cpu::Tensor> &outp
 }
 
 bool Model::runBatch(const PackedBatch &batch, std::vector<cpu::Tensor> &outputs,
-                     std::string &error) const {
+                     std::string &error) {
   if (!hasWeights() && !loaded.parameters.empty())
     return (error = "the model has no weights yet"), false;
-  return backend->run(batch.inputs, parameters, outputs, error);
+  if (!backend->run(batch.inputs, parameters, outputs, error))
+    return false;
+  bool updated = false;
+  for (size_t o = 0; o < loaded.outputs.size(); ++o)
+    if (int p = loaded.outputs[o].updates; p >= 0) {
+      // Same type and size as the parameter's storage (checked on load).
+      std::memcpy(parameters[size_t(p)].data, outputs[o].data, outputs[o].numBytes());
+      updated = true;
+    }
+  if (updated)
+    backend->parametersChanged();
+  return true;
 }
 
 bool Model::run(const std::vector<Example> &examples, const PackingOptions &options,

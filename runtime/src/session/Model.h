@@ -36,13 +36,24 @@ public:
   /// See Backend::setMemoryLimit (16 GiB by default on the CPU).
   void setMemoryLimit(int64_t bytes) { backend->setMemoryLimit(bytes); }
   /// Runs on `other` from now on (the CPU backend until this is called).
-  void setBackend(std::unique_ptr<Backend> other) { backend = std::move(other); }
+  void setBackend(std::unique_ptr<Backend> other);
+  /// The ranks this process trains with (one rank until set): a training
+  /// step's collectives run over them, and a parameter stored in shards
+  /// (ZeRO stage 3) keeps this rank's. Set it before the weights; it must
+  /// outlive the model's runs.
+  void setCommunicator(Communicator &ranks);
   const Backend &currentBackend() const { return *backend; }
 
   /// Takes weights by parameter name: every parameter must be present with
   /// its shape; float tensors are converted to the plan's float type. A
-  /// missing, extra or mis-shaped tensor is an error naming it.
+  /// missing, extra or mis-shaped tensor is an error naming it. Optimizer
+  /// moments are not weights: they start at zero. A parameter stored in
+  /// shards keeps this rank's shard of the tensor given.
   bool setWeights(std::map<std::string, cpu::Tensor> weights, std::string &error);
+  /// The weights whole, by name (no optimizer moments); sharded ones are
+  /// gathered from every rank, so every rank must call it.
+  bool wholeWeights(std::vector<std::pair<std::string, cpu::Tensor>> &weights,
+                    std::string &error) const;
   bool loadWeights(const std::string &safetensorsPath, std::string &error);
   /// Values generated from the recorded initializers (see Initializers.h).
   bool generateWeights(uint64_t seed, std::vector<std::pair<std::string, cpu::Tensor>> &weights,
@@ -56,16 +67,19 @@ public:
 
   /// Runs one packed batch whose inputs are built (buildBatchInputs) and
   /// returns the plan's outputs whole: what a training step needs, whose
-  /// loss and gradients belong to the batch, not to single examples.
+  /// loss belongs to the batch, not to single examples. A training step's
+  /// new parameter and moment values (its "update:" outputs) are written
+  /// over the parameters.
   bool runBatch(const PackedBatch &batch, std::vector<cpu::Tensor> &outputs,
-                std::string &error) const;
+                std::string &error);
 
-  /// The parameter tensors in plan order, for a trainer to update in
-  /// place between runs (empty until weights are set); it calls
-  /// parametersChanged() after each update. They share storage with the
-  /// tensors setWeights() was given (no copy is made).
+  /// The parameter tensors in plan order as this rank stores them (empty
+  /// until weights are set), for checkpoints; call parametersChanged()
+  /// after writing them. They share storage with the tensors setWeights()
+  /// was given (no copy is made).
   std::vector<cpu::Tensor> &parameterTensors() { return parameters; }
   void parametersChanged() { backend->parametersChanged(); }
+  Communicator &ranks() const { return backend->communicator(); }
 
 private:
   explicit Model(std::string bytes) : bytes(std::move(bytes)) {}
@@ -75,6 +89,7 @@ private:
   std::string bytes;
   Plan loaded;
   std::unique_ptr<Backend> backend;
+  Communicator *communicator = nullptr;
   std::vector<cpu::Tensor> parameters;
 };
 

@@ -1,17 +1,19 @@
 // Checkpoint.cpp - sharded training checkpoints (Trainer::saveCheckpoint,
 // Trainer::loadCheckpoint).
 //
-// A checkpoint is a directory: one safetensors shard per rank holding, for
-// each parameter overlapping the rank's range of the flattened parameters,
-// that slice of the values and of both Adam moments ("<name>",
-// "<name>.adam_m", "<name>.adam_v", 1-D), and index.json:
-//   {"format": "lmc-checkpoint-1", "model": ..., "parameters": [{"name",
-//    "shape"}], "step": ..., "skipped": ..., "loss_scale": ...,
-//    "clean_steps": ..., "shards": [{"file", "begin", "end"}]}
-// Shard names carry the step, and the index is written last (atomically),
-// so a crash mid-save leaves the previous checkpoint readable. Loading
-// assembles the whole state from the shards and keeps this rank's range:
-// any rank count reads any checkpoint.
+// A checkpoint is a directory: one safetensors shard per rank and
+// index.json. Every weight, and each of its Adam moments, is a flattened
+// vector of n elements split into ceil(n / ranks) slices as ZeRO splits it;
+// rank r's shard holds slice r of each, as "<name>", "<name>.adam_m" and
+// "<name>.adam_v" (1-D). The index:
+//   {"format": "lmc-checkpoint-2", "model": ..., "parameters": [{"name",
+//    "shape"}], "step": ..., "updates": ..., "skipped": ...,
+//    "loss_scale": ..., "clean_steps": ..., "shards": [file, ...]}
+// with the shards in rank order. Shard names carry the step, and the index
+// is written last (atomically), so a crash mid-save leaves the previous
+// checkpoint readable. Loading assembles each vector from the shards and
+// keeps what this rank stores (all of it, or its shard): any rank count
+// reads any checkpoint.
 
 #include "train/Trainer.h"
 
@@ -33,10 +35,46 @@ std::string shardName(int64_t step, int rank, int ranks) {
          std::to_string(ranks) + ".safetensors";
 }
 
-cpu::Tensor vectorTensor(const float *values, int64_t count) {
-  cpu::Tensor tensor = cpu::Tensor::owned(DType::F32, {count});
-  std::copy(values, values + count, tensor.as<float>());
-  return tensor;
+/// Slice `rank` of a flattened vector of `elements` over `ranks`.
+std::pair<int64_t, int64_t> sliceOf(int64_t elements, int ranks, int rank) {
+  int64_t slice = (elements + ranks - 1) / ranks;
+  return {std::min(elements, slice * rank), std::min(elements, slice * (rank + 1))};
+}
+
+/// One vector of a weight's training state: the weight or a moment.
+struct StatePart {
+  int parameter;    // its index among the plan's parameters
+  std::string name; // "<weight>", "<weight>.adam_m" or "<weight>.adam_v"
+  bool sharded;     // the rank stores its slice (else all of it)
+};
+
+/// A weight of the model and the parts of its state the plan holds.
+struct WeightState {
+  const Parameter *weight;
+  int64_t elements;
+  std::vector<StatePart> parts;
+};
+
+/// Moments are sharded from ZeRO stage 1 on (--lmc-shard-state), weights
+/// at stage 3 (their shard count).
+std::vector<WeightState> weightStates(const Plan &plan, bool shardedMoments) {
+  std::map<std::string, int> index;
+  for (size_t p = 0; p < plan.parameters.size(); ++p)
+    index[plan.parameters[p].name] = int(p);
+  std::vector<WeightState> states;
+  for (size_t p = 0; p < plan.parameters.size(); ++p) {
+    const Parameter &weight = plan.parameters[p];
+    if (weight.optimizerState)
+      continue;
+    WeightState state{&weight, 1, {{int(p), weight.name, weight.shardCount > 1}}};
+    for (int64_t dim : weight.type.shape)
+      state.elements *= dim;
+    for (const char *suffix : {".adam_m", ".adam_v"})
+      if (auto found = index.find(weight.name + suffix); found != index.end())
+        state.parts.push_back({found->second, found->first, shardedMoments});
+    states.push_back(std::move(state));
+  }
+  return states;
 }
 
 } // namespace
@@ -47,29 +85,27 @@ bool Trainer::saveCheckpoint(const std::string &directory, std::string &error) {
   if (code)
     return (error = "cannot create '" + directory + "': " + code.message()), false;
   const Plan &plan = model.plan();
-  std::vector<cpu::Tensor> &parameters = model.parameterTensors();
+  std::vector<cpu::Tensor> &stored = model.parameterTensors();
   int rank = communicator.rank(), ranks = communicator.size();
-  // Stage 0 keeps everything everywhere: rank 0 alone writes it.
-  bool writes = training.zeroStage > 0 || rank == 0;
+  std::vector<WeightState> states = weightStates(plan, training.zeroStage >= 1 && ranks > 1);
   int64_t step = updates + skipped;
-  if (writes) {
-    std::vector<std::pair<std::string, cpu::Tensor>> tensors;
-    for (size_t p = 0; p < parameters.size(); ++p) {
-      auto [first, last] = optimizer.ownedRange(p);
-      if (first >= last)
-        continue;
-      const std::string &name = plan.parameters[p].name;
-      tensors.push_back({name, vectorTensor(parameters[p].as<float>() + first, last - first)});
-      tensors.push_back({name + ".adam_m", vectorTensor(optimizer.firstMoment(p).data(),
-                                                        last - first)});
-      tensors.push_back({name + ".adam_v", vectorTensor(optimizer.secondMoment(p).data(),
-                                                        last - first)});
+  std::vector<std::pair<std::string, cpu::Tensor>> tensors;
+  for (const WeightState &state : states) {
+    auto [begin, end] = sliceOf(state.elements, ranks, rank);
+    for (const StatePart &part : state.parts) {
+      const cpu::Tensor &from = stored[size_t(part.parameter)];
+      if (from.dtype != DType::F32)
+        return (error = "parameter '" + part.name +
+                        "' is not f32; checkpoints hold f32 training state"),
+               false;
+      const float *first = from.as<float>() + (part.sharded ? 0 : begin);
+      cpu::Tensor slice = cpu::Tensor::owned(DType::F32, {end - begin});
+      std::copy(first, first + (end - begin), slice.as<float>());
+      tensors.push_back({part.name, std::move(slice)});
     }
-    std::string path = directory + "/" + shardName(step, training.zeroStage ? rank : 0,
-                                                   training.zeroStage ? ranks : 1);
-    if (!writeSafetensors(path, tensors, error))
-      return false;
   }
+  if (!writeSafetensors(directory + "/" + shardName(step, rank, ranks), tensors, error))
+    return false;
   // Every shard is in place before the index names them.
   double written = 1;
   if (!communicator.allReduceSum(&written, 1, error))
@@ -77,28 +113,24 @@ bool Trainer::saveCheckpoint(const std::string &directory, std::string &error) {
   if (rank != 0)
     return true;
   Json index;
-  index["format"] = "lmc-checkpoint-1";
+  index["format"] = "lmc-checkpoint-2";
   index["model"] = plan.name;
-  for (const Parameter &parameter : plan.parameters)
-    index["parameters"].push_back({{"name", parameter.name}, {"shape", parameter.type.shape}});
+  for (const WeightState &state : states)
+    index["parameters"].push_back(
+        {{"name", state.weight->name}, {"shape", state.weight->type.shape}});
   index["step"] = step;
   index["updates"] = updates;
   index["skipped"] = skipped;
   index["loss_scale"] = scaler.scale();
   index["clean_steps"] = scaler.cleanSteps();
-  int shards = training.zeroStage ? ranks : 1;
-  int64_t total = offsets.empty() ? 0 : offsets.back() + parameters.back().numElements();
-  int64_t slice = (total + shards - 1) / shards;
-  for (int r = 0; r < shards; ++r)
-    index["shards"].push_back({{"file", shardName(step, r, shards)},
-                               {"begin", std::min(total, slice * r)},
-                               {"end", std::min(total, slice * (r + 1))}});
+  for (int r = 0; r < ranks; ++r)
+    index["shards"].push_back(shardName(step, r, ranks));
   if (!writeFileAtomically(directory + "/index.json", index.dump(2) + "\n", error))
     return false;
   // Shards of earlier checkpoints are no longer named by the index.
   std::set<std::string> current;
   for (const Json &shard : index["shards"])
-    current.insert(shard["file"].get<std::string>());
+    current.insert(shard.get<std::string>());
   for (const auto &entry : std::filesystem::directory_iterator(directory, code)) {
     std::string name = entry.path().filename().string();
     if (name.rfind("step-", 0) == 0 && name.find("-rank-") != std::string::npos &&
@@ -114,79 +146,78 @@ bool Trainer::loadCheckpoint(const std::string &directory, std::string &error) {
   if (!readFile(indexPath, text, error))
     return false;
   Json index = Json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (index.is_discarded() || index.value("format", "") != "lmc-checkpoint-1" ||
-      !index.contains("shards") || !index.contains("parameters"))
-    return (error = indexPath + ": not an lmc checkpoint index"), false;
+  if (index.is_discarded() || index.value("format", "") != "lmc-checkpoint-2" ||
+      !index.contains("shards") || !index["shards"].is_array() || index["shards"].empty() ||
+      !index.contains("parameters"))
+    return (error = indexPath + ": not an lmc checkpoint index (of this lmc's format)"), false;
   const Plan &plan = model.plan();
-  std::string model_name = index.value("model", "");
-  if (model_name != plan.name)
-    return (error = "the checkpoint in '" + directory + "' holds model '" + model_name +
+  std::string modelName = index.value("model", "");
+  if (modelName != plan.name)
+    return (error = "the checkpoint in '" + directory + "' holds model '" + modelName +
                     "', not '" + plan.name + "'"),
            false;
+  std::vector<cpu::Tensor> &stored = model.parameterTensors();
+  int rank = communicator.rank(), ranks = communicator.size();
+  std::vector<WeightState> states = weightStates(plan, training.zeroStage >= 1 && ranks > 1);
   const Json &declared = index["parameters"];
-  bool same = declared.size() == plan.parameters.size();
-  for (size_t p = 0; same && p < declared.size(); ++p)
-    same = declared[p].value("name", "") == plan.parameters[p].name &&
-           declared[p]["shape"].get<std::vector<int64_t>>() == plan.parameters[p].type.shape;
+  bool same = declared.size() == states.size();
+  for (size_t w = 0; same && w < declared.size(); ++w)
+    same = declared[w].value("name", "") == states[w].weight->name &&
+           declared[w]["shape"].get<std::vector<int64_t>>() == states[w].weight->type.shape;
   if (!same)
     return (error = "the checkpoint in '" + directory + "' has other parameters than '" +
                     plan.name + "' (names or shapes differ)"),
            false;
 
-  // The whole state, flattened, assembled from every shard.
-  std::vector<cpu::Tensor> &parameters = model.parameterTensors();
-  int64_t total = offsets.empty() ? 0 : offsets.back() + parameters.back().numElements();
-  const size_t count = static_cast<size_t>(total);
-  std::vector<float> values(count, 0.0f), first(count, 0.0f), second(count, 0.0f);
-  std::vector<bool> covered(count, false);
-  for (const Json &shard : index["shards"]) {
-    std::string file = directory + "/" + shard.value("file", "");
+  // Each weight and moment whole, from every shard's slice.
+  std::map<std::string, std::vector<float>> whole;
+  for (const WeightState &state : states)
+    for (const StatePart &part : state.parts)
+      whole[part.name].resize(size_t(state.elements));
+  int written = int(index["shards"].size());
+  for (int r = 0; r < written; ++r) {
+    std::string name = index["shards"][size_t(r)].get<std::string>();
+    std::string file = directory + "/" + name;
     if (!std::filesystem::exists(file))
-      return (error = "the checkpoint in '" + directory + "' lacks its shard '" +
-                      shard.value("file", "") + "'"),
+      return (error = "the checkpoint in '" + directory + "' lacks its shard '" + name + "'"),
              false;
     std::map<std::string, cpu::Tensor> tensors;
     if (!readSafetensors(file, tensors, error))
       return false;
-    int64_t begin = shard.value("begin", int64_t(0)), end = shard.value("end", int64_t(0));
-    for (size_t p = 0; p < parameters.size(); ++p) {
-      int64_t from = std::clamp(begin, offsets[p], offsets[p] + parameters[p].numElements());
-      int64_t to = std::clamp(end, offsets[p], offsets[p] + parameters[p].numElements());
-      if (from >= to)
-        continue;
-      const std::string &name = plan.parameters[p].name;
-      for (auto [suffix, into] : {std::pair<const char *, std::vector<float> *>{"", &values},
-                                  {".adam_m", &first},
-                                  {".adam_v", &second}}) {
-        auto found = tensors.find(name + suffix);
+    for (const WeightState &state : states) {
+      auto [begin, end] = sliceOf(state.elements, written, r);
+      for (const StatePart &part : state.parts) {
+        auto found = tensors.find(part.name);
         if (found == tensors.end() || found->second.dtype != DType::F32 ||
-            found->second.numElements() != to - from)
-          return (error = file + ": tensor '" + name + suffix + "' is missing or mis-sized"),
-                 false;
-        std::copy(found->second.as<float>(), found->second.as<float>() + (to - from),
-                  into->begin() + from);
+            found->second.numElements() != end - begin)
+          return (error = file + ": tensor '" + part.name + "' is missing or mis-sized"), false;
+        std::copy(found->second.as<float>(), found->second.as<float>() + (end - begin),
+                  whole[part.name].begin() + begin);
       }
-      std::fill(covered.begin() + from, covered.begin() + to, true);
     }
   }
-  if (std::find(covered.begin(), covered.end(), false) != covered.end())
-    return (error = "the shards of the checkpoint in '" + directory +
-                    "' do not cover every parameter"),
-           false;
-  for (size_t p = 0; p < parameters.size(); ++p) {
-    std::copy(values.begin() + offsets[p], values.begin() + offsets[p] + parameters[p].numElements(),
-              parameters[p].as<float>());
-    auto [from, to] = optimizer.ownedRange(p);
-    std::copy(first.begin() + offsets[p] + from, first.begin() + offsets[p] + to,
-              optimizer.firstMoment(p).begin());
-    std::copy(second.begin() + offsets[p] + from, second.begin() + offsets[p] + to,
-              optimizer.secondMoment(p).begin());
+
+  // Keep what this rank stores.
+  for (const WeightState &state : states) {
+    auto [begin, end] = sliceOf(state.elements, ranks, rank);
+    for (const StatePart &part : state.parts) {
+      const std::vector<float> &values = whole[part.name];
+      cpu::Tensor &into = stored[size_t(part.parameter)];
+      if (into.dtype != DType::F32)
+        return (error = "parameter '" + part.name +
+                        "' is not f32; checkpoints hold f32 training state"),
+               false;
+      std::fill(into.as<float>(), into.as<float>() + into.numElements(), 0.0f);
+      if (part.sharded)
+        std::copy(values.begin() + begin, values.begin() + end, into.as<float>());
+      else
+        std::copy(values.begin(), values.end(), into.as<float>());
+    }
   }
   model.parametersChanged();
   updates = index.value("updates", int64_t(0));
   skipped = index.value("skipped", int64_t(0));
   scaler.restore(index.value("loss_scale", scaler.scale()), index.value("clean_steps", int64_t(0)));
-  parametersWhole = true;
   return true;
 }
 

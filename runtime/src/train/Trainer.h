@@ -1,32 +1,23 @@
 // Trainer.h - runs a training package (`lmc compile --train`) step by step
 // on one packed batch at a time, alone or as one of several ranks.
 //
-// The compiled step computes the loss and every parameter's gradient; the
-// trainer combines the ranks' gradients, skips the step when one is not
-// finite, and applies AdamW to the f32 master weights with the package's
-// learning-rate schedule.
+// The compiled step does the work: forward, loss, backward, the ZeRO
+// collectives --lmc-shard-state placed, the finite check and the AdamW
+// update of the f32 master weights and moments, which the model writes back
+// over its parameters. The trainer feeds it what changes from step to step
+// -- the loss scale and the update's learning rate and bias corrections
+// (the package's schedule) --, keeps the dynamic loss scale, and counts
+// updates and skipped steps.
 //
 // With N ranks (mpirun) each rank runs its own share of the batch; its
-// loss scale is weighted by its share of the examples, so summing the
-// ranks' gradients gives the gradient of the whole batch's mean loss. The
-// parameters' elements, flattened in plan order, are split into N equal
-// ranges, ZeRO's partition; the package's zero stage says what is split:
-//   0: nothing (data parallel: gradients all-reduced, every rank updates
-//      everything);
-//   1: optimizer state and master-weight updates (gradients all-reduced,
-//      each rank updates its range, parameters all-gathered);
-//   2: also gradients (reduce-scattered: each rank receives its range);
-//   3: also parameters: a rank keeps its range between steps and gathers
-//      the rest when the step starts.
-// Row-sparse table gradients are all-gathered as rows and each rank applies
-// those in its range.
+// loss scale is weighted by its share of the examples, so the gradients the
+// step sums over the ranks are those of the whole batch's mean loss.
 
 #ifndef LMC_RUNTIME_TRAIN_TRAINER_H
 #define LMC_RUNTIME_TRAIN_TRAINER_H
 
-#include "session/Model.h"
-#include "train/AdamW.h"
 #include "collectives/Communicator.h"
+#include "session/Model.h"
 #include "train/LossScaler.h"
 
 #include <memory>
@@ -58,28 +49,26 @@ StateBytes zeroStateBytes(int64_t parameters, int stage, int ranks);
 
 class Trainer {
 public:
-  /// Fails unless `model` is a training package with weights set and
-  /// `communicator` has the package's rank count.
+  /// Fails unless `model` is a training package with weights set, run over
+  /// `communicator` (Model::setCommunicator) with the package's rank count.
   static std::unique_ptr<Trainer> create(Model &model, Communicator &communicator,
                                          std::string &error);
 
-  /// One step on this rank's `batch` (inputs built). Every rank calls it
-  /// once per step. A skipped step leaves every parameter and moment
-  /// untouched.
-  bool step(PackedBatch &batch, StepReport &report, std::string &error);
+  /// One step on this rank's `batch` (inputs built; at least one example).
+  /// Every rank calls it once per step. A skipped step leaves every
+  /// parameter and moment untouched. A rank whose share of the batch is
+  /// empty still runs the step's collectives: it passes any batch as a
+  /// `standIn`, which counts for nothing (loss scale 0).
+  bool step(PackedBatch &batch, StepReport &report, std::string &error, bool standIn = false);
 
-  /// Makes every parameter whole on every rank (stage 3 keeps ranges
-  /// between steps): call before reading or writing the weights.
-  bool gatherParameters(std::string &error);
-
-  /// Writes this rank's shard of the training state (its range of the
-  /// parameters and their moments) to `directory`, and rank 0 the index
+  /// Writes this rank's shard of the training state (its slice of every
+  /// parameter and of both moments) to `directory`, and rank 0 the index
   /// naming the shards, the model, the step and the loss scaler; every
   /// file is written whole or not at all, the index last. Collective.
   bool saveCheckpoint(const std::string &directory, std::string &error);
   /// Reads a checkpoint written by saveCheckpoint, with any rank count:
-  /// each rank takes its range of the state from the shards that hold it.
-  /// Refuses a checkpoint of another model or one missing a shard.
+  /// each rank takes what it stores from the shards. Refuses a checkpoint
+  /// of another model or one missing a shard.
   bool loadCheckpoint(const std::string &directory, std::string &error);
 
   int64_t stepsTaken() const { return updates + skipped; }
@@ -91,34 +80,15 @@ public:
   void overrideNextLossScale(double scale) { forcedScale = scale; }
 
 private:
-  Trainer(Model &model, Communicator &communicator, const Training &training,
-          std::vector<std::pair<int64_t, int64_t>> owned);
-
-  bool combineGradients(const std::vector<cpu::Tensor> &outputs, std::vector<float> &gradients,
-                        std::vector<std::vector<RowGradient>> &rows, bool &finite,
-                        std::string &error);
-  bool update(const std::vector<float> &gradients,
-              const std::vector<std::vector<RowGradient>> &rows, double scale,
-              std::string &error);
+  Trainer(Model &model, Communicator &communicator, const Training &training);
 
   Model &model;
   Communicator &communicator;
   Training training;
-  /// Where each parameter starts among all elements, flattened in plan
-  /// order; this rank's range of them; every rank's range size.
-  std::vector<int64_t> offsets;
-  int64_t ownedBegin = 0, ownedEnd = 0;
-  std::vector<int> rangeSizes;
-  AdamW optimizer;
   LossScaler scaler;
-  size_t lossScaleInput = 0;
-  /// Per parameter: the output holding its dense gradient (-1 if none),
-  /// and the (indices, rows) output pairs of its row-sparse one.
-  std::vector<int> denseOutput;
-  std::vector<std::vector<std::pair<int, int>>> sparseParts;
+  size_t lossScaleInput = 0, optimizerStepInput = 0, finiteOutput = 0;
   int64_t updates = 0, skipped = 0;
   double forcedScale = 0;
-  bool parametersWhole = true;
 };
 
 } // namespace lmc::rt

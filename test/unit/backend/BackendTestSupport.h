@@ -14,6 +14,8 @@ namespace lmc::testing {
 
 /// examples/<name> compiled to package bytes; empty on failure.
 std::string compileExample(const std::string &name, mlir::lmc::CompileOptions options);
+/// A module in the lmc dialect, given as text, compiled to package bytes.
+std::string compileSource(const std::string &source, mlir::lmc::CompileOptions options);
 
 } // namespace lmc::testing
 

@@ -11,17 +11,14 @@
 #include "artifact/Envelope.h"
 
 #include "mlir/IR/MLIRContext.h"
+#include "mlir/Parser/Parser.h"
 
 namespace lmc::testing {
 namespace {
 
-/// Compiles examples/<name>; `code`, when set, fills in each kernel's CUDA C.
-std::string compile(const std::string &name, mlir::lmc::CompileOptions options, bool code) {
-  mlir::DialectRegistry registry;
-  mlir::lmc::registerLmcDialects(registry);
-  mlir::MLIRContext context(registry);
-  context.printOpOnDiagnostic(false);
-  mlir::OwningOpRef<mlir::ModuleOp> module = mlir::lmc::testing::loadExample(name, context);
+/// Compiles `module`; `code`, when set, fills in each kernel's CUDA C.
+std::string compile(mlir::OwningOpRef<mlir::ModuleOp> module, mlir::lmc::CompileOptions options,
+                    bool code) {
   options.formKernels = true;
   if (!module || mlir::failed(mlir::lmc::runCompilePipeline(*module, options)))
     return "";
@@ -48,14 +45,31 @@ std::string compile(const std::string &name, mlir::lmc::CompileOptions options, 
   return mlir::succeeded(bytes) ? *bytes : "";
 }
 
+/// Compiles examples/<name>, or `source` when the name is empty.
+std::string compileModel(const std::string &name, const std::string &source,
+                         mlir::lmc::CompileOptions options, bool code) {
+  mlir::DialectRegistry registry;
+  mlir::lmc::registerLmcDialects(registry);
+  mlir::MLIRContext context(registry);
+  context.printOpOnDiagnostic(false);
+  return compile(name.empty() ? mlir::parseSourceString<mlir::ModuleOp>(
+                                    source, mlir::ParserConfig(&context))
+                              : mlir::lmc::testing::loadExample(name, context),
+                 options, code);
+}
+
 } // namespace
 
 std::string compilePackage(const std::string &name, mlir::lmc::CompileOptions options) {
-  return compile(name, options, false);
+  return compileModel(name, "", options, false);
 }
 
 std::string compilePackageWithCode(const std::string &name, mlir::lmc::CompileOptions options) {
-  return compile(name, options, true);
+  return compileModel(name, "", options, true);
+}
+
+std::string compileSourceWithCode(const std::string &source, mlir::lmc::CompileOptions options) {
+  return compileModel("", source, options, true);
 }
 
 bool compilePlan(const std::string &name, mlir::lmc::CompileOptions options, rt::Plan &plan) {

@@ -17,6 +17,8 @@ std::string compilePackage(const std::string &name, mlir::lmc::CompileOptions op
 
 /// The same package with every kernel's CUDA C and launches (no NVRTC).
 std::string compilePackageWithCode(const std::string &name, mlir::lmc::CompileOptions options);
+/// A module given as text, compiled with CUDA C.
+std::string compileSourceWithCode(const std::string &source, mlir::lmc::CompileOptions options);
 
 /// examples/<name> compiled and loaded.
 bool compilePlan(const std::string &name, mlir::lmc::CompileOptions options, rt::Plan &plan);

@@ -1,87 +1,140 @@
-// OptimizerTest.cpp - AdamW, the loss scaler and the learning-rate schedule
-// against their definitions (PyTorch's AdamW and GradScaler).
+// OptimizerTest.cpp - the AdamW update lmc-shard-state compiles into a
+// training step, the loss scaler and the learning-rate schedule, against
+// their definitions (PyTorch's AdamW, SparseAdam's lazy rows, GradScaler).
 
-#include "train/AdamW.h"
+#include "session/Model.h"
 #include "train/LossScaler.h"
 #include "train/Trainer.h"
+
+#include "BackendTestSupport.h"
+#include "support/TinyTrainingModel.h"
 
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <map>
 
 namespace lmc::rt {
 namespace {
 
-cpu::Tensor floats(std::vector<int64_t> shape, std::vector<float> values) {
-  cpu::Tensor tensor = cpu::Tensor::owned(DType::F32, std::move(shape));
-  std::copy(values.begin(), values.end(), tensor.as<float>());
-  return tensor;
-}
+using testing::kTinyBeta1;
+using testing::kTinyBeta2;
+using testing::kTinyEpsilon;
+using testing::kTinyRate;
+using testing::kTinyWeightDecay;
 
 // torch.optim.AdamW for one element, in double.
 struct ReferenceAdamW {
   double p, m = 0, v = 0;
-  void step(int t, double g, double lr, const AdamWSettings &s) {
-    p -= lr * s.weightDecay * p;
-    m = s.beta1 * m + (1 - s.beta1) * g;
-    v = s.beta2 * v + (1 - s.beta2) * g * g;
-    double mHat = m / (1 - std::pow(s.beta1, t)), vHat = v / (1 - std::pow(s.beta2, t));
-    p -= lr * mHat / (std::sqrt(vHat) + s.epsilon);
+  void step(int t, double g) {
+    p -= kTinyRate * kTinyWeightDecay * p;
+    m = kTinyBeta1 * m + (1 - kTinyBeta1) * g;
+    v = kTinyBeta2 * v + (1 - kTinyBeta2) * g * g;
+    double mHat = m / (1 - std::pow(kTinyBeta1, t)), vHat = v / (1 - std::pow(kTinyBeta2, t));
+    p -= kTinyRate * mHat / (std::sqrt(vHat) + kTinyEpsilon);
   }
 };
 
-TEST(AdamW, DenseUpdatesFollowTorchAdamW) {
-  AdamWSettings settings{0.9, 0.99, 1e-6, 0.1};
-  std::vector<cpu::Tensor> parameters{floats({3}, {0.5f, -1.0f, 2.0f})};
-  AdamW optimizer(settings, {{0, 3}});
-  std::vector<ReferenceAdamW> reference{{0.5}, {-1.0}, {2.0}};
-  const float scale = 1024;
-  for (int t = 1; t <= 3; ++t) {
-    std::vector<float> g{0.1f * t, -0.3f, 0.02f};
-    cpu::Tensor scaled = floats({3}, {g[0] * scale, g[1] * scale, g[2] * scale});
-    optimizer.beginStep(t, 0.01 * t);
-    optimizer.applyDense(0, parameters[0].as<float>(), scaled.as<float>(), 1 / scale);
-    for (size_t i = 0; i < 3; ++i)
-      reference[i].step(t, g[i], 0.01 * t, settings);
+std::unique_ptr<Model> compiled(bool optimizer) {
+  mlir::lmc::CompileOptions options;
+  options.train = true;
+  options.optimizer = optimizer;
+  options.maxBatch = 8;
+  options.maxTokens = 64;
+  std::string bytes = testing::compileSource(testing::kTinyTrainingModel, options), error;
+  EXPECT_FALSE(bytes.empty());
+  std::unique_ptr<Model> model = Model::fromBytes(bytes, error);
+  EXPECT_TRUE(model) << error;
+  return model;
+}
+
+const cpu::Tensor &named(Model &model, const std::string &name) {
+  const Plan &plan = model.plan();
+  for (size_t p = 0; p < plan.parameters.size(); ++p)
+    if (plan.parameters[p].name == name)
+      return model.parameterTensors()[p];
+  ADD_FAILURE() << "no parameter " << name;
+  return model.parameterTensors()[0];
+}
+
+TEST(CompiledAdamW, DenseAndLazyRowUpdatesFollowTheirDefinitions) {
+  std::unique_ptr<Model> gradients = compiled(false), step = compiled(true);
+  ASSERT_TRUE(gradients && step);
+  std::string error;
+  std::vector<std::pair<std::string, cpu::Tensor>> weights;
+  ASSERT_TRUE(step->generateWeights(11, weights, error)) << error;
+  ASSERT_TRUE(step->setWeights({weights.begin(), weights.end()}, error)) << error;
+  std::map<std::string, std::vector<ReferenceAdamW>> reference;
+  for (const std::string name : {"w", "table"}) {
+    const cpu::Tensor &value = named(*step, name);
+    for (int64_t i = 0; i < value.numElements(); ++i)
+      reference[name].push_back({value.as<float>()[i]});
   }
-  for (size_t i = 0; i < 3; ++i)
-    EXPECT_NEAR(parameters[0].as<float>()[i], reference[i].p, 1e-6) << i;
-}
+  std::unique_ptr<Communicator> alone = singleRank();
+  std::unique_ptr<Trainer> trainer = Trainer::create(*step, *alone, error);
+  ASSERT_TRUE(trainer) << error;
+  std::vector<Example> batch = testing::tinyTrainingExamples();
+  PackingOptions packing;
 
-TEST(AdamW, RowUpdatesTouchOnlyTheGatheredRowsOnce) {
-  AdamWSettings settings;
-  std::vector<cpu::Tensor> parameters{floats({4, 2}, {1, 1, 2, 2, 3, 3, 4, 4})};
-  AdamW optimizer(settings, {{0, 8}});
-  // Row 2 appears twice (summed first, across parts too), -1 and 9 are
-  // outside the table.
-  RowGradient first{{2, -1}, {0.5f, 1.0f, 7.0f, 7.0f}};
-  RowGradient second{{2, 9}, {0.25f, -1.0f, 7.0f, 7.0f}};
-  optimizer.beginStep(1, 0.1);
-  optimizer.applyRows(0, parameters[0].as<float>(), 4, 2, {first, second}, 1.0f);
-  const float *table = parameters[0].as<float>();
-  for (int row : {0, 1, 3})
-    EXPECT_EQ(table[row * 2], float(row + 1)) << "row " << row << " was not gathered";
-  ReferenceAdamW left{3.0}, right{3.0};
-  left.step(1, 0.75, 0.1, settings);
-  right.step(1, 0.0, 0.1, settings);
-  EXPECT_NEAR(table[4], left.p, 1e-6);
-  EXPECT_NEAR(table[5], right.p, 1e-6);
-}
+  for (int t = 1; t <= 3; ++t) {
+    // The gradients at the current weights, from the step without optimizer.
+    std::map<std::string, cpu::Tensor> current;
+    for (auto &[name, values] : reference) {
+      cpu::Tensor copy = cpu::Tensor::owned(DType::F32, named(*step, name).shape);
+      std::copy(named(*step, name).as<float>(),
+                named(*step, name).as<float>() + copy.numElements(), copy.as<float>());
+      current[name] = copy;
+    }
+    ASSERT_TRUE(gradients->setWeights(current, error)) << error;
+    std::vector<PackedBatch> packed;
+    ASSERT_TRUE(packExamples(gradients->plan(), batch, packing, packed, error)) << error;
+    std::vector<cpu::Tensor> outputs;
+    ASSERT_TRUE(gradients->runBatch(packed[0], outputs, error)) << error;
+    std::map<std::string, const cpu::Tensor *> byName;
+    for (size_t o = 0; o < outputs.size(); ++o)
+      byName[gradients->plan().outputs[o].name] = &outputs[o];
+    const cpu::Tensor &dense = *byName.at("gradient:w");
+    for (size_t i = 0; i < reference["w"].size(); ++i)
+      reference["w"][i].step(t, dense.as<float>()[i]);
+    // Lazy rows: duplicates summed, each touched row updated once.
+    const cpu::Tensor &ids = *byName.at("gradient:table:indices");
+    const cpu::Tensor &rows = *byName.at("gradient:table:rows");
+    std::map<int64_t, std::vector<double>> summed;
+    for (int64_t k = 0; k < ids.numElements(); ++k) {
+      int64_t id = cpu::integerAt(ids, k);
+      if (id < 0 || id >= testing::kTinyTableRows)
+        continue;
+      summed[id].resize(3, 0.0);
+      for (int d = 0; d < 3; ++d)
+        summed[id][size_t(d)] += rows.as<float>()[k * 3 + d];
+    }
+    for (auto &[id, gradient] : summed)
+      for (int d = 0; d < 3; ++d)
+        reference["table"][size_t(id * 3 + d)].step(t, gradient[size_t(d)]);
 
-TEST(AdamW, AShardUpdatesAndKeepsStateForItsRangeOnly) {
-  AdamWSettings settings;
-  std::vector<cpu::Tensor> parameters{floats({4, 2}, {1, 1, 2, 2, 3, 3, 4, 4})};
-  AdamW optimizer(settings, {{3, 6}}); // elements 3..5: half of row 1, row 2
-  EXPECT_EQ(optimizer.stateBytes(), 2 * 3 * 4);
-  RowGradient rows{{1, 2, 3}, {1, 1, 1, 1, 1, 1}};
-  optimizer.beginStep(1, 0.1);
-  optimizer.applyRows(0, parameters[0].as<float>(), 4, 2, {rows}, 1.0f);
-  const float *table = parameters[0].as<float>();
-  EXPECT_EQ(table[2], 2.0f); // row 1's first element belongs to another rank
-  EXPECT_NE(table[3], 2.0f);
-  EXPECT_NE(table[4], 3.0f);
-  EXPECT_NE(table[5], 3.0f);
-  EXPECT_EQ(table[6], 4.0f); // row 3 too
+    ASSERT_TRUE(packExamples(step->plan(), batch, packing, packed, error)) << error;
+    StepReport report;
+    ASSERT_TRUE(trainer->step(packed[0], report, error)) << error;
+    ASSERT_FALSE(report.skipped);
+  }
+  EXPECT_EQ(trainer->stepsTaken(), 3);
+  for (auto &[name, elements] : reference) {
+    const cpu::Tensor &value = named(*step, name), &m = named(*step, name + ".adam_m"),
+                      &v = named(*step, name + ".adam_v");
+    for (size_t i = 0; i < elements.size(); ++i) {
+      EXPECT_NEAR(value.as<float>()[i], elements[i].p, 1e-5 * (1 + std::abs(elements[i].p)))
+          << name << " element " << i;
+      EXPECT_NEAR(m.as<float>()[i], elements[i].m, 1e-5 * (1 + std::abs(elements[i].m)))
+          << name << ".adam_m element " << i;
+      EXPECT_NEAR(v.as<float>()[i], elements[i].v, 1e-5 * (1 + std::abs(elements[i].v)))
+          << name << ".adam_v element " << i;
+    }
+  }
+  // Row 4 was never read: no decay, no moments.
+  for (int d = 0; d < 3; ++d) {
+    EXPECT_EQ(named(*step, "table").as<float>()[12 + d], float(reference["table"][size_t(12 + d)].p));
+    EXPECT_EQ(named(*step, "table.adam_v").as<float>()[12 + d], 0.0f);
+  }
 }
 
 TEST(ZeroStateBytes, FollowZeroFormulas) {

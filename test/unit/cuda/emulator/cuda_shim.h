@@ -81,6 +81,7 @@ inline float __int_as_float(int bits) {
   return value;
 }
 inline float __log2f(float x) { return log2f(x); }
+inline float rsqrtf(float x) { return 1.0f / std::sqrt(x); }
 
 // IEEE binary16 and bfloat16 storage, rounded to nearest even.
 struct __half {
