@@ -8,10 +8,13 @@
 #    within 3e-3), and 8 training steps of the ranking example on both
 #    (losses within 3e-3);
 # 2. lmc's attention kernel against PyTorch SDPA on float32 copies: packed,
-#    causal and padded, fresh random inputs, NaN-poisoned outputs;
+#    causal and padded, fresh random inputs, NaN-poisoned outputs; its
+#    backward (lmc.attention_grad) against torch autograd;
 # 3. lmc attention timed against PyTorch (flash, cuDNN, varlen flash) on the
-#    shapes of the GPU anchors, and the 4-layer BERT-base-width encoder end to
-#    end against PyTorch eager over packed tokens; a table is printed last.
+#    shapes of the GPU anchors, forward + backward against flash's (the
+#    313 TFLOP/s anchor at 1x32x8192x128), and the 4-layer BERT-base-width
+#    encoder end to end against PyTorch eager over packed tokens; a table is
+#    printed last.
 # --dry-run runs every step that needs no GPU (the CPU runs, the emitter,
 # script syntax): the script's own check, on the build machine.
 set -euo pipefail
@@ -63,9 +66,12 @@ fi
 
 echo "== 2-3. attention: correctness and timing against PyTorch"
 "$work/emit-attention" --dim 128 > "$work/attention.json"
-python3 -m py_compile test/gpu/attention_check.py test/gpu/encoder_torch.py \
-  test/gpu/compare_outputs.py test/gpu/length_mix.py
+"$work/emit-attention" --dim 128 --backward > "$work/attention_grad.json"
+python3 -m py_compile test/gpu/attention_check.py test/gpu/attention_grad_check.py \
+  test/gpu/encoder_torch.py test/gpu/compare_outputs.py test/gpu/length_mix.py
 $dry || python3 test/gpu/attention_check.py --tool "$work/emit-attention" >> "$table" || true
+# A training step's attention: backward correctness, forward + backward time.
+$dry || python3 test/gpu/attention_grad_check.py --tool "$work/emit-attention" >> "$table" || true
 
 echo "== 3. end to end: 4-layer BERT-base-width encoder, the 64-sequence mix, fp16"
 python3 test/gpu/length_mix.py > "$work/mix.lengths"

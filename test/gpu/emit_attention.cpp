@@ -1,9 +1,11 @@
 // emit_attention.cpp - `lmc-emit-attention`: the attention kernel lmc emits
-// for one shape, as JSON, for test/gpu/attention_check.py (which launches it
-// next to PyTorch's attention on the GPU).
+// for one shape, as JSON, for test/gpu/attention_check.py and
+// attention_grad_check.py (which launch it next to PyTorch's attention on
+// the GPU). With --backward: the two kernels of lmc.attention_grad (packed,
+// f32), entries "<entry>_dq" and "<entry>_dkdv".
 //
 //   lmc-emit-attention --dtype f16 --heads 16 --key-heads 16 --dim 128 \
-//                      --block-q 128 --block-k 64 [--causal] [--padded]
+//                      --block-q 128 --block-k 64 [--causal] [--padded] [--backward]
 
 #include "compiler/cuda/KernelEmitter.h"
 
@@ -14,12 +16,53 @@
 #include <iostream>
 #include <string>
 
+namespace {
+
+/// lmc.attention_grad over packed f32 sequences: q, k, v, out, lse,
+/// grad_out, cu_seqlens -> dq, dk, dv.
+int emitBackward(int64_t heads, int64_t keyHeads, int64_t dim, int blockQ, int blockK,
+                 bool causal) {
+  namespace rt = lmc::rt;
+  rt::Kernel kernel;
+  kernel.name = "attention";
+  kernel.kind = rt::KernelKind::Attention;
+  kernel.blockQ = blockQ;
+  kernel.blockK = blockK;
+  rt::TensorType query{rt::DType::F32, {-1, heads, dim}, {}};
+  rt::TensorType key{rt::DType::F32, {-1, keyHeads, dim}, {}};
+  kernel.arguments = {query, key, key, query, {rt::DType::F32, {-1, heads}, {}}, query,
+                      {rt::DType::I32, {-1}, {}}};
+  rt::Instruction grad;
+  grad.opcode = rt::Opcode::AttentionGrad;
+  grad.operands = {0, 1, 2, 3, 4, 5, 6, -1};
+  grad.results = {query, key, key};
+  grad.ints = {causal};
+  grad.reals = {std::nan("")};
+  kernel.body = {grad};
+  kernel.yields = {7, 8, 9};
+  mlir::lmc::cuda::EmittedKernel code;
+  std::string error;
+  if (!mlir::lmc::cuda::emitAttentionGradKernel(kernel, code, error)) {
+    std::cerr << "lmc-emit-attention: " << error << "\n";
+    return 1;
+  }
+  nlohmann::json out = {{"source", code.source},
+                        {"dq", code.launches[0].entry},
+                        {"dkdv", code.launches[1].entry},
+                        {"threads", code.launches[0].threads},
+                        {"block_q", blockQ}};
+  std::cout << out.dump() << "\n";
+  return 0;
+}
+
+} // namespace
+
 int main(int argc, char **argv) {
   namespace rt = lmc::rt;
   std::string dtypeName = "f16";
   int64_t heads = 16, keyHeads = -1, dim = 128;
   int blockQ = 128, blockK = 64;
-  bool causal = false, padded = false;
+  bool causal = false, padded = false, backward = false;
   for (int i = 1; i < argc; ++i) {
     std::string flag = argv[i];
     auto next = [&]() -> std::string {
@@ -37,6 +80,7 @@ int main(int argc, char **argv) {
     else if (flag == "--block-k") blockK = std::stoi(next());
     else if (flag == "--causal") causal = true;
     else if (flag == "--padded") padded = true;
+    else if (flag == "--backward") backward = true;
     else {
       std::cerr << "lmc-emit-attention: unknown flag " << flag << "\n";
       return 2;
@@ -61,6 +105,8 @@ int main(int argc, char **argv) {
   };
   kernel.arguments = {{dtype, shape(heads), {}}, {dtype, shape(keyHeads), {}},
                       {dtype, shape(keyHeads), {}}, {rt::DType::I32, {-1}, {}}};
+  if (backward)
+    return emitBackward(heads, keyHeads, dim, blockQ, blockK, causal);
   rt::Instruction attention;
   attention.opcode = rt::Opcode::Attention;
   attention.operands = padded ? std::vector<int>{0, 1, 2, -1, 3} : std::vector<int>{0, 1, 2, 3, -1};
