@@ -39,6 +39,7 @@ std::optional<LogicalResult> evaluatePrimitiveOp(Operation *op, EvalFrame &frame
 std::optional<LogicalResult> evaluateCompositeOp(Operation *op, EvalFrame &frame);
 std::optional<LogicalResult> evaluateSequenceOp(Operation *op, EvalFrame &frame);
 std::optional<LogicalResult> evaluateFeatureColumnOp(Operation *op, EvalFrame &frame);
+std::optional<LogicalResult> evaluateTrainingOp(Operation *op, EvalFrame &frame);
 
 /// Shape helpers shared by the families.
 std::string formatRuntimeShape(ArrayRef<int64_t> shape);

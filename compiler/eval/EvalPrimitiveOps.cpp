@@ -446,6 +446,7 @@ std::optional<LogicalResult> evaluatePrimitiveOp(Operation *op, EvalFrame &frame
       .Case([&](RsqrtOp) { return evalUnary(op, frame, [](double x) { return 1 / std::sqrt(x); }); })
       .Case([&](ErfOp) { return evalUnary(op, frame, [](double x) { return std::erf(x); }); })
       .Case([&](LogOp) { return evalUnary(op, frame, [](double x) { return std::log(x); }); })
+      .Case([&](SqrtOp) { return evalUnary(op, frame, [](double x) { return std::sqrt(x); }); })
       .Case([&](BroadcastLikeOp broadcastLike) { return evalBroadcastLike(broadcastLike, frame); })
       .Case([&](NegOp) {
         return evalUnary(op, frame, [](double x) { return -x; },

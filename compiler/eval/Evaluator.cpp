@@ -83,6 +83,8 @@ static FailureOr<SmallVector<EvalTensor>> runBlock(Block &block,
     if (!done)
       done = evaluateFeatureColumnOp(&op, frame);
     if (!done)
+      done = evaluateTrainingOp(&op, frame);
+    if (!done)
       return op.emitError("the evaluator cannot run this op");
     if (failed(*done))
       return failure();
