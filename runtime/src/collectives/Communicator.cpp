@@ -7,6 +7,12 @@
 namespace lmc::rt {
 namespace {
 
+Communicator::Pending finished(std::string error) {
+  std::promise<std::string> done;
+  done.set_value(std::move(error));
+  return done.get_future();
+}
+
 class SingleRank final : public Communicator {
 public:
   int rank() const override { return 0; }
@@ -32,6 +38,19 @@ public:
 };
 
 } // namespace
+
+Communicator::Pending Communicator::startAllReduceSum(float *data, size_t count) {
+  std::string error;
+  allReduceSum(data, count, error);
+  return finished(error);
+}
+
+Communicator::Pending Communicator::startReduceScatterSum(std::vector<float> padded, float *shard,
+                                                          std::vector<int> counts) {
+  std::string error;
+  reduceScatterSum(padded.data(), shard, counts, error);
+  return finished(error);
+}
 
 std::unique_ptr<Communicator> singleRank() { return std::make_unique<SingleRank>(); }
 

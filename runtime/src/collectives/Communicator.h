@@ -12,6 +12,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <future>
 #include <memory>
 #include <string>
 #include <vector>
@@ -37,6 +38,16 @@ public:
   /// Every rank's bytes, in rank order.
   virtual bool allGatherBytes(const std::vector<uint8_t> &mine,
                               std::vector<std::vector<uint8_t>> &all, std::string &error) = 0;
+
+  /// A collective in flight: get() waits for it and gives "" on success,
+  /// else the error. Until then the caller leaves its buffers alone.
+  using Pending = std::future<std::string>;
+  /// allReduceSum and reduceScatterSum (of `padded`, which the collective
+  /// keeps), started now so the caller can compute meanwhile. This base
+  /// runs them at once; MpiCommunicator runs them on its own thread.
+  virtual Pending startAllReduceSum(float *data, size_t count);
+  virtual Pending startReduceScatterSum(std::vector<float> padded, float *shard,
+                                        std::vector<int> counts);
 
   /// Ends every rank's process after an error on this one (the others may
   /// be waiting in a collective); a single rank just returns.

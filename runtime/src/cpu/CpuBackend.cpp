@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <map>
 
 namespace lmc::cpu {
 namespace {
@@ -144,9 +145,31 @@ bool CpuBackend::run(const std::vector<Tensor> &inputs, const std::vector<Tensor
   if (!arena)
     arena.reset(new (std::nothrow) uint8_t[size_t(std::max<int64_t>(plan.arenaBytes, 1))]);
   bool ok = true;
-  for (const rt::Step &step : plan.steps)
+  // Gradient collectives in flight, by the value they write: a step that
+  // reads one waits for it; the rest of the backward runs meanwhile.
+  std::map<int, rt::Communicator::Pending> inFlight;
+  auto land = [&](int value) {
+    std::string failure = inFlight.at(value).get();
+    inFlight.erase(value);
+    if (!failure.empty() && ok) {
+      error = failure;
+      ok = false;
+    }
+  };
+  for (const rt::Step &step : plan.steps) {
+    for (int operand : step.operands)
+      if (inFlight.count(operand))
+        land(operand);
+    if (!ok)
+      break;
+    if (startCollective(step, values, arena.get(), inFlight))
+      continue;
     if (!(ok = runStep(step, values, arena.get(), error)))
       break;
+  }
+  // Nothing may still write into the arena once the run ends.
+  while (!inFlight.empty())
+    land(inFlight.begin()->first);
   outputs.clear();
   for (size_t o = 0; ok && o < plan.outputs.size(); ++o) {
     const Tensor &value = values[size_t(plan.outputs[o].value)];
@@ -164,6 +187,46 @@ bool CpuBackend::run(const std::vector<Tensor> &inputs, const std::vector<Tensor
     idleArenas.push_back(std::move(arena));
   }
   return ok;
+}
+
+bool CpuBackend::startCollective(const rt::Step &step, std::vector<Tensor> &values,
+                                 uint8_t *arena,
+                                 std::map<int, rt::Communicator::Pending> &inFlight) const {
+  const rt::Kernel &kernel = plan.kernels[size_t(step.kernel)];
+  rt::Communicator &ranks = communicator();
+  if (step.kind != rt::StepKind::Collective || ranks.size() < 2 || !arena)
+    return false;
+  // Only the gradients' collectives run in the background, and only into
+  // their arena slot (the slot lives until the last step that reads it);
+  // anything else runs as an ordinary step.
+  Opcode opcode = kernel.body[0].opcode;
+  if (opcode != Opcode::AllReduce && opcode != Opcode::ReduceScatter)
+    return false;
+  const Tensor &input = values[size_t(step.operands[0])];
+  int result = step.results[0];
+  const rt::Value &value = plan.values[size_t(result)];
+  int64_t shard = (input.numElements() + ranks.size() - 1) / ranks.size();
+  Tensor out;
+  out.dtype = DType::F32;
+  out.shape = opcode == Opcode::AllReduce ? input.shape : std::vector<int64_t>{shard};
+  out.data = arena + value.offset;
+  bool background = input.dtype == DType::F32 && matchesType(out, value.type) &&
+                    int64_t(out.numBytes()) <= plannedBytes[size_t(result)] &&
+                    kernel.body[0].ints[0] == ranks.size();
+  if (!background)
+    return false;
+  const float *from = input.as<float>();
+  if (opcode == Opcode::AllReduce) {
+    std::memcpy(out.data, from, out.numBytes());
+    inFlight[result] = ranks.startAllReduceSum(out.as<float>(), size_t(out.numElements()));
+  } else {
+    std::vector<float> padded(size_t(shard * ranks.size()), 0.0f);
+    std::copy(from, from + input.numElements(), padded.begin());
+    inFlight[result] = ranks.startReduceScatterSum(
+        std::move(padded), out.as<float>(), std::vector<int>(size_t(ranks.size()), int(shard)));
+  }
+  values[size_t(result)] = out;
+  return true;
 }
 
 bool CpuBackend::runStep(const rt::Step &step, std::vector<Tensor> &values, uint8_t *arena,

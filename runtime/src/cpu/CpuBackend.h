@@ -8,7 +8,10 @@
 // separate buffers otherwise (a batch beyond the budget still runs).
 //
 // A CpuBackend is immutable after construction: run() may be called from
-// several threads at once (each call has its own arena).
+// several threads at once (each call has its own arena). A training step's
+// all-reduces and reduce-scatters of gradients run in the background
+// (Communicator::start*) while the backward goes on; a step that reads the
+// result waits for it.
 
 #ifndef LMC_RUNTIME_CPU_CPUBACKEND_H
 #define LMC_RUNTIME_CPU_CPUBACKEND_H
@@ -18,6 +21,7 @@
 #include "cpu/Tensor.h"
 #include "session/Backend.h"
 
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -45,6 +49,11 @@ public:
 private:
   bool runStep(const rt::Step &step, std::vector<Tensor> &values, uint8_t *arena,
                std::string &error) const;
+  /// Starts a gradient collective (all-reduce, reduce-scatter over several
+  /// ranks) in the background, writing its arena slot; false when `step`
+  /// is not one, and runStep runs it.
+  bool startCollective(const rt::Step &step, std::vector<Tensor> &values, uint8_t *arena,
+                       std::map<int, rt::Communicator::Pending> &inFlight) const;
 
   const rt::Plan &plan;
   std::unordered_map<const rt::Instruction *, VocabularyIndex> vocabularies;
