@@ -173,6 +173,12 @@ bool CpuBackend::run(const std::vector<Tensor> &inputs, const std::vector<Tensor
   outputs.clear();
   for (size_t o = 0; ok && o < plan.outputs.size(); ++o) {
     const Tensor &value = values[size_t(plan.outputs[o].value)];
+    if (int p = plan.outputs[o].updates; p >= 0) {
+      // A training step's new parameter: the same bytes (checked on load).
+      std::memcpy(parameters[size_t(p)].data, value.data, value.numBytes());
+      outputs.emplace_back();
+      continue;
+    }
     Tensor copy = Tensor::uninitialized(value.dtype, value.shape);
     if (!copy.data) {
       error = "out of memory copying output '" + plan.outputs[o].name + "'";

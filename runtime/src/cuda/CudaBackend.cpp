@@ -496,6 +496,21 @@ bool CudaBackend::run(const std::vector<cpu::Tensor> &inputs,
       return false;
   outputs.clear();
   for (const rt::Output &output : plan.outputs) {
+    if (output.updates >= 0) {
+      // A training step's new parameter: over the device copy (the next run
+      // need not upload it) and the host tensor, after every kernel.
+      const cpu::Tensor &parameter = parameters[size_t(output.updates)];
+      CUdeviceptr from = addresses[size_t(output.value)];
+      if (!driver->check(driver->cuMemcpyDtoDAsync(parameterCopies[size_t(output.updates)].pointer,
+                                                   from, parameter.numBytes(), stream),
+                         "updating parameter '" + output.name + "'", error) ||
+          !driver->check(driver->cuMemcpyDtoHAsync(parameter.data, from, parameter.numBytes(),
+                                                   stream),
+                         "copying back parameter '" + output.name + "'", error))
+        return false;
+      outputs.emplace_back();
+      continue;
+    }
     const HostValue &shape = shapes[size_t(output.value)];
     cpu::Tensor host =
         cpu::Tensor::uninitialized(plan.values[size_t(output.value)].type.dtype, shape.shape);

@@ -21,7 +21,9 @@ public:
 
   /// Runs the plan. `inputs` follow plan.inputs, `parameters` follow
   /// plan.parameters; `outputs` receive owned tensors in plan.outputs'
-  /// order. Returns false with `error` set on any failure.
+  /// order, except a training step's update outputs: those are written
+  /// over their parameter (host tensor and any copy the backend keeps) and
+  /// come back empty. Returns false with `error` set on any failure.
   virtual bool run(const std::vector<cpu::Tensor> &inputs,
                    const std::vector<cpu::Tensor> &parameters, std::vector<cpu::Tensor> &outputs,
                    std::string &error) const = 0;

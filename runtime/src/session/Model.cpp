@@ -239,18 +239,8 @@ bool Model::runBatch(const PackedBatch &batch, std::vector<cpu::Tensor> &outputs
                      std::string &error) {
   if (!hasWeights() && !loaded.parameters.empty())
     return (error = "the model has no weights yet"), false;
-  if (!backend->run(batch.inputs, parameters, outputs, error))
-    return false;
-  bool updated = false;
-  for (size_t o = 0; o < loaded.outputs.size(); ++o)
-    if (int p = loaded.outputs[o].updates; p >= 0) {
-      // Same type and size as the parameter's storage (checked on load).
-      std::memcpy(parameters[size_t(p)].data, outputs[o].data, outputs[o].numBytes());
-      updated = true;
-    }
-  if (updated)
-    backend->parametersChanged();
-  return true;
+  // The backend writes a training step's updates over the parameters.
+  return backend->run(batch.inputs, parameters, outputs, error);
 }
 
 bool Model::run(const std::vector<Example> &examples, const PackingOptions &options,

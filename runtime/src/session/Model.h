@@ -69,7 +69,7 @@ public:
   /// returns the plan's outputs whole: what a training step needs, whose
   /// loss belongs to the batch, not to single examples. A training step's
   /// new parameter and moment values (its "update:" outputs) are written
-  /// over the parameters.
+  /// over the parameters, and those outputs come back empty.
   bool runBatch(const PackedBatch &batch, std::vector<cpu::Tensor> &outputs,
                 std::string &error);
 

@@ -329,6 +329,10 @@ CUresult CUDAAPI copyOut(void *to, CUdeviceptr from, size_t bytes, CUstream) {
   std::memcpy(to, reinterpret_cast<const void *>(from), bytes);
   return CUDA_SUCCESS;
 }
+CUresult CUDAAPI copyOnDevice(CUdeviceptr to, CUdeviceptr from, size_t bytes, CUstream) {
+  std::memcpy(reinterpret_cast<void *>(to), reinterpret_cast<const void *>(from), bytes);
+  return CUDA_SUCCESS;
+}
 CUresult CUDAAPI fill(CUdeviceptr to, unsigned char value, size_t bytes, CUstream) {
   std::memset(reinterpret_cast<void *>(to), value, bytes);
   return CUDA_SUCCESS;
@@ -499,6 +503,7 @@ cuda::Driver makeDriver() {
   driver.cuMemFree = release;
   driver.cuMemcpyHtoDAsync = copyIn;
   driver.cuMemcpyDtoHAsync = copyOut;
+  driver.cuMemcpyDtoDAsync = copyOnDevice;
   driver.cuMemsetD8Async = fill;
   driver.cuStreamCreate = createStream;
   driver.cuStreamDestroy = destroyStream;
