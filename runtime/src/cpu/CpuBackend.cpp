@@ -218,6 +218,7 @@ bool CpuBackend::startCollective(const rt::Step &step, std::vector<Tensor> &valu
   out.data = arena + value.offset;
   bool background = input.dtype == DType::F32 && matchesType(out, value.type) &&
                     int64_t(out.numBytes()) <= plannedBytes[size_t(result)] &&
+                    value.offset + int64_t(out.numBytes()) <= plan.arenaBytes &&
                     kernel.body[0].ints[0] == ranks.size();
   if (!background)
     return false;
