@@ -102,6 +102,11 @@ bool Model::setWeights(std::map<std::string, cpu::Tensor> weights, std::string &
   Communicator &world = ranks();
   for (const Parameter &parameter : loaded.parameters) {
     if (parameter.optimizerState) {
+      if (weights.count(parameter.name))
+        return (error = "the weights hold '" + parameter.name +
+                        "', an optimizer moment (training starts it at zero; checkpoints "
+                        "carry it)"),
+               false;
       values.push_back(cpu::Tensor::owned(parameter.type.dtype, parameter.type.shape));
       continue;
     }

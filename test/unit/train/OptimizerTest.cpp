@@ -137,6 +137,25 @@ TEST(CompiledAdamW, DenseAndLazyRowUpdatesFollowTheirDefinitions) {
   }
 }
 
+TEST(CompiledAdamW, MomentsStartAtZeroAndAreNotWeights) {
+  std::unique_ptr<Model> step = compiled(true);
+  ASSERT_TRUE(step);
+  std::string error;
+  std::vector<std::pair<std::string, cpu::Tensor>> weights;
+  ASSERT_TRUE(step->generateWeights(1, weights, error)) << error;
+  for (const auto &[name, tensor] : weights)
+    EXPECT_EQ(name.find(".adam_"), std::string::npos) << name << " is generated as a weight";
+  std::map<std::string, cpu::Tensor> withMoment(weights.begin(), weights.end());
+  withMoment["w.adam_m"] = cpu::Tensor::owned(DType::F32, {12});
+  EXPECT_FALSE(step->setWeights(withMoment, error));
+  EXPECT_NE(error.find("'w.adam_m', an optimizer moment"), std::string::npos) << error;
+  ASSERT_TRUE(step->setWeights({weights.begin(), weights.end()}, error)) << error;
+  const cpu::Tensor &moment = named(*step, "table.adam_v");
+  EXPECT_EQ(moment.shape, std::vector<int64_t>{18});
+  for (int64_t i = 0; i < moment.numElements(); ++i)
+    EXPECT_EQ(moment.as<float>()[i], 0.0f);
+}
+
 TEST(ZeroStateBytes, FollowZeroFormulas) {
   const int64_t psi = 1000;
   const int ranks = 4;
