@@ -9,7 +9,6 @@
 #include "CudaTestSupport.h"
 #include "emulator/EmulatedDevice.h"
 
-#include "cuda/CudaBackend.h"
 #include "session/Model.h"
 #include "support/RandomExamples.h"
 
@@ -54,14 +53,11 @@ TEST_P(CudaBackendEmulation, MatchesTheCpuBackend) {
   std::string bytes = lmc::testing::compilePackageWithCode(param.example, options);
   ASSERT_FALSE(bytes.empty());
   std::string error;
-  std::unique_ptr<rt::Model> onCpu = rt::Model::fromBytes(bytes, error);
-  std::unique_ptr<rt::Model> onGpu = rt::Model::fromBytes(bytes, error);
-  ASSERT_TRUE(onCpu && onGpu) << error;
-  std::unique_ptr<lmc::cuda::CudaBackend> backend =
-      lmc::cuda::CudaBackend::create(onGpu->plan(), error, lmc::testing::emulatedDriver(param.arch));
-  ASSERT_TRUE(backend) << error;
-  EXPECT_EQ(backend->label(), "the GPU (lmc device emulator, sm_" + std::to_string(param.arch) + ")");
-  onGpu->setBackend(std::move(backend));
+  std::unique_ptr<rt::Model> onCpu, onGpu;
+  ASSERT_TRUE(lmc::testing::loadOnCpuAndEmulatedGpu(bytes, param.arch, onCpu, onGpu, error))
+      << error;
+  EXPECT_EQ(onGpu->currentBackend().label(),
+            "the GPU (lmc device emulator, sm_" + std::to_string(param.arch) + ")");
 
   std::vector<std::pair<std::string, cpu::Tensor>> weights;
   ASSERT_TRUE(onCpu->generateWeights(3, weights, error)) << error;

@@ -9,6 +9,8 @@
 #include "../passes/PassNumerics.h"
 
 #include "artifact/Envelope.h"
+#include "cuda/CudaBackend.h"
+#include "emulator/EmulatedDevice.h"
 
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
@@ -81,6 +83,21 @@ bool compilePlan(const std::string &name, mlir::lmc::CompileOptions options, rt:
          rt::unwrapArtifact(reinterpret_cast<const uint8_t *>(bytes.data()), bytes.size(),
                             payload, size, error) &&
          rt::loadPlan(payload, size, plan, error);
+}
+
+bool loadOnCpuAndEmulatedGpu(const std::string &bytes, int arch,
+                             std::unique_ptr<rt::Model> &onCpu,
+                             std::unique_ptr<rt::Model> &onGpu, std::string &error) {
+  onCpu = rt::Model::fromBytes(bytes, error);
+  onGpu = onCpu ? rt::Model::fromBytes(bytes, error) : nullptr;
+  if (!onGpu)
+    return false;
+  std::unique_ptr<cuda::CudaBackend> backend =
+      cuda::CudaBackend::create(onGpu->plan(), error, emulatedDriver(arch));
+  if (!backend)
+    return false;
+  onGpu->setBackend(std::move(backend));
+  return true;
 }
 
 } // namespace lmc::testing

@@ -7,6 +7,9 @@
 #include "compiler/Pipeline.h"
 
 #include "artifact/Plan.h"
+#include "session/Model.h"
+
+#include <memory>
 
 #include <string>
 
@@ -22,6 +25,12 @@ std::string compileSourceWithCode(const std::string &source, mlir::lmc::CompileO
 
 /// examples/<name> compiled and loaded.
 bool compilePlan(const std::string &name, mlir::lmc::CompileOptions options, rt::Plan &plan);
+/// The package `bytes` loaded twice: on the CPU backend, and on the CUDA
+/// backend of an emulated device of compute capability `arch` (75 or 80).
+/// False with `error` set when either fails.
+bool loadOnCpuAndEmulatedGpu(const std::string &bytes, int arch,
+                             std::unique_ptr<rt::Model> &onCpu,
+                             std::unique_ptr<rt::Model> &onGpu, std::string &error);
 
 } // namespace lmc::testing
 

@@ -6,9 +6,7 @@
 // step's kernels, lmc.adamw_rows' kernel), every weight and moment.
 
 #include "CudaTestSupport.h"
-#include "emulator/EmulatedDevice.h"
 
-#include "cuda/CudaBackend.h"
 #include "session/Model.h"
 #include "support/RandomExamples.h"
 #include "support/TinyTrainingModel.h"
@@ -38,13 +36,8 @@ TEST_P(CudaTrainingEmulation, StepMatchesTheCpuBackend) {
   std::string bytes = lmc::testing::compilePackageWithCode("bst_ranker.yaml", options);
   ASSERT_FALSE(bytes.empty());
   std::string error;
-  std::unique_ptr<rt::Model> onCpu = rt::Model::fromBytes(bytes, error);
-  std::unique_ptr<rt::Model> onGpu = rt::Model::fromBytes(bytes, error);
-  ASSERT_TRUE(onCpu && onGpu) << error;
-  std::unique_ptr<lmc::cuda::CudaBackend> backend =
-      lmc::cuda::CudaBackend::create(onGpu->plan(), error, lmc::testing::emulatedDriver(75));
-  ASSERT_TRUE(backend) << error;
-  onGpu->setBackend(std::move(backend));
+  std::unique_ptr<rt::Model> onCpu, onGpu;
+  ASSERT_TRUE(lmc::testing::loadOnCpuAndEmulatedGpu(bytes, 75, onCpu, onGpu, error)) << error;
   for (rt::Model *model : {onCpu.get(), onGpu.get()}) {
     std::vector<std::pair<std::string, cpu::Tensor>> weights;
     ASSERT_TRUE(model->generateWeights(5, weights, error)) << error;
@@ -92,13 +85,8 @@ TEST(CudaTrainingEmulation, OptimizerStepsMatchTheCpuBackend) {
       lmc::testing::compileSourceWithCode(lmc::testing::kTinyTrainingModel, options);
   ASSERT_FALSE(bytes.empty());
   std::string error;
-  std::unique_ptr<rt::Model> onCpu = rt::Model::fromBytes(bytes, error);
-  std::unique_ptr<rt::Model> onGpu = rt::Model::fromBytes(bytes, error);
-  ASSERT_TRUE(onCpu && onGpu) << error;
-  std::unique_ptr<lmc::cuda::CudaBackend> backend =
-      lmc::cuda::CudaBackend::create(onGpu->plan(), error, lmc::testing::emulatedDriver(75));
-  ASSERT_TRUE(backend) << error;
-  onGpu->setBackend(std::move(backend));
+  std::unique_ptr<rt::Model> onCpu, onGpu;
+  ASSERT_TRUE(lmc::testing::loadOnCpuAndEmulatedGpu(bytes, 75, onCpu, onGpu, error)) << error;
   std::unique_ptr<rt::Communicator> alone = rt::singleRank();
   std::vector<std::unique_ptr<rt::Trainer>> trainers;
   for (rt::Model *model : {onCpu.get(), onGpu.get()}) {
