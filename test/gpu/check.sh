@@ -6,7 +6,8 @@
 #
 # 1. both examples on the CUDA and CPU backends, compared (fp16: relative L2
 #    within 3e-3), and 8 training steps of the ranking example on both
-#    (losses within 3e-3);
+#    (losses within 3e-3); the collective kernels through NCCL (PyTorch's
+#    libnccl) on the GPU as one rank;
 # 2. lmc's attention kernel against PyTorch SDPA on float32 copies: packed,
 #    causal and padded, fresh random inputs, NaN-poisoned outputs; its
 #    backward (lmc.attention_grad) against torch autograd;
@@ -62,6 +63,16 @@ else
   summary=$(lmc lmc-gpu-train "$bundle/packages/bst_ranker_train.lmcpkg" \
     --data "$work/bst_ranker.jsonl" --steps 8 --seed 1 | tail -n 1) && verdict=ok || verdict=FAIL
   printf 'check\ttraining step cuda vs cpu\t%s\t\t\t%s\n' "${summary#lmc-gpu-train: }" "$verdict" >> "$table"
+fi
+
+echo "== 1c. collectives: the CUDA backend's NCCL calls, one rank on this GPU"
+# The GPU machine's NCCL is PyTorch's wheel (nvidia-nccl-cu*), not on the
+# linker's path.
+nccl_lib=$(python3 -c 'import importlib.util as u; s = u.find_spec("nvidia.nccl"); print(list(s.submodule_search_locations)[0] + "/lib" if s else "")' 2> /dev/null || true)
+if ! $dry; then
+  summary=$(LD_LIBRARY_PATH=${nccl_lib:+$nccl_lib:}$bundle/lib "$bundle/bin/lmc-gpu-nccl" 2>&1) \
+    && verdict=ok || verdict=FAIL
+  printf 'check\tcollectives over NCCL (1 rank)\t%s\t\t\t%s\n' "${summary#lmc-gpu-nccl: }" "$verdict" >> "$table"
 fi
 
 echo "== 2-3. attention: correctness and timing against PyTorch"

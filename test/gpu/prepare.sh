@@ -12,7 +12,8 @@ build=${LMC_BUILD_DIR:-build}
 bundle=$build/gpu-bundle
 rm -rf "$bundle"
 mkdir -p "$bundle/bin" "$bundle/lib" "$bundle/packages"
-cp "$build/bin/lmc-gpu-run" "$build/bin/lmc-gpu-train" "$build/bin/lmc-emit-attention" "$bundle/bin/"
+cp "$build/bin/lmc-gpu-run" "$build/bin/lmc-gpu-train" "$build/bin/lmc-gpu-nccl" \
+  "$build/bin/lmc-emit-attention" "$bundle/bin/"
 for binary in "$bundle"/bin/*; do
   ldd "$binary" | awk '/=> \// {print $3}' | while read -r library; do
     case $(basename "$library") in

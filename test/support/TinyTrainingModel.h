@@ -9,6 +9,7 @@
 
 #include "packer/Example.h"
 
+#include <string>
 #include <vector>
 
 namespace lmc::testing {
@@ -55,6 +56,24 @@ inline std::vector<rt::Example> tinyTrainingExamples() {
     out.push_back(std::move(example));
   }
   return out;
+}
+
+/// kTinyTrainingModel sharded over `ranks` at ZeRO `stage`, with a bias of
+/// 3 elements besides (over 2 ranks its shards are padded).
+inline std::string shardedTinyTrainingModel(int stage, int ranks) {
+  std::string source = kTinyTrainingModel;
+  auto replaceFirst = [&](const std::string &from, const std::string &to) {
+    source.replace(source.find(from), from.size(), to);
+  };
+  replaceFirst("learning_rate", "zero_stage = " + std::to_string(stage) + " : i64, ranks = " +
+                                    std::to_string(ranks) + " : i64, learning_rate");
+  replaceFirst("  func.func", "  lmc.parameter @b : tensor<3xf32> initializer {kind = \"normal\", "
+                              "stddev = 0.5 : f64}\n  func.func");
+  replaceFirst("    return %y", "    %b = lmc.param_load @b : tensor<3xf32>\n"
+                              "    %biased = lmc.add %y, %b : (tensor<?x3xf32>, tensor<3xf32>) -> "
+                              "tensor<?x3xf32>\n"
+                              "    return %biased");
+  return source;
 }
 
 } // namespace lmc::testing

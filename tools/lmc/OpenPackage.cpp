@@ -20,13 +20,13 @@ llvm::cl::ValuesClass backendChoices() {
 }
 
 bool chooseBackend(rt::Model &model, BackendChoice choice, llvm::StringRef command,
-                   std::string &error) {
+                   std::string &error, rt::Communicator *ranks) {
   if (choice == BackendChoice::Cpu ||
       (choice == BackendChoice::Auto && model.plan().target == "cpu"))
     return true;
 #ifdef LMC_HAVE_CUDA_BACKEND
   std::string why;
-  if (std::unique_ptr<cuda::CudaBackend> gpu = cuda::CudaBackend::create(model.plan(), why)) {
+  if (std::unique_ptr<cuda::CudaBackend> gpu = cuda::CudaBackend::create(model.plan(), why, nullptr, ranks)) {
     model.setBackend(std::move(gpu));
     return true;
   }
@@ -49,7 +49,7 @@ std::unique_ptr<rt::Model> openPackage(const std::string &path, BackendChoice ch
                                        llvm::StringRef command, std::string &error,
                                        rt::Communicator *ranks) {
   std::unique_ptr<rt::Model> model = rt::Model::fromFile(path, error);
-  if (!model || !chooseBackend(*model, choice, command, error))
+  if (!model || !chooseBackend(*model, choice, command, error, ranks))
     return nullptr;
   if (ranks)
     model->setCommunicator(*ranks);

@@ -17,9 +17,10 @@ llvm::cl::ValuesClass backendChoices();
 /// Puts `model` on the GPU for --backend=cuda, or for auto when there is
 /// one and the package has CUDA code (auto warns, as `command`, when a GPU
 /// is there but cannot be used). False with `error` set when cuda was asked
-/// for and cannot be had.
+/// for and cannot be had. A package training over several ranks needs the
+/// process's `ranks` on the GPU (a GPU per rank, collectives over NCCL).
 bool chooseBackend(rt::Model &model, BackendChoice choice, llvm::StringRef command,
-                   std::string &error);
+                   std::string &error, rt::Communicator *ranks = nullptr);
 
 /// Loads the package at `path`, puts it on its backend (chooseBackend) and
 /// gives it weights: the safetensors file `weightsPath`, or, when that is

@@ -101,15 +101,18 @@ bool movesNothing(const rt::Kernel &kernel, const std::vector<CUdeviceptr> &poin
 } // namespace
 
 std::unique_ptr<CudaBackend> CudaBackend::create(const rt::Plan &plan, std::string &error,
-                                                 const Driver *driver) {
+                                                 const Driver *driver, rt::Communicator *ranks,
+                                                 const Nccl *nccl) {
   std::unique_ptr<CudaBackend> backend(new CudaBackend(plan));
   backend->driver = driver;
-  if (!backend->initialize(error))
+  if (!backend->initialize(ranks, nccl, error))
     return nullptr;
+  if (ranks)
+    backend->setCommunicator(*ranks);
   return backend;
 }
 
-bool CudaBackend::initialize(std::string &error) {
+bool CudaBackend::initialize(rt::Communicator *ranks, const Nccl *nccl, std::string &error) {
   if (!driver && !(driver = Driver::get(error)))
     return false;
   bool hasCode = false;
@@ -119,19 +122,19 @@ bool CudaBackend::initialize(std::string &error) {
     return (error = "the package was compiled for the CPU (--target=cpu): it holds no CUDA "
                     "code; recompile with --target=cuda or sm_XX"),
            false;
-  for (const rt::Kernel &kernel : plan.kernels)
-    if (kernel.kind == rt::KernelKind::Collective)
-      return (error = "the package trains over several ranks; the CUDA backend runs one (its "
-                      "collectives over NCCL are not built yet): train it on CPU processes "
-                      "(--backend=cpu)"),
-             false;
-  int count = 0, major = 0, minor = 0;
+  int count = 0, ordinal = 0, major = 0, minor = 0;
   char name[256] = {};
   if (!driver->check(driver->cuDeviceGetCount(&count), "cuDeviceGetCount", error))
     return false;
   if (count == 0)
     return (error = "the CUDA driver sees no GPU"), false;
-  if (!driver->check(driver->cuDeviceGet(&device, 0), "cuDeviceGet", error) ||
+  bool collective = std::any_of(plan.kernels.begin(), plan.kernels.end(), [](const auto &kernel) {
+    return kernel.kind == rt::KernelKind::Collective;
+  });
+  if (collective && ranks && ranks->size() > 1 &&
+      !chooseRankDevice(*ranks, count, ordinal, error))
+    return false;
+  if (!driver->check(driver->cuDeviceGet(&device, ordinal), "cuDeviceGet", error) ||
       !driver->check(driver->cuDeviceGetAttribute(
                          &major, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR, device),
                      "cuDeviceGetAttribute", error) ||
@@ -150,6 +153,8 @@ bool CudaBackend::initialize(std::string &error) {
     return false;
   arch = major * 10 + minor;
   deviceName = name;
+  if (collective && !joinRanks(ranks, nccl, count, error))
+    return false;
 
   std::string cacheDir = defaultCacheDir();
   for (const rt::Kernel &kernel : plan.kernels) {
@@ -213,6 +218,22 @@ bool CudaBackend::initialize(std::string &error) {
   return driver->check(driver->cuStreamSynchronize(stream), "uploading constants", error);
 }
 
+bool CudaBackend::joinRanks(rt::Communicator *ranks, const Nccl *nccl, int count,
+                            std::string &error) {
+  int64_t compiledFor = plan.training ? plan.training->ranks : 0;
+  if (!ranks || ranks->size() != compiledFor)
+    return (error = "the package trains over " + std::to_string(compiledFor) +
+                    " ranks, a GPU each; this process runs " +
+                    std::to_string(ranks ? ranks->size() : 1) + " (launch it with mpirun -np " +
+                    std::to_string(compiledFor) + " lmc train, on hosts with " +
+                    std::to_string(count) + " GPU(s) each)"),
+           false;
+  if (!nccl && !(nccl = Nccl::get(error)))
+    return false;
+  collectives = DeviceCollectives::create(*driver, *nccl, *ranks, error);
+  return collectives != nullptr;
+}
+
 CudaBackend::~CudaBackend() {
   if (!driver)
     return;
@@ -221,6 +242,7 @@ CudaBackend::~CudaBackend() {
     driver->cuCtxSetCurrent(context);
   if (stream)
     driver->cuStreamSynchronize(stream);
+  collectives.reset(); // before its GPU's context goes
   for (Buffer *buffer : {&arena, &scratch, &inputBuffer, &workspace})
     if (buffer->pointer)
       driver->cuMemFree(buffer->pointer);
@@ -341,7 +363,9 @@ bool CudaBackend::planStep(const rt::Step &step, std::vector<HostValue> &shapes,
   const rt::Kernel &kernel = plan.kernels[size_t(step.kernel)];
   for (int operand : step.operands)
     frame.locals.push_back(shapes[size_t(operand)]);
-  if (!inferKernelShapes(kernel, frame.locals, error))
+  if (kernel.kind == rt::KernelKind::Collective
+          ? !collectives->plan(kernel, frame.locals, frame.collective, error)
+          : !inferKernelShapes(kernel, frame.locals, error))
     return false;
   for (size_t y = 0; y < kernel.yields.size(); ++y) {
     int result = step.results[y];
@@ -376,6 +400,9 @@ bool CudaBackend::launchStep(const rt::Step &step, const StepFrame &frame,
         arena.pointer + CUdeviceptr(plan.values[size_t(step.results[y])].offset);
   if (kernel.kind == rt::KernelKind::Gemm)
     return gemm->run(kernel, frame.locals, pointers, stream, error);
+  if (kernel.kind == rt::KernelKind::Collective)
+    return collectives->run(kernel, frame.locals, frame.collective, pointers, scratch.pointer,
+                            stream, error);
   if (movesNothing(kernel, pointers))
     return true;
   // Scratch (reserved for the largest step before any launch): the
@@ -401,6 +428,8 @@ size_t CudaBackend::scratchBytesOf(const rt::Kernel &kernel, const StepFrame &fr
 
 size_t CudaBackend::scratchBytes(const rt::Step &step, const StepFrame &frame) const {
   const rt::Kernel &kernel = plan.kernels[size_t(step.kernel)];
+  if (kernel.kind == rt::KernelKind::Collective)
+    return frame.collective.scratchBytes;
   size_t bytes = frame.lseBytes;
   std::vector<bool> placed(frame.locals.size(), false);
   for (size_t a = 0; a < step.operands.size(); ++a)

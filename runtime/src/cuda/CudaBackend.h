@@ -8,12 +8,17 @@
 // memory plan without waiting for the device, and copies the outputs back. Parameters are copied to the device on
 // the first run (and again when the host tensors change).
 //
+// A package that trains over several ranks runs one rank per process, each
+// on a GPU of its own; its collective kernels are NCCL calls on the same
+// stream (DeviceCollectives.h).
+//
 // Runs are serialized: one stream, one arena, one scratch buffer.
 
 #ifndef LMC_RUNTIME_CUDA_CUDABACKEND_H
 #define LMC_RUNTIME_CUDA_CUDABACKEND_H
 
 #include "artifact/Plan.h"
+#include "cuda/DeviceCollectives.h"
 #include "cuda/Driver.h"
 #include "cuda/Gemm.h"
 #include "cuda/HostShapes.h"
@@ -29,9 +34,14 @@ class CudaBackend final : public rt::Backend {
 public:
   /// A backend on GPU 0 of `driver` (the process's CUDA driver when null);
   /// null with `error` set when there is no driver, no GPU, or a kernel
-  /// that cannot be loaded for it.
+  /// that cannot be loaded for it. A package that trains over several
+  /// ranks needs this process's `ranks` (every rank creates its backend at
+  /// the same point): the backend takes the GPU of the rank's place on its
+  /// host and joins the others over `nccl` (the process's NCCL when null).
   static std::unique_ptr<CudaBackend> create(const rt::Plan &plan, std::string &error,
-                                             const Driver *driver = nullptr);
+                                             const Driver *driver = nullptr,
+                                             rt::Communicator *ranks = nullptr,
+                                             const Nccl *nccl = nullptr);
   ~CudaBackend() override;
 
   bool run(const std::vector<cpu::Tensor> &inputs, const std::vector<cpu::Tensor> &parameters,
@@ -59,6 +69,7 @@ private:
     std::vector<HostValue> locals; // kernel-local shapes (and host-known data)
     std::vector<Tile> tiles;       // attention only
     size_t lseBytes = 0;           // attention only: its log-sum-exp in scratch
+    DeviceCollectives::Frame collective; // collective kernels only
   };
 
   struct Buffer {
@@ -66,7 +77,8 @@ private:
     size_t bytes = 0;
   };
   explicit CudaBackend(const rt::Plan &plan) : plan(plan) {}
-  bool initialize(std::string &error);
+  bool initialize(rt::Communicator *ranks, const Nccl *nccl, std::string &error);
+  bool joinRanks(rt::Communicator *ranks, const Nccl *nccl, int count, std::string &error);
   bool reserve(Buffer &buffer, size_t bytes, const char *what, std::string &error) const;
   bool upload(CUdeviceptr to, const void *from, size_t bytes, std::string &error) const;
   bool planStep(const rt::Step &step, std::vector<HostValue> &shapes, StepFrame &frame,
@@ -102,6 +114,8 @@ private:
   mutable std::vector<Buffer> parameterCopies;
   mutable std::vector<const void *> parameterSources;
   mutable std::unique_ptr<GemmRunner> gemm;
+  /// Set when the package has collective kernels.
+  std::unique_ptr<DeviceCollectives> collectives;
 };
 
 } // namespace lmc::cuda

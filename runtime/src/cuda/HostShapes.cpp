@@ -156,8 +156,7 @@ bool inferKernelShapes(const rt::Kernel &kernel, std::vector<HostValue> &locals,
       break;
     case Opcode::AllReduce: case Opcode::ReduceScatter: case Opcode::AllGather:
     case Opcode::AllGatherRows: case Opcode::ShardSlice: case Opcode::Rank:
-      return fail("is a collective, which the CUDA backend does not run (multi-rank training "
-                  "runs on CPU processes)");
+      return fail("is a collective: DeviceCollectives plans it, not the kernel shapes");
     case Opcode::Unpad: {
       const HostValue &lengths = *in[1];
       if (!lengths.known)

@@ -11,9 +11,15 @@
 #include "artifact/Envelope.h"
 #include "cuda/CudaBackend.h"
 #include "emulator/EmulatedDevice.h"
+#include "emulator/EmulatedNccl.h"
+#include "train/Trainer.h"
 
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
 
 namespace lmc::testing {
 namespace {
@@ -87,17 +93,52 @@ bool compilePlan(const std::string &name, mlir::lmc::CompileOptions options, rt:
 
 bool loadOnCpuAndEmulatedGpu(const std::string &bytes, int arch,
                              std::unique_ptr<rt::Model> &onCpu,
-                             std::unique_ptr<rt::Model> &onGpu, std::string &error) {
+                             std::unique_ptr<rt::Model> &onGpu, std::string &error,
+                             rt::Communicator *ranks) {
   onCpu = rt::Model::fromBytes(bytes, error);
   onGpu = onCpu ? rt::Model::fromBytes(bytes, error) : nullptr;
   if (!onGpu)
     return false;
-  std::unique_ptr<cuda::CudaBackend> backend =
-      cuda::CudaBackend::create(onGpu->plan(), error, emulatedDriver(arch));
+  std::unique_ptr<cuda::CudaBackend> backend = cuda::CudaBackend::create(
+      onGpu->plan(), error, emulatedDriver(arch), ranks, ranks ? emulatedNccl(*ranks) : nullptr);
   if (!backend)
     return false;
   onGpu->setBackend(std::move(backend));
+  if (ranks) {
+    onCpu->setCommunicator(*ranks);
+    onGpu->setCommunicator(*ranks);
+  }
   return true;
+}
+
+void trainBothAndCompare(rt::Model &onCpu, rt::Model &onGpu, rt::Communicator &ranks,
+                         const std::vector<rt::Example> &examples, int steps) {
+  std::string error;
+  std::vector<std::unique_ptr<rt::Trainer>> trainers;
+  for (rt::Model *model : {&onCpu, &onGpu}) {
+    std::vector<std::pair<std::string, cpu::Tensor>> weights;
+    ASSERT_TRUE(model->generateWeights(3, weights, error)) << error;
+    ASSERT_TRUE(model->setWeights({weights.begin(), weights.end()}, error)) << error;
+    trainers.push_back(rt::Trainer::create(*model, ranks, error));
+    ASSERT_TRUE(trainers.back()) << error;
+  }
+  rt::PackingOptions packing;
+  for (int step = 0; step < steps; ++step)
+    for (auto &trainer : trainers) {
+      std::vector<rt::PackedBatch> batches;
+      ASSERT_TRUE(rt::packExamples(onCpu.plan(), examples, packing, batches, error)) << error;
+      rt::StepReport report;
+      ASSERT_TRUE(trainer->step(batches[0], report, error)) << error;
+      ASSERT_FALSE(report.skipped);
+    }
+  const rt::Plan &plan = onCpu.plan();
+  for (size_t p = 0; p < plan.parameters.size(); ++p) {
+    const cpu::Tensor &a = onGpu.parameterTensors()[p], &b = onCpu.parameterTensors()[p];
+    ASSERT_EQ(a.shape, b.shape) << plan.parameters[p].name;
+    for (int64_t i = 0; i < b.numElements(); ++i)
+      EXPECT_NEAR(cpu::realAt(a, i), cpu::realAt(b, i), 1e-5 * (1 + std::fabs(cpu::realAt(b, i))))
+          << plan.parameters[p].name << " element " << i << " on rank " << ranks.rank();
+  }
 }
 
 } // namespace lmc::testing

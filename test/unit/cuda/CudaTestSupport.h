@@ -8,6 +8,7 @@
 
 #include "artifact/Plan.h"
 #include "session/Model.h"
+#include "packer/Example.h"
 
 #include <memory>
 
@@ -27,10 +28,20 @@ std::string compileSourceWithCode(const std::string &source, mlir::lmc::CompileO
 bool compilePlan(const std::string &name, mlir::lmc::CompileOptions options, rt::Plan &plan);
 /// The package `bytes` loaded twice: on the CPU backend, and on the CUDA
 /// backend of an emulated device of compute capability `arch` (75 or 80).
-/// False with `error` set when either fails.
+/// With `ranks`, both train over them (the GPU's collectives over the
+/// emulated NCCL). False with `error` set when either fails.
 bool loadOnCpuAndEmulatedGpu(const std::string &bytes, int arch,
                              std::unique_ptr<rt::Model> &onCpu,
-                             std::unique_ptr<rt::Model> &onGpu, std::string &error);
+                             std::unique_ptr<rt::Model> &onGpu, std::string &error,
+                             rt::Communicator *ranks = nullptr);
+
+/// Gives `onCpu` and `onGpu` (loadOnCpuAndEmulatedGpu) the same generated
+/// weights, trains each `steps` optimizer steps on one batch of `examples`
+/// over `ranks`, then expects every weight and moment they store to agree
+/// within 1e-5 relative (the GPU's square root is within 2 ulp). Reports
+/// through gtest.
+void trainBothAndCompare(rt::Model &onCpu, rt::Model &onGpu, rt::Communicator &ranks,
+                         const std::vector<rt::Example> &examples, int steps);
 
 } // namespace lmc::testing
 

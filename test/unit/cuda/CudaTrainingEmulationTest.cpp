@@ -88,32 +88,8 @@ TEST(CudaTrainingEmulation, OptimizerStepsMatchTheCpuBackend) {
   std::unique_ptr<rt::Model> onCpu, onGpu;
   ASSERT_TRUE(lmc::testing::loadOnCpuAndEmulatedGpu(bytes, 75, onCpu, onGpu, error)) << error;
   std::unique_ptr<rt::Communicator> alone = rt::singleRank();
-  std::vector<std::unique_ptr<rt::Trainer>> trainers;
-  for (rt::Model *model : {onCpu.get(), onGpu.get()}) {
-    std::vector<std::pair<std::string, cpu::Tensor>> weights;
-    ASSERT_TRUE(model->generateWeights(3, weights, error)) << error;
-    ASSERT_TRUE(model->setWeights({weights.begin(), weights.end()}, error)) << error;
-    trainers.push_back(rt::Trainer::create(*model, *alone, error));
-    ASSERT_TRUE(trainers.back()) << error;
-  }
-  std::vector<rt::Example> examples = lmc::testing::tinyTrainingExamples();
-  rt::PackingOptions packing;
-  for (int step = 0; step < 3; ++step)
-    for (auto &trainer : trainers) {
-      std::vector<rt::PackedBatch> batches;
-      ASSERT_TRUE(rt::packExamples(onCpu->plan(), examples, packing, batches, error)) << error;
-      rt::StepReport report;
-      ASSERT_TRUE(trainer->step(batches[0], report, error)) << error;
-      ASSERT_FALSE(report.skipped);
-    }
-  // Every weight and moment; the GPU's square root is within 2 ulp.
-  const rt::Plan &plan = onCpu->plan();
-  for (size_t p = 0; p < plan.parameters.size(); ++p) {
-    const cpu::Tensor &a = onGpu->parameterTensors()[p], &b = onCpu->parameterTensors()[p];
-    for (int64_t i = 0; i < b.numElements(); ++i)
-      EXPECT_NEAR(cpu::realAt(a, i), cpu::realAt(b, i), 1e-5 * (1 + std::fabs(cpu::realAt(b, i))))
-          << plan.parameters[p].name << " element " << i;
-  }
+  lmc::testing::trainBothAndCompare(*onCpu, *onGpu, *alone, lmc::testing::tinyTrainingExamples(),
+                                    3);
 }
 
 INSTANTIATE_TEST_SUITE_P(Precisions, CudaTrainingEmulation,

@@ -219,11 +219,14 @@ CUresult CUDAAPI driverVersion(int *version) {
   return CUDA_SUCCESS;
 }
 CUresult CUDAAPI deviceCount(int *count) {
-  *count = 1;
+  *count = kEmulatedDevices;
   return CUDA_SUCCESS;
 }
-CUresult CUDAAPI deviceGet(CUdevice *device, int) {
-  *device = 0;
+CUresult CUDAAPI deviceGet(CUdevice *device, int ordinal) {
+  if (ordinal < 0 || ordinal >= kEmulatedDevices)
+    return CUDA_ERROR_INVALID_DEVICE;
+  *device = ordinal;
+  counts.device = ordinal;
   return CUDA_SUCCESS;
 }
 CUresult CUDAAPI deviceAttribute(int *value, CUdevice_attribute attribute, CUdevice) {

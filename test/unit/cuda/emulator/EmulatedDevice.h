@@ -9,8 +9,10 @@
 // collectives (shuffles, and the ldmatrix and mma.sync of the tensor-core
 // attention, written out in cuda_shim.h from the PTX ISA's fragment
 // layouts) meet the warp's other lanes, and __syncthreads the block's.
-// It reports compute capability 7.5 (attention in its plain form) or 8.0
-// (the tensor-core form; cp.async copies at once). cuBLASLt's matmul is a
+// It reports kEmulatedDevices GPUs (all of them the host's memory, so
+// ranks training on one host each take one) of compute capability 7.5
+// (attention in its plain form) or 8.0 (the tensor-core form; cp.async
+// copies at once). cuBLASLt's matmul is a
 // loop in f32 with the layouts, transposes and bias epilogue the backend
 // asks for. What the emulator cannot tell: speed, the memory model, and
 // whether real PTX assembles (NVRTC and ptxas check that).
@@ -26,9 +28,12 @@ namespace lmc::testing {
 /// `arch` / 10 (75 or 80) from now on.
 const cuda::Driver *emulatedDriver(int arch = 75);
 
-/// How many modules the emulator compiled, and kernels it launched.
+constexpr int kEmulatedDevices = 4;
+
+/// How many modules the emulator compiled, and kernels it launched; the
+/// GPU a backend last took (cuDeviceGet's ordinal).
 struct EmulatorCounts {
-  int modules = 0, launches = 0;
+  int modules = 0, launches = 0, device = -1;
 };
 EmulatorCounts emulatorCounts();
 

@@ -1,0 +1,231 @@
+// DeviceCollectives.cpp - NCCL's communicator and the collective kernels'
+// calls (see DeviceCollectives.h).
+
+#include "cuda/DeviceCollectives.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+
+namespace lmc::cuda {
+namespace {
+
+constexpr size_t kAlignment = 256;
+size_t aligned(size_t bytes) { return (bytes + kAlignment - 1) / kAlignment * kAlignment; }
+
+void *device(CUdeviceptr pointer) { return reinterpret_cast<void *>(pointer); }
+
+int64_t product(const std::vector<int64_t> &shape, size_t from = 0) {
+  int64_t elements = 1;
+  for (size_t d = from; d < shape.size(); ++d)
+    elements *= shape[d];
+  return elements;
+}
+
+/// The bytes of one row (dimension 0) of an argument of `kernel`.
+size_t rowBytesOf(const rt::Kernel &kernel, const HostValue &value) {
+  return rt::dtypeSize(kernel.arguments[0].dtype) * size_t(product(value.shape, 1));
+}
+
+} // namespace
+
+bool chooseRankDevice(rt::Communicator &ranks, int count, int &device, std::string &error) {
+  char host[256] = {};
+  gethostname(host, sizeof host - 1);
+  std::vector<uint8_t> mine(host, host + std::strlen(host));
+  std::vector<std::vector<uint8_t>> all;
+  if (!ranks.allGatherBytes(mine, all, error))
+    return false;
+  int place = 0, sharing = 0;
+  for (int r = 0; r < int(all.size()); ++r)
+    if (all[size_t(r)] == mine) {
+      place += r < ranks.rank();
+      ++sharing;
+    }
+  if (sharing > count)
+    return (error = std::to_string(sharing) + " ranks run on host '" + host + "', which has " +
+                    std::to_string(count) + " GPU(s): NCCL needs a GPU of its own for each "
+                    "rank (launch at most " + std::to_string(count) + " per host)"),
+           false;
+  device = place;
+  return true;
+}
+
+std::unique_ptr<DeviceCollectives> DeviceCollectives::create(const Driver &driver,
+                                                             const Nccl &nccl,
+                                                             rt::Communicator &ranks,
+                                                             std::string &error) {
+  std::unique_ptr<DeviceCollectives> collectives(new DeviceCollectives(driver, nccl, ranks));
+  // Rank 0 makes the id; every rank receives it over the communicator.
+  ncclUniqueId id;
+  std::memset(&id, 0, sizeof id);
+  std::string failure;
+  bool made = ranks.rank() != 0 || nccl.check(nccl.ncclGetUniqueId(&id), "ncclGetUniqueId",
+                                               failure);
+  std::vector<uint8_t> mine(made ? sizeof id : 0);
+  std::memcpy(mine.data(), &id, mine.size());
+  std::vector<std::vector<uint8_t>> all;
+  if (!ranks.allGatherBytes(mine, all, error))
+    return nullptr;
+  if (all[0].size() != sizeof id)
+    return (error = ranks.rank() == 0 ? failure : "rank 0 could not make NCCL's unique id"),
+           nullptr;
+  std::memcpy(&id, all[0].data(), sizeof id);
+  if (!nccl.check(nccl.ncclCommInitRank(&collectives->comm, ranks.size(), id, ranks.rank()),
+                  "ncclCommInitRank (rank " + std::to_string(ranks.rank()) + " of " +
+                      std::to_string(ranks.size()) + ")",
+                  error))
+    return nullptr;
+  return collectives;
+}
+
+DeviceCollectives::~DeviceCollectives() {
+  if (comm)
+    nccl.ncclCommDestroy(comm);
+}
+
+bool DeviceCollectives::plan(const rt::Kernel &kernel, std::vector<HostValue> &locals,
+                             Frame &frame, std::string &error) const {
+  const rt::Instruction &op = kernel.body[0];
+  std::string where = "kernel '" + kernel.name + "': ";
+  int64_t count = op.ints.empty() ? 0 : op.ints[0];
+  if (count != ranks.size())
+    return (error = where + "was compiled for " + std::to_string(count) + " ranks; this run has " +
+                    std::to_string(ranks.size())),
+           false;
+  locals.resize(kernel.numLocals());
+  HostValue &result = locals[kernel.arguments.size()];
+  result = HostValue();
+  if (op.opcode == rt::Opcode::Rank)
+    return true; // a scalar
+  const HostValue &input = locals[size_t(op.operands[0])];
+  int64_t elements = input.numElements();
+  auto shardOf = [&](int64_t n) { return (n + count - 1) / count; };
+  switch (op.opcode) {
+  case rt::Opcode::AllReduce: result.shape = input.shape; return true;
+  case rt::Opcode::ShardSlice: result.shape = {shardOf(elements)}; return true;
+  case rt::Opcode::ReduceScatter: {
+    int64_t shard = shardOf(elements);
+    result.shape = {shard};
+    if (shard * count != elements)
+      frame.scratchBytes = aligned(size_t(shard * count) * sizeof(float));
+    return true;
+  }
+  case rt::Opcode::AllGather: {
+    result.shape = op.results[0].shape;
+    int64_t whole = product(result.shape), shard = shardOf(whole);
+    if (elements != shard)
+      return (error = where + "gathers shards of " + std::to_string(shard) + " elements, not " +
+                      std::to_string(elements)),
+             false;
+    if (shard * count != whole)
+      frame.scratchBytes = aligned(size_t(shard * count) * sizeof(float));
+    return true;
+  }
+  case rt::Opcode::AllGatherRows: {
+    int64_t rows = input.shape.empty() ? 0 : input.shape[0];
+    std::vector<uint8_t> mine(sizeof rows);
+    std::memcpy(mine.data(), &rows, sizeof rows);
+    std::vector<std::vector<uint8_t>> all;
+    if (!ranks.allGatherBytes(mine, all, error))
+      return false;
+    int64_t total = 0, most = 0;
+    for (const std::vector<uint8_t> &part : all) {
+      int64_t theirs = 0;
+      if (part.size() != sizeof theirs)
+        return (error = where + "a rank sent no row count"), false;
+      std::memcpy(&theirs, part.data(), sizeof theirs);
+      frame.rowsPerRank.push_back(theirs);
+      total += theirs;
+      most = std::max(most, theirs);
+    }
+    result.shape = input.shape;
+    result.shape[0] = total;
+    // This rank's rows padded to the longest, then every rank's.
+    frame.scratchBytes = aligned(size_t(most) * rowBytesOf(kernel, input)) * size_t(count + 1);
+    return true;
+  }
+  default: return (error = where + "is not a collective"), false;
+  }
+}
+
+bool DeviceCollectives::run(const rt::Kernel &kernel, const std::vector<HostValue> &locals,
+                            const Frame &frame, const std::vector<CUdeviceptr> &pointers,
+                            CUdeviceptr scratch, CUstream stream, std::string &error) const {
+  const rt::Instruction &op = kernel.body[0];
+  std::string what = "kernel '" + kernel.name + "'";
+  size_t resultLocal = kernel.arguments.size();
+  CUdeviceptr out = pointers[resultLocal];
+  auto *queue = reinterpret_cast<cudaStream_t>(stream);
+  if (op.opcode == rt::Opcode::Rank)
+    return driver.check(driver.cuMemcpyHtoDAsync(out, &rankValue, sizeof rankValue, stream),
+                        what, error);
+  CUdeviceptr in = pointers[size_t(op.operands[0])];
+  const HostValue &input = locals[size_t(op.operands[0])];
+  const HostValue &result = locals[resultLocal];
+  size_t inBytes = size_t(input.numElements()) * sizeof(float);
+  size_t outBytes = size_t(result.numElements()) * sizeof(float);
+  size_t count = size_t(ranks.size());
+  switch (op.opcode) {
+  case rt::Opcode::AllReduce:
+    return nccl.check(nccl.ncclAllReduce(device(in), device(out), size_t(input.numElements()),
+                                         ncclFloat32, ncclSum, comm, queue),
+                      what + ": ncclAllReduce", error);
+  case rt::Opcode::ReduceScatter: {
+    CUdeviceptr from = in;
+    if (frame.scratchBytes) { // zero-padded to a whole number of shards
+      from = scratch;
+      if (!driver.check(driver.cuMemsetD8Async(scratch, 0, count * outBytes, stream), what,
+                        error) ||
+          !driver.check(driver.cuMemcpyDtoDAsync(scratch, in, inBytes, stream), what, error))
+        return false;
+    }
+    return nccl.check(nccl.ncclReduceScatter(device(from), device(out),
+                                             size_t(result.numElements()), ncclFloat32, ncclSum,
+                                             comm, queue),
+                      what + ": ncclReduceScatter", error);
+  }
+  case rt::Opcode::AllGather: {
+    CUdeviceptr into = frame.scratchBytes ? scratch : out;
+    return nccl.check(nccl.ncclAllGather(device(in), device(into), size_t(input.numElements()),
+                                         ncclFloat32, comm, queue),
+                      what + ": ncclAllGather", error) &&
+           (!frame.scratchBytes || // the shards' padding dropped
+            driver.check(driver.cuMemcpyDtoDAsync(out, scratch, outBytes, stream), what, error));
+  }
+  case rt::Opcode::AllGatherRows: {
+    size_t rowBytes = rowBytesOf(kernel, input);
+    size_t most = size_t(*std::max_element(frame.rowsPerRank.begin(), frame.rowsPerRank.end()));
+    size_t slot = aligned(most * rowBytes);
+    CUdeviceptr joined = scratch + slot;
+    if (slot == 0)
+      return true;
+    if (!driver.check(driver.cuMemcpyDtoDAsync(scratch, in, size_t(input.shape[0]) * rowBytes,
+                                               stream),
+                      what, error) ||
+        !nccl.check(nccl.ncclAllGather(device(scratch), device(joined), slot, ncclUint8, comm,
+                                       queue),
+                    what + ": ncclAllGather", error))
+      return false;
+    for (size_t r = 0; r < count; ++r) {
+      size_t bytes = size_t(frame.rowsPerRank[r]) * rowBytes;
+      if (bytes && !driver.check(driver.cuMemcpyDtoDAsync(out, joined + r * slot, bytes, stream),
+                                 what, error))
+        return false;
+      out += bytes;
+    }
+    return true;
+  }
+  case rt::Opcode::ShardSlice: {
+    size_t begin = std::min(inBytes, size_t(ranks.rank()) * outBytes);
+    size_t bytes = std::min(inBytes - begin, outBytes);
+    return driver.check(driver.cuMemsetD8Async(out, 0, outBytes, stream), what, error) &&
+           (bytes == 0 ||
+            driver.check(driver.cuMemcpyDtoDAsync(out, in + begin, bytes, stream), what, error));
+  }
+  default: return (error = what + " is not a collective"), false;
+  }
+}
+
+} // namespace lmc::cuda

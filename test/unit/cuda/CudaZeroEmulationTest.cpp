@@ -1,0 +1,76 @@
+// CudaZeroEmulationTest.cpp - sharded training on the CUDA backend, run
+// under `mpirun -np 2`: each rank trains on an emulated GPU of its own with
+// the step's collectives over the emulated NCCL (carried over MPI), and on
+// the CPU backend beside it; after three optimizer steps every weight
+// shard and moment this rank stores must match the CPU's, at ZeRO stages
+// 0 to 3. The CPU backend's sharded steps are checked against one rank by
+// the lit test lmc-train-zero.test.
+
+#include "CudaTestSupport.h"
+#include "emulator/EmulatedDevice.h"
+
+#include "collectives/MpiCommunicator.h"
+#include "support/TinyTrainingModel.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+
+namespace {
+
+namespace rt = ::lmc::rt;
+namespace cpu = ::lmc::cpu;
+
+rt::Communicator *world = nullptr;
+
+class CudaZeroEmulation : public ::testing::TestWithParam<int> {};
+
+TEST_P(CudaZeroEmulation, EveryRanksStateMatchesTheCpuBackend) {
+  mlir::lmc::CompileOptions options;
+  options.train = true;
+  options.maxBatch = 8;
+  options.maxTokens = 64;
+  std::string bytes =
+      lmc::testing::compileSourceWithCode(
+      lmc::testing::shardedTinyTrainingModel(GetParam(), world->size()), options);
+  ASSERT_FALSE(bytes.empty());
+  std::string error;
+  std::unique_ptr<rt::Model> onCpu, onGpu;
+  ASSERT_TRUE(lmc::testing::loadOnCpuAndEmulatedGpu(bytes, 75, onCpu, onGpu, error, world))
+      << error;
+  EXPECT_EQ(lmc::testing::emulatorCounts().device, world->rank()) << "a GPU per rank";
+  // Rank r trains on examples r, r + ranks, ... (as lmc train shares a batch).
+  std::vector<rt::Example> all = lmc::testing::tinyTrainingExamples(), mine;
+  for (size_t e = size_t(world->rank()); e < all.size(); e += size_t(world->size()))
+    mine.push_back(all[e]);
+  lmc::testing::trainBothAndCompare(*onCpu, *onGpu, *world, mine, 3);
+}
+
+INSTANTIATE_TEST_SUITE_P(Stages, CudaZeroEmulation, ::testing::Values(0, 1, 2, 3),
+                         [](const ::testing::TestParamInfo<int> &info) {
+                           return "stage" + std::to_string(info.param);
+                         });
+
+} // namespace
+
+/// Runs every test on every rank; the process fails when any rank's did.
+int main(int argc, char **argv) {
+  ::testing::InitGoogleTest(&argc, argv);
+  std::string error;
+  std::unique_ptr<rt::Communicator> ranks = rt::mpiWorld(error);
+  if (!ranks) {
+    std::fprintf(stderr, "MPI: %s\n", error.c_str());
+    return 1;
+  }
+  if (ranks->size() < 2) {
+    std::fprintf(stderr, "run it under mpirun -np 2 (or more)\n");
+    return 1;
+  }
+  world = ranks.get();
+  double failed = RUN_ALL_TESTS() != 0;
+  if (!ranks->allReduceSum(&failed, 1, error)) {
+    std::fprintf(stderr, "MPI: %s\n", error.c_str());
+    return 1;
+  }
+  return failed != 0;
+}
