@@ -53,14 +53,14 @@ int main() {
   CUdevice device = 0;
   CUcontext context = nullptr;
   CUstream stream = nullptr;
-  CUdeviceptr in = 0, out = 0, scratch = 0;
+  CUdeviceptr in = 0, out = 0, staging = 0;
   if (!driver->check(driver->cuDeviceGet(&device, 0), "cuDeviceGet", error) ||
       !driver->check(driver->cuDevicePrimaryCtxRetain(&context, device), "context", error) ||
       !driver->check(driver->cuCtxSetCurrent(context), "cuCtxSetCurrent", error) ||
       !driver->check(driver->cuStreamCreate(&stream, CU_STREAM_NON_BLOCKING), "stream", error) ||
       !driver->check(driver->cuMemAlloc(&in, 256), "cuMemAlloc", error) ||
       !driver->check(driver->cuMemAlloc(&out, 256), "cuMemAlloc", error) ||
-      !driver->check(driver->cuMemAlloc(&scratch, 4096), "cuMemAlloc", error))
+      !driver->check(driver->cuMemAlloc(&staging, 4096), "cuMemAlloc", error))
     return fail(error);
   std::unique_ptr<DeviceCollectives> collectives =
       DeviceCollectives::create(*driver, *nccl, rt::singleRankCommunicator(), error);
@@ -84,11 +84,11 @@ int main() {
     DeviceCollectives::Frame frame;
     std::vector<float> got(5, -1);
     if (!collectives->plan(kernel, locals, frame, error) ||
-        frame.scratchBytes > 4096 ||
+        frame.stagingBytes > 4096 ||
         !driver->check(driver->cuMemcpyHtoDAsync(in, input, sizeof input, stream), "upload",
                        error) ||
         !driver->check(driver->cuMemsetD8Async(out, 0xff, 256, stream), "poison", error) ||
-        !collectives->run(kernel, locals, frame, {in, out}, scratch, stream, error) ||
+        !collectives->run(kernel, locals, frame, {in, out}, staging, stream, error) ||
         !driver->check(driver->cuMemcpyDtoHAsync(got.data(), out, 5 * sizeof(float), stream),
                        "download", error) ||
         !driver->check(driver->cuStreamSynchronize(stream), c.name, error))
@@ -101,7 +101,7 @@ int main() {
   DeviceCollectives::Frame frame;
   int64_t value = -1;
   if (!collectives->plan(rank, locals, frame, error) ||
-      !collectives->run(rank, locals, frame, {out}, scratch, stream, error) ||
+      !collectives->run(rank, locals, frame, {out}, staging, stream, error) ||
       !driver->check(driver->cuMemcpyDtoHAsync(&value, out, sizeof value, stream), "rank",
                      error) ||
       !driver->check(driver->cuStreamSynchronize(stream), "rank", error))

@@ -230,8 +230,19 @@ bool CudaBackend::joinRanks(rt::Communicator *ranks, const Nccl *nccl, int count
            false;
   if (!nccl && !(nccl = Nccl::get(error)))
     return false;
-  collectives = DeviceCollectives::create(*driver, *nccl, *ranks, error);
-  return collectives != nullptr;
+  if (!(collectives = DeviceCollectives::create(*driver, *nccl, *ranks, error)) ||
+      !driver->check(driver->cuStreamCreate(&sideStream, CU_STREAM_NON_BLOCKING),
+                     "cuStreamCreate", error))
+    return false;
+  inputsReady.assign(plan.steps.size(), nullptr);
+  collectiveDone.assign(plan.steps.size(), nullptr);
+  for (size_t s = 0; s < plan.steps.size(); ++s)
+    if (plan.kernels[size_t(plan.steps[s].kernel)].kind == rt::KernelKind::Collective)
+      for (CUevent *event : {&inputsReady[s], &collectiveDone[s]})
+        if (!driver->check(driver->cuEventCreate(event, CU_EVENT_DISABLE_TIMING),
+                           "cuEventCreate", error))
+          return false;
+  return true;
 }
 
 CudaBackend::~CudaBackend() {
@@ -242,8 +253,16 @@ CudaBackend::~CudaBackend() {
     driver->cuCtxSetCurrent(context);
   if (stream)
     driver->cuStreamSynchronize(stream);
+  if (sideStream) {
+    driver->cuStreamSynchronize(sideStream);
+    driver->cuStreamDestroy(sideStream);
+  }
+  for (std::vector<CUevent> *events : {&inputsReady, &collectiveDone})
+    for (CUevent event : *events)
+      if (event)
+        driver->cuEventDestroy(event);
   collectives.reset(); // before its GPU's context goes
-  for (Buffer *buffer : {&arena, &scratch, &inputBuffer, &workspace})
+  for (Buffer *buffer : {&arena, &scratch, &inputBuffer, &workspace, &collectiveStaging})
     if (buffer->pointer)
       driver->cuMemFree(buffer->pointer);
   for (std::vector<Buffer> *group : {&constants, &tables, &parameterCopies})
@@ -273,9 +292,11 @@ bool CudaBackend::reserve(Buffer &buffer, size_t bytes, const char *what,
     return (error = std::string(what) + " needs " + std::to_string(bytes) +
                     " bytes, more than the memory limit of " + std::to_string(memoryLimit)),
            false;
-  // Work queued on the stream may still use the old buffer.
+  // Work queued on either stream may still use the old buffer.
   if (buffer.pointer) {
-    if (!driver->check(driver->cuStreamSynchronize(stream), "cuStreamSynchronize", error))
+    if (!driver->check(driver->cuStreamSynchronize(stream), "cuStreamSynchronize", error) ||
+        (sideStream && !driver->check(driver->cuStreamSynchronize(sideStream),
+                                      "cuStreamSynchronize", error)))
       return false;
     driver->cuMemFree(buffer.pointer);
     buffer = {};
@@ -400,9 +421,6 @@ bool CudaBackend::launchStep(const rt::Step &step, const StepFrame &frame,
         arena.pointer + CUdeviceptr(plan.values[size_t(step.results[y])].offset);
   if (kernel.kind == rt::KernelKind::Gemm)
     return gemm->run(kernel, frame.locals, pointers, stream, error);
-  if (kernel.kind == rt::KernelKind::Collective)
-    return collectives->run(kernel, frame.locals, frame.collective, pointers, scratch.pointer,
-                            stream, error);
   if (movesNothing(kernel, pointers))
     return true;
   // Scratch (reserved for the largest step before any launch): the
@@ -421,6 +439,69 @@ bool CudaBackend::launchStep(const rt::Step &step, const StepFrame &frame,
   return true;
 }
 
+bool CudaBackend::startCollective(size_t s, const StepFrame &frame,
+                                  std::vector<CUdeviceptr> &addresses,
+                                  std::vector<InFlight> &inFlight, std::string &error) const {
+  const rt::Step &step = plan.steps[s];
+  const rt::Kernel &kernel = plan.kernels[size_t(step.kernel)];
+  std::vector<CUdeviceptr> pointers(frame.locals.size(), 0);
+  for (size_t a = 0; a < step.operands.size(); ++a)
+    pointers[a] = addresses[size_t(step.operands[a])];
+  int result = step.results[0];
+  pointers[size_t(kernel.yields[0])] = addresses[size_t(result)] =
+      arena.pointer + CUdeviceptr(plan.values[size_t(result)].offset);
+  std::string what = "collective '" + kernel.name + "'";
+  if (!driver->check(driver->cuEventRecord(inputsReady[s], stream), what, error) ||
+      !driver->check(driver->cuStreamWaitEvent(sideStream, inputsReady[s], 0), what, error) ||
+      !collectives->run(kernel, frame.locals, frame.collective, pointers,
+                        collectiveStaging.pointer + frame.stagingAt, sideStream, error) ||
+      !driver->check(driver->cuEventRecord(collectiveDone[s], sideStream), what, error))
+    return false;
+  inFlight.push_back({s, arenaRanges(step.operands), arenaRanges(step.results)});
+  return true;
+}
+
+bool CudaBackend::awaitCollectives(const rt::Step *step, std::vector<InFlight> &inFlight,
+                                   std::string &error) const {
+  std::vector<std::pair<int64_t, int64_t>> reads, writes;
+  if (step) {
+    reads = arenaRanges(step->operands);
+    writes = arenaRanges(step->results);
+  }
+  auto overlap = [](const auto &some, const auto &others) {
+    for (const auto &[begin, end] : some)
+      for (const auto &[otherBegin, otherEnd] : others)
+        if (begin < otherEnd && otherBegin < end)
+          return true;
+    return false;
+  };
+  for (size_t i = 0; i < inFlight.size();) {
+    const InFlight &collective = inFlight[i];
+    bool waits = !step || overlap(reads, collective.writes) ||
+                 overlap(writes, collective.reads) || overlap(writes, collective.writes);
+    if (!waits) {
+      ++i;
+      continue;
+    }
+    if (!driver->check(driver->cuStreamWaitEvent(stream, collectiveDone[collective.step], 0),
+                       "waiting for a collective", error))
+      return false;
+    inFlight.erase(inFlight.begin() + std::ptrdiff_t(i));
+  }
+  return true;
+}
+
+std::vector<std::pair<int64_t, int64_t>>
+CudaBackend::arenaRanges(const std::vector<int> &values) const {
+  std::vector<std::pair<int64_t, int64_t>> ranges;
+  for (int v : values) {
+    const rt::Value &value = plan.values[size_t(v)];
+    if (value.kind == rt::ValueKind::Arena)
+      ranges.push_back({value.offset, value.offset + plannedBytes[size_t(v)]});
+  }
+  return ranges;
+}
+
 size_t CudaBackend::scratchBytesOf(const rt::Kernel &kernel, const StepFrame &frame, int value) {
   return aligned(size_t(bytesOf(frame.locals[size_t(value)],
                                 rt::localType(kernel, size_t(value)).dtype)));
@@ -429,7 +510,7 @@ size_t CudaBackend::scratchBytesOf(const rt::Kernel &kernel, const StepFrame &fr
 size_t CudaBackend::scratchBytes(const rt::Step &step, const StepFrame &frame) const {
   const rt::Kernel &kernel = plan.kernels[size_t(step.kernel)];
   if (kernel.kind == rt::KernelKind::Collective)
-    return frame.collective.scratchBytes;
+    return 0; // its staging is its own
   size_t bytes = frame.lseBytes;
   std::vector<bool> placed(frame.locals.size(), false);
   for (size_t a = 0; a < step.operands.size(); ++a)
@@ -501,10 +582,12 @@ bool CudaBackend::run(const std::vector<cpu::Tensor> &inputs,
   }
   std::vector<StepFrame> frames(plan.steps.size());
   std::vector<size_t> tilesAt(plan.steps.size(), 0);
-  size_t scratchNeeded = 0;
+  size_t scratchNeeded = 0, stagingNeeded = 0;
   for (size_t s = 0; s < plan.steps.size(); ++s) {
     if (!planStep(plan.steps[s], shapes, frames[s], error))
       return false;
+    frames[s].stagingAt = stagingNeeded;
+    stagingNeeded += frames[s].collective.stagingBytes;
     tilesAt[s] = staging.size();
     staging.append(reinterpret_cast<const char *>(frames[s].tiles.data()),
                    frames[s].tiles.size() * sizeof(Tile));
@@ -513,16 +596,26 @@ bool CudaBackend::run(const std::vector<cpu::Tensor> &inputs,
   }
   if (!reserve(inputBuffer, staging.size(), "the inputs", error) ||
       !reserve(scratch, scratchNeeded, "kernel scratch", error) ||
+      !reserve(collectiveStaging, stagingNeeded, "the collectives' staging", error) ||
       !upload(inputBuffer.pointer, staging.data(), staging.size(), error))
     return false;
   for (size_t v = 0; v < plan.values.size(); ++v)
     if (plan.values[v].kind == rt::ValueKind::Input)
       addresses[v] = inputBuffer.pointer + inputAt[v];
 
-  for (size_t s = 0; s < plan.steps.size(); ++s)
-    if (!launchStep(plan.steps[s], frames[s], addresses, inputBuffer.pointer + tilesAt[s],
-                    error))
+  std::vector<InFlight> inFlight;
+  for (size_t s = 0; s < plan.steps.size(); ++s) {
+    const rt::Step &step = plan.steps[s];
+    bool ok = plan.kernels[size_t(step.kernel)].kind == rt::KernelKind::Collective
+                  ? startCollective(s, frames[s], addresses, inFlight, error)
+                  : awaitCollectives(&step, inFlight, error) &&
+                        launchStep(step, frames[s], addresses, inputBuffer.pointer + tilesAt[s],
+                                   error);
+    if (!ok)
       return false;
+  }
+  if (!awaitCollectives(nullptr, inFlight, error))
+    return false;
   outputs.clear();
   for (const rt::Output &output : plan.outputs) {
     if (output.updates >= 0) {

@@ -9,8 +9,12 @@
 // the first run (and again when the host tensors change).
 //
 // A package that trains over several ranks runs one rank per process, each
-// on a GPU of its own; its collective kernels are NCCL calls on the same
-// stream (DeviceCollectives.h).
+// on a GPU of its own; its collective kernels are NCCL calls
+// (DeviceCollectives.h) on a second stream, so a gradient's all-reduce or
+// reduce-scatter proceeds while the rest of the backward computes. Events
+// order the two: a collective starts after the kernels queued before it,
+// and a kernel waits for an unfinished collective when it reads what the
+// collective writes or writes arena bytes the collective reads or writes.
 //
 // Runs are serialized: one stream, one arena, one scratch buffer.
 
@@ -70,6 +74,13 @@ private:
     std::vector<Tile> tiles;       // attention only
     size_t lseBytes = 0;           // attention only: its log-sum-exp in scratch
     DeviceCollectives::Frame collective; // collective kernels only
+    size_t stagingAt = 0;                // its staging bytes' offset
+  };
+  /// A collective queued on the side stream that the kernels have not
+  /// waited for yet, with the arena byte ranges it reads and writes.
+  struct InFlight {
+    size_t step;
+    std::vector<std::pair<int64_t, int64_t>> reads, writes;
   };
 
   struct Buffer {
@@ -86,6 +97,16 @@ private:
   bool launchStep(const rt::Step &step, const StepFrame &frame,
                   std::vector<CUdeviceptr> &addresses, CUdeviceptr tiles,
                   std::string &error) const;
+  /// Queues collective step `s` on the side stream after the kernels
+  /// queued so far, and records it in `inFlight`.
+  bool startCollective(size_t s, const StepFrame &frame, std::vector<CUdeviceptr> &addresses,
+                       std::vector<InFlight> &inFlight, std::string &error) const;
+  /// Makes the compute stream wait for every collective in `inFlight` that
+  /// `step` depends on (every one when `step` is null) and forgets them.
+  bool awaitCollectives(const rt::Step *step, std::vector<InFlight> &inFlight,
+                        std::string &error) const;
+  /// The arena bytes of `values` (the plan's arena values among them).
+  std::vector<std::pair<int64_t, int64_t>> arenaRanges(const std::vector<int> &values) const;
   size_t scratchBytes(const rt::Step &step, const StepFrame &frame) const;
   static size_t scratchBytesOf(const rt::Kernel &kernel, const StepFrame &frame, int value);
   bool launch(const rt::Kernel &kernel, size_t entry, const std::vector<HostValue> &locals,
@@ -114,8 +135,12 @@ private:
   mutable std::vector<Buffer> parameterCopies;
   mutable std::vector<const void *> parameterSources;
   mutable std::unique_ptr<GemmRunner> gemm;
-  /// Set when the package has collective kernels.
+  /// Set when the package has collective kernels: NCCL, the side stream
+  /// and, per step, the events "its inputs are ready" and "it is done".
   std::unique_ptr<DeviceCollectives> collectives;
+  CUstream sideStream = nullptr;
+  std::vector<CUevent> inputsReady, collectiveDone;
+  mutable Buffer collectiveStaging;
 };
 
 } // namespace lmc::cuda

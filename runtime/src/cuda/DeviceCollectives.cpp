@@ -109,7 +109,7 @@ bool DeviceCollectives::plan(const rt::Kernel &kernel, std::vector<HostValue> &l
     int64_t shard = shardOf(elements);
     result.shape = {shard};
     if (shard * count != elements)
-      frame.scratchBytes = aligned(size_t(shard * count) * sizeof(float));
+      frame.stagingBytes = aligned(size_t(shard * count) * sizeof(float));
     return true;
   }
   case rt::Opcode::AllGather: {
@@ -120,7 +120,7 @@ bool DeviceCollectives::plan(const rt::Kernel &kernel, std::vector<HostValue> &l
                       std::to_string(elements)),
              false;
     if (shard * count != whole)
-      frame.scratchBytes = aligned(size_t(shard * count) * sizeof(float));
+      frame.stagingBytes = aligned(size_t(shard * count) * sizeof(float));
     return true;
   }
   case rt::Opcode::AllGatherRows: {
@@ -143,7 +143,7 @@ bool DeviceCollectives::plan(const rt::Kernel &kernel, std::vector<HostValue> &l
     result.shape = input.shape;
     result.shape[0] = total;
     // This rank's rows padded to the longest, then every rank's.
-    frame.scratchBytes = aligned(size_t(most) * rowBytesOf(kernel, input)) * size_t(count + 1);
+    frame.stagingBytes = aligned(size_t(most) * rowBytesOf(kernel, input)) * size_t(count + 1);
     return true;
   }
   default: return (error = where + "is not a collective"), false;
@@ -152,7 +152,7 @@ bool DeviceCollectives::plan(const rt::Kernel &kernel, std::vector<HostValue> &l
 
 bool DeviceCollectives::run(const rt::Kernel &kernel, const std::vector<HostValue> &locals,
                             const Frame &frame, const std::vector<CUdeviceptr> &pointers,
-                            CUdeviceptr scratch, CUstream stream, std::string &error) const {
+                            CUdeviceptr staging, CUstream stream, std::string &error) const {
   const rt::Instruction &op = kernel.body[0];
   std::string what = "kernel '" + kernel.name + "'";
   size_t resultLocal = kernel.arguments.size();
@@ -174,11 +174,11 @@ bool DeviceCollectives::run(const rt::Kernel &kernel, const std::vector<HostValu
                       what + ": ncclAllReduce", error);
   case rt::Opcode::ReduceScatter: {
     CUdeviceptr from = in;
-    if (frame.scratchBytes) { // zero-padded to a whole number of shards
-      from = scratch;
-      if (!driver.check(driver.cuMemsetD8Async(scratch, 0, count * outBytes, stream), what,
+    if (frame.stagingBytes) { // zero-padded to a whole number of shards
+      from = staging;
+      if (!driver.check(driver.cuMemsetD8Async(staging, 0, count * outBytes, stream), what,
                         error) ||
-          !driver.check(driver.cuMemcpyDtoDAsync(scratch, in, inBytes, stream), what, error))
+          !driver.check(driver.cuMemcpyDtoDAsync(staging, in, inBytes, stream), what, error))
         return false;
     }
     return nccl.check(nccl.ncclReduceScatter(device(from), device(out),
@@ -187,24 +187,24 @@ bool DeviceCollectives::run(const rt::Kernel &kernel, const std::vector<HostValu
                       what + ": ncclReduceScatter", error);
   }
   case rt::Opcode::AllGather: {
-    CUdeviceptr into = frame.scratchBytes ? scratch : out;
+    CUdeviceptr into = frame.stagingBytes ? staging : out;
     return nccl.check(nccl.ncclAllGather(device(in), device(into), size_t(input.numElements()),
                                          ncclFloat32, comm, queue),
                       what + ": ncclAllGather", error) &&
-           (!frame.scratchBytes || // the shards' padding dropped
-            driver.check(driver.cuMemcpyDtoDAsync(out, scratch, outBytes, stream), what, error));
+           (!frame.stagingBytes || // the shards' padding dropped
+            driver.check(driver.cuMemcpyDtoDAsync(out, staging, outBytes, stream), what, error));
   }
   case rt::Opcode::AllGatherRows: {
     size_t rowBytes = rowBytesOf(kernel, input);
     size_t most = size_t(*std::max_element(frame.rowsPerRank.begin(), frame.rowsPerRank.end()));
     size_t slot = aligned(most * rowBytes);
-    CUdeviceptr joined = scratch + slot;
+    CUdeviceptr joined = staging + slot;
     if (slot == 0)
       return true;
-    if (!driver.check(driver.cuMemcpyDtoDAsync(scratch, in, size_t(input.shape[0]) * rowBytes,
+    if (!driver.check(driver.cuMemcpyDtoDAsync(staging, in, size_t(input.shape[0]) * rowBytes,
                                                stream),
                       what, error) ||
-        !nccl.check(nccl.ncclAllGather(device(scratch), device(joined), slot, ncclUint8, comm,
+        !nccl.check(nccl.ncclAllGather(device(staging), device(joined), slot, ncclUint8, comm,
                                        queue),
                     what + ": ncclAllGather", error))
       return false;

@@ -3,11 +3,13 @@
 //
 // A package compiled for N ranks holds kernels of kind `collective`
 // (lmc.all_reduce, lmc.reduce_scatter, ...; see the lmc dialect). On the
-// CUDA backend each becomes one NCCL call on the backend's stream, so it
-// is ordered with the kernels around it, plus the device copies ZeRO's
+// CUDA backend each becomes one NCCL call, plus the device copies ZeRO's
 // partition needs: a flattened tensor of n elements is split in shards of
 // ceil(n / N), the last one zero-padded, which NCCL's equal-count
-// reduce-scatter and all-gather see through a padded copy in scratch.
+// reduce-scatter and all-gather see through a padded copy in staging
+// memory. The backend queues them on a stream of their own, beside its
+// kernels (CudaBackend.h says how the two wait for each other), so each
+// collective has staging memory of its own rather than kernel scratch.
 //
 // The ranks meet over the trainer's Communicator (MPI under mpirun): rank
 // 0's NCCL unique id travels to the others over it, each rank takes the
@@ -46,7 +48,7 @@ public:
 
   /// What a run works out on the host for one collective step.
   struct Frame {
-    size_t scratchBytes = 0;
+    size_t stagingBytes = 0;
     std::vector<int64_t> rowsPerRank; // lmc.all_gather_rows only
   };
 
@@ -56,9 +58,9 @@ public:
   bool plan(const rt::Kernel &kernel, std::vector<HostValue> &locals, Frame &frame,
             std::string &error) const;
   /// Queues the collective on `stream`: `pointers` hold the kernel's
-  /// locals (argument, result), `scratch` the frame's scratch bytes.
+  /// locals (argument, result), `staging` the frame's staging bytes.
   bool run(const rt::Kernel &kernel, const std::vector<HostValue> &locals, const Frame &frame,
-           const std::vector<CUdeviceptr> &pointers, CUdeviceptr scratch, CUstream stream,
+           const std::vector<CUdeviceptr> &pointers, CUdeviceptr staging, CUstream stream,
            std::string &error) const;
 
 private:

@@ -3,11 +3,15 @@
 // the step's collectives over the emulated NCCL (carried over MPI), and on
 // the CPU backend beside it; after three optimizer steps every weight
 // shard and moment this rank stores must match the CPU's, at ZeRO stages
-// 0 to 3. The CPU backend's sharded steps are checked against one rank by
+// 0 to 3. The backend runs its collectives on a second stream: each stage
+// runs twice, once with the emulated compute stream running ahead of the
+// collectives' stream and once behind it (EmulatedStreams.h), so a
+// missing wait either way gives wrong values. The CPU backend's sharded steps are checked against one rank by
 // the lit test lmc-train-zero.test.
 
 #include "CudaTestSupport.h"
 #include "emulator/EmulatedDevice.h"
+#include "emulator/EmulatedStreams.h"
 
 #include "collectives/MpiCommunicator.h"
 #include "support/TinyTrainingModel.h"
@@ -15,6 +19,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <tuple>
 
 namespace {
 
@@ -23,16 +28,20 @@ namespace cpu = ::lmc::cpu;
 
 rt::Communicator *world = nullptr;
 
-class CudaZeroEmulation : public ::testing::TestWithParam<int> {};
+using lmc::testing::streams::Schedule;
+
+class CudaZeroEmulation : public ::testing::TestWithParam<std::tuple<int, Schedule>> {};
 
 TEST_P(CudaZeroEmulation, EveryRanksStateMatchesTheCpuBackend) {
+  auto [stage, schedule] = GetParam();
+  lmc::testing::streams::setSchedule(schedule);
   mlir::lmc::CompileOptions options;
   options.train = true;
   options.maxBatch = 8;
   options.maxTokens = 64;
   std::string bytes =
       lmc::testing::compileSourceWithCode(
-      lmc::testing::shardedTinyTrainingModel(GetParam(), world->size()), options);
+      lmc::testing::shardedTinyTrainingModel(stage, world->size()), options);
   ASSERT_FALSE(bytes.empty());
   std::string error;
   std::unique_ptr<rt::Model> onCpu, onGpu;
@@ -46,10 +55,14 @@ TEST_P(CudaZeroEmulation, EveryRanksStateMatchesTheCpuBackend) {
   lmc::testing::trainBothAndCompare(*onCpu, *onGpu, *world, mine, 3);
 }
 
-INSTANTIATE_TEST_SUITE_P(Stages, CudaZeroEmulation, ::testing::Values(0, 1, 2, 3),
-                         [](const ::testing::TestParamInfo<int> &info) {
-                           return "stage" + std::to_string(info.param);
-                         });
+INSTANTIATE_TEST_SUITE_P(
+    Stages, CudaZeroEmulation,
+    ::testing::Combine(::testing::Values(0, 1, 2, 3),
+                       ::testing::Values(Schedule::Lazy, Schedule::LaterStreamsEager)),
+    [](const ::testing::TestParamInfo<std::tuple<int, Schedule>> &info) {
+      return "stage" + std::to_string(std::get<0>(info.param)) +
+             (std::get<1>(info.param) == Schedule::Lazy ? "_computeAhead" : "_collectivesAhead");
+    });
 
 } // namespace
 

@@ -1,6 +1,7 @@
 // EmulatedDevice.cpp - the host-side CUDA driver and cuBLASLt of the tests.
 
 #include "EmulatedDevice.h"
+#include "EmulatedStreams.h"
 
 #include "cpu/HalfFloat.h"
 
@@ -292,24 +293,27 @@ CUresult CUDAAPI setFunctionAttribute(CUfunction, CUfunction_attribute, int) {
 }
 CUresult CUDAAPI launchKernel(CUfunction handle, unsigned gridX, unsigned gridY, unsigned gridZ,
                               unsigned blockX, unsigned blockY, unsigned blockZ, unsigned,
-                              CUstream, void **parameters, void **) {
+                              CUstream stream, void **parameters, void **) {
   const Function *function = reinterpret_cast<const Function *>(handle);
   if (function->narrow.size() > kMaxArguments)
     return CUDA_ERROR_INVALID_VALUE;
-  runner.function = function;
-  runner.arguments.clear();
+  std::vector<uint64_t> arguments; // read now, as cuLaunchKernel does
   for (size_t p = 0; p < function->narrow.size(); ++p) {
     uint64_t value = 0;
     std::memcpy(&value, parameters[p], function->narrow[p] ? 4 : 8);
-    runner.arguments.push_back(value);
+    arguments.push_back(value);
   }
-  lmc_emu_dim3 grid{gridX, gridY, gridZ}, threads{blockX, blockY, blockZ};
-  for (unsigned z = 0; z < gridZ; ++z)
-    for (unsigned y = 0; y < gridY; ++y)
-      for (unsigned x = 0; x < gridX; ++x)
-        runBlock({x, y, z}, grid, threads);
   ++counts.launches;
-  return CUDA_SUCCESS;
+  lmc_emu_dim3 grid{gridX, gridY, gridZ}, threads{blockX, blockY, blockZ};
+  return streams::enqueue(stream, [=] {
+    runner.function = function;
+    runner.arguments = arguments;
+    for (unsigned z = 0; z < grid.z; ++z)
+      for (unsigned y = 0; y < grid.y; ++y)
+        for (unsigned x = 0; x < grid.x; ++x)
+          runBlock({x, y, z}, grid, threads);
+    return CUDA_SUCCESS;
+  });
 }
 
 CUresult CUDAAPI allocate(CUdeviceptr *pointer, size_t bytes) {
@@ -321,32 +325,38 @@ CUresult CUDAAPI allocate(CUdeviceptr *pointer, size_t bytes) {
   return CUDA_SUCCESS;
 }
 CUresult CUDAAPI release(CUdeviceptr pointer) {
+  streams::drainAll(); // queued work may still use it
   std::free(reinterpret_cast<void *>(pointer));
   return CUDA_SUCCESS;
 }
-CUresult CUDAAPI copyIn(CUdeviceptr to, const void *from, size_t bytes, CUstream) {
-  std::memcpy(reinterpret_cast<void *>(to), from, bytes);
-  return CUDA_SUCCESS;
+// A copy from pageable host memory reads it before returning (CUDA stages
+// it); everything else waits in the stream's queue.
+CUresult CUDAAPI copyIn(CUdeviceptr to, const void *from, size_t bytes, CUstream stream) {
+  auto data = std::make_shared<std::vector<char>>(static_cast<const char *>(from),
+                                                  static_cast<const char *>(from) + bytes);
+  return streams::enqueue(stream, [=] {
+    std::memcpy(reinterpret_cast<void *>(to), data->data(), bytes);
+    return CUDA_SUCCESS;
+  });
 }
-CUresult CUDAAPI copyOut(void *to, CUdeviceptr from, size_t bytes, CUstream) {
-  std::memcpy(to, reinterpret_cast<const void *>(from), bytes);
-  return CUDA_SUCCESS;
+CUresult CUDAAPI copyOut(void *to, CUdeviceptr from, size_t bytes, CUstream stream) {
+  return streams::enqueue(stream, [=] {
+    std::memcpy(to, reinterpret_cast<const void *>(from), bytes);
+    return CUDA_SUCCESS;
+  });
 }
-CUresult CUDAAPI copyOnDevice(CUdeviceptr to, CUdeviceptr from, size_t bytes, CUstream) {
-  std::memcpy(reinterpret_cast<void *>(to), reinterpret_cast<const void *>(from), bytes);
-  return CUDA_SUCCESS;
+CUresult CUDAAPI copyOnDevice(CUdeviceptr to, CUdeviceptr from, size_t bytes, CUstream stream) {
+  return streams::enqueue(stream, [=] {
+    std::memmove(reinterpret_cast<void *>(to), reinterpret_cast<const void *>(from), bytes);
+    return CUDA_SUCCESS;
+  });
 }
-CUresult CUDAAPI fill(CUdeviceptr to, unsigned char value, size_t bytes, CUstream) {
-  std::memset(reinterpret_cast<void *>(to), value, bytes);
-  return CUDA_SUCCESS;
+CUresult CUDAAPI fill(CUdeviceptr to, unsigned char value, size_t bytes, CUstream stream) {
+  return streams::enqueue(stream, [=] {
+    std::memset(reinterpret_cast<void *>(to), value, bytes);
+    return CUDA_SUCCESS;
+  });
 }
-CUresult CUDAAPI createStream(CUstream *stream, unsigned) {
-  static int token;
-  *stream = reinterpret_cast<CUstream>(&token);
-  return CUDA_SUCCESS;
-}
-CUresult CUDAAPI destroyStream(CUstream) { return CUDA_SUCCESS; }
-CUresult CUDAAPI synchronize(CUstream) { return CUDA_SUCCESS; }
 CUresult CUDAAPI errorName(CUresult result, const char **name) {
   switch (result) {
   case CUDA_ERROR_INVALID_SOURCE: *name = "CUDA_ERROR_INVALID_SOURCE (the host compiler failed)"; break;
@@ -456,20 +466,13 @@ cublasStatus_t CUBLASWINAPI heuristic(cublasLtHandle_t, cublasLtMatmulDesc_t,
   *count = 1;
   return CUBLAS_STATUS_SUCCESS;
 }
+
 /// D = alpha op(A) op(B) + beta C (+ bias per row), column-major.
-cublasStatus_t CUBLASWINAPI matmul(cublasLtHandle_t, cublasLtMatmulDesc_t descHandle,
-                                   const void *alpha, const void *a,
-                                   cublasLtMatrixLayout_t aHandle, const void *b,
-                                   cublasLtMatrixLayout_t bHandle, const void *beta, const void *c,
-                                   cublasLtMatrixLayout_t cHandle, void *d,
-                                   cublasLtMatrixLayout_t dHandle, const cublasLtMatmulAlgo_t *,
-                                   void *, size_t, cudaStream_t) {
-  const MatmulDesc &desc = *reinterpret_cast<MatmulDesc *>(descHandle);
-  const Layout &la = *reinterpret_cast<Layout *>(aHandle), &lb = *reinterpret_cast<Layout *>(bHandle);
-  const Layout &lc = *reinterpret_cast<Layout *>(cHandle), &ld = *reinterpret_cast<Layout *>(dHandle);
+void multiply(const MatmulDesc &desc, float scale, const void *a, const Layout &la, const void *b,
+              const Layout &lb, float keep, const void *c, const Layout &lc, void *d,
+              const Layout &ld) {
   bool ta = desc.transposeA == CUBLAS_OP_T, tb = desc.transposeB == CUBLAS_OP_T;
   uint64_t depth = ta ? la.rows : la.cols;
-  float scale = *static_cast<const float *>(alpha), keep = *static_cast<const float *>(beta);
   for (uint64_t j = 0; j < ld.cols; ++j)
     for (uint64_t i = 0; i < ld.rows; ++i) {
       float sum = 0;
@@ -483,6 +486,25 @@ cublasStatus_t CUBLASWINAPI matmul(cublasLtHandle_t, cublasLtMatmulDesc_t descHa
         value += loadAs(ld.type, desc.bias, int64_t(i));
       storeAs(ld.type, d, int64_t(i + j * uint64_t(ld.ld)), value);
     }
+}
+
+/// cublasLtMatmul: multiply(), queued on the stream.
+cublasStatus_t CUBLASWINAPI matmul(cublasLtHandle_t, cublasLtMatmulDesc_t descHandle,
+                                   const void *alpha, const void *a,
+                                   cublasLtMatrixLayout_t aHandle, const void *b,
+                                   cublasLtMatrixLayout_t bHandle, const void *beta, const void *c,
+                                   cublasLtMatrixLayout_t cHandle, void *d,
+                                   cublasLtMatrixLayout_t dHandle, const cublasLtMatmulAlgo_t *,
+                                   void *, size_t, cudaStream_t stream) {
+  // The descriptors and scalars are read now; the product runs in turn.
+  MatmulDesc desc = *reinterpret_cast<MatmulDesc *>(descHandle);
+  Layout la = *reinterpret_cast<Layout *>(aHandle), lb = *reinterpret_cast<Layout *>(bHandle);
+  Layout lc = *reinterpret_cast<Layout *>(cHandle), ld = *reinterpret_cast<Layout *>(dHandle);
+  float scale = *static_cast<const float *>(alpha), keep = *static_cast<const float *>(beta);
+  streams::enqueue(reinterpret_cast<CUstream>(stream), [=] {
+    multiply(desc, scale, a, la, b, lb, keep, c, lc, d, ld);
+    return CUDA_SUCCESS;
+  });
   return CUBLAS_STATUS_SUCCESS;
 }
 
@@ -508,9 +530,13 @@ cuda::Driver makeDriver() {
   driver.cuMemcpyDtoHAsync = copyOut;
   driver.cuMemcpyDtoDAsync = copyOnDevice;
   driver.cuMemsetD8Async = fill;
-  driver.cuStreamCreate = createStream;
-  driver.cuStreamDestroy = destroyStream;
-  driver.cuStreamSynchronize = synchronize;
+  driver.cuStreamCreate = streams::create;
+  driver.cuStreamDestroy = streams::destroy;
+  driver.cuStreamSynchronize = streams::synchronize;
+  driver.cuStreamWaitEvent = streams::waitEvent;
+  driver.cuEventCreate = streams::createEvent;
+  driver.cuEventDestroy = streams::destroyEvent;
+  driver.cuEventRecord = streams::record;
   driver.cuGetErrorName = errorName;
   driver.cuGetErrorString = errorString;
   driver.cublasLtCreate = blasCreate;

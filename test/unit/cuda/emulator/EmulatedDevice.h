@@ -9,13 +9,15 @@
 // collectives (shuffles, and the ldmatrix and mma.sync of the tensor-core
 // attention, written out in cuda_shim.h from the PTX ISA's fragment
 // layouts) meet the warp's other lanes, and __syncthreads the block's.
-// It reports kEmulatedDevices GPUs (all of them the host's memory, so
-// ranks training on one host each take one) of compute capability 7.5
-// (attention in its plain form) or 8.0 (the tensor-core form; cp.async
-// copies at once). cuBLASLt's matmul is a
-// loop in f32 with the layouts, transposes and bias epilogue the backend
-// asks for. What the emulator cannot tell: speed, the memory model, and
-// whether real PTX assembles (NVRTC and ptxas check that).
+// Launches, copies and matmuls wait in their stream's queue until CUDA
+// would have to have run them (EmulatedStreams.h). It reports
+// kEmulatedDevices GPUs (all of them the host's memory, so ranks training
+// on one host each take one) of compute capability 7.5 (attention in its
+// plain form) or 8.0 (the tensor-core form; cp.async copies at once).
+// cuBLASLt's matmul is a loop in f32 with the layouts, transposes and bias
+// epilogue the backend asks for. What the emulator cannot tell: speed, the
+// memory model within a kernel, and whether real PTX assembles (NVRTC and
+// ptxas check that).
 
 #ifndef LMC_TEST_UNIT_CUDA_EMULATOR_EMULATEDDEVICE_H
 #define LMC_TEST_UNIT_CUDA_EMULATOR_EMULATEDDEVICE_H

@@ -1,6 +1,7 @@
 // EmulatedNccl.cpp - NCCL's calls lmc makes, over a Communicator.
 
 #include "EmulatedNccl.h"
+#include "EmulatedStreams.h"
 
 #include <unistd.h>
 
@@ -47,49 +48,60 @@ ncclResult_t initRank(ncclComm_t *comm, int ranks, ncclUniqueId id, int rank) {
   return ncclSuccess;
 }
 
+/// Queues `exchange` on the stream, as NCCL does; its failure surfaces at
+/// the stream's next synchronize.
+ncclResult_t queue(cudaStream_t stream, std::function<bool(std::string &)> exchange) {
+  streams::enqueue(reinterpret_cast<CUstream>(stream), [exchange] {
+    std::string error;
+    return exchange(error) ? CUDA_SUCCESS : CUDA_ERROR_LAUNCH_FAILED;
+  });
+  return ncclSuccess;
+}
+
 ncclResult_t destroy(ncclComm_t comm) {
   return comm == theCommunicator() ? ncclSuccess : ncclInvalidArgument;
 }
 
 ncclResult_t allReduce(const void *send, void *receive, size_t count, ncclDataType_t type,
-                       ncclRedOp_t op, ncclComm_t comm, cudaStream_t) {
+                       ncclRedOp_t op, ncclComm_t comm, cudaStream_t stream) {
   if (comm != theCommunicator() || type != ncclFloat32 || op != ncclSum)
     return ncclInvalidArgument;
-  if (send != receive)
-    std::memmove(receive, send, count * sizeof(float));
-  std::string error;
-  return world->allReduceSum(static_cast<float *>(receive), count, error) ? ncclSuccess
-                                                                          : ncclSystemError;
+  return queue(stream, [=](std::string &error) {
+    if (send != receive)
+      std::memmove(receive, send, count * sizeof(float));
+    return world->allReduceSum(static_cast<float *>(receive), count, error);
+  });
 }
 
 ncclResult_t reduceScatter(const void *send, void *receive, size_t count, ncclDataType_t type,
-                           ncclRedOp_t op, ncclComm_t comm, cudaStream_t) {
+                           ncclRedOp_t op, ncclComm_t comm, cudaStream_t stream) {
   if (comm != theCommunicator() || type != ncclFloat32 || op != ncclSum)
     return ncclInvalidArgument;
-  std::string error;
-  return world->reduceScatterSum(static_cast<const float *>(send), static_cast<float *>(receive),
-                                 std::vector<int>(size_t(world->size()), int(count)), error)
-             ? ncclSuccess
-             : ncclSystemError;
+  return queue(stream, [=](std::string &error) {
+    return world->reduceScatterSum(static_cast<const float *>(send),
+                                   static_cast<float *>(receive),
+                                   std::vector<int>(size_t(world->size()), int(count)), error);
+  });
 }
 
 ncclResult_t allGather(const void *send, void *receive, size_t count, ncclDataType_t type,
-                       ncclComm_t comm, cudaStream_t) {
+                       ncclComm_t comm, cudaStream_t stream) {
   size_t width = type == ncclFloat32 ? 4 : type == ncclUint8 ? 1 : 0;
   if (comm != theCommunicator() || width == 0)
     return ncclInvalidArgument;
-  const auto *bytes = static_cast<const uint8_t *>(send);
-  std::vector<std::vector<uint8_t>> all;
-  std::string error;
-  if (!world->allGatherBytes({bytes, bytes + count * width}, all, error))
-    return ncclSystemError;
-  auto *into = static_cast<uint8_t *>(receive);
-  for (const std::vector<uint8_t> &part : all) {
-    if (part.size() != count * width)
-      return ncclInvalidUsage; // NCCL's all-gather takes the same count on every rank
-    into = std::copy(part.begin(), part.end(), into);
-  }
-  return ncclSuccess;
+  return queue(stream, [=](std::string &error) {
+    const auto *bytes = static_cast<const uint8_t *>(send);
+    std::vector<std::vector<uint8_t>> all;
+    if (!world->allGatherBytes({bytes, bytes + count * width}, all, error))
+      return false;
+    auto *into = static_cast<uint8_t *>(receive);
+    for (const std::vector<uint8_t> &part : all) {
+      if (part.size() != count * width)
+        return false; // NCCL's all-gather takes the same count on every rank
+      into = std::copy(part.begin(), part.end(), into);
+    }
+    return true;
+  });
 }
 
 const char *describe(ncclResult_t result) {

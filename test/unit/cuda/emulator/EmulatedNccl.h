@@ -5,8 +5,9 @@
 //
 // It checks what NCCL would: the communicator's rank count and rank, that
 // every rank was given the unique id rank 0 made, the data types and the
-// reduction. What it cannot tell: NCCL's transport and its stream
-// ordering (the emulated device runs everything at once).
+// reduction; like NCCL it queues the exchange on the stream, where it runs
+// when the emulated stream's work does (EmulatedStreams.h). What it cannot
+// tell: NCCL's transport and its timing.
 
 #ifndef LMC_TEST_UNIT_CUDA_EMULATOR_EMULATEDNCCL_H
 #define LMC_TEST_UNIT_CUDA_EMULATOR_EMULATEDNCCL_H
