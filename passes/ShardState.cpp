@@ -265,7 +265,11 @@ LogicalResult StepRewriter::updateRows(const ParameterGradient &gradient,
   // Stage 0 replicates the table: every rank applies every rank's rows.
   int64_t shardRanks = stage == 0 ? 1 : ranks;
   int64_t shard = shardSize(elements, shardRanks);
-  Value table = ownedWeights(parameter, elements);
+  // A table every rank keeps whole is updated as stored (which the runtime
+  // does in place); otherwise this rank's flattened shard.
+  Value table = shardRanks == 1 ? gb.builder.create<ParamLoadOp>(gb.loc(), parameter.getType(),
+                                                                 parameter.getSymName())
+                                : ownedWeights(parameter, elements);
   Value m = loadMoment(parameter, "adam_m", shard), v = loadMoment(parameter, "adam_v", shard);
   Value rank;
   if (shardRanks > 1)
@@ -287,7 +291,7 @@ LogicalResult StepRewriter::updateRows(const ParameterGradient &gradient,
     m = update.getNewM();
     v = update.getNewV();
   }
-  addUpdate(storedValue(parameter, table), parameter.getSymName());
+  addUpdate(shardRanks == 1 ? table : storedValue(parameter, table), parameter.getSymName());
   addUpdate(m, (parameter.getSymName() + ".adam_m").str());
   addUpdate(v, (parameter.getSymName() + ".adam_v").str());
   return success();

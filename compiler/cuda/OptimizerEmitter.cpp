@@ -90,7 +90,8 @@ bool emitOptimizerKernel(const rt::Kernel &kernel, EmittedKernel &out, std::stri
   const rt::Instruction &op = kernel.body[0];
   const rt::TensorType &rows = kernel.arguments[4];
   const rt::TensorType &ids = kernel.arguments[3];
-  int64_t width = rows.shape.back(), shard = kernel.arguments[0].shape[0];
+  // m is the flat shard; the table may be [table_rows, W] (one rank).
+  int64_t width = rows.shape.back(), shard = kernel.arguments[1].shape[0];
   bool hasRank = op.operands[7] >= 0;
 
   std::ostringstream extents, count;
@@ -120,13 +121,12 @@ bool emitOptimizerKernel(const rt::Kernel &kernel, EmittedKernel &out, std::stri
   replaceAll(out.source, "LMC_RANK", hasRank ? "rank[0]" : "0");
 
   using Kind = rt::LaunchArgKind;
-  int firstResult = int(kernel.arguments.size());
+  int firstResult = int(kernel.arguments.size()), newM = firstResult + 1;
   const int threads = 256, perBlock = 1024;
-  rt::Launch copy{entry + "_copy", rt::LaunchPattern::Elements, firstResult, threads, perBlock,
-                  0, {}};
+  rt::Launch copy{entry + "_copy", rt::LaunchPattern::Elements, newM, threads, perBlock, 0, {}};
   for (int value : {0, 1, 2, firstResult, firstResult + 1, firstResult + 2})
     copy.args.push_back({Kind::Pointer, value, -1});
-  copy.args.push_back({Kind::Extent, firstResult, 0});
+  copy.args.push_back({Kind::Extent, newM, 0});
   rt::Launch update{entry + "_rows", rt::LaunchPattern::Elements, 4, threads, perBlock, 0, {}};
   for (int value : {3, 4, 5, 6})
     update.args.push_back({Kind::Pointer, value, -1});

@@ -81,11 +81,24 @@ LogicalResult AdamwRowsOp::verify() {
   if (failed(verifyShapeCompatible(*this, "rows", rows.getShape(), expected)))
     return failure();
   int64_t shard = (tableRows * width + ranks - 1) / ranks;
-  for (Value state : {getTable(), getM(), getV(), getNewTable(), getNewM(), getNewV()})
-    if (failed(verifyShapeCompatible(*this, "table, moments and results",
+  for (Value state : {getM(), getV(), getNewM(), getNewV()})
+    if (failed(verifyShapeCompatible(*this, "moments and their results",
                                      llvm::cast<ShapedType>(state.getType()).getShape(),
                                      {shard})))
       return failure();
+  // The table: its shard flattened, or with one rank the table as stored.
+  auto table = llvm::cast<ShapedType>(getTable().getType());
+  bool flat = table.getRank() == 1 && table.getShape()[0] == shard;
+  bool stored = ranks == 1 && table.getShape() == ArrayRef<int64_t>{tableRows, width};
+  if (!flat && !stored)
+  {
+    InFlightDiagnostic diagnostic = emitOpError("table must be tensor<") << shard << "xf32>";
+    if (ranks == 1)
+      diagnostic << " or the stored table (tensor<" << tableRows << "x" << width << "xf32>)";
+    return diagnostic << ", got " << getTable().getType();
+  }
+  if (getNewTable().getType() != getTable().getType())
+    return emitOpError("new_table must have the table's type");
   if (getStep().getType().getShape() != ArrayRef<int64_t>{4})
     return emitOpError("step must be tensor<4xf32>");
   if (getApply().getType().getRank() != 0)

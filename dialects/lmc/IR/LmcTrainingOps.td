@@ -139,7 +139,10 @@ def Lmc_AdamwRowsOp : Lmc_Op<"adamw_rows", [Pure]> {
   let description = [{
     The lazy (row-sparse) AdamW update of a `[table_rows, W]` table, on the
     executing rank's shard of it (all of it with one rank): `table`, `m` and
-    `v` are that shard of the flattened table and of its two moments.
+    `v` are that shard of the flattened table and of its two moments. With
+    one rank the table may also be given as it is stored, `[table_rows, W]`
+    (the runtime then updates it in place, touching only the rows a step
+    read, rather than copying the table).
     `rows[i..., :]` is the gradient of table row `ids[i...]`, times the
     loss scale.
     Rows of one id are summed first; then only the elements of touched rows
@@ -160,8 +163,10 @@ def Lmc_AdamwRowsOp : Lmc_Op<"adamw_rows", [Pure]> {
     ```
 
     Verifier rules:
-    * `table`, `m`, `v` and the results are one 1-D f32 type of
-      `ceil(table_rows * W / ranks)` elements;
+    * `m`, `v` and their results are 1-D f32 of
+      `ceil(table_rows * W / ranks)` elements; `table` and its result are
+      one static f32 type of that many elements (1-D, or with one rank
+      `[table_rows, W]`);
     * `rows` is f32 of `ids`' shape and a static `W`: `[ids..., W]`;
     * `step` is `tensor<4xf32>`, `apply` `tensor<i1>`;
     * `rank` is given exactly when `ranks` is above 1.

@@ -714,6 +714,7 @@ bool loadPlan(const uint8_t *data, size_t size, Plan &plan, std::string &error) 
     plan = Plan();
     return false;
   }
+  markInPlaceUpdates(plan);
   return true;
 }
 

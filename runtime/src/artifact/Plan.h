@@ -101,6 +101,12 @@ struct Step {
   StepKind kind = StepKind::Launch;
   int kernel = -1;
   std::vector<int> operands, results;
+  /// Derived on load (markInPlaceUpdates): per result, the parameter the
+  /// backends write it straight into, or -1.
+  std::vector<int> inPlace;
+  int inPlaceAt(size_t result) const {
+    return result < inPlace.size() ? inPlace[result] : -1;
+  }
 };
 
 struct Input {
@@ -114,6 +120,9 @@ struct Output {
   int value = -1;
   /// The parameter a training step's output is the new value of, or -1.
   int updates = -1;
+  /// Derived on load: the update was computed in the parameter's storage
+  /// (Step::inPlace), so nothing is left to write back on the device.
+  bool inPlace = false;
 };
 
 struct Parameter {
@@ -175,6 +184,13 @@ struct Plan {
 /// envelope, see Envelope.h). On failure returns false and sets
 /// `error` to a message naming what is wrong (never crashes on any input).
 bool loadPlan(const uint8_t *data, size_t size, Plan &plan, std::string &error);
+
+/// Sets Step::inPlace and Output::inPlace (loadPlan calls it): an optimizer
+/// step's result may be computed in its parameter's storage when it is that
+/// parameter's update, the step reads the parameter itself, and no later
+/// step reads either. A lazy table update then costs the rows it touches,
+/// not a copy of the table and its moments.
+void markInPlaceUpdates(Plan &plan);
 
 /// The bytes the memory plan budgeted for a value of `type` (PlanMemory's
 /// rule: a dynamic leading pair is [batch, sequence], any other dynamic

@@ -174,8 +174,10 @@ bool CpuBackend::run(const std::vector<Tensor> &inputs, const std::vector<Tensor
   for (size_t o = 0; ok && o < plan.outputs.size(); ++o) {
     const Tensor &value = values[size_t(plan.outputs[o].value)];
     if (int p = plan.outputs[o].updates; p >= 0) {
-      // A training step's new parameter: the same bytes (checked on load).
-      std::memcpy(parameters[size_t(p)].data, value.data, value.numBytes());
+      // A training step's new parameter: the same bytes (checked on load),
+      // unless the step computed it in place.
+      if (!plan.outputs[o].inPlace)
+        std::memcpy(parameters[size_t(p)].data, value.data, value.numBytes());
       outputs.emplace_back();
       continue;
     }
@@ -269,11 +271,24 @@ bool CpuBackend::runStep(const rt::Step &step, std::vector<Tensor> &values, uint
         return &plan.values[size_t(step.results[y])];
     return nullptr;
   };
+  // The storage of the parameter a yielded local is computed in
+  // (Step::inPlace), or null.
+  auto inPlaceStorage = [&](int local) -> void * {
+    for (size_t y = 0; y < kernel.yields.size(); ++y)
+      if (kernel.yields[y] == local && step.inPlaceAt(y) >= 0)
+        for (int operand : step.operands)
+          if (plan.values[size_t(operand)].kind == rt::ValueKind::Parameter &&
+              plan.values[size_t(operand)].index == step.inPlaceAt(y))
+            return values[size_t(operand)].data;
+    return nullptr;
+  };
   KernelContext ctx(plan, kernel, memoryLimit,
                     [&](size_t result, DType dtype, std::vector<int64_t> shape) {
     Tensor tensor;
     tensor.dtype = dtype;
     tensor.shape = std::move(shape);
+    if ((tensor.data = inPlaceStorage(int(locals.size() + result))))
+      return tensor;
     // A yielded result goes straight to its arena slot when it fits the slot
     // and no later instruction still reads an argument the slot overlaps.
     if (const rt::Value *value = arena ? yieldedAs(int(locals.size() + result)) : nullptr) {
@@ -351,7 +366,7 @@ bool CpuBackend::runStep(const rt::Step &step, std::vector<Tensor> &values, uint
     uint8_t *slot = arena ? arena + value.offset : nullptr;
     bool fits = slot && int64_t(local.numBytes()) <= plannedBytes[size_t(step.results[y])] &&
                 value.offset + int64_t(local.numBytes()) <= plan.arenaBytes;
-    if (local.data == slot || !fits) {
+    if (local.data == slot || !fits || step.inPlaceAt(y) >= 0) {
       destination = local;
       continue;
     }

@@ -26,10 +26,13 @@ bool runAdamwRows(KernelContext &ctx, const Operands &in, std::vector<Tensor> &o
   if (m.numElements() != shard || v.numElements() != shard || width < 1 ||
       ids.numElements() * width != rows.numElements() || step.numElements() != 4)
     return ctx.fail("has operands of inconsistent sizes");
+  // The results start as the state; a result the backend placed in its
+  // parameter's storage (an in-place update) already is.
   for (size_t r = 0; r < 3; ++r) {
-    if (!ctx.allocate(r, DType::F32, {shard}, out[r]))
+    if (!ctx.allocate(r, DType::F32, in[r]->shape, out[r]))
       return false;
-    std::memcpy(out[r].data, in[r]->data, size_t(shard) * sizeof(float));
+    if (out[r].data != in[r]->data)
+      std::memcpy(out[r].data, in[r]->data, size_t(shard) * sizeof(float));
   }
   if (!integerAt(apply, 0))
     return true; // a gradient was not finite: the step changes nothing

@@ -416,9 +416,15 @@ bool CudaBackend::launchStep(const rt::Step &step, const StepFrame &frame,
   std::vector<CUdeviceptr> pointers(frame.locals.size(), 0);
   for (size_t a = 0; a < step.operands.size(); ++a)
     pointers[a] = addresses[size_t(step.operands[a])];
-  for (size_t y = 0; y < kernel.yields.size(); ++y)
+  // A result computed in place lives in its parameter's device copy.
+  size_t inPlace = 0;
+  for (size_t y = 0; y < kernel.yields.size(); ++y) {
+    int p = step.inPlaceAt(y);
+    inPlace += p >= 0;
     pointers[size_t(kernel.yields[y])] = addresses[size_t(step.results[y])] =
-        arena.pointer + CUdeviceptr(plan.values[size_t(step.results[y])].offset);
+        p >= 0 ? parameterCopies[size_t(p)].pointer
+               : arena.pointer + CUdeviceptr(plan.values[size_t(step.results[y])].offset);
+  }
   if (kernel.kind == rt::KernelKind::Gemm)
     return gemm->run(kernel, frame.locals, pointers, stream, error);
   if (movesNothing(kernel, pointers))
@@ -432,7 +438,10 @@ bool CudaBackend::launchStep(const rt::Step &step, const StepFrame &frame,
       pointers[size_t(spec.value)] = scratch.pointer + offset;
       offset += scratchBytesOf(kernel, frame, spec.value);
     }
-  for (size_t entry = 0; entry < kernel.launches.size(); ++entry)
+  // An optimizer kernel's first entry copies the state into its results:
+  // nothing to do when all of them are computed in place.
+  size_t first = kernel.kind == rt::KernelKind::Optimizer && inPlace == kernel.yields.size();
+  for (size_t entry = first; entry < kernel.launches.size(); ++entry)
     if (!launch(kernel, entry, frame.locals, pointers, tiles, int(frame.tiles.size()),
                 scratch.pointer, error))
       return false;
@@ -457,21 +466,24 @@ bool CudaBackend::startCollective(size_t s, const StepFrame &frame,
                         collectiveStaging.pointer + frame.stagingAt, sideStream, error) ||
       !driver->check(driver->cuEventRecord(collectiveDone[s], sideStream), what, error))
     return false;
-  inFlight.push_back({s, arenaRanges(step.operands), arenaRanges(step.results)});
+  inFlight.push_back({s, spansOf(step.operands), spansOf(step.results)});
   return true;
 }
 
 bool CudaBackend::awaitCollectives(const rt::Step *step, std::vector<InFlight> &inFlight,
                                    std::string &error) const {
-  std::vector<std::pair<int64_t, int64_t>> reads, writes;
+  std::vector<Span> reads, writes;
   if (step) {
-    reads = arenaRanges(step->operands);
-    writes = arenaRanges(step->results);
+    reads = spansOf(step->operands);
+    writes = spansOf(step->results);
+    for (int p : step->inPlace) // an update written over its parameter
+      if (p >= 0)
+        writes.push_back({p, 0, int64_t(parameterCopies[size_t(p)].bytes)});
   }
-  auto overlap = [](const auto &some, const auto &others) {
-    for (const auto &[begin, end] : some)
-      for (const auto &[otherBegin, otherEnd] : others)
-        if (begin < otherEnd && otherBegin < end)
+  auto overlap = [](const std::vector<Span> &some, const std::vector<Span> &others) {
+    for (const Span &a : some)
+      for (const Span &b : others)
+        if (a.space == b.space && a.begin < b.end && b.begin < a.end)
           return true;
     return false;
   };
@@ -491,15 +503,16 @@ bool CudaBackend::awaitCollectives(const rt::Step *step, std::vector<InFlight> &
   return true;
 }
 
-std::vector<std::pair<int64_t, int64_t>>
-CudaBackend::arenaRanges(const std::vector<int> &values) const {
-  std::vector<std::pair<int64_t, int64_t>> ranges;
+std::vector<CudaBackend::Span> CudaBackend::spansOf(const std::vector<int> &values) const {
+  std::vector<Span> spans;
   for (int v : values) {
     const rt::Value &value = plan.values[size_t(v)];
     if (value.kind == rt::ValueKind::Arena)
-      ranges.push_back({value.offset, value.offset + plannedBytes[size_t(v)]});
+      spans.push_back({-1, value.offset, value.offset + plannedBytes[size_t(v)]});
+    else if (value.kind == rt::ValueKind::Parameter)
+      spans.push_back({value.index, 0, int64_t(parameterCopies[size_t(value.index)].bytes)});
   }
-  return ranges;
+  return spans;
 }
 
 size_t CudaBackend::scratchBytesOf(const rt::Kernel &kernel, const StepFrame &frame, int value) {
@@ -623,9 +636,10 @@ bool CudaBackend::run(const std::vector<cpu::Tensor> &inputs,
       // need not upload it) and the host tensor, after every kernel.
       const cpu::Tensor &parameter = parameters[size_t(output.updates)];
       CUdeviceptr from = addresses[size_t(output.value)];
-      if (!driver->check(driver->cuMemcpyDtoDAsync(parameterCopies[size_t(output.updates)].pointer,
-                                                   from, parameter.numBytes(), stream),
-                         "updating parameter '" + output.name + "'", error) ||
+      if ((!output.inPlace &&
+           !driver->check(driver->cuMemcpyDtoDAsync(parameterCopies[size_t(output.updates)].pointer,
+                                                    from, parameter.numBytes(), stream),
+                          "updating parameter '" + output.name + "'", error)) ||
           !driver->check(driver->cuMemcpyDtoHAsync(parameter.data, from, parameter.numBytes(),
                                                    stream),
                          "copying back parameter '" + output.name + "'", error))

@@ -76,11 +76,17 @@ private:
     DeviceCollectives::Frame collective; // collective kernels only
     size_t stagingAt = 0;                // its staging bytes' offset
   };
+  /// Bytes of device memory a step reads or writes: of the arena (space
+  /// -1) or of parameter `space`'s device copy.
+  struct Span {
+    int space;
+    int64_t begin, end;
+  };
   /// A collective queued on the side stream that the kernels have not
-  /// waited for yet, with the arena byte ranges it reads and writes.
+  /// waited for yet, with the bytes it reads and writes.
   struct InFlight {
     size_t step;
-    std::vector<std::pair<int64_t, int64_t>> reads, writes;
+    std::vector<Span> reads, writes;
   };
 
   struct Buffer {
@@ -105,8 +111,8 @@ private:
   /// `step` depends on (every one when `step` is null) and forgets them.
   bool awaitCollectives(const rt::Step *step, std::vector<InFlight> &inFlight,
                         std::string &error) const;
-  /// The arena bytes of `values` (the plan's arena values among them).
-  std::vector<std::pair<int64_t, int64_t>> arenaRanges(const std::vector<int> &values) const;
+  /// The bytes of `values` that live in the arena or a parameter's copy.
+  std::vector<Span> spansOf(const std::vector<int> &values) const;
   size_t scratchBytes(const rt::Step &step, const StepFrame &frame) const;
   static size_t scratchBytesOf(const rt::Kernel &kernel, const StepFrame &frame, int value);
   bool launch(const rt::Kernel &kernel, size_t entry, const std::vector<HostValue> &locals,

@@ -1515,10 +1515,29 @@ func.func @adamw_rows_rank(%t: tensor<8xf32>, %ids: tensor<?xi64>, %rows: tensor
 
 // -----
 
-// Tests that adamw_rows' table is the rank's shard of table_rows x W.
+// Tests that adamw_rows' moments are the rank's shard of table_rows x W.
 func.func @adamw_rows_shard(%t: tensor<10xf32>, %ids: tensor<?xi64>, %rows: tensor<?x4xf32>, %step: tensor<4xf32>, %apply: tensor<i1>) {
-  // expected-error @+1 {{table, moments and results shape 10 is not compatible with the expected 16}}
+  // expected-error @+1 {{moments and their results shape 10 is not compatible with the expected 16}}
   %0:3 = lmc.adamw_rows %t, %t, %t, %ids, %rows, %step, %apply ranks 1 table_rows 4 beta1 0.9 beta2 0.999 epsilon 1.0e-08 weight_decay 0.01 : (tensor<10xf32>, tensor<10xf32>, tensor<10xf32>, tensor<?xi64>, tensor<?x4xf32>, tensor<4xf32>, tensor<i1>) -> (tensor<10xf32>, tensor<10xf32>, tensor<10xf32>)
+  return
+}
+
+// -----
+
+// Tests that adamw_rows' table is its flattened shard or, with one rank,
+// the table as stored.
+func.func @adamw_rows_table(%t: tensor<4x3xf32>, %m: tensor<16xf32>, %ids: tensor<?xi64>, %rows: tensor<?x4xf32>, %step: tensor<4xf32>, %apply: tensor<i1>) {
+  // expected-error @+1 {{table must be tensor<16xf32> or the stored table (tensor<4x4xf32>), got 'tensor<4x3xf32>'}}
+  %0:3 = lmc.adamw_rows %t, %m, %m, %ids, %rows, %step, %apply ranks 1 table_rows 4 beta1 0.9 beta2 0.999 epsilon 1.0e-08 weight_decay 0.01 : (tensor<4x3xf32>, tensor<16xf32>, tensor<16xf32>, tensor<?xi64>, tensor<?x4xf32>, tensor<4xf32>, tensor<i1>) -> (tensor<4x3xf32>, tensor<16xf32>, tensor<16xf32>)
+  return
+}
+
+// -----
+
+// Tests that adamw_rows' new table has the table's type.
+func.func @adamw_rows_new_table(%t: tensor<4x4xf32>, %m: tensor<16xf32>, %ids: tensor<?xi64>, %rows: tensor<?x4xf32>, %step: tensor<4xf32>, %apply: tensor<i1>) {
+  // expected-error @+1 {{new_table must have the table's type}}
+  %0:3 = lmc.adamw_rows %t, %m, %m, %ids, %rows, %step, %apply ranks 1 table_rows 4 beta1 0.9 beta2 0.999 epsilon 1.0e-08 weight_decay 0.01 : (tensor<4x4xf32>, tensor<16xf32>, tensor<16xf32>, tensor<?xi64>, tensor<?x4xf32>, tensor<4xf32>, tensor<i1>) -> (tensor<16xf32>, tensor<16xf32>, tensor<16xf32>)
   return
 }
 

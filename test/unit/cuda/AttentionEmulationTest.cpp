@@ -73,7 +73,7 @@ rt::Plan attentionPlan(const Case &c, int64_t rows, int64_t sequence) {
   kernel.body = {attention};
   kernel.yields = {4};
   plan.kernels = {kernel};
-  plan.steps = {{rt::StepKind::Launch, 0, {0, 1, 2, 3}, {4}}};
+  plan.steps = {{rt::StepKind::Launch, 0, {0, 1, 2, 3}, {4}, {}}};
   plan.outputs = {{"out", "", 4}};
   return plan;
 }

@@ -13,6 +13,7 @@
 
 #include <cmath>
 #include <map>
+#include <set>
 
 namespace lmc::rt {
 namespace {
@@ -154,6 +155,42 @@ TEST(CompiledAdamW, MomentsStartAtZeroAndAreNotWeights) {
   EXPECT_EQ(moment.shape, std::vector<int64_t>{18});
   for (int64_t i = 0; i < moment.numElements(); ++i)
     EXPECT_EQ(moment.as<float>()[i], 0.0f);
+}
+
+/// The names of the outputs of `model` computed in place.
+std::set<std::string> updatedInPlace(const Model &model) {
+  std::set<std::string> names;
+  for (const Output &output : model.plan().outputs)
+    if (output.inPlace)
+      names.insert(output.name);
+  return names;
+}
+
+TEST(CompiledAdamW, LazyTableUpdatesRunInPlace) {
+  // One rank: the table and its moments are updated where they are stored
+  // (the numerics above run that way); the dense weight's fused update is not.
+  std::unique_ptr<Model> step = compiled(true);
+  ASSERT_TRUE(step);
+  std::set<std::string> expected = {"update:table", "update:table.adam_m",
+                                    "update:table.adam_v"};
+  EXPECT_EQ(updatedInPlace(*step), expected);
+  // Over 2 ranks the moments are the rank's shards, stored as such; the
+  // table is whole at stages 1 and 2 (its shard is a slice) and a shard of
+  // its own at stage 3.
+  mlir::lmc::CompileOptions options;
+  options.train = true;
+  options.maxBatch = 8;
+  options.maxTokens = 64;
+  for (int stage : {2, 3}) {
+    std::string bytes =
+        testing::compileSource(testing::shardedTinyTrainingModel(stage, 2), options), error;
+    std::unique_ptr<Model> sharded = Model::fromBytes(bytes, error);
+    ASSERT_TRUE(sharded) << error;
+    std::set<std::string> moments = {"update:table.adam_m", "update:table.adam_v"};
+    if (stage == 3)
+      moments.insert("update:table");
+    EXPECT_EQ(updatedInPlace(*sharded), moments) << "stage " << stage;
+  }
 }
 
 TEST(ZeroStateBytes, FollowZeroFormulas) {
