@@ -9,12 +9,16 @@
 // weights.safetensors, and the example sets mixed.jsonl (log-normal lengths,
 // ~84% padding) and equal.jsonl (every sequence the same length). Counters:
 // tokens/s counts real (unpadded) tokens, so packed and padded compare
-// directly.
+// directly. When DIR also holds train.lmcpkg and train.jsonl (a training
+// package and its examples, see bench/README.md), training_step/{in_place,
+// copying} time its steps with the lazy table updates in place and copied.
 
 #include "artifact/Plan.h"
+#include "collectives/Communicator.h"
 #include "cpu/CpuBackend.h"
 #include "io/ExampleJson.h"
 #include "session/Model.h"
+#include "train/Trainer.h"
 
 #include <benchmark/benchmark.h>
 
@@ -142,6 +146,53 @@ void encoder(benchmark::State &state, std::string package, std::string weights,
                                                   benchmark::Counter::kIsIterationInvariantRate);
 }
 
+/// Training steps of `package` (lmc compile --train) on the CPU backend,
+/// cycling through the packed batches of `examplesPath`. With `inPlace`
+/// false the plan's in-place marks are cleared (Step::inPlace), so each
+/// lazy table update copies the table and its moments, as before the
+/// runtime updated them in place.
+void trainingStep(benchmark::State &state, std::string package, std::string examplesPath,
+                  bool inPlace) {
+  std::string error;
+  rt::Plan copying; // outlives the backend made from it
+  std::unique_ptr<rt::Model> model = rt::Model::fromFile(package, error);
+  std::vector<rt::Example> examples;
+  std::ifstream in(examplesPath);
+  std::vector<std::pair<std::string, cpu::Tensor>> weights;
+  if (!model || !rt::readExamplesJsonl(in, examplesPath, examples, error) ||
+      !model->generateWeights(1, weights, error) ||
+      !model->setWeights({weights.begin(), weights.end()}, error)) {
+    state.SkipWithError(error.c_str());
+    return;
+  }
+  if (!inPlace) {
+    copying = model->plan();
+    for (rt::Step &step : copying.steps)
+      step.inPlace.assign(step.inPlace.size(), -1);
+    for (rt::Output &output : copying.outputs)
+      output.inPlace = false;
+    model->setBackend(std::make_unique<cpu::CpuBackend>(copying));
+  }
+  std::unique_ptr<rt::Communicator> alone = rt::singleRank();
+  std::unique_ptr<rt::Trainer> trainer = rt::Trainer::create(*model, *alone, error);
+  std::vector<rt::PackedBatch> batches;
+  rt::PackingOptions options;
+  options.packingLength = 512;
+  if (!trainer || !rt::packExamples(model->plan(), examples, options, batches, error)) {
+    state.SkipWithError(error.c_str());
+    return;
+  }
+  size_t next = 0;
+  int64_t tokens = 0;
+  for (auto _ : state) {
+    rt::StepReport report;
+    if (!trainer->step(batches[next++ % batches.size()], report, error))
+      state.SkipWithError(error.c_str());
+    tokens += report.tokens;
+  }
+  state.counters["tokens/s"] = benchmark::Counter(double(tokens), benchmark::Counter::kIsRate);
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -166,6 +217,13 @@ int main(int argc, char **argv) {
             data + "/" + mix + ".jsonl")
             ->Unit(benchmark::kMillisecond)
             ->MinTime(1.0);
+  if (!data.empty() && std::ifstream(data + "/train.lmcpkg").good())
+    for (bool inPlace : {true, false})
+      benchmark::RegisterBenchmark(
+          inPlace ? "training_step/in_place" : "training_step/copying", trainingStep,
+          data + "/train.lmcpkg", data + "/train.jsonl", inPlace)
+          ->Unit(benchmark::kMillisecond)
+          ->MinTime(2.0);
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
   return 0;

@@ -104,6 +104,8 @@ int main(int argc, char **argv) {
     std::printf("step %lld: loss cpu %.6f gpu %.6f%s\n", (long long)(step + 1), cpuReport.loss,
                 cpuOnly ? NAN : gpuReport.loss, gpuReport.skipped ? " (gpu skipped)" : "");
   }
+  if (!onGpu->syncParameters(error))
+    return fail("copying the GPU's weights back: " + error);
   double difference = 0, norm = 0;
   for (size_t p = 0; p < onCpu->plan().parameters.size(); ++p) {
     if (onCpu->plan().parameters[p].name.find(".attn.bk") != std::string::npos)

@@ -448,6 +448,24 @@ bool CudaBackend::launchStep(const rt::Step &step, const StepFrame &frame,
   return true;
 }
 
+bool CudaBackend::pullParameters(const std::vector<cpu::Tensor> &parameters,
+                                 std::string &error) const {
+  std::lock_guard<std::mutex> lock(runMutex);
+  if (!driver->check(driver->cuCtxSetCurrent(context), "cuCtxSetCurrent", error))
+    return false;
+  for (size_t p = 0; p < deviceNewer.size() && p < parameters.size(); ++p)
+    if (deviceNewer[p] &&
+        !driver->check(driver->cuMemcpyDtoHAsync(parameters[p].data,
+                                                 parameterCopies[p].pointer,
+                                                 parameters[p].numBytes(), stream),
+                       "copying back parameter '" + plan.parameters[p].name + "'", error))
+      return false;
+  if (!driver->check(driver->cuStreamSynchronize(stream), "copying back parameters", error))
+    return false;
+  deviceNewer.assign(deviceNewer.size(), false);
+  return true;
+}
+
 bool CudaBackend::startCollective(size_t s, const StepFrame &frame,
                                   std::vector<CUdeviceptr> &addresses,
                                   std::vector<InFlight> &inFlight, std::string &error) const {
@@ -551,9 +569,11 @@ bool CudaBackend::run(const std::vector<cpu::Tensor> &inputs,
   // Parameters: copied once, and again when the host tensors change.
   parameterCopies.resize(parameters.size());
   parameterSources.resize(parameters.size(), nullptr);
+  deviceNewer.resize(parameters.size(), false);
   for (size_t p = 0; p < parameters.size(); ++p) {
     if (parameterSources[p] == parameters[p].data)
       continue;
+    deviceNewer[p] = false;
     if (!reserve(parameterCopies[p], parameters[p].numBytes(), "a parameter", error) ||
         !upload(parameterCopies[p].pointer, parameters[p].data, parameters[p].numBytes(), error))
       return false;
@@ -631,19 +651,16 @@ bool CudaBackend::run(const std::vector<cpu::Tensor> &inputs,
     return false;
   outputs.clear();
   for (const rt::Output &output : plan.outputs) {
-    if (output.updates >= 0) {
-      // A training step's new parameter: over the device copy (the next run
-      // need not upload it) and the host tensor, after every kernel.
-      const cpu::Tensor &parameter = parameters[size_t(output.updates)];
-      CUdeviceptr from = addresses[size_t(output.value)];
-      if ((!output.inPlace &&
-           !driver->check(driver->cuMemcpyDtoDAsync(parameterCopies[size_t(output.updates)].pointer,
-                                                    from, parameter.numBytes(), stream),
-                          "updating parameter '" + output.name + "'", error)) ||
-          !driver->check(driver->cuMemcpyDtoHAsync(parameter.data, from, parameter.numBytes(),
-                                                   stream),
-                         "copying back parameter '" + output.name + "'", error))
+    if (int p = output.updates; p >= 0) {
+      // A training step's new parameter: over the device copy, after every
+      // kernel; the host tensor gets it when asked (pullParameters).
+      if (!output.inPlace &&
+          !driver->check(driver->cuMemcpyDtoDAsync(parameterCopies[size_t(p)].pointer,
+                                                   addresses[size_t(output.value)],
+                                                   parameters[size_t(p)].numBytes(), stream),
+                         "updating parameter '" + output.name + "'", error))
         return false;
+      deviceNewer[size_t(p)] = true;
       outputs.emplace_back();
       continue;
     }

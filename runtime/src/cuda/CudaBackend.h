@@ -57,7 +57,10 @@ public:
   void parametersChanged() override {
     std::lock_guard<std::mutex> lock(runMutex);
     parameterSources.assign(parameterSources.size(), nullptr);
+    deviceNewer.assign(deviceNewer.size(), false);
   }
+  bool pullParameters(const std::vector<cpu::Tensor> &parameters,
+                      std::string &error) const override;
 
   /// Where each kernel's module came from (cubin, cache, nvrtc, ptx).
   const std::vector<ModuleSource> &moduleSources() const { return sources; }
@@ -140,6 +143,9 @@ private:
   mutable Buffer arena, scratch, inputBuffer, workspace;
   mutable std::vector<Buffer> parameterCopies;
   mutable std::vector<const void *> parameterSources;
+  /// Per parameter: a training step updated the device copy since the host
+  /// tensor was last written (pullParameters copies it back).
+  mutable std::vector<bool> deviceNewer;
   mutable std::unique_ptr<GemmRunner> gemm;
   /// Set when the package has collective kernels: NCCL, the side stream
   /// and, per step, the events "its inputs are ready" and "it is done".

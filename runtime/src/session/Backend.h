@@ -38,9 +38,18 @@ public:
   /// free while it runs (Model builds the next batch meanwhile).
   virtual bool runsOnHost() const = 0;
 
-  /// The host parameter tensors changed in place (a trainer updated them):
-  /// a backend that keeps copies must take them again.
+  /// The host parameter tensors changed in place (a checkpoint was loaded
+  /// into them): a backend that keeps copies must take them again.
   virtual void parametersChanged() {}
+
+  /// Brings the host `parameters` up to date where the backend holds newer
+  /// values: a GPU keeps a training step's updates on the device and copies
+  /// them back only when asked (checkpoints, `lmc train -o`).
+  virtual bool pullParameters(const std::vector<cpu::Tensor> &parameters,
+                              std::string &error) const {
+    (void)parameters, (void)error;
+    return true;
+  }
 
   /// The ranks a training step's collectives run over (one rank until
   /// set); it must outlive the backend's runs.

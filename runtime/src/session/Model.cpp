@@ -150,6 +150,8 @@ bool Model::wholeWeights(std::vector<std::pair<std::string, cpu::Tensor>> &weigh
                          std::string &error) const {
   weights.clear();
   Communicator &world = ranks();
+  if (!syncParameters(error))
+    return false;
   for (size_t p = 0; p < loaded.parameters.size() && !parameters.empty(); ++p) {
     const Parameter &parameter = loaded.parameters[p];
     if (parameter.optimizerState)

@@ -74,10 +74,14 @@ public:
                 std::string &error);
 
   /// The parameter tensors in plan order as this rank stores them (empty
-  /// until weights are set), for checkpoints; call parametersChanged()
-  /// after writing them. They share storage with the tensors setWeights()
-  /// was given (no copy is made).
+  /// until weights are set), for checkpoints: as of the last
+  /// syncParameters() after training steps (a GPU keeps its updates until
+  /// asked); call parametersChanged() after writing them. They share
+  /// storage with the tensors setWeights() was given (no copy is made).
   std::vector<cpu::Tensor> &parameterTensors() { return parameters; }
+  bool syncParameters(std::string &error) const {
+    return backend->pullParameters(parameters, error);
+  }
   void parametersChanged() { backend->parametersChanged(); }
   Communicator &ranks() const { return backend->communicator(); }
 

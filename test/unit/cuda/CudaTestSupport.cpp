@@ -91,6 +91,14 @@ bool compilePlan(const std::string &name, mlir::lmc::CompileOptions options, rt:
          rt::loadPlan(payload, size, plan, error);
 }
 
+std::string compileTrainingStepWithCode(const std::string &source) {
+  mlir::lmc::CompileOptions options;
+  options.train = true;
+  options.maxBatch = 8;
+  options.maxTokens = 64;
+  return compileSourceWithCode(source, options);
+}
+
 bool loadOnCpuAndEmulatedGpu(const std::string &bytes, int arch,
                              std::unique_ptr<rt::Model> &onCpu,
                              std::unique_ptr<rt::Model> &onGpu, std::string &error,
@@ -131,6 +139,7 @@ void trainBothAndCompare(rt::Model &onCpu, rt::Model &onGpu, rt::Communicator &r
       ASSERT_TRUE(trainer->step(batches[0], report, error)) << error;
       ASSERT_FALSE(report.skipped);
     }
+  ASSERT_TRUE(onGpu.syncParameters(error)) << error;
   const rt::Plan &plan = onCpu.plan();
   for (size_t p = 0; p < plan.parameters.size(); ++p) {
     const cpu::Tensor &a = onGpu.parameterTensors()[p], &b = onCpu.parameterTensors()[p];

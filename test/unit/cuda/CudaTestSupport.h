@@ -24,6 +24,10 @@ std::string compilePackageWithCode(const std::string &name, mlir::lmc::CompileOp
 /// A module given as text, compiled with CUDA C.
 std::string compileSourceWithCode(const std::string &source, mlir::lmc::CompileOptions options);
 
+/// A training model's source (TinyTrainingModel.h) compiled as a training
+/// step with the optimizer and CUDA C, for batches of up to 8 examples.
+std::string compileTrainingStepWithCode(const std::string &source);
+
 /// examples/<name> compiled and loaded.
 bool compilePlan(const std::string &name, mlir::lmc::CompileOptions options, rt::Plan &plan);
 /// The package `bytes` loaded twice: on the CPU backend, and on the CUDA

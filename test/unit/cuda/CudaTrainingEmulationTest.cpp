@@ -77,12 +77,8 @@ TEST_P(CudaTrainingEmulation, StepMatchesTheCpuBackend) {
 }
 
 TEST(CudaTrainingEmulation, OptimizerStepsMatchTheCpuBackend) {
-  mlir::lmc::CompileOptions options;
-  options.train = true;
-  options.maxBatch = 8;
-  options.maxTokens = 64;
   std::string bytes =
-      lmc::testing::compileSourceWithCode(lmc::testing::kTinyTrainingModel, options);
+      lmc::testing::compileTrainingStepWithCode(lmc::testing::kTinyTrainingModel);
   ASSERT_FALSE(bytes.empty());
   std::string error;
   std::unique_ptr<rt::Model> onCpu, onGpu;
@@ -90,6 +86,46 @@ TEST(CudaTrainingEmulation, OptimizerStepsMatchTheCpuBackend) {
   std::unique_ptr<rt::Communicator> alone = rt::singleRank();
   lmc::testing::trainBothAndCompare(*onCpu, *onGpu, *alone, lmc::testing::tinyTrainingExamples(),
                                     3);
+}
+
+TEST(CudaTrainingEmulation, UpdatesStayOnTheDeviceUntilAsked) {
+  std::string bytes =
+      lmc::testing::compileTrainingStepWithCode(lmc::testing::kTinyTrainingModel);
+  ASSERT_FALSE(bytes.empty());
+  std::string error;
+  std::unique_ptr<rt::Model> onCpu, onGpu;
+  ASSERT_TRUE(lmc::testing::loadOnCpuAndEmulatedGpu(bytes, 75, onCpu, onGpu, error)) << error;
+  std::vector<std::pair<std::string, cpu::Tensor>> weights;
+  ASSERT_TRUE(onGpu->generateWeights(3, weights, error)) << error;
+  ASSERT_TRUE(onGpu->setWeights({weights.begin(), weights.end()}, error)) << error;
+  std::unique_ptr<rt::Communicator> alone = rt::singleRank();
+  std::unique_ptr<rt::Trainer> trainer = rt::Trainer::create(*onGpu, *alone, error);
+  ASSERT_TRUE(trainer) << error;
+  auto hostValues = [&] {
+    std::vector<std::vector<double>> values;
+    for (const cpu::Tensor &tensor : onGpu->parameterTensors()) {
+      values.emplace_back();
+      for (int64_t i = 0; i < tensor.numElements(); ++i)
+        values.back().push_back(cpu::realAt(tensor, i));
+    }
+    return values;
+  };
+  std::vector<std::vector<double>> before = hostValues();
+  std::vector<rt::PackedBatch> batches;
+  ASSERT_TRUE(rt::packExamples(onGpu->plan(), lmc::testing::tinyTrainingExamples(), {}, batches,
+                               error))
+      << error;
+  rt::StepReport report;
+  ASSERT_TRUE(trainer->step(batches[0], report, error)) << error;
+  EXPECT_EQ(hostValues(), before) << "a step copied its updates to the host";
+  ASSERT_TRUE(onGpu->syncParameters(error)) << error;
+  std::vector<std::vector<double>> after = hostValues();
+  for (size_t p = 0; p < after.size(); ++p)
+    EXPECT_NE(after[p], before[p]) << onGpu->plan().parameters[p].name << " was not updated";
+  // The next step starts from the device's values, not a new upload.
+  ASSERT_TRUE(trainer->step(batches[0], report, error)) << error;
+  ASSERT_TRUE(onGpu->syncParameters(error)) << error;
+  EXPECT_NE(hostValues(), after);
 }
 
 INSTANTIATE_TEST_SUITE_P(Precisions, CudaTrainingEmulation,

@@ -35,13 +35,8 @@ class CudaZeroEmulation : public ::testing::TestWithParam<std::tuple<int, Schedu
 TEST_P(CudaZeroEmulation, EveryRanksStateMatchesTheCpuBackend) {
   auto [stage, schedule] = GetParam();
   lmc::testing::streams::setSchedule(schedule);
-  mlir::lmc::CompileOptions options;
-  options.train = true;
-  options.maxBatch = 8;
-  options.maxTokens = 64;
-  std::string bytes =
-      lmc::testing::compileSourceWithCode(
-      lmc::testing::shardedTinyTrainingModel(stage, world->size()), options);
+  std::string bytes = lmc::testing::compileTrainingStepWithCode(
+      lmc::testing::shardedTinyTrainingModel(stage, world->size()));
   ASSERT_FALSE(bytes.empty());
   std::string error;
   std::unique_ptr<rt::Model> onCpu, onGpu;

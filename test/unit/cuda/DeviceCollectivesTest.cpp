@@ -67,12 +67,8 @@ TEST(ChooseRankDevice, RefusesMoreRanksThanGpusOnAHost) {
 }
 
 TEST(CudaBackendRanks, APackageForTwoRanksNeedsTwoRanks) {
-  mlir::lmc::CompileOptions options;
-  options.train = true;
-  options.maxBatch = 8;
-  options.maxTokens = 64;
   std::string bytes =
-      lmc::testing::compileSourceWithCode(lmc::testing::shardedTinyTrainingModel(2, 2), options);
+      lmc::testing::compileTrainingStepWithCode(lmc::testing::shardedTinyTrainingModel(2, 2));
   ASSERT_FALSE(bytes.empty());
   std::string error;
   std::unique_ptr<rt::Model> model = rt::Model::fromBytes(bytes, error);
