@@ -224,6 +224,69 @@ LogicalResult ReduceSumOp::verify() {
                          getKeepDims());
 }
 
+namespace {
+
+/// The product of the dimensions of `type` after `axis`; -1 when one of
+/// them is dynamic.
+int64_t elementsAfter(ShapedType type, int64_t axis) {
+  int64_t elements = 1;
+  for (int64_t d = axis + 1; d < type.getRank(); ++d) {
+    if (type.isDynamicDim(d))
+      return -1;
+    elements *= type.getDimSize(d);
+  }
+  return elements;
+}
+
+/// `value` followed back through casts, and through reshapes that keep its
+/// dimensions 0..axis as they are and regroup only what follows them: the
+/// value whose dimension `axis` indexes the same elements.
+Value throughAxisKeepingOps(Value value, int64_t axis) {
+  while (Operation *op = value.getDefiningOp()) {
+    if (auto cast = llvm::dyn_cast<CastOp>(op)) {
+      value = cast.getInput();
+      continue;
+    }
+    auto reshape = llvm::dyn_cast<ReshapeOp>(op);
+    if (!reshape)
+      break;
+    auto from = llvm::cast<ShapedType>(reshape.getInput().getType());
+    auto to = llvm::cast<ShapedType>(reshape.getType());
+    bool keeps = from.getRank() > axis && to.getRank() > axis;
+    for (int64_t d = 0; keeps && d <= axis; ++d)
+      keeps = from.getDimSize(d) == to.getDimSize(d);
+    int64_t trailing = keeps ? elementsAfter(from, axis) : -1;
+    if (trailing < 0 || trailing != elementsAfter(to, axis))
+      break;
+    value = reshape.getInput();
+  }
+  return value;
+}
+
+} // namespace
+
+// lmc.attention_grad's key gradient sums to zero over the key positions:
+// each query row's softmax gradient dS = P (dP - rowsum(P dP)) sums to zero
+// over the keys the row sees, and dK = scale dS^T Q. So the sum over that
+// axis -- the gradient of a bias added to the keys -- is exactly zero, not
+// the rounding noise computing it gives (which Adam, normalizing it, would
+// turn into steps of the learning rate).
+OpFoldResult ReduceSumOp::fold(FoldAdaptor) {
+  auto type = llvm::dyn_cast<RankedTensorType>(getType());
+  if (!type || !type.hasStaticShape() || !llvm::isa<FloatType>(type.getElementType()))
+    return {};
+  Value source = throughAxisKeepingOps(getInput(), getAxis());
+  auto gradient = source.getDefiningOp<AttentionGradOp>();
+  if (!gradient || source != gradient.getGradKey())
+    return {};
+  // Packed [T, Hk, D] over cu_seqlens: keys are dimension 0; padded
+  // [B, S, Hk, D]: dimension 1.
+  int64_t keyAxis = gradient.getCuSeqlens() ? 0 : 1;
+  if (getAxis() != keyAxis)
+    return {};
+  return DenseElementsAttr::get(type, FloatAttr::get(type.getElementType(), 0.0));
+}
+
 LogicalResult ReduceMaxOp::verify() {
   return verifyReduction(*this, getInput().getType(), getType(), getAxis(),
                          getKeepDims());

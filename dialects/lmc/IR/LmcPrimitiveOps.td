@@ -246,7 +246,11 @@ class Lmc_ReduceOp<string mnemonic, string reduction>
   let hasVerifier = 1;
 }
 
-def Lmc_ReduceSumOp : Lmc_ReduceOp<"reduce_sum", "a sum">;
+def Lmc_ReduceSumOp : Lmc_ReduceOp<"reduce_sum", "a sum"> {
+  // A sum of lmc.attention_grad's key gradient over the key positions is
+  // zero (see the folder): the gradient of a bias added to the keys.
+  let hasFolder = 1;
+}
 def Lmc_ReduceMaxOp : Lmc_ReduceOp<"reduce_max", "the maximum">;
 
 def Lmc_SoftmaxOp : Lmc_Op<"softmax", [Pure, SameOperandsAndResultType]> {

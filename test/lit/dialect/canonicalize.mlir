@@ -172,3 +172,41 @@ func.func @pad_of_unpad_stays(%x: tensor<?x?x64xf32>, %len: tensor<?xi32>) -> te
   %y, %len2 = lmc.pad %p, %cu : (tensor<?x64xf32>, tensor<?xi32>) -> (tensor<?x?x64xf32>, tensor<?xi32>)
   return %y : tensor<?x?x64xf32>
 }
+
+// -----
+
+// Tests that the sum of attention_grad's key gradient over the key
+// positions (a key bias's gradient) folds to zero, through the reshape that
+// merges the heads and a cast; packed keys are dimension 0.
+// CHECK-LABEL: func.func @key_bias_gradient_is_zero
+// CHECK: %[[ZERO:.*]] = lmc.constant dense<0.000000e+00> : tensor<32xf16>
+// CHECK: return %[[ZERO]], %{{.*}}
+func.func @key_bias_gradient_is_zero(%q: tensor<?x4x8xf32>, %out: tensor<?x4x8xf32>, %lse: tensor<?x4xf32>, %cu: tensor<?xi32>) -> (tensor<32xf16>, tensor<32xf32>) {
+  %g:3 = lmc.attention_grad %q, %q, %q, %out, %lse, %out cu_seqlens(%cu) causal : (tensor<?x4x8xf32>, tensor<?x4x8xf32>, tensor<?x4x8xf32>, tensor<?x4x8xf32>, tensor<?x4xf32>, tensor<?x4x8xf32>, tensor<?xi32>) -> (tensor<?x4x8xf32>, tensor<?x4x8xf32>, tensor<?x4x8xf32>)
+  %k = lmc.reshape %g#1 : tensor<?x4x8xf32> -> tensor<?x32xf32>
+  %half = lmc.cast %k : tensor<?x32xf32> -> tensor<?x32xf16>
+  %bk = lmc.reduce_sum %half axis 0 : tensor<?x32xf16> -> tensor<32xf16>
+  // The value bias's gradient is not zero.
+  %v = lmc.reshape %g#2 : tensor<?x4x8xf32> -> tensor<?x32xf32>
+  %bv = lmc.reduce_sum %v axis 0 : tensor<?x32xf32> -> tensor<32xf32>
+  return %bk, %bv : tensor<32xf16>, tensor<32xf32>
+}
+
+// -----
+
+// Tests that only a sum over the key positions folds: over the heads of a
+// packed key gradient, or over the batch of a padded one, it stays; over a
+// padded one's positions (dimension 1) it folds.
+// CHECK-LABEL: func.func @key_gradient_sums_over_other_axes
+// CHECK: lmc.reduce_sum %{{.*}} axis 1 : tensor<5x4x8xf32> -> tensor<5x8xf32>
+// CHECK: lmc.reduce_sum %{{.*}} axis 0 : tensor<2x3x4x8xf32> -> tensor<3x4x8xf32>
+// CHECK-NOT: lmc.reduce_sum
+// CHECK: return
+func.func @key_gradient_sums_over_other_axes(%q: tensor<5x4x8xf32>, %lse: tensor<5x4xf32>, %cu: tensor<?xi32>, %p: tensor<2x3x4x8xf32>, %plse: tensor<2x3x4xf32>) -> (tensor<5x8xf32>, tensor<3x4x8xf32>, tensor<2x4x8xf32>) {
+  %g:3 = lmc.attention_grad %q, %q, %q, %q, %lse, %q cu_seqlens(%cu) : (tensor<5x4x8xf32>, tensor<5x4x8xf32>, tensor<5x4x8xf32>, tensor<5x4x8xf32>, tensor<5x4xf32>, tensor<5x4x8xf32>, tensor<?xi32>) -> (tensor<5x4x8xf32>, tensor<5x4x8xf32>, tensor<5x4x8xf32>)
+  %heads = lmc.reduce_sum %g#1 axis 1 : tensor<5x4x8xf32> -> tensor<5x8xf32>
+  %h:3 = lmc.attention_grad %p, %p, %p, %p, %plse, %p : (tensor<2x3x4x8xf32>, tensor<2x3x4x8xf32>, tensor<2x3x4x8xf32>, tensor<2x3x4x8xf32>, tensor<2x3x4xf32>, tensor<2x3x4x8xf32>) -> (tensor<2x3x4x8xf32>, tensor<2x3x4x8xf32>, tensor<2x3x4x8xf32>)
+  %batch = lmc.reduce_sum %h#1 axis 0 : tensor<2x3x4x8xf32> -> tensor<3x4x8xf32>
+  %positions = lmc.reduce_sum %h#1 axis 1 : tensor<2x3x4x8xf32> -> tensor<2x4x8xf32>
+  return %heads, %batch, %positions : tensor<5x8xf32>, tensor<3x4x8xf32>, tensor<2x4x8xf32>
+}

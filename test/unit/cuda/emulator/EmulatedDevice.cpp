@@ -253,17 +253,25 @@ CUresult CUDAAPI loadModule(CUmodule *module, const void *image) {
   std::lock_guard<std::mutex> lock(mutex);
   auto owned = std::make_unique<Module>();
   owned->source = static_cast<const char *>(image);
-  std::string base = compileDirectory() + "/module" + std::to_string(counts.modules);
-  std::ofstream(base + ".cpp") << owned->source;
-  bool bf16 = owned->source.find("#define LMC_MMA_TYPE \"bf16\"") != std::string::npos;
-  std::string command = std::string(LMC_EMULATOR_CXX) + " -std=c++17 -O0 -w -shared -fPIC" +
-                        " -D__CUDA_ARCH__=" + std::to_string(emulatedArch * 10) +
-                        (bf16 ? " -DLMC_EMU_BF16" : "") + " -include " + LMC_EMULATOR_SHIM +
-                        " -I" + LMC_EMULATOR_INCLUDE + " " + base + ".cpp -o " + base +
-                        ".so 2> " + base + ".log";
-  if (std::system(command.c_str()) != 0)
-    return CUDA_ERROR_INVALID_SOURCE;
-  owned->library = dlopen((base + ".so").c_str(), RTLD_NOW | RTLD_LOCAL);
+  // A source this process compiled before (another backend of the same
+  // package) is loaded again rather than compiled again.
+  static std::map<std::string, std::string> libraries; // arch and source -> .so
+  std::string &library = libraries[std::to_string(emulatedArch) + "\n" + owned->source];
+  if (library.empty()) {
+    std::string base = compileDirectory() + "/module" + std::to_string(counts.modules);
+    std::ofstream(base + ".cpp") << owned->source;
+    bool bf16 = owned->source.find("#define LMC_MMA_TYPE \"bf16\"") != std::string::npos;
+    std::string command = std::string(LMC_EMULATOR_CXX) + " -std=c++17 -O0 -w -shared -fPIC" +
+                          " -D__CUDA_ARCH__=" + std::to_string(emulatedArch * 10) +
+                          (bf16 ? " -DLMC_EMU_BF16" : "") + " -include " + LMC_EMULATOR_SHIM +
+                          " -I" + LMC_EMULATOR_INCLUDE + " " + base + ".cpp -o " + base +
+                          ".so 2> " + base + ".log";
+    if (std::system(command.c_str()) != 0)
+      return CUDA_ERROR_INVALID_SOURCE;
+    library = base + ".so";
+    ++counts.modules;
+  }
+  owned->library = dlopen(library.c_str(), RTLD_NOW | RTLD_LOCAL);
   using Bind = void (*)(lmc_emu_thread *(*)(), const unsigned char *(*)(const void *, unsigned long),
                        void (*)());
   auto bind = owned->library ? reinterpret_cast<Bind>(dlsym(owned->library, "lmc_emu_bind"))
@@ -271,7 +279,6 @@ CUresult CUDAAPI loadModule(CUmodule *module, const void *image) {
   if (!bind)
     return CUDA_ERROR_INVALID_IMAGE;
   bind(self, warpExchange, blockBarrier);
-  ++counts.modules;
   *module = reinterpret_cast<CUmodule>(owned.release());
   return CUDA_SUCCESS;
 }
