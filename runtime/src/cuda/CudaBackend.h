@@ -1,12 +1,14 @@
 // CudaBackend.h - runs a plan on an NVIDIA GPU through the driver API.
 //
 // Kernels come from the package (ModuleLoader.h), GEMMs go to cuBLASLt,
-// everything runs on one stream in plan order. A run first works out on the
+// and both run on one stream in plan order. A run first works out on the
 // host every value's shape (HostShapes.h), the attention tile lists and the
 // scratch it needs; then copies the inputs and tiles in one transfer,
 // launches each step's entry points into one device arena laid out by the
-// memory plan without waiting for the device, and copies the outputs back. Parameters are copied to the device on
-// the first run (and again when the host tensors change).
+// memory plan without waiting for the device, and copies the outputs back.
+// Parameters are copied to the device on the first run (and again when the
+// host tensors change); a training step's updates stay in those copies
+// until pullParameters() brings them to the host.
 //
 // A package that trains over several ranks runs one rank per process, each
 // on a GPU of its own; its collective kernels are NCCL calls
@@ -14,9 +16,10 @@
 // reduce-scatter proceeds while the rest of the backward computes. Events
 // order the two: a collective starts after the kernels queued before it,
 // and a kernel waits for an unfinished collective when it reads what the
-// collective writes or writes arena bytes the collective reads or writes.
+// collective writes or writes bytes the collective reads or writes
+// (CudaBackendTraining.cpp).
 //
-// Runs are serialized: one stream, one arena, one scratch buffer.
+// Runs are serialized: one compute stream, one arena, one scratch buffer.
 
 #ifndef LMC_RUNTIME_CUDA_CUDABACKEND_H
 #define LMC_RUNTIME_CUDA_CUDABACKEND_H

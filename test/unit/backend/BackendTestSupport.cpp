@@ -2,6 +2,7 @@
 
 #include "BackendTestSupport.h"
 
+#include "compiler/Pipeline.h"
 #include "compiler/Registration.h"
 #include "compiler/artifact/ArtifactWriter.h"
 

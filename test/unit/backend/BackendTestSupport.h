@@ -4,7 +4,7 @@
 #ifndef LMC_TEST_UNIT_BACKEND_BACKENDTESTSUPPORT_H
 #define LMC_TEST_UNIT_BACKEND_BACKENDTESTSUPPORT_H
 
-#include "compiler/Pipeline.h"
+#include "compiler/CompileOptions.h"
 #include "support/RandomExamples.h"
 
 #include <string>

@@ -2,6 +2,7 @@
 
 #include "CudaTestSupport.h"
 
+#include "compiler/Pipeline.h"
 #include "compiler/Registration.h"
 #include "compiler/artifact/ArtifactWriter.h"
 #include "compiler/cuda/KernelEmitter.h"

@@ -4,7 +4,7 @@
 #ifndef LMC_TEST_UNIT_CUDA_CUDATESTSUPPORT_H
 #define LMC_TEST_UNIT_CUDA_CUDATESTSUPPORT_H
 
-#include "compiler/Pipeline.h"
+#include "compiler/CompileOptions.h"
 
 #include "artifact/Plan.h"
 #include "session/Model.h"
