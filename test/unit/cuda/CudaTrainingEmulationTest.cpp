@@ -65,28 +65,30 @@ TEST_P(CudaTrainingEmulation, StepMatchesTheCpuBackend) {
     }
     EXPECT_LE(std::sqrt(difference), bound * std::sqrt(norm) + 1e-6) << name;
   }
-
 }
 
-TEST(CudaTrainingEmulation, OptimizerStepsMatchTheCpuBackend) {
+/// The tiny model's training step (with its optimizer) on the CPU and on
+/// the emulated GPU.
+void loadTinyTrainingStep(std::unique_ptr<rt::Model> &onCpu, std::unique_ptr<rt::Model> &onGpu) {
   std::string bytes =
       lmc::testing::compileTrainingStepWithCode(lmc::testing::kTinyTrainingModel);
   ASSERT_FALSE(bytes.empty());
   std::string error;
-  std::unique_ptr<rt::Model> onCpu, onGpu;
   ASSERT_TRUE(lmc::testing::loadOnCpuAndEmulatedGpu(bytes, 75, onCpu, onGpu, error)) << error;
+}
+
+TEST(CudaTrainingEmulation, OptimizerStepsMatchTheCpuBackend) {
+  std::unique_ptr<rt::Model> onCpu, onGpu;
+  ASSERT_NO_FATAL_FAILURE(loadTinyTrainingStep(onCpu, onGpu));
   std::unique_ptr<rt::Communicator> alone = rt::singleRank();
   lmc::testing::trainBothAndCompare(*onCpu, *onGpu, *alone, lmc::testing::tinyTrainingExamples(),
                                     3);
 }
 
 TEST(CudaTrainingEmulation, UpdatesStayOnTheDeviceUntilAsked) {
-  std::string bytes =
-      lmc::testing::compileTrainingStepWithCode(lmc::testing::kTinyTrainingModel);
-  ASSERT_FALSE(bytes.empty());
-  std::string error;
   std::unique_ptr<rt::Model> onCpu, onGpu;
-  ASSERT_TRUE(lmc::testing::loadOnCpuAndEmulatedGpu(bytes, 75, onCpu, onGpu, error)) << error;
+  ASSERT_NO_FATAL_FAILURE(loadTinyTrainingStep(onCpu, onGpu));
+  std::string error;
   std::vector<std::pair<std::string, cpu::Tensor>> weights;
   ASSERT_TRUE(onGpu->generateWeights(3, weights, error)) << error;
   ASSERT_TRUE(onGpu->setWeights({weights.begin(), weights.end()}, error)) << error;
