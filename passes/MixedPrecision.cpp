@@ -31,7 +31,7 @@ bool computesInLowPrecision(Operation *op) {
   if (auto reduce = dyn_cast<SegmentReduceOp>(op))
     return reduce.getReduction() == SegmentReduction::first ||
            reduce.getReduction() == SegmentReduction::max;
-  return isa<MatmulOp, AttentionOp, AddOp, SubOp, MulOp, DivOp, MaxOp, MinOp,
+  return isa<MatmulOp, AttentionOp, AttentionGradOp, AddOp, SubOp, MulOp, DivOp, MaxOp, MinOp,
              NegOp, TanhOp, GeluOp, LayerNormOp, RmsNormOp, EmbeddingOp,
              FcEmbeddingBagOp, ReshapeOp, TransposeOp, ConcatOp, SliceOp,
              SelectOp, UnpadOp, PadOp, ParamLoadOp>(op);
@@ -42,6 +42,13 @@ bool computesInLowPrecision(Operation *op) {
 bool isStatistic(Value result) {
   auto attention = result.getDefiningOp<AttentionOp>();
   return attention && result == attention.getLse();
+}
+
+/// Operands a low-precision op still reads in f32: the backward's
+/// log-sum-exp (FlashAttention-2 keeps it f32 with f16 Q, K, V).
+bool readsStatistic(OpOperand &operand) {
+  auto grad = dyn_cast<AttentionGradOp>(operand.getOwner());
+  return grad && operand.get() == grad.getLse();
 }
 
 /// A training step (--lmc-autodiff's output, with its loss-scale argument):
@@ -151,7 +158,7 @@ void Retyper::retype(Operation *op) {
       continue;
     Type element = type.getElementType();
     // A low op takes its f32 operands low; an f32 op takes low ones back up.
-    if (lowOp && element.isF32())
+    if (lowOp && element.isF32() && !readsStatistic(operand))
       operand.set(as(operand.get(), low, op));
     else if (!lowOp && element == low && !isa<CastOp>(op))
       operand.set(as(operand.get(), f32, op));

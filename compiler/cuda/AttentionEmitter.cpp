@@ -19,6 +19,7 @@
 #include "compiler/cuda/AttentionTile.h"
 #include "compiler/cuda/CudaPrelude.h"
 #include "compiler/cuda/KernelEmitter.h"
+#include "compiler/cuda/TensorCore.h"
 
 #include <cmath>
 #include <sstream>
@@ -30,44 +31,6 @@ namespace rt = ::lmc::rt;
 using rt::DType;
 
 constexpr const char *kTensorCoreKernel = R"cuda(
-// The PTX the kernel is made of. (The device emulator of lmc's tests
-// defines LMC_EMULATED_DEVICE and its own versions of these.)
-#ifndef LMC_EMULATED_DEVICE
-__device__ __forceinline__ unsigned lmc_shared_address(const void *p) {
-  return (unsigned)__cvta_generic_to_shared(p);
-}
-// 16 bytes global -> shared, asynchronously; zeros when !valid.
-__device__ __forceinline__ void lmc_copy16(void *dst, const void *src, bool valid) {
-  asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(lmc_shared_address(dst)),
-               "l"(src), "r"(valid ? 16 : 0));
-}
-__device__ __forceinline__ void lmc_commit() { asm volatile("cp.async.commit_group;\n" ::); }
-__device__ __forceinline__ void lmc_wait_all_but_one() { asm volatile("cp.async.wait_group 1;\n" ::); }
-__device__ __forceinline__ void lmc_ldmatrix(unsigned (&r)[4], const void *p) {
-  asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0, %1, %2, %3}, [%4];\n"
-               : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
-               : "r"(lmc_shared_address(p)));
-}
-__device__ __forceinline__ void lmc_ldmatrix_trans(unsigned (&r)[4], const void *p) {
-  asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0, %1, %2, %3}, [%4];\n"
-               : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
-               : "r"(lmc_shared_address(p)));
-}
-// c += a * b on tensor cores: a is 16x16 (row), b is 16x8 (col), c is f32.
-__device__ __forceinline__ void lmc_mma(float (&c)[4], const unsigned (&a)[4], unsigned b0,
-                                        unsigned b1) {
-  asm("mma.sync.aligned.m16n8k16.row.col.f32." LMC_MMA_TYPE "." LMC_MMA_TYPE ".f32 "
-      "{%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, {%0, %1, %2, %3};\n"
-      : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
-      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
-}
-__device__ __forceinline__ float lmc_exp2(float x) {
-  float y;
-  asm("ex2.approx.ftz.f32 %0, %1;" : "=f"(y) : "f"(x));
-  return y;
-}
-#endif
-
 extern "C" __global__ void __launch_bounds__(kThreads) LMC_ENTRY(
     const Element *__restrict__ q, const Element *__restrict__ k, const Element *__restrict__ v,
     Element *__restrict__ out, float *__restrict__ lse, const LmcTile *__restrict__ tiles,
@@ -316,8 +279,7 @@ bool emitAttentionKernel(const rt::Kernel &kernel, EmittedKernel &out, std::stri
     return false;
   }
   DType dtype = query.dtype;
-  bool tensorCores = (dtype == DType::F16 || dtype == DType::BF16) && dim == valueDim &&
-                     dim % 16 == 0 && dim <= 128 && kernel.blockQ % 16 == 0 &&
+  bool tensorCores = tensorCoreShape(dtype, dim, valueDim) && kernel.blockQ % 16 == 0 &&
                      kernel.blockQ <= 128 && kernel.blockK % 16 == 0 && kernel.blockK <= 128;
   int blockQ = kernel.blockQ, blockK = kernel.blockK;
   int threads = tensorCores ? blockQ / 16 * 32 : 256;
@@ -345,15 +307,11 @@ bool emitAttentionKernel(const rt::Kernel &kernel, EmittedKernel &out, std::stri
   if (tensorCores) {
     source << "// shared-memory rows are padded by 8 elements: ldmatrix without bank conflicts\n"
            << "constexpr int kStride = kHeadDim + 8;\n"
-           << "#define LMC_MMA_TYPE \"" << (dtype == DType::F16 ? "f16" : "bf16") << "\"\n"
            << "// cp.async and m16n8k16 need sm_80; older devices get the plain kernel\n"
            << "// (launched without shared memory) from the same source.\n"
            << "#if !defined(__CUDA_ARCH__) || __CUDA_ARCH__ >= 800\n"
-           << "__device__ __forceinline__ unsigned lmc_pack(float lo, float hi) {\n"
-           << (dtype == DType::F16 ? "  __half2 h = __floats2half2_rn(lo, hi);\n"
-                                   : "  __nv_bfloat162 h = __floats2bfloat162_rn(lo, hi);\n")
-           << "  return *reinterpret_cast<unsigned *>(&h);\n}\n"
-           << kTensorCoreKernel << "#else\n" << kPlainKernel << "#endif\n";
+           << tensorCoreHelpers(dtype) << kTensorCoreKernel << "#else\n" << kPlainKernel
+           << "#endif\n";
     sharedBytes = (blockQ + 4 * blockK) * int(dim + 8) * 2;
   } else {
     source << kPlainKernel;
@@ -370,7 +328,7 @@ bool emitAttentionKernel(const rt::Kernel &kernel, EmittedKernel &out, std::stri
   // reads it, else to the backend's scratch.
   int firstResult = int(kernel.arguments.size());
   rt::LaunchArg lse = attention.results.size() > 1 ? rt::LaunchArg{Kind::Pointer, firstResult + 1, -1}
-                                                   : rt::LaunchArg{Kind::Lse, -1, -1};
+                                                   : rt::LaunchArg{Kind::RowScratch, -1, -1};
   launch.value = firstResult;
   launch.args = {{Kind::Pointer, attention.operands[0], -1}, {Kind::Pointer, attention.operands[1], -1},
                  {Kind::Pointer, attention.operands[2], -1}, {Kind::Pointer, firstResult, -1},

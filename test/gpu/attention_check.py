@@ -65,9 +65,11 @@ class LmcAttention:
         listed.sort(key=lambda item: -item[0])
         return torch.tensor([t for _, t in listed], dtype=torch.int32, device="cuda")
 
-    def __call__(self, q, k, v, out, tiles):
+    def __call__(self, q, k, v, out, tiles, lse=None):
+        """lse: where the log-sum-exp goes (f32 [rows, heads]); scratch if None."""
         rows = q.numel() // q.shape[-1] // self.heads
-        lse = torch.empty(rows * self.heads, dtype=torch.float32, device="cuda")
+        if lse is None:
+            lse = torch.empty(rows * self.heads, dtype=torch.float32, device="cuda")
         count = tiles.shape[0]
         with cupy.cuda.ExternalStream(torch.cuda.current_stream().cuda_stream):
             self.kernel((count, self.heads), (self.threads,),

@@ -1,13 +1,15 @@
 // emit_attention.cpp - `lmc-emit-attention`: the attention kernel lmc emits
 // for one shape, as JSON, for test/gpu/attention_check.py and
 // attention_grad_check.py (which launch it next to PyTorch's attention on
-// the GPU). With --backward: the two kernels of lmc.attention_grad (packed,
-// f32), entries "<entry>_dq" and "<entry>_dkdv".
+// the GPU). With --backward: the two kernels of lmc.attention_grad (packed),
+// entries "<entry>_dq" and "<entry>_dkdv".
 //
 //   lmc-emit-attention --dtype f16 --heads 16 --key-heads 16 --dim 128 \
 //                      --block-q 128 --block-k 64 [--causal] [--padded] [--backward]
 
 #include "compiler/cuda/KernelEmitter.h"
+
+#include "support/AttentionKernels.h"
 
 #include <nlohmann/json.hpp>
 
@@ -18,28 +20,12 @@
 
 namespace {
 
-/// lmc.attention_grad over packed f32 sequences: q, k, v, out, lse,
+/// lmc.attention_grad over packed sequences: q, k, v, out, lse (f32),
 /// grad_out, cu_seqlens -> dq, dk, dv.
-int emitBackward(int64_t heads, int64_t keyHeads, int64_t dim, int blockQ, int blockK,
-                 bool causal) {
-  namespace rt = lmc::rt;
-  rt::Kernel kernel;
-  kernel.name = "attention";
-  kernel.kind = rt::KernelKind::Attention;
-  kernel.blockQ = blockQ;
-  kernel.blockK = blockK;
-  rt::TensorType query{rt::DType::F32, {-1, heads, dim}, {}};
-  rt::TensorType key{rt::DType::F32, {-1, keyHeads, dim}, {}};
-  kernel.arguments = {query, key, key, query, {rt::DType::F32, {-1, heads}, {}}, query,
-                      {rt::DType::I32, {-1}, {}}};
-  rt::Instruction grad;
-  grad.opcode = rt::Opcode::AttentionGrad;
-  grad.operands = {0, 1, 2, 3, 4, 5, 6, -1};
-  grad.results = {query, key, key};
-  grad.ints = {causal};
-  grad.reals = {std::nan("")};
-  kernel.body = {grad};
-  kernel.yields = {7, 8, 9};
+int emitBackward(lmc::rt::DType dtype, int64_t heads, int64_t keyHeads, int64_t dim, int blockQ,
+                 int blockK, bool causal) {
+  lmc::rt::Kernel kernel =
+      lmc::testing::attentionGradKernel(dtype, heads, keyHeads, dim, causal, blockQ, blockK);
   mlir::lmc::cuda::EmittedKernel code;
   std::string error;
   if (!mlir::lmc::cuda::emitAttentionGradKernel(kernel, code, error)) {
@@ -50,6 +36,8 @@ int emitBackward(int64_t heads, int64_t keyHeads, int64_t dim, int blockQ, int b
                         {"dq", code.launches[0].entry},
                         {"dkdv", code.launches[1].entry},
                         {"threads", code.launches[0].threads},
+                        {"dq_shared_bytes", code.launches[0].sharedBytes},
+                        {"dkdv_shared_bytes", code.launches[1].sharedBytes},
                         {"block_q", blockQ}};
   std::cout << out.dump() << "\n";
   return 0;
@@ -91,30 +79,10 @@ int main(int argc, char **argv) {
   rt::DType dtype = dtypeName == "bf16" ? rt::DType::BF16
                     : dtypeName == "f32" ? rt::DType::F32
                                          : rt::DType::F16;
-  rt::Kernel kernel;
-  kernel.name = "attention";
-  kernel.kind = rt::KernelKind::Attention;
-  kernel.blockQ = blockQ;
-  kernel.blockK = blockK;
-  std::vector<int64_t> lead = padded ? std::vector<int64_t>{-1, -1} : std::vector<int64_t>{-1};
-  auto shape = [&](int64_t h) {
-    std::vector<int64_t> s = lead;
-    s.push_back(h);
-    s.push_back(dim);
-    return s;
-  };
-  kernel.arguments = {{dtype, shape(heads), {}}, {dtype, shape(keyHeads), {}},
-                      {dtype, shape(keyHeads), {}}, {rt::DType::I32, {-1}, {}}};
   if (backward)
-    return emitBackward(heads, keyHeads, dim, blockQ, blockK, causal);
-  rt::Instruction attention;
-  attention.opcode = rt::Opcode::Attention;
-  attention.operands = padded ? std::vector<int>{0, 1, 2, -1, 3} : std::vector<int>{0, 1, 2, 3, -1};
-  attention.results = {{dtype, shape(heads), {}}};
-  attention.ints = {causal};
-  attention.reals = {std::nan("")};
-  kernel.body = {attention};
-  kernel.yields = {4};
+    return emitBackward(dtype, heads, keyHeads, dim, blockQ, blockK, causal);
+  rt::Kernel kernel =
+      lmc::testing::attentionKernel(dtype, heads, keyHeads, dim, causal, padded, blockQ, blockK);
   mlir::lmc::cuda::EmittedKernel code;
   std::string error;
   if (!mlir::lmc::cuda::emitAttentionKernel(kernel, code, error)) {

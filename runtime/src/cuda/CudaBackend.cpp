@@ -291,7 +291,7 @@ bool CudaBackend::upload(CUdeviceptr to, const void *from, size_t bytes,
 bool CudaBackend::launch(const rt::Kernel &kernel, size_t entry,
                          const std::vector<HostValue> &locals,
                          const std::vector<CUdeviceptr> &pointers, CUdeviceptr tiles,
-                         int tileCount, CUdeviceptr lse, std::string &error) const {
+                         int tileCount, CUdeviceptr rowScratch, std::string &error) const {
   const rt::Launch &spec = kernel.launches[entry];
   size_t kernelIndex = size_t(&kernel - plan.kernels.data());
   // Argument storage: every parameter is a pointer or an int64 (int32 for
@@ -325,8 +325,8 @@ bool CudaBackend::launch(const rt::Kernel &kernel, size_t entry,
       params.push_back(&addressArgs.back());
       break;
     case rt::LaunchArgKind::TileCount: params.push_back(&count); break;
-    case rt::LaunchArgKind::Lse:
-      addressArgs.push_back(lse);
+    case rt::LaunchArgKind::RowScratch:
+      addressArgs.push_back(rowScratch);
       params.push_back(&addressArgs.back());
       break;
     }
@@ -377,7 +377,7 @@ bool CudaBackend::planStep(const rt::Step &step, std::vector<HostValue> &shapes,
   if (kernel.kind != rt::KernelKind::Attention)
     return true;
   const HostValue &q = frame.locals[size_t(kernel.body[0].operands[0])];
-  frame.lseBytes = aligned(size_t(q.numElements() / std::max<int64_t>(q.shape.back(), 1)) *
+  frame.rowScratchBytes = aligned(size_t(q.numElements() / std::max<int64_t>(q.shape.back(), 1)) *
                            sizeof(float));
   return attentionTiles(kernel, frame.locals, frame.tiles, error);
 }
@@ -402,10 +402,10 @@ bool CudaBackend::launchStep(const rt::Step &step, const StepFrame &frame,
     return gemm->run(kernel, frame.locals, pointers, stream, error);
   if (movesNothing(kernel, pointers))
     return true;
-  // Scratch (reserved for the largest step before any launch): the
-  // attention's log-sum-exp, then every value an entry point writes that is
-  // not a result.
-  size_t offset = frame.lseBytes;
+  // Scratch (reserved for the largest step before any launch): an attention
+  // kernel's row scratch, then every value an entry point writes that is not
+  // a result.
+  size_t offset = frame.rowScratchBytes;
   for (const rt::Launch &spec : kernel.launches)
     if (!pointers[size_t(spec.value)]) {
       pointers[size_t(spec.value)] = scratch.pointer + offset;
@@ -430,7 +430,7 @@ size_t CudaBackend::scratchBytes(const rt::Step &step, const StepFrame &frame) c
   const rt::Kernel &kernel = plan.kernels[size_t(step.kernel)];
   if (kernel.kind == rt::KernelKind::Collective)
     return 0; // its staging is its own
-  size_t bytes = frame.lseBytes;
+  size_t bytes = frame.rowScratchBytes;
   std::vector<bool> placed(frame.locals.size(), false);
   for (size_t a = 0; a < step.operands.size(); ++a)
     placed[a] = true;

@@ -78,7 +78,7 @@ private:
   struct StepFrame {
     std::vector<HostValue> locals; // kernel-local shapes (and host-known data)
     std::vector<Tile> tiles;       // attention only
-    size_t lseBytes = 0;           // attention only: its log-sum-exp in scratch
+    size_t rowScratchBytes = 0;    // attention only: f32 [rows, heads] (RowScratch)
     DeviceCollectives::Frame collective; // collective kernels only
     size_t stagingAt = 0;                // its staging bytes' offset
   };
@@ -123,7 +123,7 @@ private:
   static size_t scratchBytesOf(const rt::Kernel &kernel, const StepFrame &frame, int value);
   bool launch(const rt::Kernel &kernel, size_t entry, const std::vector<HostValue> &locals,
               const std::vector<CUdeviceptr> &pointers, CUdeviceptr tiles, int tileCount,
-              CUdeviceptr lse, std::string &error) const;
+              CUdeviceptr rowScratch, std::string &error) const;
 
   const rt::Plan &plan;
   const Driver *driver = nullptr;

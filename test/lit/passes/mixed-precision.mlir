@@ -58,3 +58,22 @@ func.func @softmax_island(%x: tensor<?x8xf32>) -> tensor<?x8xf32> {
   %r = lmc.exp %z : tensor<?x8xf32>
   return %r : tensor<?x8xf32>
 }
+
+// -----
+
+// Tests that attention and its backward compute in f16 (FlashAttention-2's
+// types: f16 Q, K, V, O, dO and gradients) while the log-sum-exp the
+// forward returns and the backward reads stays f32, uncast.
+// CHECK-LABEL: func.func @attention_backward
+// CHECK: %[[O:.*]], %[[LSE:.*]] = lmc.attention {{.*}} -> (tensor<?x2x16xf16>, tensor<?x2xf32>)
+// CHECK-NOT: lmc.cast %[[LSE]]
+// CHECK: lmc.attention_grad %{{.*}}, %{{.*}}, %{{.*}}, %[[O]], %[[LSE]], %{{.*}} cu_seqlens(%{{.*}}) causal : (tensor<?x2x16xf16>, tensor<?x2x16xf16>, tensor<?x2x16xf16>, tensor<?x2x16xf16>, tensor<?x2xf32>, tensor<?x2x16xf16>, tensor<?xi32>) -> (tensor<?x2x16xf16>, tensor<?x2x16xf16>, tensor<?x2x16xf16>)
+// BF16-LABEL: func.func @attention_backward
+// BF16: lmc.attention_grad {{.*}} : (tensor<?x2x16xbf16>, tensor<?x2x16xbf16>, tensor<?x2x16xbf16>, tensor<?x2x16xbf16>, tensor<?x2xf32>, tensor<?x2x16xbf16>, tensor<?xi32>)
+func.func @attention_backward(%q: tensor<?x2x16xf32>, %do: tensor<?x2x16xf32>, %cu: tensor<?xi32>) -> tensor<?x2x16xf32> {
+  %o, %lse = lmc.attention %q, %q, %q cu_seqlens(%cu) causal : (tensor<?x2x16xf32>, tensor<?x2x16xf32>, tensor<?x2x16xf32>, tensor<?xi32>) -> (tensor<?x2x16xf32>, tensor<?x2xf32>)
+  %g:3 = lmc.attention_grad %q, %q, %q, %o, %lse, %do cu_seqlens(%cu) causal : (tensor<?x2x16xf32>, tensor<?x2x16xf32>, tensor<?x2x16xf32>, tensor<?x2x16xf32>, tensor<?x2xf32>, tensor<?x2x16xf32>, tensor<?xi32>) -> (tensor<?x2x16xf32>, tensor<?x2x16xf32>, tensor<?x2x16xf32>)
+  %s = lmc.add %g#0, %g#1 : (tensor<?x2x16xf32>, tensor<?x2x16xf32>) -> tensor<?x2x16xf32>
+  %t = lmc.add %s, %g#2 : (tensor<?x2x16xf32>, tensor<?x2x16xf32>) -> tensor<?x2x16xf32>
+  return %t : tensor<?x2x16xf32>
+}

@@ -10,6 +10,7 @@
 #include "../passes/PassNumerics.h"
 
 #include "artifact/Envelope.h"
+#include "cpu/HalfFloat.h"
 #include "cuda/CudaBackend.h"
 #include "emulator/EmulatedDevice.h"
 #include "emulator/EmulatedNccl.h"
@@ -149,6 +150,36 @@ void trainBothAndCompare(rt::Model &onCpu, rt::Model &onGpu, rt::Communicator &r
       EXPECT_NEAR(cpu::realAt(a, i), cpu::realAt(b, i), 1e-5 * (1 + std::fabs(cpu::realAt(b, i))))
           << plan.parameters[p].name << " element " << i << " on rank " << ranks.rank();
   }
+}
+
+cpu::Tensor randomNormal(rt::DType dtype, std::vector<int64_t> shape, std::mt19937 &engine) {
+  cpu::Tensor tensor = cpu::Tensor::owned(dtype, std::move(shape));
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  for (int64_t i = 0; i < tensor.numElements(); ++i) {
+    float value = normal(engine);
+    if (dtype == rt::DType::F32)
+      tensor.as<float>()[i] = value;
+    else if (dtype == rt::DType::F16)
+      tensor.as<uint16_t>()[i] = cpu::floatToHalf(value);
+    else
+      cpu::floatToBfloat(&value, &tensor.as<uint16_t>()[i], 1);
+  }
+  return tensor;
+}
+
+double relativeL2(const cpu::Tensor &got, const cpu::Tensor &expected, const std::string &what) {
+  EXPECT_EQ(got.shape, expected.shape) << what;
+  double difference = 0, norm = 0;
+  for (int64_t i = 0; i < std::min(got.numElements(), expected.numElements()); ++i) {
+    double a = cpu::realAt(got, i), b = cpu::realAt(expected, i);
+    if (std::isnan(a)) {
+      ADD_FAILURE() << what << " element " << i << " was never written";
+      return std::nan("");
+    }
+    difference += (a - b) * (a - b);
+    norm += b * b;
+  }
+  return std::sqrt(difference / norm);
 }
 
 } // namespace lmc::testing

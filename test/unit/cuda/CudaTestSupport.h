@@ -11,7 +11,7 @@
 #include "packer/Example.h"
 
 #include <memory>
-
+#include <random>
 #include <string>
 
 namespace lmc::testing {
@@ -46,6 +46,15 @@ bool loadOnCpuAndEmulatedGpu(const std::string &bytes, int arch,
 /// through gtest.
 void trainBothAndCompare(rt::Model &onCpu, rt::Model &onGpu, rt::Communicator &ranks,
                          const std::vector<rt::Example> &examples, int steps);
+
+/// A tensor of `shape` holding standard normal values rounded to `dtype`
+/// (f32, f16 or bf16).
+cpu::Tensor randomNormal(rt::DType dtype, std::vector<int64_t> shape, std::mt19937 &engine);
+
+/// The relative L2 distance of `got` from `expected`; fails the running
+/// test (naming `what` and the element) when `got` holds a NaN: the
+/// emulator's fresh memory is NaN, so that is an element no kernel wrote.
+double relativeL2(const cpu::Tensor &got, const cpu::Tensor &expected, const std::string &what);
 
 } // namespace lmc::testing
 

@@ -1,9 +1,10 @@
 // EmittedKernelsTest.cpp - every kernel the CUDA emitter writes for the
-// examples (and the attention shapes lmc targets) compiles with NVRTC for
-// sm_80 and sm_90, and ptxas reports no spill stores or loads: the checks
-// CI can make without a GPU. A failure prints the kernel and its report.
+// examples (and the attention shapes lmc targets, forward and backward)
+// compiles with NVRTC for sm_80 and sm_90, and ptxas reports no spill
+// stores or loads: the checks CI can make without a GPU. A failure prints the kernel and its report.
 
 #include "CudaTestSupport.h"
+#include "support/AttentionKernels.h"
 
 #include "compiler/cuda/KernelEmitter.h"
 
@@ -94,50 +95,34 @@ INSTANTIATE_TEST_SUITE_P(
                       ModelCase{"../bench/specs/encoder.yaml", mlir::lmc::Precision::FP16, true},
                       ModelCase{"bst_ranker.yaml", mlir::lmc::Precision::FP16, true, true}));
 
-/// An attention kernel as lmc-form-kernels writes it: q, k, v, cu_seqlens.
-rt::Kernel attentionKernel(rt::DType dtype, int64_t heads, int64_t keyHeads, int64_t dim,
-                           bool causal, int blockQ, int blockK) {
-  rt::Kernel kernel;
-  kernel.name = "attention";
-  kernel.kind = rt::KernelKind::Attention;
-  kernel.blockQ = blockQ;
-  kernel.blockK = blockK;
-  kernel.arguments = {{dtype, {-1, heads, dim}, {}},
-                      {dtype, {-1, keyHeads, dim}, {}},
-                      {dtype, {-1, keyHeads, dim}, {}},
-                      {rt::DType::I32, {-1}, {}}};
-  rt::Instruction attention;
-  attention.opcode = rt::Opcode::Attention;
-  attention.operands = {0, 1, 2, 3, -1};
-  attention.results = {{dtype, {-1, heads, dim}, {}}};
-  attention.ints = {causal};
-  attention.reals = {std::nan("")};
-  kernel.body = {attention};
-  kernel.yields = {4};
-  return kernel;
-}
-
 struct AttentionCase {
   rt::DType dtype;
   int64_t heads, keyHeads, dim;
   bool causal;
   int blockQ, blockK;
+  bool backward = false; // lmc.attention_grad's kernels
 };
 
 class EmittedAttention : public ::testing::TestWithParam<AttentionCase> {};
 
 TEST_P(EmittedAttention, CompilesWithoutSpills) {
   const AttentionCase &c = GetParam();
-  rt::Kernel kernel = attentionKernel(c.dtype, c.heads, c.keyHeads, c.dim, c.causal, c.blockQ,
-                                      c.blockK);
+  rt::Kernel kernel =
+      c.backward ? lmc::testing::attentionGradKernel(c.dtype, c.heads, c.keyHeads, c.dim,
+                                                     c.causal, c.blockQ, c.blockK)
+                 : lmc::testing::attentionKernel(c.dtype, c.heads, c.keyHeads, c.dim, c.causal,
+                                                 false, c.blockQ, c.blockK);
   EmittedKernel code;
   std::string error;
-  ASSERT_TRUE(mlir::lmc::cuda::emitAttentionKernel(kernel, code, error)) << error;
-  ASSERT_EQ(code.launches.size(), 1u);
-  EXPECT_EQ(code.launches[0].pattern, rt::LaunchPattern::AttentionTiles);
+  ASSERT_TRUE(c.backward ? mlir::lmc::cuda::emitAttentionGradKernel(kernel, code, error)
+                         : mlir::lmc::cuda::emitAttentionKernel(kernel, code, error))
+      << error;
+  ASSERT_EQ(code.launches.size(), c.backward ? 2u : 1u);
+  for (const rt::Launch &launch : code.launches)
+    EXPECT_EQ(launch.pattern, rt::LaunchPattern::AttentionTiles);
   bool tensorCores = c.dtype != rt::DType::F32;
   EXPECT_EQ(code.source.find("mma.sync") != std::string::npos, tensorCores);
-  expectCompilesWithoutSpills("attention", code.source, code.launches);
+  expectCompilesWithoutSpills(kernel.name, code.source, code.launches);
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -148,6 +133,10 @@ INSTANTIATE_TEST_SUITE_P(
                       AttentionCase{rt::DType::F16, 12, 12, 64, true, 128, 128},
                       AttentionCase{rt::DType::BF16, 16, 4, 128, false, 128, 64},
                       AttentionCase{rt::DType::BF16, 8, 8, 64, true, 64, 64},
-                      AttentionCase{rt::DType::F32, 4, 4, 16, false, 128, 64}));
+                      AttentionCase{rt::DType::F32, 4, 4, 16, false, 128, 64},
+                      AttentionCase{rt::DType::F16, 16, 16, 128, true, 128, 64, true},
+                      AttentionCase{rt::DType::F16, 12, 12, 64, false, 128, 128, true},
+                      AttentionCase{rt::DType::BF16, 16, 4, 128, false, 128, 64, true},
+                      AttentionCase{rt::DType::F32, 4, 4, 16, true, 128, 64, true}));
 
 } // namespace
