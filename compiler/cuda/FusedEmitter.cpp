@@ -2,13 +2,15 @@
 //
 // Every value of a fused kernel is either in memory (a kernel argument, a
 // yielded result, scratch) or computed inline where it is read: an entry
-// point computes one in-memory value, one thread per element, by asking
-// each operand for its element at an index derived from the output index
+// point computes in-memory values, one thread per element, by asking each
+// operand for its element at an index derived from the output index
 // (broadcast, transpose, reshape, concat, slice, gather, pad and unpad are
-// index arithmetic). A value goes to memory when it is yielded, read twice,
-// or costs a loop (reductions, segment sums, embedding bags, matmuls);
-// layer_norm, rms_norm and softmax over the last axis get a warp per row
-// with the row held in registers.
+// index arithmetic). A value goes to memory when it is yielded, costs a
+// loop (reductions, segment sums, embedding bags, matmuls), or is read
+// twice, not only by element entry points of its element count (those
+// compute it in registers); consecutive results of one element count share
+// an entry point. layer_norm, rms_norm and softmax over the last axis get a
+// warp per row with the row held in registers.
 //
 //===----------------------------------------------------------------------===//
 
@@ -66,7 +68,9 @@ std::string FusedEmitter::valueAt(int v, const Index &index) {
     if (auto found = scope->find(key); found != scope->end())
       return found->second;
   std::string result;
-  if (inMemory[size_t(v)] && v != computing)
+  // A value the entry point writes itself is computed, not read back: its
+  // element at another index may not be written yet.
+  if (inMemory[size_t(v)] && v != computing && !storing.count(v))
     result = temp(computeType(type(v).dtype),
                   "lmc_load(" + pointer(v) + ", " + linear(v, index) + ")");
   else
@@ -154,7 +158,7 @@ std::string FusedEmitter::signature(const std::string &entry, int bounds, rt::La
     launch.args.push_back(arg);
   };
   for (int v : pointers)
-    add(std::string(v == launch.value ? "" : "const ") +
+    add(std::string(storing.count(v) ? "" : "const ") +
             storageType(type(v).dtype) + " *__restrict__ p" + std::to_string(v),
         {rt::LaunchArgKind::Pointer, v, -1});
   for (auto [v, axis] : extents)
@@ -168,7 +172,8 @@ std::string FusedEmitter::signature(const std::string &entry, int bounds, rt::La
          entry + "(\n    " + params + ")";
 }
 
-void FusedEmitter::beginEntry() {
+void FusedEmitter::beginEntry(std::set<int> values) {
+  storing = std::move(values);
   body.clear();
   indent = 1;
   temps = 0;
@@ -178,37 +183,127 @@ void FusedEmitter::beginEntry() {
   scopes.assign(1, {});
 }
 
-Index FusedEmitter::delinearize(int v, size_t dims, const std::string &flat) {
+Index FusedEmitter::delinearize(int v, size_t dims, const std::string &flat,
+                                const std::string &prefix) {
   Index index(dims);
   std::string rest = flat;
   for (size_t d = dims; d-- > 0;) {
-    index[d] = "i" + std::to_string(d);
+    index[d] = prefix + "i" + std::to_string(d);
     if (d == 0) {
-      line("const i64 i0 = " + rest + ";");
+      line("const i64 " + index[d] + " = " + rest + ";");
       break;
     }
     line("const i64 " + index[d] + " = " + rest + " % " + extent(v, d) + ";");
-    line("const i64 r" + std::to_string(d) + " = " + rest + " / " + extent(v, d) + ";");
-    rest = "r" + std::to_string(d);
+    line("const i64 " + prefix + "r" + std::to_string(d) + " = " + rest + " / " + extent(v, d) +
+         ";");
+    rest = prefix + "r" + std::to_string(d);
   }
   return index;
 }
 
-bool FusedEmitter::emitElementStage(int v, const std::string &entry) {
-  beginEntry();
-  line("const i64 total = " + numElements(v) + ";");
+bool FusedEmitter::costsALoop(int v) const {
+  const rt::Instruction &op = producerOf(v);
+  return op.opcode == Opcode::Matmul || op.opcode == Opcode::ReduceSum ||
+         op.opcode == Opcode::ReduceMax || op.opcode == Opcode::Softmax ||
+         op.opcode == Opcode::SegmentReduce || op.opcode == Opcode::FcEmbeddingBag ||
+         op.opcode == Opcode::FcIndicator || op.opcode == Opcode::LayerNorm ||
+         op.opcode == Opcode::RmsNorm || (op.opcode == Opcode::Unpad && producers[size_t(v)].result == 1);
+}
+
+int64_t FusedEmitter::staticElements(int v) const {
+  int64_t count = 1;
+  for (int64_t size : type(v).shape)
+    count = size < 0 ? -1 : count * size;
+  return count;
+}
+
+void FusedEmitter::computeSharedValuesWhereRead(const std::vector<int> &order) {
+  // The in-memory values each written value's expression reads, and back.
+  size_t count = types.size();
+  std::vector<std::set<int>> reads(count), readers(count);
+  for (int w : order) {
+    if (!written[size_t(w)])
+      continue;
+    std::set<int> seen;
+    std::function<void(int)> walk = [&](int v) {
+      for (int operand : producerOf(v).operands)
+        if (operand >= 0 && seen.insert(operand).second) {
+          if (inMemory[size_t(operand)])
+            reads[size_t(w)].insert(operand);
+          else
+            walk(operand);
+        }
+    };
+    walk(w);
+    for (int u : reads[size_t(w)])
+      readers[size_t(u)].insert(w);
+  }
+  auto yielded = [&](int v) {
+    return std::find(kernel.yields.begin(), kernel.yields.end(), v) != kernel.yields.end();
+  };
+  // Readers before what they read, so a value's readers are final when it
+  // is considered.
+  for (auto it = order.rbegin(); it != order.rend(); ++it) {
+    int v = *it;
+    if (!written[size_t(v)] || yielded(v) || costsALoop(v) || isRowStage(v) ||
+        staticElements(v) < 0 || readers[size_t(v)].empty())
+      continue;
+    bool everyReaderAnElement = std::all_of(
+        readers[size_t(v)].begin(), readers[size_t(v)].end(), [&](int r) {
+          return !costsALoop(r) && !isRowStage(r) && staticElements(r) == staticElements(v);
+        });
+    if (!everyReaderAnElement)
+      continue;
+    inMemory[size_t(v)] = written[size_t(v)] = false;
+    for (int u : reads[size_t(v)]) {
+      readers[size_t(u)].erase(v);
+      readers[size_t(u)].insert(readers[size_t(v)].begin(), readers[size_t(v)].end());
+    }
+    for (int r : readers[size_t(v)]) {
+      reads[size_t(r)].erase(v);
+      reads[size_t(r)].insert(reads[size_t(v)].begin(), reads[size_t(v)].end());
+    }
+  }
+}
+
+bool FusedEmitter::joinsElementGroup(const std::vector<int> &group, int v) const {
+  auto yielded = [&](int value) {
+    return std::find(kernel.yields.begin(), kernel.yields.end(), value) != kernel.yields.end();
+  };
+  return group.size() < kMaxGroup && yielded(v) && yielded(group.front()) && !isRowStage(v) &&
+         !isRowStage(group.front()) && staticElements(v) >= 0 &&
+         staticElements(v) == staticElements(group.front());
+}
+
+bool FusedEmitter::emitElementStage(const std::vector<int> &group, const std::string &entry) {
+  beginEntry({group.begin(), group.end()});
+  int first = group.front();
+  line("const i64 total = " + numElements(first) + ";");
   open("for (i64 linear = (i64)blockIdx.x * blockDim.x + threadIdx.x; linear < total;\n"
        "       linear += (i64)gridDim.x * blockDim.x)");
-  Index index = delinearize(v, rank(v), "linear");
-  computing = v;
-  std::string value = compute(v, index);
-  line("lmc_store(" + pointer(v) + ", linear, " + value + ");");
+  // Each shape of the group delinearizes `linear` once (a weight and its
+  // flat moments, say: their elements correspond in row-major order).
+  std::map<std::vector<int64_t>, Index> indices;
+  std::string comment;
+  for (int v : group) {
+    auto [at, fresh] = indices.try_emplace(type(v).shape);
+    if (fresh)
+      at->second = delinearize(v, rank(v), "linear",
+                               indices.size() == 1 ? "" : "g" + std::to_string(indices.size()) + "_");
+    const Index &index = at->second;
+    computing = v;
+    std::string value = compute(v, index);
+    line("lmc_store(" + pointer(v) + ", linear, " + value + ");");
+    // Later values of the group read this element from here.
+    scopes.back()[std::to_string(v) + "@" + join(index, ",")] = value;
+    comment += (comment.empty() ? "// %" : ", %") + std::to_string(v) + " = " +
+               rt::opcodeName(producerOf(v).opcode);
+  }
   close();
-  rt::Launch launch{entry, rt::LaunchPattern::Elements, v, kThreads, kThreads, 0, {}};
+  rt::Launch launch{entry, rt::LaunchPattern::Elements, first, kThreads, kThreads, 0, {}};
   std::string head = signature(entry, kThreads, launch);
   computing = -1;
-  declarations += "// %" + std::to_string(v) + " = " + rt::opcodeName(producerOf(v).opcode) +
-                  ", one thread per element\n" + head + " {\n" + body + "}\n\n";
+  declarations += comment + ", one thread per element\n" + head + " {\n" + body + "}\n\n";
   stages.push_back(std::move(launch));
   return failure.empty();
 }
@@ -221,7 +316,7 @@ bool FusedEmitter::emitRowStage(int v, const std::string &entry) {
     return failOp(op, "needs a static last dimension");
   bool cached = width <= kMaxCachedWidth;
   int64_t perLane = (width + 31) / 32;
-  beginEntry();
+  beginEntry({v});
   line("const i64 rows = " + numElements(v, 0) + " / " + literal(width) + ";");
   line("const int lane = threadIdx.x & 31;");
   open("for (i64 row = (i64)blockIdx.x * " + std::to_string(kRowsPerBlock) +
@@ -330,18 +425,11 @@ bool FusedEmitter::emit(EmittedKernel &out, std::string &error) {
       error = "kernel '" + kernel.name + "': f64 values have no CUDA form";
       return false;
     }
-    const rt::Instruction &op = kernel.body[size_t(producers[v].instruction)];
-    bool loops = op.opcode == Opcode::Matmul || op.opcode == Opcode::ReduceSum ||
-                 op.opcode == Opcode::ReduceMax || op.opcode == Opcode::Softmax ||
-                 op.opcode == Opcode::SegmentReduce || op.opcode == Opcode::FcEmbeddingBag ||
-                 op.opcode == Opcode::FcIndicator || op.opcode == Opcode::LayerNorm ||
-                 op.opcode == Opcode::RmsNorm ||
-                 (op.opcode == Opcode::Unpad && producers[v].result == 1);
-    if (op.opcode == Opcode::Attention) {
+    if (producerOf(int(v)).opcode == Opcode::Attention) {
       error = "kernel '" + kernel.name + "': lmc.attention belongs in an attention kernel";
       return false;
     }
-    if (loops || uses[v] >= 2)
+    if (costsALoop(int(v)) || uses[v] >= 2)
       inMemory[v] = written[v] = true;
   }
   // One entry point per value written to memory, in program order -- except
@@ -358,12 +446,22 @@ bool FusedEmitter::emit(EmittedKernel &out, std::string &error) {
         order.push_back(first + r);
     first += results;
   }
-  int stage = 0;
-  for (int v : order) {
-    if (!written[size_t(v)] || !failure.empty())
-      continue;
-    std::string entry = kernel.name + "_s" + std::to_string(stage++);
-    if (isRowStage(v) ? !emitRowStage(v, entry) : !emitElementStage(v, entry))
+  computeSharedValuesWhereRead(order);
+  // Consecutive results of one static shape share an entry point (an
+  // optimizer's update of a weight and its two moments, say): fewer
+  // launches, and what one computes the next reads from registers.
+  std::vector<std::vector<int>> groups;
+  for (int v : order)
+    if (written[size_t(v)]) {
+      if (!groups.empty() && joinsElementGroup(groups.back(), v))
+        groups.back().push_back(v);
+      else
+        groups.push_back({v});
+    }
+  for (const std::vector<int> &group : groups) {
+    std::string entry = kernel.name + "_s" + std::to_string(stages.size());
+    if (isRowStage(group.front()) ? !emitRowStage(group.front(), entry)
+                                  : !emitElementStage(group, entry))
       break;
   }
   if (!failure.empty()) {

@@ -11,7 +11,9 @@
 
 #include "compiler/cuda/KernelEmitter.h"
 
+#include <algorithm>
 #include <cmath>
+#include <functional>
 #include <map>
 #include <set>
 #include <sstream>
@@ -25,6 +27,9 @@ using rt::Opcode;
 /// Threads per block of element entry points; warps per block of row ones.
 constexpr int kThreads = 256;
 constexpr int kRowsPerBlock = kThreads / 32;
+/// Results one element entry point writes at most (each adds its
+/// expression's registers).
+constexpr size_t kMaxGroup = 8;
 /// Rows up to this width are held in registers (32 lanes x 32 floats).
 constexpr int64_t kMaxCachedWidth = 1024;
 /// Constants above this many elements are refused (they belong in a
@@ -155,13 +160,27 @@ private:
   std::string computeMatmul(const rt::Instruction &op, int v, const Index &index);
   std::string constantData(const rt::Instruction &op);
 
-  /// Fresh state for the next entry point.
-  void beginEntry();
+  /// Fresh state for the next entry point, which writes `values`.
+  void beginEntry(std::set<int> values);
   /// Emits the indices of the first `dims` dimensions of `v` from the flat
-  /// index `flat` (the last dimension varying fastest).
-  Index delinearize(int v, size_t dims, const std::string &flat);
+  /// index `flat` (the last dimension varying fastest), as variables whose
+  /// names start with `prefix`.
+  Index delinearize(int v, size_t dims, const std::string &flat, const std::string &prefix = "");
   bool isRowStage(int v) const;
-  bool emitElementStage(int v, const std::string &entry);
+  /// Whether computing an element of `v` loops (a reduction, a matmul, a
+  /// normalization, ...): such values are always computed once, in memory.
+  bool costsALoop(int v) const;
+  /// The element count of `v`, or -1 when a dimension is dynamic.
+  int64_t staticElements(int v) const;
+  /// Takes out of memory the values that are there only because two
+  /// expressions read them, when every expression that reads them is an
+  /// element entry point's of the same static element count: those compute
+  /// the value where they read it (once per entry point and index).
+  void computeSharedValuesWhereRead(const std::vector<int> &order);
+  /// Whether `v` may be written by the element entry point that writes
+  /// `group` (kernel results of one static element count, see emit()).
+  bool joinsElementGroup(const std::vector<int> &group, int v) const;
+  bool emitElementStage(const std::vector<int> &group, const std::string &entry);
   bool emitRowStage(int v, const std::string &entry);
   std::string signature(const std::string &entry, int bounds, rt::Launch &launch);
 
@@ -179,6 +198,7 @@ private:
   // The entry point being emitted.
   std::string body;
   int indent = 0, temps = 0, computing = -1;
+  std::set<int> storing; // the values the entry point writes
   std::vector<std::map<std::string, std::string>> scopes;
   std::set<int> pointers, tables;
   std::set<std::pair<int, size_t>> extents;

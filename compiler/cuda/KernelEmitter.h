@@ -6,10 +6,11 @@
 // one translation unit (prelude + `extern "C" __global__` entry points) and
 // a list of launches the CUDA backend runs in order:
 //
-//   fused     - one entry point per value that must live in memory (a
-//               yielded result, a value read twice, the result of a row
-//               normalization or a reduction); everything else is computed
-//               inline where it is read (docs/cuda.md: gather form)
+//   fused     - entry points writing the values that must live in memory
+//               (yielded results, values read twice not only by element
+//               entry points, row normalizations, reductions); everything
+//               else is computed inline where it is read (docs/cuda.md:
+//               gather form)
 //   attention - FlashAttention-2 over the host's list of query tiles
 //   gemm      - no code: cuBLASLt runs it, bias epilogue included
 //   optimizer - lmc.adamw_rows: copy the shard, then update touched rows

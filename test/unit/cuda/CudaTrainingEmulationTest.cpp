@@ -85,6 +85,35 @@ TEST(CudaTrainingEmulation, OptimizerStepsMatchTheCpuBackend) {
                                     3);
 }
 
+TEST(CudaTrainingEmulation, WeightAndMomentsUpdateInOneEntryPoint) {
+  std::unique_ptr<rt::Model> onCpu, onGpu;
+  ASSERT_NO_FATAL_FAILURE(loadTinyTrainingStep(onCpu, onGpu));
+  const rt::Plan &plan = onGpu->plan();
+  // The kernel-local values of w's update and of its two moments'.
+  std::vector<int> locals;
+  const rt::Kernel *kernel = nullptr;
+  for (const char *name : {"update:w", "update:w.adam_m", "update:w.adam_v"})
+    for (const rt::Output &output : plan.outputs)
+      if (output.name == name)
+        for (const rt::Step &step : plan.steps)
+          for (size_t y = 0; y < step.results.size(); ++y)
+            if (step.results[y] == output.value) {
+              kernel = &plan.kernels[size_t(step.kernel)];
+              locals.push_back(kernel->yields[y]);
+            }
+  ASSERT_EQ(locals.size(), 3u);
+  // One launch writes all three: [4, 3] and the flat [12] moments share an
+  // index, and the new moments the update reads come from registers.
+  int writers = 0;
+  for (const rt::Launch &launch : kernel->launches)
+    writers += std::count(locals.begin(), locals.end(), launch.value);
+  EXPECT_EQ(writers, 1);
+  for (int local : locals)
+    EXPECT_NE(kernel->source.find("\n    float *__restrict__ p" + std::to_string(local)),
+              std::string::npos)
+        << "no entry point writes %" << local << "\n" << kernel->source;
+}
+
 TEST(CudaTrainingEmulation, UpdatesStayOnTheDeviceUntilAsked) {
   std::unique_ptr<rt::Model> onCpu, onGpu;
   ASSERT_NO_FATAL_FAILURE(loadTinyTrainingStep(onCpu, onGpu));
