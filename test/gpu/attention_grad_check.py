@@ -134,7 +134,7 @@ def time_step(tool, heads, sequence, dim, causal):
     lmc_ms = do_bench(lmc_step, warmup=3, rep=100, return_mode="median")
     qt, kt, vt = (x.view(1, sequence, heads, dim).transpose(1, 2).detach().requires_grad_()
                   for x in (q, k, v))
-    grad = dout.view(1, sequence, heads, dim).transpose(1, 2)
+    grad = dout.view(1, sequence, heads, dim).transpose(1, 2).contiguous()
 
     def torch_step():
         with torch.nn.attention.sdpa_kernel(torch.nn.attention.SDPBackend.FLASH_ATTENTION):
