@@ -3,16 +3,18 @@
 // An optimizer kernel holds one lmc.adamw_rows: the lazy AdamW update of the
 // rows of an embedding table a step touched, on the rank's shard of the
 // flattened table and moments (the CPU backend's OpsOptimizer.cpp is the
-// reference). Two entry points, in order on the stream:
-//   copy - the results start as the table and moments (one thread per
-//          element of the shard);
-//   rows - one thread per element of the gradient rows; the thread of an
-//          id's first occurrence sums the rows of every later occurrence
-//          (so a row is updated once, with no atomics) and updates the
-//          element when it lies in the shard. Finding duplicates scans the
-//          ids before it: quadratic in the rows of a step, which is cheap
-//          next to the step for a few thousand rows; a sort would scale
-//          further.
+// reference). Three entry points, in order on the stream:
+//   copy  - the results start as the table and moments (one thread per
+//           element of the shard; skipped when all three are in place);
+//   chain - one thread per gradient row finds whether its id occurs earlier
+//           and where it occurs next, the ids streaming through shared
+//           memory in tiles (quadratic in a step's rows, but comparisons in
+//           shared memory); the answer goes to the launch's row scratch;
+//   rows  - one thread per element of the gradient rows; the thread of an
+//           id's first occurrence follows the chain, summing the rows of
+//           every later occurrence in order (so a row is updated once, with
+//           no atomics, and the sum is the CPU's), and updates the element
+//           when it lies in the shard.
 //
 //===----------------------------------------------------------------------===//
 
@@ -26,6 +28,9 @@ namespace rt = ::lmc::rt;
 
 namespace {
 
+/// Threads (and ids per shared-memory tile) of the chain entry point.
+constexpr int kChainThreads = 256;
+
 constexpr const char *kOptimizerKernels = R"cuda(
 extern "C" __global__ void LMC_ENTRY_copy(const float *table, const float *m, const float *v,
                                           float *table_out, float *m_out, float *v_out, i64 n) {
@@ -36,9 +41,43 @@ extern "C" __global__ void LMC_ENTRY_copy(const float *table, const float *m, co
   }
 }
 
+// chain[k] = (next + 1) * 2 + first: `next` the next row with row k's id
+// (-1: none), `first` whether no earlier row has it.
+extern "C" __global__ void __launch_bounds__(kChainThreads) LMC_ENTRY_chain(
+    const LmcId *ids, const unsigned char *apply, int *chain, LMC_ROW_EXTENTS) {
+  extern __shared__ __align__(16) unsigned char lmc_shared[];
+  LmcId *tile = reinterpret_cast<LmcId *>(lmc_shared); // [kChainThreads]
+  const i64 count = LMC_ROW_COUNT;
+  if (!apply[0])
+    return; // a gradient was not finite: the step changes nothing
+  // The block's rows move together (a block-wide loop) so that every thread
+  // helps load each tile.
+  for (i64 base = (i64)blockIdx.x * kChainThreads; base < count;
+       base += (i64)gridDim.x * kChainThreads) {
+    const i64 k = base + threadIdx.x;
+    const LmcId id = k < count ? ids[k] : 0;
+    bool first = true;
+    i64 next = -1;
+    for (i64 start = 0; start < count; start += kChainThreads) {
+      __syncthreads(); // the previous tile is no longer read
+      if (start + threadIdx.x < count) tile[threadIdx.x] = ids[start + threadIdx.x];
+      __syncthreads();
+      const int loaded = (int)min((i64)kChainThreads, count - start);
+      for (int j = 0; j < loaded; ++j)
+        if (tile[j] == id) {
+          const i64 at = start + j;
+          if (at < k) first = false;
+          else if (at > k && next < 0) next = at;
+        }
+    }
+    if (k < count) chain[k] = (int)((next + 1) * 2 + (first ? 1 : 0));
+  }
+}
+
 extern "C" __global__ void LMC_ENTRY_rows(const LmcId *ids, const float *rows, const float *step,
                                           const unsigned char *apply LMC_RANK_PARAMETER,
-                                          float *table, float *m, float *v, LMC_ROW_EXTENTS) {
+                                          const int *chain, float *table, float *m, float *v,
+                                          LMC_ROW_EXTENTS) {
   const i64 count = LMC_ROW_COUNT;
   if (!apply[0])
     return; // a gradient was not finite: the step changes nothing
@@ -51,17 +90,11 @@ extern "C" __global__ void LMC_ENTRY_rows(const LmcId *ids, const float *rows, c
     const i64 k = i / kWidth, d = i % kWidth;
     const i64 id = (i64)ids[k];
     const i64 e = id * kWidth + d;
-    if (id < 0 || id >= kTableRows || e < begin || e >= end)
-      continue; // outside the table (the forward read zeros) or the shard
-    bool first = true;
-    for (i64 j = 0; j < k && first; ++j)
-      first = (i64)ids[j] != id;
-    if (!first)
-      continue;
+    if (id < 0 || id >= kTableRows || e < begin || e >= end || !(chain[k] & 1))
+      continue; // outside the table (the forward read zeros) or the shard, or not first
     float g = 0.0f;
-    for (i64 j = k; j < count; ++j)
-      if ((i64)ids[j] == id)
-        g += rows[j * kWidth + d];
+    for (i64 j = k; j >= 0; j = (chain[j] >> 1) - 1)
+      g += rows[j * kWidth + d];
     g *= unscale;
     const i64 at = e - begin;
     const float m1 = kBeta1 * m[at] + (1.0f - kBeta1) * g;
@@ -110,6 +143,7 @@ bool emitOptimizerKernel(const rt::Kernel &kernel, EmittedKernel &out, std::stri
          << ", kBeta2 = " << floatLiteral(op.reals[1])
          << ", kEpsilon = " << floatLiteral(op.reals[2])
          << ", kWeightDecay = " << floatLiteral(op.reals[3]) << ";\n"
+         << "constexpr int kChainThreads = " << kChainThreads << ";\n"
          << kOptimizerKernels;
   out.source = source.str();
   std::string entry = kernel.name + "_adamw_rows";
@@ -127,18 +161,28 @@ bool emitOptimizerKernel(const rt::Kernel &kernel, EmittedKernel &out, std::stri
   for (int value : {0, 1, 2, firstResult, firstResult + 1, firstResult + 2})
     copy.args.push_back({Kind::Pointer, value, -1});
   copy.args.push_back({Kind::Extent, newM, 0});
+  auto rowExtents = [&](rt::Launch &launch) {
+    if (rows.shape.size() == 1)
+      launch.args.push_back({Kind::Extent, 4, 0});
+    for (size_t d = 0; d + 1 < rows.shape.size(); ++d)
+      launch.args.push_back({Kind::Extent, 4, int(d)});
+  };
+  // A thread per id (the grid is sized by the ids, value 3).
+  int idBytes = ids.dtype == rt::DType::I64 ? 8 : 4;
+  rt::Launch chain{entry + "_chain", rt::LaunchPattern::Elements, 3, kChainThreads,
+                   kChainThreads, kChainThreads * idBytes, {}};
+  chain.args = {{Kind::Pointer, 3, -1}, {Kind::Pointer, 6, -1}, {Kind::RowScratch, -1, -1}};
+  rowExtents(chain);
   rt::Launch update{entry + "_rows", rt::LaunchPattern::Elements, 4, threads, perBlock, 0, {}};
   for (int value : {3, 4, 5, 6})
     update.args.push_back({Kind::Pointer, value, -1});
   if (hasRank)
     update.args.push_back({Kind::Pointer, 7, -1});
+  update.args.push_back({Kind::RowScratch, -1, -1});
   for (int value : {firstResult, firstResult + 1, firstResult + 2})
     update.args.push_back({Kind::Pointer, value, -1});
-  if (rows.shape.size() == 1)
-    update.args.push_back({Kind::Extent, 4, 0});
-  for (size_t d = 0; d + 1 < rows.shape.size(); ++d)
-    update.args.push_back({Kind::Extent, 4, int(d)});
-  out.launches = {std::move(copy), std::move(update)};
+  rowExtents(update);
+  out.launches = {std::move(copy), std::move(chain), std::move(update)};
   return true;
 }
 

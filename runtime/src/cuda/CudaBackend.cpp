@@ -345,7 +345,9 @@ bool CudaBackend::launch(const rt::Kernel &kernel, size_t entry,
   }
   if (gridX == 0 || gridY == 0)
     return true;
-  unsigned shared = arch >= 80 ? unsigned(spec.sharedBytes) : 0;
+  // Below sm_80 an attention kernel is its plain form, which needs none.
+  unsigned shared =
+      kernel.kind == rt::KernelKind::Attention && arch < 80 ? 0 : unsigned(spec.sharedBytes);
   return driver->check(driver->cuLaunchKernel(functions[kernelIndex][entry], gridX, gridY, 1,
                                               unsigned(spec.threads), 1, 1, shared, stream,
                                               params.data(), nullptr),
@@ -374,11 +376,18 @@ bool CudaBackend::planStep(const rt::Step &step, std::vector<HostValue> &shapes,
              false;
     shapes[size_t(result)] = value;
   }
+  // Row scratch: an optimizer's chain of duplicate ids (an int per id), an
+  // attention's f32 per (row, head).
+  if (kernel.kind == rt::KernelKind::Optimizer) {
+    const HostValue &ids = frame.locals[size_t(kernel.body[0].operands[3])];
+    frame.rowScratchBytes = aligned(size_t(ids.numElements()) * sizeof(int32_t));
+    return true;
+  }
   if (kernel.kind != rt::KernelKind::Attention)
     return true;
   const HostValue &q = frame.locals[size_t(kernel.body[0].operands[0])];
-  frame.rowScratchBytes = aligned(size_t(q.numElements() / std::max<int64_t>(q.shape.back(), 1)) *
-                           sizeof(float));
+  frame.rowScratchBytes =
+      aligned(size_t(q.numElements() / std::max<int64_t>(q.shape.back(), 1)) * sizeof(float));
   return attentionTiles(kernel, frame.locals, frame.tiles, error);
 }
 

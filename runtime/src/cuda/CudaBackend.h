@@ -78,7 +78,7 @@ private:
   struct StepFrame {
     std::vector<HostValue> locals; // kernel-local shapes (and host-known data)
     std::vector<Tile> tiles;       // attention only
-    size_t rowScratchBytes = 0;    // attention only: f32 [rows, heads] (RowScratch)
+    size_t rowScratchBytes = 0;    // attention and optimizer kernels (RowScratch)
     DeviceCollectives::Frame collective; // collective kernels only
     size_t stagingAt = 0;                // its staging bytes' offset
   };

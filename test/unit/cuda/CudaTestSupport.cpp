@@ -6,6 +6,7 @@
 #include "compiler/Registration.h"
 #include "compiler/artifact/ArtifactWriter.h"
 #include "compiler/cuda/KernelEmitter.h"
+#include "frontend/SpecLoader.h"
 
 #include "../passes/PassNumerics.h"
 
@@ -76,6 +77,28 @@ std::string compilePackage(const std::string &name, mlir::lmc::CompileOptions op
 
 std::string compilePackageWithCode(const std::string &name, mlir::lmc::CompileOptions options) {
   return compileModel(name, "", options, true);
+}
+
+std::string compileExampleVariantWithCode(const std::string &name, const std::string &from,
+                                          const std::string &to,
+                                          mlir::lmc::CompileOptions options) {
+  std::string path = LMC_SOURCE_DIR "/examples/" + name;
+  auto file = llvm::MemoryBuffer::getFile(path);
+  if (!file)
+    return "";
+  std::string text = (*file)->getBuffer().str();
+  size_t at = text.find(from);
+  if (at == std::string::npos)
+    return "";
+  text.replace(at, from.size(), to);
+  mlir::DialectRegistry registry;
+  mlir::lmc::registerLmcDialects(registry);
+  mlir::MLIRContext context(registry);
+  context.printOpOnDiagnostic(false);
+  llvm::SourceMgr sources;
+  // Named after the example, so its relative vocabulary files are found.
+  sources.AddNewSourceBuffer(llvm::MemoryBuffer::getMemBufferCopy(text, path), llvm::SMLoc());
+  return compile(::lmc::frontend::loadModelSpec(sources, context), options, true);
 }
 
 std::string compileSourceWithCode(const std::string &source, mlir::lmc::CompileOptions options) {

@@ -21,6 +21,12 @@ std::string compilePackage(const std::string &name, mlir::lmc::CompileOptions op
 
 /// The same package with every kernel's CUDA C and launches (no NVRTC).
 std::string compilePackageWithCode(const std::string &name, mlir::lmc::CompileOptions options);
+/// examples/<name> (a YAML spec) with the text `from` replaced by `to`,
+/// compiled with CUDA C: a variant of an example. Empty on failure (also
+/// when `from` is not in the spec).
+std::string compileExampleVariantWithCode(const std::string &name, const std::string &from,
+                                          const std::string &to,
+                                          mlir::lmc::CompileOptions options);
 /// A module given as text, compiled with CUDA C.
 std::string compileSourceWithCode(const std::string &source, mlir::lmc::CompileOptions options);
 
