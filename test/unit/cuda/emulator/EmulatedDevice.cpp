@@ -261,9 +261,16 @@ CUresult CUDAAPI loadModule(CUmodule *module, const void *image) {
     std::string base = compileDirectory() + "/module" + std::to_string(counts.modules);
     std::ofstream(base + ".cpp") << owned->source;
     bool bf16 = owned->source.find("#define LMC_MMA_TYPE \"bf16\"") != std::string::npos;
+    std::string arch = std::to_string(emulatedArch * 10);
+    // The shim precompiled for these flags (test/unit/cuda/CMakeLists.txt),
+    // else the shim itself.
+    std::string pch = std::string(LMC_EMULATOR_PCH_DIR) + "/cuda_shim-" + arch +
+                      (bf16 ? "-bf16" : "-plain") + ".pch";
+    std::string shim = *LMC_EMULATOR_PCH_DIR && std::ifstream(pch).good()
+                           ? " -include-pch " + pch
+                           : std::string(" -include ") + LMC_EMULATOR_SHIM;
     std::string command = std::string(LMC_EMULATOR_CXX) + " -std=c++17 -O0 -w -shared -fPIC" +
-                          " -D__CUDA_ARCH__=" + std::to_string(emulatedArch * 10) +
-                          (bf16 ? " -DLMC_EMU_BF16" : "") + " -include " + LMC_EMULATOR_SHIM +
+                          " -D__CUDA_ARCH__=" + arch + (bf16 ? " -DLMC_EMU_BF16" : "") + shim +
                           " -I" + LMC_EMULATOR_INCLUDE + " " + base + ".cpp -o " + base +
                           ".so 2> " + base + ".log";
     if (std::system(command.c_str()) != 0)
