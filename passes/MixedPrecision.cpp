@@ -31,8 +31,8 @@ bool computesInLowPrecision(Operation *op) {
   if (auto reduce = dyn_cast<SegmentReduceOp>(op))
     return reduce.getReduction() == SegmentReduction::first ||
            reduce.getReduction() == SegmentReduction::max;
-  return isa<MatmulOp, AttentionOp, AttentionGradOp, AddOp, SubOp, MulOp, DivOp, MaxOp, MinOp,
-             NegOp, TanhOp, GeluOp, LayerNormOp, RmsNormOp, EmbeddingOp,
+  return isa<MatmulOp, AttentionOp, AttentionGradOp, AddOp, SubOp, MulOp, DivOp,
+             MaxOp, MinOp, NegOp, TanhOp, GeluOp, LayerNormOp, RmsNormOp, EmbeddingOp,
              FcEmbeddingBagOp, ReshapeOp, TransposeOp, ConcatOp, SliceOp,
              SelectOp, UnpadOp, PadOp, ParamLoadOp>(op);
 }

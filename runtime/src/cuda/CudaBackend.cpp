@@ -411,9 +411,9 @@ bool CudaBackend::launchStep(const rt::Step &step, const StepFrame &frame,
     return gemm->run(kernel, frame.locals, pointers, stream, error);
   if (movesNothing(kernel, pointers))
     return true;
-  // Scratch (reserved for the largest step before any launch): an attention
-  // kernel's row scratch, then every value an entry point writes that is not
-  // a result.
+  // Scratch (reserved for the largest step before any launch): the kernel's
+  // row scratch (attention and optimizer kernels), then every value an entry
+  // point writes that is not a result.
   size_t offset = frame.rowScratchBytes;
   for (const rt::Launch &spec : kernel.launches)
     if (!pointers[size_t(spec.value)]) {
