@@ -5,7 +5,9 @@
 namespace mlir::lmc::cuda {
 namespace {
 
-constexpr const char *kPtx = R"cuda(// The PTX tensor-core kernels are made of. (The device emulator of lmc's
+/// The PTX wrappers, in the emitted source.
+constexpr const char *kPtx = R"cuda(
+// The PTX tensor-core kernels are made of. (The device emulator of lmc's
 // tests defines LMC_EMULATED_DEVICE and its own versions of these.)
 #ifndef LMC_EMULATED_DEVICE
 __device__ __forceinline__ unsigned lmc_shared_address(const void *p) {

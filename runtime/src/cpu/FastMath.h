@@ -17,11 +17,14 @@
 namespace lmc::cpu {
 
 inline float fastExp2(float x) {
-  x = x < -126.0f ? -126.0f : x > 127.0f ? 127.0f : x;
+  // NaN computes as 0 and is returned as it came: converting it to an
+  // integer below would be undefined (the package fuzzer found one).
+  bool nan = x != x;
+  float y = nan ? 0.0f : x < -126.0f ? -126.0f : x > 127.0f ? 127.0f : x;
   // Adding and subtracting 1.5 * 2^23 rounds to the nearest integer with
   // plain float arithmetic, which vectorizes (nearbyint does not).
-  float n = (x + 12582912.0f) - 12582912.0f;
-  float f = x - n;
+  float n = (y + 12582912.0f) - 12582912.0f;
+  float f = y - n;
   float p = 1.5403530e-4f;
   p = p * f + 1.3333558e-3f;
   p = p * f + 9.6181291e-3f;
@@ -32,7 +35,7 @@ inline float fastExp2(float x) {
   int32_t bits = (int32_t(n) + 127) << 23;
   float scale;
   std::memcpy(&scale, &bits, 4);
-  return p * scale;
+  return nan ? x : p * scale;
 }
 
 inline float fastExp(float x) { return fastExp2(x * 1.44269504f); }

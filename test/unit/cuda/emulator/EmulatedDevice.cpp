@@ -12,6 +12,7 @@
 #include <array>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <memory>
@@ -183,12 +184,25 @@ struct Module {
   std::map<std::string, Function> functions;
 };
 
+/// A folder of this process's own for the modules it compiles, removed
+/// when the process exits (the libraries it loaded stay mapped).
 std::string compileDirectory() {
-  static std::string directory = [] {
-    char path[] = "/tmp/lmc-emulator-XXXXXX";
-    return std::string(mkdtemp(path) ? path : "/tmp");
-  }();
-  return directory;
+  struct Folder {
+    std::string path;
+    bool owned = false;
+    Folder() {
+      char name[] = "/tmp/lmc-emulator-XXXXXX";
+      owned = mkdtemp(name) != nullptr;
+      path = owned ? name : "/tmp";
+    }
+    ~Folder() {
+      std::error_code ignored;
+      if (owned)
+        std::filesystem::remove_all(path, ignored);
+    }
+  };
+  static Folder folder;
+  return folder.path;
 }
 
 /// The parameter list of entry `name` in `source`: narrow (int) or not.
