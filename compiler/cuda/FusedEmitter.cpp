@@ -207,7 +207,8 @@ bool FusedEmitter::costsALoop(int v) const {
          op.opcode == Opcode::ReduceMax || op.opcode == Opcode::Softmax ||
          op.opcode == Opcode::SegmentReduce || op.opcode == Opcode::FcEmbeddingBag ||
          op.opcode == Opcode::FcIndicator || op.opcode == Opcode::LayerNorm ||
-         op.opcode == Opcode::RmsNorm || (op.opcode == Opcode::Unpad && producers[size_t(v)].result == 1);
+         op.opcode == Opcode::RmsNorm ||
+         (op.opcode == Opcode::Unpad && producers[size_t(v)].result == 1);
 }
 
 int64_t FusedEmitter::staticElements(int v) const {
@@ -288,8 +289,9 @@ bool FusedEmitter::emitElementStage(const std::vector<int> &group, const std::st
   for (int v : group) {
     auto [at, fresh] = indices.try_emplace(type(v).shape);
     if (fresh)
-      at->second = delinearize(v, rank(v), "linear",
-                               indices.size() == 1 ? "" : "g" + std::to_string(indices.size()) + "_");
+      at->second = delinearize(
+          v, rank(v), "linear",
+          indices.size() == 1 ? "" : "g" + std::to_string(indices.size()) + "_");
     const Index &index = at->second;
     computing = v;
     std::string value = compute(v, index);

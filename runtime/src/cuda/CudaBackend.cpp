@@ -10,13 +10,10 @@
 namespace lmc::cuda {
 namespace {
 
-constexpr size_t kAlignment = 256;
 constexpr size_t kWorkspaceBytes = size_t(32) << 20;
 /// Blocks of a grid-stride launch: enough to fill any GPU, few enough that
 /// each block loops when the tensor is large.
 constexpr int64_t kMaxBlocks = int64_t(1) << 20;
-
-size_t aligned(size_t bytes) { return (bytes + kAlignment - 1) / kAlignment * kAlignment; }
 
 int64_t bytesOf(const HostValue &value, rt::DType dtype) {
   return value.numElements() * int64_t(rt::dtypeSize(dtype));
@@ -380,14 +377,14 @@ bool CudaBackend::planStep(const rt::Step &step, std::vector<HostValue> &shapes,
   // attention's f32 per (row, head).
   if (kernel.kind == rt::KernelKind::Optimizer) {
     const HostValue &ids = frame.locals[size_t(kernel.body[0].operands[3])];
-    frame.rowScratchBytes = aligned(size_t(ids.numElements()) * sizeof(int32_t));
+    frame.rowScratchBytes = deviceAligned(size_t(ids.numElements()) * sizeof(int32_t));
     return true;
   }
   if (kernel.kind != rt::KernelKind::Attention)
     return true;
   const HostValue &q = frame.locals[size_t(kernel.body[0].operands[0])];
-  frame.rowScratchBytes =
-      aligned(size_t(q.numElements() / std::max<int64_t>(q.shape.back(), 1)) * sizeof(float));
+  frame.rowScratchBytes = deviceAligned(
+      size_t(q.numElements() / std::max<int64_t>(q.shape.back(), 1)) * sizeof(float));
   return attentionTiles(kernel, frame.locals, frame.tiles, error);
 }
 
@@ -431,7 +428,7 @@ bool CudaBackend::launchStep(const rt::Step &step, const StepFrame &frame,
 }
 
 size_t CudaBackend::scratchBytesOf(const rt::Kernel &kernel, const StepFrame &frame, int value) {
-  return aligned(size_t(bytesOf(frame.locals[size_t(value)],
+  return deviceAligned(size_t(bytesOf(frame.locals[size_t(value)],
                                 rt::localType(kernel, size_t(value)).dtype)));
 }
 
@@ -501,7 +498,7 @@ bool CudaBackend::run(const std::vector<cpu::Tensor> &inputs,
       }
       inputAt[v] = staging.size();
       staging.append(static_cast<const char *>(input.data), input.numBytes());
-      staging.resize(aligned(staging.size()));
+      staging.resize(deviceAligned(staging.size()));
     } else if (value.kind == rt::ValueKind::Parameter) {
       shape.shape = parameters[size_t(value.index)].shape;
       addresses[v] = parameterCopies[size_t(value.index)].pointer;
@@ -521,7 +518,7 @@ bool CudaBackend::run(const std::vector<cpu::Tensor> &inputs,
     tilesAt[s] = staging.size();
     staging.append(reinterpret_cast<const char *>(frames[s].tiles.data()),
                    frames[s].tiles.size() * sizeof(Tile));
-    staging.resize(aligned(staging.size()));
+    staging.resize(deviceAligned(staging.size()));
     scratchNeeded = std::max(scratchNeeded, scratchBytes(plan.steps[s], frames[s]));
   }
   if (!reserve(inputBuffer, staging.size(), "the inputs", error) ||

@@ -11,21 +11,11 @@
 namespace lmc::cuda {
 namespace {
 
-constexpr size_t kAlignment = 256;
-size_t aligned(size_t bytes) { return (bytes + kAlignment - 1) / kAlignment * kAlignment; }
-
 void *device(CUdeviceptr pointer) { return reinterpret_cast<void *>(pointer); }
-
-int64_t product(const std::vector<int64_t> &shape, size_t from = 0) {
-  int64_t elements = 1;
-  for (size_t d = from; d < shape.size(); ++d)
-    elements *= shape[d];
-  return elements;
-}
 
 /// The bytes of one row (dimension 0) of an argument of `kernel`.
 size_t rowBytesOf(const rt::Kernel &kernel, const HostValue &value) {
-  return rt::dtypeSize(kernel.arguments[0].dtype) * size_t(product(value.shape, 1));
+  return rt::dtypeSize(kernel.arguments[0].dtype) * size_t(value.numElements(1));
 }
 
 } // namespace
@@ -109,18 +99,18 @@ bool DeviceCollectives::plan(const rt::Kernel &kernel, std::vector<HostValue> &l
     int64_t shard = shardOf(elements);
     result.shape = {shard};
     if (shard * count != elements)
-      frame.stagingBytes = aligned(size_t(shard * count) * sizeof(float));
+      frame.stagingBytes = deviceAligned(size_t(shard * count) * sizeof(float));
     return true;
   }
   case rt::Opcode::AllGather: {
     result.shape = op.results[0].shape;
-    int64_t whole = product(result.shape), shard = shardOf(whole);
+    int64_t whole = result.numElements(), shard = shardOf(whole);
     if (elements != shard)
       return (error = where + "gathers shards of " + std::to_string(shard) + " elements, not " +
                       std::to_string(elements)),
              false;
     if (shard * count != whole)
-      frame.stagingBytes = aligned(size_t(shard * count) * sizeof(float));
+      frame.stagingBytes = deviceAligned(size_t(shard * count) * sizeof(float));
     return true;
   }
   case rt::Opcode::AllGatherRows: {
@@ -143,7 +133,8 @@ bool DeviceCollectives::plan(const rt::Kernel &kernel, std::vector<HostValue> &l
     result.shape = input.shape;
     result.shape[0] = total;
     // This rank's rows padded to the longest, then every rank's.
-    frame.stagingBytes = aligned(size_t(most) * rowBytesOf(kernel, input)) * size_t(count + 1);
+    frame.stagingBytes =
+        deviceAligned(size_t(most) * rowBytesOf(kernel, input)) * size_t(count + 1);
     return true;
   }
   default: return (error = where + "is not a collective"), false;
@@ -197,7 +188,7 @@ bool DeviceCollectives::run(const rt::Kernel &kernel, const std::vector<HostValu
   case rt::Opcode::AllGatherRows: {
     size_t rowBytes = rowBytesOf(kernel, input);
     size_t most = size_t(*std::max_element(frame.rowsPerRank.begin(), frame.rowsPerRank.end()));
-    size_t slot = aligned(most * rowBytes);
+    size_t slot = deviceAligned(most * rowBytes);
     CUdeviceptr joined = staging + slot;
     if (slot == 0)
       return true;

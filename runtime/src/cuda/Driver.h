@@ -16,6 +16,10 @@
 
 namespace lmc::cuda {
 
+/// `bytes` rounded up to 256: what the runtime keeps offsets inside one
+/// device allocation aligned to, as cuMemAlloc aligns its own addresses.
+inline size_t deviceAligned(size_t bytes) { return (bytes + 255) / 256 * 256; }
+
 // cuda.h maps some names to versioned symbols (cuMemAlloc -> cuMemAlloc_v2):
 // the member and the symbol looked up follow the same mapping.
 #define LMC_DRIVER_FUNCTIONS(X)                                                                   \

@@ -58,10 +58,10 @@ bool reshape(const HostValue &x, const rt::TensorType &type, std::vector<int64_t
 
 } // namespace
 
-int64_t HostValue::numElements() const {
+int64_t HostValue::numElements(size_t from) const {
   int64_t count = 1;
-  for (int64_t size : shape)
-    count *= size;
+  for (size_t d = from; d < shape.size(); ++d)
+    count *= shape[d];
   return count;
 }
 

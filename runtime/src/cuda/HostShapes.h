@@ -24,7 +24,8 @@ struct HostValue {
   std::vector<int64_t> data;
   bool known = false;
 
-  int64_t numElements() const;
+  /// The elements from dimension `from` on (all of them by default).
+  int64_t numElements(size_t from = 0) const;
 };
 
 /// Fills the instruction results of `locals` (which holds the kernel's
