@@ -6,12 +6,10 @@
 // touched; the whole table on one rank, and one rank's shard of two.
 
 #include "CudaTestSupport.h"
-#include "emulator/EmulatedDevice.h"
 
 #include "compiler/cuda/KernelEmitter.h"
 
-#include "cpu/CpuBackend.h"
-#include "cuda/CudaBackend.h"
+#include "cpu/Tensor.h"
 
 #include <gtest/gtest.h>
 
@@ -122,13 +120,9 @@ TEST_P(AdamwRowsEmulation, MatchesTheCpuBackend) {
     inputs.push_back(rank);
   }
 
-  cpu::CpuBackend reference(plan);
-  std::unique_ptr<lmc::cuda::CudaBackend> device =
-      lmc::cuda::CudaBackend::create(plan, error, lmc::testing::emulatedDriver(75));
-  ASSERT_TRUE(device) << error;
   std::vector<cpu::Tensor> expected, got;
-  ASSERT_TRUE(reference.run(inputs, {}, expected, error)) << error;
-  ASSERT_TRUE(device->run(inputs, {}, got, error)) << error;
+  ASSERT_TRUE(lmc::testing::runOnCpuAndEmulatedGpu(plan, 75, inputs, expected, got, error))
+      << error;
   // The CPU sums an id's rows in f64, the GPU in f32, in the same order.
   for (size_t o = 0; o < 3; ++o)
     EXPECT_LE(lmc::testing::relativeL2(got[o], expected[o], plan.outputs[o].name), 1e-6)

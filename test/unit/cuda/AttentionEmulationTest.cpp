@@ -7,13 +7,11 @@
 // mma.sync emulated lane by lane from the PTX ISA's fragment layouts).
 
 #include "CudaTestSupport.h"
-#include "emulator/EmulatedDevice.h"
 #include "support/AttentionKernels.h"
 
 #include "compiler/cuda/KernelEmitter.h"
 
-#include "cpu/CpuBackend.h"
-#include "cuda/CudaBackend.h"
+#include "cpu/Tensor.h"
 
 #include <gtest/gtest.h>
 
@@ -102,13 +100,9 @@ TEST_P(AttentionEmulation, MatchesTheCpuBackend) {
   }
   inputs.push_back(index);
 
-  cpu::CpuBackend reference(plan);
-  std::unique_ptr<lmc::cuda::CudaBackend> device =
-      lmc::cuda::CudaBackend::create(plan, error, lmc::testing::emulatedDriver(c.arch));
-  ASSERT_TRUE(device) << error;
   std::vector<cpu::Tensor> expected, got;
-  ASSERT_TRUE(reference.run(inputs, {}, expected, error)) << error;
-  ASSERT_TRUE(device->run(inputs, {}, got, error)) << error;
+  ASSERT_TRUE(lmc::testing::runOnCpuAndEmulatedGpu(plan, c.arch, inputs, expected, got, error))
+      << error;
   // The tensor-core kernel rounds P to the input type before P V.
   double bound = c.dtype == rt::DType::F32 ? 1e-5 : c.dtype == rt::DType::F16 ? 2e-3 : 1e-2;
   EXPECT_LE(lmc::testing::relativeL2(got[0], expected[0], "out"), bound);

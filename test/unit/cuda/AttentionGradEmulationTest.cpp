@@ -7,13 +7,11 @@
 // bf16, head dims 16 to 128), whose source on sm_75 is the plain kernels.
 
 #include "CudaTestSupport.h"
-#include "emulator/EmulatedDevice.h"
 #include "support/AttentionKernels.h"
 
 #include "compiler/cuda/KernelEmitter.h"
 
-#include "cpu/CpuBackend.h"
-#include "cuda/CudaBackend.h"
+#include "cpu/Tensor.h"
 
 #include <gtest/gtest.h>
 
@@ -120,13 +118,9 @@ TEST_P(AttentionGradEmulation, MatchesTheCpuBackend) {
     cuSeqlens.as<int32_t>()[b + 1] = cuSeqlens.as<int32_t>()[b] + c.lengths[b];
   inputs.push_back(cuSeqlens);
 
-  cpu::CpuBackend reference(plan);
-  std::unique_ptr<lmc::cuda::CudaBackend> device =
-      lmc::cuda::CudaBackend::create(plan, error, lmc::testing::emulatedDriver(c.arch));
-  ASSERT_TRUE(device) << error;
   std::vector<cpu::Tensor> expected, got;
-  ASSERT_TRUE(reference.run(inputs, {}, expected, error)) << error;
-  ASSERT_TRUE(device->run(inputs, {}, got, error)) << error;
+  ASSERT_TRUE(lmc::testing::runOnCpuAndEmulatedGpu(plan, c.arch, inputs, expected, got, error))
+      << error;
   // The tensor-core kernels round P and dS to the input type before their
   // products (FlashAttention-2 does too); the CPU keeps them f32.
   double bound = c.dtype == rt::DType::F32 ? 1e-5

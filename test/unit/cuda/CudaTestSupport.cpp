@@ -175,6 +175,16 @@ void trainBothAndCompare(rt::Model &onCpu, rt::Model &onGpu, rt::Communicator &r
   }
 }
 
+bool runOnCpuAndEmulatedGpu(const rt::Plan &plan, int arch, const std::vector<cpu::Tensor> &inputs,
+                            std::vector<cpu::Tensor> &expected, std::vector<cpu::Tensor> &got,
+                            std::string &error) {
+  cpu::CpuBackend reference(plan);
+  std::unique_ptr<cuda::CudaBackend> device =
+      cuda::CudaBackend::create(plan, error, emulatedDriver(arch));
+  return device && reference.run(inputs, {}, expected, error) &&
+         device->run(inputs, {}, got, error);
+}
+
 cpu::Tensor randomNormal(rt::DType dtype, std::vector<int64_t> shape, std::mt19937 &engine) {
   cpu::Tensor tensor = cpu::Tensor::owned(dtype, std::move(shape));
   std::normal_distribution<float> normal(0.0f, 1.0f);

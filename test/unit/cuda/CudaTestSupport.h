@@ -45,6 +45,13 @@ bool loadOnCpuAndEmulatedGpu(const std::string &bytes, int arch,
                              std::unique_ptr<rt::Model> &onGpu, std::string &error,
                              rt::Communicator *ranks = nullptr);
 
+/// Runs a plan without parameters on `inputs`, on the CPU backend into
+/// `expected` and on the CUDA backend of an emulated device of compute
+/// capability `arch` into `got`. False with `error` set when either fails.
+bool runOnCpuAndEmulatedGpu(const rt::Plan &plan, int arch, const std::vector<cpu::Tensor> &inputs,
+                            std::vector<cpu::Tensor> &expected, std::vector<cpu::Tensor> &got,
+                            std::string &error);
+
 /// Gives `onCpu` and `onGpu` (loadOnCpuAndEmulatedGpu) the same generated
 /// weights, trains each `steps` optimizer steps on one batch of `examples`
 /// over `ranks`, then expects every weight and moment they store to agree
