@@ -27,6 +27,21 @@ using mlir::lmc::Normalizer;
 /// integers as they are.
 enum class KeyType { String, Int64 };
 
+struct ColumnNode;
+/// A column handle. Owned by the ModelBuilder that made it; null when the
+/// builder reported an error while making it.
+using Column = const ColumnNode *;
+
+/// One input of a crossed column: a raw feature (`column` null; strings
+/// crossed by fingerprint, integers by value; `width` values per example,
+/// crossed as a Cartesian product) or a categorical column, crossed by id.
+struct CrossedInput {
+  std::string key;
+  KeyType keyType = KeyType::String;
+  int64_t width = 1;
+  Column column = nullptr;
+};
+
 enum class ColumnKind {
   Numeric,     // numeric_column, sequence_numeric_column
   Bucketized,  // bucketized_column
@@ -38,11 +53,6 @@ enum class ColumnKind {
   Embedding,   // embedding_column, shared_embeddings
   Indicator,   // indicator_column
 };
-
-struct ColumnNode;
-/// A column handle. Owned by the ModelBuilder that made it; null when the
-/// builder reported an error while making it.
-using Column = const ColumnNode *;
 
 struct ColumnNode {
   ColumnNode(ColumnKind kind, std::string name, mlir::Location loc)
@@ -91,8 +101,10 @@ struct ColumnNode {
   /// Parents: the source of bucketized, the categorical column of
   /// weighted/embedding/indicator, the crossed inputs.
   std::vector<Column> inputs;
-  /// Crossed columns may also cross raw keys directly.
-  std::vector<std::pair<std::string, KeyType>> crossedKeys;
+  /// A crossed column's inputs in the declared order, which decides the
+  /// hash: raw keys and the categorical columns of `inputs`. A crossed input
+  /// is already flattened into its own inputs (TensorFlow crosses leaves).
+  std::vector<CrossedInput> crossedInputs;
 
   bool isCategorical() const {
     return kind != ColumnKind::Numeric && kind != ColumnKind::Embedding &&

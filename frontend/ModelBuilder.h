@@ -48,6 +48,13 @@ namespace lmc::frontend {
 /// Where the parts of one declaration came from: fields by name, list entries
 /// as "field[i]". `of` falls back from an entry to its field and from a field
 /// to the declaration's own location.
+/// Where a crossed input was declared, for messages: entry `index` of
+/// `field` ("inputs", or "keys" and "columns").
+struct CrossedEntry {
+  std::string field;
+  size_t index;
+};
+
 struct SourceLocations {
   std::optional<mlir::Location> declaration;
   llvm::StringMap<mlir::Location> fields;
@@ -160,6 +167,15 @@ public:
                  const std::vector<Column> &columns, int64_t buckets,
                  std::optional<uint64_t> hashKey,
                  const SourceLocations &at = {});
+  /// TensorFlow's crossed_column(keys) with raw keys and categorical columns
+  /// in any order: the order decides the hash. A crossed column among the
+  /// inputs contributes its own inputs (TensorFlow crosses the leaves).
+  /// Errors about input i are located at entries[i] (default: entry i of
+  /// field "inputs").
+  Column crossed(const std::vector<CrossedInput> &inputs, int64_t buckets,
+                 std::optional<uint64_t> hashKey,
+                 const SourceLocations &at = {},
+                 std::vector<CrossedEntry> entries = {});
   Column weightedCategorical(Column categorical, llvm::StringRef weightKey,
                              const SourceLocations &at = {});
   Column embedding(Column categorical, const EmbeddingOptions &options,

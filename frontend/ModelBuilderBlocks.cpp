@@ -86,7 +86,11 @@ Sequence ModelBuilder::sequenceInput(const std::vector<Column> &columns,
         loc, tensorType({kDynamic, kDynamic, width}, builder.getF32Type()),
         features, builder.getI64IntegerAttr(2));
   }
-  // The columns of one sequence input share lengths; the first one's feed them.
+  // The columns of one sequence input share lengths; the first one's feed
+  // them. Every column's feature still gets its lengths input: it marks the
+  // feature as a sequence for the runtime's packer.
+  for (Column column : llvm::drop_begin(sorted))
+    sequenceLengths(*column);
   return {values, sequenceLengths(*sorted.front())};
 }
 

@@ -360,48 +360,80 @@ Column ModelBuilder::crossed(
     const std::vector<std::pair<std::string, KeyType>> &keys,
     const std::vector<Column> &crossedColumns, int64_t buckets,
     std::optional<uint64_t> hashKey, const SourceLocations &at) {
-  if (llvm::is_contained(crossedColumns, nullptr))
-    return nullptr;
+  // Keys first, then columns: entry j of "keys", then of "columns".
+  std::vector<CrossedInput> inputs;
+  std::vector<CrossedEntry> entries;
+  for (auto [j, key] : llvm::enumerate(keys)) {
+    inputs.push_back({key.first, key.second, 1, nullptr});
+    entries.push_back({"keys", j});
+  }
+  for (auto [j, column] : llvm::enumerate(crossedColumns)) {
+    inputs.push_back({"", KeyType::String, 1, column});
+    entries.push_back({"columns", j});
+  }
+  return crossed(inputs, buckets, hashKey, at, entries);
+}
+
+Column ModelBuilder::crossed(const std::vector<CrossedInput> &declared, int64_t buckets,
+                             std::optional<uint64_t> hashKey, const SourceLocations &at,
+                             std::vector<CrossedEntry> entries) {
+  for (size_t j = entries.size(); j < declared.size(); ++j)
+    entries.push_back({"inputs", j});
+  for (const CrossedInput &input : declared)
+    if (!input.column && input.key.empty())
+      return nullptr; // a column that failed to be declared, reported already
   std::vector<std::string> names;
-  for (const auto &key : keys)
-    names.push_back(key.first);
-  for (Column column : crossedColumns)
-    names.push_back(column->name);
+  for (const CrossedInput &input : declared)
+    names.push_back(input.column ? input.column->name : input.key);
   llvm::sort(names);
   std::string name = llvm::join(names, "_X_");
-  // What each input reads, to find a column crossed with itself.
+  auto entryError = [&](size_t j) -> InFlightDiagnostic {
+    const CrossedEntry &entry = entries[j];
+    InFlightDiagnostic diag = error(at.of(entry.field, entry.index, &context));
+    diag << "column '" << name << "', field '" << entry.field << "': ";
+    return diag;
+  };
+  // The leaves, in order: a crossed input is replaced by its own inputs.
+  std::vector<CrossedInput> leaves;
+  std::vector<size_t> declaredAs; // the declared entry of each leaf
+  for (auto [j, input] : llvm::enumerate(declared)) {
+    if (input.column && input.column->kind == ColumnKind::Crossed) {
+      for (const CrossedInput &leaf : input.column->crossedInputs) {
+        leaves.push_back(leaf);
+        declaredAs.push_back(j);
+      }
+      continue;
+    }
+    leaves.push_back(input);
+    declaredAs.push_back(j);
+  }
+  // What each leaf reads, to find an input crossed with itself.
   std::vector<std::string> parts;
-  for (const auto &[key, type] : keys)
-    parts.push_back("key '" + key + "'");
-  for (Column column : crossedColumns) {
-    if (!column->isCategorical() || column->kind == ColumnKind::Weighted ||
-        column->sequence) {
-      error(at.of("keys", &context))
-          << "column '" << name << "', field 'keys': '" << column->name
-          << "' is not a categorical column of single examples";
+  for (auto [i, leaf] : llvm::enumerate(leaves)) {
+    if (leaf.column && (!leaf.column->isCategorical() ||
+                        leaf.column->kind == ColumnKind::Weighted || leaf.column->sequence)) {
+      entryError(declaredAs[i]) << "'" << leaf.column->name
+                                << "' is not a categorical column of single examples";
       return nullptr;
     }
-    parts.push_back("column '" + column->name + "'");
+    if (!leaf.column && leaf.width < 1) {
+      entryError(declaredAs[i]) << "key '" << leaf.key << "' must hold at least one value";
+      return nullptr;
+    }
+    parts.push_back(leaf.column ? "column '" + leaf.column->name + "'"
+                                : "key '" + leaf.key + "'");
   }
   if (parts.size() < 2) {
-    error(at.of("keys", &context))
-        << "column '" << name
-        << "', field 'keys': a cross needs at least two inputs, got "
-        << parts.size();
+    llvm::StringRef field = entries.empty() ? "inputs" : entries.front().field;
+    error(at.of(field, &context)) << "column '" << name << "', field '" << field
+                                  << "': a cross needs at least two inputs, got "
+                                  << parts.size();
     return nullptr;
   }
-  // parts lists the keys first, then the columns: entry j of its field.
-  auto entryLocation = [&](size_t j) {
-    return j < keys.size() ? at.of("keys", j, &context)
-                           : at.of("columns", j - keys.size(), &context);
-  };
   for (size_t i = 0; i < parts.size(); ++i)
     for (size_t j = i + 1; j < parts.size(); ++j)
       if (parts[i] == parts[j]) {
-        error(entryLocation(j))
-            << "column '" << name << "', field '"
-            << (j < keys.size() ? "keys" : "columns") << "': crosses "
-            << parts[i] << " with itself";
+        entryError(declaredAs[j]) << "crosses " << parts[i] << " with itself";
         return nullptr;
       }
   if (buckets < kMinHashBuckets) {
@@ -412,8 +444,10 @@ Column ModelBuilder::crossed(
     return nullptr;
   }
   ColumnNode node{ColumnKind::Crossed, name, at.of("", &context)};
-  node.crossedKeys = keys;
-  node.inputs = crossedColumns;
+  for (const CrossedInput &leaf : leaves)
+    if (leaf.column)
+      node.inputs.push_back(leaf.column);
+  node.crossedInputs = std::move(leaves);
   node.numBuckets = buckets;
   node.hashKey = hashKey;
   return makeColumn(std::move(node));

@@ -140,12 +140,12 @@ Value ModelBuilder::emitIds(const ColumnNode &column) {
     // keys and categorical ids by value.
     SmallVector<Value> crossInputs;
     int64_t combinations = 1;
-    for (const auto &[key, type] : column.crossedKeys)
-      crossInputs.push_back(rawInput(
-          column, key, type == KeyType::String ? "fingerprint" : "value", i64,
-          {kDynamic, 1}));
-    for (Column input : column.inputs)
-      crossInputs.push_back(ids(*input));
+    for (const CrossedInput &input : column.crossedInputs)
+      crossInputs.push_back(
+          input.column ? ids(*input.column)
+                       : rawInput(column, input.key,
+                                  input.keyType == KeyType::String ? "fingerprint" : "value",
+                                  i64, {kDynamic, input.width}));
     for (Value input : crossInputs) {
       int64_t width = llvm::cast<ShapedType>(input.getType()).getDimSize(1);
       combinations = ShapedType::isDynamic(width) ? kDynamic : combinations * width;

@@ -225,6 +225,40 @@ const std::pair<llvm::StringRef, llvm::StringRef> kOptimizers[] = {{"adamw", "ad
 const std::pair<llvm::StringRef, Pooling> kPoolings[] = {
     {"mean", Pooling::Mean}, {"first", Pooling::First}, {"max", Pooling::Max}};
 
+/// TensorFlow's function names, accepted as column types: a spec may say
+/// `categorical_column_with_hash_bucket` where it means `hash_bucket`.
+const std::pair<llvm::StringRef, llvm::StringRef> kTensorFlowColumnNames[] = {
+    {"numeric_column", "numeric"},
+    {"bucketized_column", "bucketized"},
+    {"categorical_column_with_vocabulary_list", "vocabulary_list"},
+    {"categorical_column_with_vocabulary_file", "vocabulary_file"},
+    {"categorical_column_with_hash_bucket", "hash_bucket"},
+    {"categorical_column_with_identity", "identity"},
+    {"crossed_column", "crossed"},
+    {"weighted_categorical_column", "weighted"},
+    {"embedding_column", "embedding"},
+    {"shared_embedding_columns", "shared_embeddings"},
+    {"indicator_column", "indicator"},
+    {"sequence_numeric_column", "sequence_numeric"},
+    {"sequence_categorical_column_with_vocabulary_list", "sequence_vocabulary_list"},
+    {"sequence_categorical_column_with_vocabulary_file", "sequence_vocabulary_file"},
+    {"sequence_categorical_column_with_hash_bucket", "sequence_hash_bucket"},
+    {"sequence_categorical_column_with_identity", "sequence_identity"}};
+
+/// "line 7:5": where an earlier declaration sits, for messages.
+std::string lineOf(Location loc) {
+  if (auto at = llvm::dyn_cast<FileLineColLoc>(loc))
+    return "line " + std::to_string(at.getLine()) + ":" + std::to_string(at.getColumn());
+  return "an earlier line";
+}
+
+llvm::StringRef canonicalColumnType(llvm::StringRef type) {
+  for (const auto &[tensorFlowName, name] : kTensorFlowColumnNames)
+    if (type == tensorFlowName)
+      return name;
+  return type;
+}
+
 /// Declares one spec on a builder: columns first, then layers in order.
 class SpecInterpreter {
 public:
@@ -248,6 +282,8 @@ private:
   std::optional<CategoricalOptions> categoricalOptions(Fields &fields);
   std::optional<VocabularyOptions> vocabularyOptions(Fields &fields);
   std::optional<EmbeddingOptions> embeddingOptions(Fields &fields);
+  std::optional<std::vector<CrossedInput>> crossedInputs(Fields &fields,
+                                                        std::vector<CrossedEntry> &entries);
 
   llvm::SourceMgr &sourceMgr;
   MLIRContext &context;
@@ -256,6 +292,9 @@ private:
   llvm::StringMap<Column> columns;
   llvm::StringMap<Value> values;
   llvm::StringMap<Sequence> sequences;
+  /// Where each layer was declared: a second layer of the same name is an
+  /// error, not a silent replacement. (The builder refuses duplicate columns.)
+  llvm::StringMap<Location> layers;
   bool failed = false;
 };
 
@@ -433,12 +472,94 @@ SpecInterpreter::embeddingOptions(Fields &fields) {
   return options;
 }
 
+// A cross's inputs in their declared order: `inputs` (a bare name is a raw
+// key, as a string is in TensorFlow's crossed_column; {key, dtype, shape} a
+// raw key with options; {column} a categorical column), or the older `keys`
+// and `columns`, which cross the keys first.
+std::optional<std::vector<CrossedInput>>
+SpecInterpreter::crossedInputs(Fields &fields, std::vector<CrossedEntry> &entries) {
+  const SpecNode *list = fields.find("inputs");
+  const SpecNode *keyList = fields.find("keys");
+  const SpecNode *columnList = fields.find("columns");
+  if (list && (keyList || columnList)) {
+    fields.error(fields.locations().of("inputs", &context))
+        << fields.describe() << ": give 'inputs', or 'keys' and 'columns', not both";
+    return std::nullopt;
+  }
+  if (!list && !keyList && !columnList) {
+    fields.error(fields.locations().of("", &context))
+        << fields.describe() << ": missing field 'inputs'";
+    return std::nullopt;
+  }
+  std::vector<CrossedInput> inputs;
+  bool ok = true;
+  auto readKey = [&](const SpecNode &entry, llvm::StringRef field) {
+    entries.push_back({field.str(), size_t(llvm::count_if(entries, [&](const CrossedEntry &e) {
+                                       return e.field == field;
+                                     }))});
+    if (entry.kind == SpecNode::Kind::Scalar) {
+      inputs.push_back({entry.scalar, KeyType::String, 1, nullptr});
+      return;
+    }
+    Fields keyFields = fieldsOf(entry, "crossed " + field.drop_back().str());
+    CrossedInput input;
+    if (field == "inputs" && keyFields.find("column")) {
+      std::optional<std::string> name = keyFields.string("column", true);
+      if (name)
+        input.column = columnRef(keyFields, "column", *name);
+      keyFields.rejectUnknown();
+      ok &= bool(input.column);
+      inputs.push_back(input);
+      return;
+    }
+    auto name = keyFields.string("key", true);
+    auto keyType = keyFields.choice<KeyType>("dtype", kKeyTypes, KeyType::String);
+    auto shape = keyFields.numbers<int64_t>("shape", false);
+    keyFields.rejectUnknown();
+    if (!name || !keyType || !shape) {
+      ok = false;
+      return;
+    }
+    if (shape->size() > 1) {
+      keyFields.error(keyFields.locations().of("shape", &context))
+          << "crossed key '" << *name << "', field 'shape': must be [k], one dimension";
+      ok = false;
+      return;
+    }
+    input.key = *name;
+    input.keyType = *keyType;
+    input.width = shape->empty() ? 1 : shape->front();
+    inputs.push_back(input);
+  };
+  for (llvm::StringRef field : {"inputs", "keys"}) {
+    const SpecNode *entries = field == "inputs" ? list : keyList;
+    if (!entries)
+      continue;
+    if (entries->kind != SpecNode::Kind::Sequence) {
+      fields.error(fields.loc(entries->loc))
+          << fields.describe() << ", field '" << field << "': must be a list";
+      return std::nullopt;
+    }
+    for (const SpecNode &entry : entries->items)
+      readKey(entry, field);
+  }
+  if (columnList)
+    for (auto [j, column] : llvm::enumerate(columnRefs(fields, "columns"))) {
+      ok &= bool(column);
+      inputs.push_back({"", KeyType::String, 1, column});
+      entries.push_back({"columns", j});
+    }
+  if (!ok)
+    return std::nullopt;
+  return inputs;
+}
+
 void SpecInterpreter::declareColumn(const SpecNode &node) {
   Fields probe = fieldsOf(node, "column");
   std::optional<std::string> type = probe.string("type", /*required=*/true);
   if (!type)
     return;
-  llvm::StringRef kind = *type;
+  llvm::StringRef kind = canonicalColumnType(*type);
   bool sequence = kind.consume_front("sequence_");
   std::optional<std::string> key;
   std::optional<std::string> derivedName;
@@ -523,32 +644,14 @@ void SpecInterpreter::declareColumn(const SpecNode &node) {
       declared.push_back(model->bucketized(columnRef(fields, "source", *source),
                                            *boundaries, at));
   } else if (kind == "crossed") {
-    std::vector<std::pair<std::string, KeyType>> keys;
-    if (const SpecNode *keyList = fields.find("keys")) {
-      for (const SpecNode &entry : keyList->items) {
-        if (entry.kind == SpecNode::Kind::Scalar) {
-          keys.emplace_back(entry.scalar, KeyType::String);
-          continue;
-        }
-        Fields keyFields = fieldsOf(entry, "crossed key");
-        auto name = keyFields.string("key", true);
-        auto keyType =
-            keyFields.choice<KeyType>("dtype", kKeyTypes, KeyType::String);
-        keyFields.rejectUnknown();
-        if (name && keyType)
-          keys.emplace_back(*name, *keyType);
-      }
-    }
-    std::vector<Column> crossedColumns;
-    if (fields.find("columns"))
-      crossedColumns = columnRefs(fields, "columns");
     auto buckets = fields.integer("hash_bucket_size", true);
     auto hashKey = fields.integer("hash_key", false);
-    if (buckets)
+    std::vector<CrossedEntry> entries;
+    std::optional<std::vector<CrossedInput>> inputs = crossedInputs(fields, entries);
+    if (buckets && inputs)
       declared.push_back(model->crossed(
-          keys, crossedColumns, *buckets,
-          hashKey ? std::optional<uint64_t>(uint64_t(*hashKey)) : std::nullopt,
-          at));
+          *inputs, *buckets,
+          hashKey ? std::optional<uint64_t>(uint64_t(*hashKey)) : std::nullopt, at, entries));
   } else if (kind == "weighted") {
     auto categorical = fields.string("categorical", true);
     auto weightKey = fields.string("weight_key", true);
@@ -594,6 +697,13 @@ void SpecInterpreter::declareLayer(const SpecNode &node) {
   Fields fields = fieldsOf(node, *type + " layer '" + *name + "'");
   fields.find("type");
   fields.find("name");
+  auto [earlier, added] = layers.try_emplace(*name, fields.loc(node.loc));
+  if (!added) {
+    fields.error(fields.locations().of("name", &context))
+        << "a layer named '" << *name << "' is already declared at "
+        << lineOf(earlier->second);
+    return;
+  }
   const SourceLocations &at = fields.locations();
   auto valueRef = [&](llvm::StringRef field) -> Value {
     std::optional<std::string> input = fields.string(field, true);

@@ -1,8 +1,9 @@
 //===- EvalCommand.cpp - `lmc eval` ---------------------------------------===//
 //
 // Runs a model's function in the reference evaluator (float64) on inputs
-// from a JSON file and prints the outputs as JSON. Parameters come from a
-// safetensors file or are generated from a seed.
+// from a JSON file, or on examples as `lmc run` reads them, and prints the
+// outputs as JSON. Parameters come from a safetensors file or are generated
+// from a seed.
 //
 //===----------------------------------------------------------------------===//
 
@@ -10,12 +11,18 @@
 
 #include "compiler/eval/Evaluator.h"
 #include "compiler/eval/TensorJson.h"
+#include "tools/lmc/EvalExamples.h"
 #include "tools/lmc/LoadModel.h"
+
+#include "io/ExampleJson.h"
 
 #include "mlir/IR/Verifier.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/WithColor.h"
 #include "llvm/Support/raw_ostream.h"
+
+#include <fstream>
+#include <iostream>
 
 namespace cl = llvm::cl;
 
@@ -29,9 +36,14 @@ namespace {
 cl::opt<std::string> modelPath(cl::Positional,
                                cl::desc("<model.mlir | model.yaml>"),
                                cl::Required, cl::sub(evalCommand));
-cl::opt<std::string> inputsPath("inputs", cl::desc("JSON file of the inputs"),
-                                cl::value_desc("path"), cl::Required,
-                                cl::sub(evalCommand));
+cl::opt<std::string> inputsPath("inputs",
+                                cl::desc("JSON file of the inputs, a tensor per argument"),
+                                cl::value_desc("path"), cl::sub(evalCommand));
+cl::opt<std::string> examplesPath(
+    "examples",
+    cl::desc("JSON-lines examples, as lmc run reads them ('-' for stdin); "
+             "writes one line of outputs per example"),
+    cl::value_desc("path"), cl::sub(evalCommand));
 cl::opt<std::string> weightsPath(
     "weights", cl::desc("safetensors file of the parameters"),
     cl::value_desc("path"), cl::sub(evalCommand));
@@ -73,13 +85,38 @@ int runEvalCommand() {
                                      : "the model has no function '" +
                                            functionName + "'");
 
-  auto inputs = llvm::MemoryBuffer::getFile(inputsPath);
-  if (!inputs)
-    return fail("cannot read '" + inputsPath + "': " + inputs.getError().message());
+  if (inputsPath.empty() == examplesPath.empty())
+    return fail("give --inputs (tensors) or --examples (JSON lines), one of them");
   std::string error;
-  auto tensors = mlir::lmc::eval::parseInputs((*inputs)->getBuffer(), function, error);
-  if (mlir::failed(tensors))
-    return fail(inputsPath + ": " + error);
+  mlir::FailureOr<llvm::SmallVector<mlir::lmc::eval::EvalTensor>> tensors;
+  // Per example, its token count: the rows of a padded sequence output.
+  std::vector<int64_t> tokens;
+  if (!examplesPath.empty()) {
+    std::vector<rt::Example> examples;
+    bool read;
+    if (examplesPath == "-") {
+      read = rt::readExamplesJsonl(std::cin, "<stdin>", examples, error);
+    } else {
+      std::ifstream in(examplesPath);
+      if (!in)
+        return fail("cannot read '" + examplesPath + "'");
+      read = rt::readExamplesJsonl(in, examplesPath, examples, error);
+    }
+    if (!read)
+      return fail(error);
+    if (examples.empty())
+      return fail(examplesPath + ": no examples");
+    tensors = examplesToEvalInputs(function, examples, tokens, error);
+    if (mlir::failed(tensors))
+      return fail(error);
+  } else {
+    auto inputs = llvm::MemoryBuffer::getFile(inputsPath);
+    if (!inputs)
+      return fail("cannot read '" + inputsPath + "': " + inputs.getError().message());
+    tensors = mlir::lmc::eval::parseInputs((*inputs)->getBuffer(), function, error);
+    if (mlir::failed(tensors))
+      return fail(inputsPath + ": " + error);
+  }
 
   std::optional<mlir::lmc::eval::Parameters> parameters;
   if (weightsPath.empty()) {
@@ -95,8 +132,12 @@ int runEvalCommand() {
     return 1;
 
   llvm::Error written = llvm::writeToOutput(outputPath, [&](llvm::raw_ostream &os) {
-    os << llvm::formatv("{0}", mlir::lmc::eval::outputsToJson(function, *outputs))
-       << "\n";
+    if (examplesPath.empty()) {
+      os << llvm::formatv("{0}", mlir::lmc::eval::outputsToJson(function, *outputs)) << "\n";
+      return llvm::Error::success();
+    }
+    for (size_t e = 0; e < tokens.size(); ++e)
+      os << exampleOutputsToJson(function, *outputs, int64_t(e), tokens[e]) << "\n";
     return llvm::Error::success();
   });
   if (written)

@@ -13,6 +13,9 @@
 #include "tools/lmc/RunCommand.h"
 #include "tools/lmc/TrainCommand.h"
 
+#include "cpu/CpuBackend.h"
+#include "lmc/version.h"
+
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/WithColor.h"
@@ -23,6 +26,11 @@ int main(int argc, char **argv) {
   // none of them means anything to a user of lmc.
   llvm::cl::OptionCategory lmcOptions("lmc options");
   llvm::cl::HideUnrelatedOptions(lmcOptions);
+  // --version names the runtime and the BLAS kernels, which decide the last
+  // digits of the CPU backend's outputs on this processor.
+  llvm::cl::SetVersionPrinter([](llvm::raw_ostream &os) {
+    os << "lmc " << lmc_version() << "\nCPU GEMMs: " << lmc::cpu::blasKernels() << "\n";
+  });
   llvm::cl::ParseCommandLineOptions(
       argc, argv,
       "lmc: compiles models written in the lmc dialect or declared in a "

@@ -75,6 +75,13 @@ bool matchesType(const Tensor &tensor, const rt::TensorType &type) {
 
 } // namespace
 
+std::string blasKernels() {
+  std::string config = openblas_get_config();
+  while (!config.empty() && config.back() == ' ')
+    config.pop_back();
+  return config + ", " + openblas_get_corename() + " kernels";
+}
+
 CpuBackend::CpuBackend(const rt::Plan &plan) : plan(plan) {
   // GEMMs use OpenBLAS's threads, as many as OpenMP's (OpsMatmul.cpp);
   // the small GEMMs of attention tiles, called inside OpenMP threads, stay

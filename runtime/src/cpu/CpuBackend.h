@@ -30,6 +30,11 @@
 
 namespace lmc::cpu {
 
+/// The BLAS the CPU backend's GEMMs run on and the kernel family it picked
+/// for this processor ("OpenBLAS 0.3.21 ..., Haswell kernels"): the family
+/// decides the last digits of every GEMM (OPENBLAS_CORETYPE overrides it).
+std::string blasKernels();
+
 class CpuBackend final : public rt::Backend {
 public:
   explicit CpuBackend(const rt::Plan &plan);

@@ -110,7 +110,12 @@ bool runSegmentReduce(KernelContext &ctx, const Operands &in, Tensor &result) {
   if (!checkCuSeqlens(ctx, cu, packed.shape[0]))
     return false;
   int64_t segments = cu.numElements() - 1;
-  int64_t width = packed.numElements() / std::max<int64_t>(packed.shape[0], 1);
+  // The width comes from the shape, not from the element count: a batch
+  // whose sequences are all empty has no tokens, and its segments must still
+  // be written (zeros), or they keep what the arena held before.
+  int64_t width = 1;
+  for (size_t d = 1; d < packed.shape.size(); ++d)
+    width *= packed.shape[d];
   std::vector<int64_t> shape{segments};
   shape.insert(shape.end(), packed.shape.begin() + 1, packed.shape.end());
   if (!ctx.allocate(0, packed.dtype, shape, result))

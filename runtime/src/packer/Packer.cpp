@@ -6,7 +6,7 @@
 
 #include <algorithm>
 #include <numeric>
-#include <set>
+#include <map>
 
 namespace lmc::rt {
 namespace {
@@ -55,7 +55,8 @@ bool convert(const FeatureValue &value, size_t i, Ingest ingest, DType dtype,
 class Assembler {
 public:
   Assembler(const Plan &plan, const std::vector<Example> &examples,
-            const std::set<std::string> &sequences, int64_t packingLength, bool truncate)
+            const std::map<std::string, int64_t> &sequences, int64_t packingLength,
+            bool truncate)
       : plan(plan), examples(examples), sequences(sequences),
         packingLength(packingLength), truncate(truncate) {}
 
@@ -69,8 +70,9 @@ public:
   }
 
 private:
-  size_t tokensOf(const FeatureValue &value) const {
-    return truncate ? std::min<size_t>(value.size(), size_t(packingLength)) : value.size();
+  size_t tokensOf(const FeatureValue &value, const std::string &feature) const {
+    size_t tokens = value.size() / size_t(sequences.at(feature));
+    return truncate ? std::min<size_t>(tokens, size_t(packingLength)) : tokens;
   }
 
   bool buildInput(const Input &input, const PackedBatch &batch, cpu::Tensor &tensor,
@@ -98,16 +100,23 @@ private:
       return (error = "input '" + input.feature + "' is a scalar; the packer needs a batch dimension"), false;
     shape[0] = rows;
     int64_t width = 1;
+    // A sequence's tokens each hold `perToken` values ([batch, sequence, k...]).
+    int64_t perToken = 1;
     if (sequence) {
-      if (shape.size() != 2)
-        return (error = "sequence input '" + input.feature + "' must be [batch, sequence]"), false;
+      if (shape.size() < 2)
+        return (error = "sequence input '" + input.feature + "' must be [batch, sequence, ...]"), false;
+      // Every sequence of the batch is padded to its longest example's tokens,
+      // so sequences a model concatenates token by token line up.
+      perToken = sequences.at(input.feature);
       int64_t longest = 0;
-      for (size_t e : batch.examples) {
-        auto found = examples[e].features.find(input.feature);
-        if (found != examples[e].features.end())
-          longest = std::max<int64_t>(longest, int64_t(tokensOf(found->second)));
-      }
-      shape[1] = width = longest;
+      for (size_t e : batch.examples)
+        for (const auto &[feature, values] : sequences) {
+          auto found = examples[e].features.find(feature);
+          if (found != examples[e].features.end())
+            longest = std::max<int64_t>(longest, int64_t(tokensOf(found->second, feature)));
+        }
+      shape[1] = longest;
+      width = longest * perToken;
     } else {
       for (size_t d = 1; d < shape.size(); ++d) {
         if (shape[d] < 0)
@@ -121,18 +130,21 @@ private:
     for (int64_t r = 0; r < rows; ++r) {
       const Example &example = examples[batch.examples[size_t(r)]];
       auto found = example.features.find(input.feature);
-      if (found == example.features.end())
+      bool isSequence = sequences.count(input.feature);
+      if (found == example.features.end() && !isSequence)
         return (error = example.origin + ": missing feature '" + input.feature + "'"), false;
-      const FeatureValue &value = found->second;
+      // A missing sequence is an empty one, as TensorFlow parses it.
+      static const FeatureValue kEmpty;
+      const FeatureValue &value = found == example.features.end() ? kEmpty : found->second;
       if (input.ingest == Ingest::Lengths) {
-        int64_t length = int64_t(tokensOf(value));
+        int64_t length = int64_t(tokensOf(value, input.feature));
         if (type.dtype == DType::I32)
           tensor.as<int32_t>()[r] = int32_t(length);
         else
           tensor.as<int64_t>()[r] = length;
         continue;
       }
-      size_t count = sequence ? tokensOf(value) : value.size();
+      size_t count = sequence ? tokensOf(value, input.feature) * size_t(perToken) : value.size();
       if (!sequence && int64_t(count) != width)
         return (error = example.origin + ": feature '" + input.feature + "' has " +
                         std::to_string(count) + " values; the model takes " +
@@ -149,7 +161,7 @@ private:
 
   const Plan &plan;
   const std::vector<Example> &examples;
-  const std::set<std::string> &sequences;
+  const std::map<std::string, int64_t> &sequences;
   int64_t packingLength;
   bool truncate;
 };
@@ -162,12 +174,24 @@ int64_t packingLengthOf(const Plan &plan, const PackingOptions &options) {
   return options.packingLength ? options.packingLength : plan.budget.sequence;
 }
 
-/// The features whose lengths the plan takes: the sequences.
-std::set<std::string> sequenceFeatures(const Plan &plan) {
-  std::set<std::string> sequences;
+/// The features whose lengths the plan takes, the sequences, each with the
+/// values one token holds: 1 for ids, k for a sequence of [k] numbers (its
+/// input is [batch, sequence, k]), which arrive as one flat list.
+std::map<std::string, int64_t> sequenceFeatures(const Plan &plan) {
+  std::map<std::string, int64_t> sequences;
   for (const Input &input : plan.inputs)
     if (input.ingest == Ingest::Lengths)
-      sequences.insert(input.feature);
+      sequences.emplace(input.feature, 1);
+  for (const Input &input : plan.inputs) {
+    auto found = sequences.find(input.feature);
+    const std::vector<int64_t> &shape = plan.values[size_t(input.value)].type.shape;
+    if (found == sequences.end() || input.ingest == Ingest::Lengths || shape.size() < 3)
+      continue;
+    int64_t perToken = 1;
+    for (size_t d = 2; d < shape.size(); ++d)
+      perToken *= std::max<int64_t>(shape[d], 1);
+    found->second = perToken;
+  }
   return sequences;
 }
 
@@ -180,15 +204,20 @@ bool planBatches(const Plan &plan, const std::vector<Example> &examples,
   int64_t packingLength = packingLengthOf(plan, options);
   if (packingLength <= 0)
     return (error = "the packing length must be positive"), false;
-  std::set<std::string> sequences = sequenceFeatures(plan);
+  std::map<std::string, int64_t> sequences = sequenceFeatures(plan);
   // Each example's token count: its longest sequence feature.
   std::vector<int64_t> lengths(examples.size(), sequences.empty() ? 1 : 0);
   for (size_t e = 0; e < examples.size(); ++e) {
-    for (const std::string &feature : sequences) {
+    for (const auto &[feature, perToken] : sequences) {
       auto found = examples[e].features.find(feature);
       if (found == examples[e].features.end())
-        return (error = examples[e].origin + ": missing feature '" + feature + "'"), false;
-      int64_t length = int64_t(found->second.size());
+        continue; // a missing sequence is empty
+      if (found->second.size() % size_t(perToken))
+        return (error = examples[e].origin + ": sequence '" + feature + "' has " +
+                        std::to_string(found->second.size()) + " values, not a multiple of the " +
+                        std::to_string(perToken) + " each token holds"),
+               false;
+      int64_t length = int64_t(found->second.size()) / perToken;
       if (length > packingLength && options.overlong == OverlongPolicy::Error)
         return (error = examples[e].origin + ": sequence '" + feature + "' has " +
                         std::to_string(length) + " tokens, more than the packing length " +
@@ -259,7 +288,7 @@ bool planBatches(const Plan &plan, const std::vector<Example> &examples,
 
 bool buildBatchInputs(const Plan &plan, const std::vector<Example> &examples,
                       const PackingOptions &options, PackedBatch &batch, std::string &error) {
-  std::set<std::string> sequences = sequenceFeatures(plan);
+  std::map<std::string, int64_t> sequences = sequenceFeatures(plan);
   Assembler assembler(plan, examples, sequences, packingLengthOf(plan, options),
                       options.overlong == OverlongPolicy::Truncate);
   batch.inputs.clear();
