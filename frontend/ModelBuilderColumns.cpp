@@ -382,9 +382,16 @@ Column ModelBuilder::crossed(const std::vector<CrossedInput> &declared, int64_t 
   for (const CrossedInput &input : declared)
     if (!input.column && input.key.empty())
       return nullptr; // a column that failed to be declared, reported already
+  // TensorFlow names a cross after its sorted leaves (a crossed input's own
+  // inputs, not its name).
   std::vector<std::string> names;
-  for (const CrossedInput &input : declared)
-    names.push_back(input.column ? input.column->name : input.key);
+  for (const CrossedInput &input : declared) {
+    if (input.column && input.column->kind == ColumnKind::Crossed)
+      for (const CrossedInput &leaf : input.column->crossedInputs)
+        names.push_back(leaf.column ? leaf.column->name : leaf.key);
+    else
+      names.push_back(input.column ? input.column->name : input.key);
+  }
   llvm::sort(names);
   std::string name = llvm::join(names, "_X_");
   auto entryError = [&](size_t j) -> InFlightDiagnostic {

@@ -21,8 +21,6 @@
 #include "llvm/Support/WithColor.h"
 #include "llvm/Support/raw_ostream.h"
 
-#include <fstream>
-#include <iostream>
 
 namespace cl = llvm::cl;
 
@@ -93,16 +91,7 @@ int runEvalCommand() {
   std::vector<int64_t> tokens;
   if (!examplesPath.empty()) {
     std::vector<rt::Example> examples;
-    bool read;
-    if (examplesPath == "-") {
-      read = rt::readExamplesJsonl(std::cin, "<stdin>", examples, error);
-    } else {
-      std::ifstream in(examplesPath);
-      if (!in)
-        return fail("cannot read '" + examplesPath + "'");
-      read = rt::readExamplesJsonl(in, examplesPath, examples, error);
-    }
-    if (!read)
+    if (!rt::readExamplesFile(examplesPath, examples, error))
       return fail(error);
     if (examples.empty())
       return fail(examplesPath + ": no examples");

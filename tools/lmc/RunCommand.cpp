@@ -78,16 +78,7 @@ int runRunCommand() {
     return fail(error);
 
   std::vector<rt::Example> examples;
-  bool read;
-  if (inputPath == "-") {
-    read = rt::readExamplesJsonl(std::cin, "<stdin>", examples, error);
-  } else {
-    std::ifstream in(inputPath);
-    if (!in)
-      return fail("cannot read '" + inputPath + "'");
-    read = rt::readExamplesJsonl(in, inputPath, examples, error);
-  }
-  if (!read)
+  if (!rt::readExamplesFile(inputPath, examples, error))
     return fail(error);
 
   rt::PackingOptions options;

@@ -4,6 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <fstream>
+#include <iostream>
 #include <limits>
 
 namespace lmc::rt {
@@ -88,6 +90,16 @@ bool readExamplesJsonl(std::istream &in, const std::string &name,
     examples.push_back(std::move(example));
   }
   return true;
+}
+
+bool readExamplesFile(const std::string &path, std::vector<Example> &examples,
+                      std::string &error) {
+  if (path == "-")
+    return readExamplesJsonl(std::cin, "<stdin>", examples, error);
+  std::ifstream in(path);
+  if (!in)
+    return (error = "cannot read '" + path + "'"), false;
+  return readExamplesJsonl(in, path, examples, error);
 }
 
 } // namespace lmc::rt

@@ -21,6 +21,10 @@ bool parseExample(const std::string &text, const std::string &origin, Example &e
 bool readExamplesJsonl(std::istream &in, const std::string &name,
                        std::vector<Example> &examples, std::string &error);
 
+/// readExamplesJsonl of the file at `path`, or of standard input for "-".
+bool readExamplesFile(const std::string &path, std::vector<Example> &examples,
+                      std::string &error);
+
 } // namespace lmc::rt
 
 #endif // LMC_RUNTIME_IO_EXAMPLEJSON_H

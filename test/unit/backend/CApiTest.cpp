@@ -153,7 +153,9 @@ TEST_F(CApi, FailuresAreStatusesWithMessages) {
   lmc_results_t *results = nullptr;
   status = lmc_model_run(model, list, nullptr, &results);
   EXPECT_EQ(results, nullptr);
-  EXPECT_STREQ(lmc_status_message(status), "example 0: missing feature 'click_history'");
+  // A missing sequence (click_history) is empty; a missing feature of fixed
+  // width is an error.
+  EXPECT_STREQ(lmc_status_message(status), "example 0: missing feature 'item_brand'");
   lmc_status_release(status);
   lmc_run_options_t options = {-1, LMC_OVERLONG_ERROR};
   status = lmc_model_run(model, list, &options, &results);

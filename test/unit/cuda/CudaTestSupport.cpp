@@ -91,6 +91,16 @@ std::string compileExampleVariantWithCode(const std::string &name, const std::st
   if (at == std::string::npos)
     return "";
   text.replace(at, from.size(), to);
+  return compileSpecTextWithCode(text, path, options);
+}
+
+std::string compileSpecFileWithCode(const std::string &path, mlir::lmc::CompileOptions options) {
+  auto file = llvm::MemoryBuffer::getFile(path);
+  return file ? compileSpecTextWithCode((*file)->getBuffer().str(), path, options) : "";
+}
+
+std::string compileSpecTextWithCode(const std::string &text, const std::string &path,
+                                    mlir::lmc::CompileOptions options) {
   mlir::DialectRegistry registry;
   mlir::lmc::registerLmcDialects(registry);
   mlir::MLIRContext context(registry);

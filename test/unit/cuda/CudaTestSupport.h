@@ -27,6 +27,12 @@ std::string compilePackageWithCode(const std::string &name, mlir::lmc::CompileOp
 std::string compileExampleVariantWithCode(const std::string &name, const std::string &from,
                                           const std::string &to,
                                           mlir::lmc::CompileOptions options);
+/// A YAML spec file, compiled with CUDA C; empty on failure.
+std::string compileSpecFileWithCode(const std::string &path, mlir::lmc::CompileOptions options);
+/// A YAML spec given as text, compiled with CUDA C; `path` names it (its
+/// relative vocabulary files are found beside it).
+std::string compileSpecTextWithCode(const std::string &text, const std::string &path,
+                                    mlir::lmc::CompileOptions options);
 /// A module given as text, compiled with CUDA C.
 std::string compileSourceWithCode(const std::string &source, mlir::lmc::CompileOptions options);
 
