@@ -94,7 +94,9 @@ private:
       return true;
     }
     int64_t rows = int64_t(batch.examples.size());
-    bool sequence = input.ingest != Ingest::Lengths && sequences.count(input.feature);
+    // A missing sequence is an empty one, as TensorFlow parses it.
+    bool ofSequence = sequences.count(input.feature);
+    bool sequence = ofSequence && input.ingest != Ingest::Lengths;
     std::vector<int64_t> shape(type.shape);
     if (shape.empty())
       return (error = "input '" + input.feature + "' is a scalar; the packer needs a batch dimension"), false;
@@ -130,10 +132,8 @@ private:
     for (int64_t r = 0; r < rows; ++r) {
       const Example &example = examples[batch.examples[size_t(r)]];
       auto found = example.features.find(input.feature);
-      bool isSequence = sequences.count(input.feature);
-      if (found == example.features.end() && !isSequence)
+      if (found == example.features.end() && !ofSequence)
         return (error = example.origin + ": missing feature '" + input.feature + "'"), false;
-      // A missing sequence is an empty one, as TensorFlow parses it.
       static const FeatureValue kEmpty;
       const FeatureValue &value = found == example.features.end() ? kEmpty : found->second;
       if (input.ingest == Ingest::Lengths) {
