@@ -493,10 +493,8 @@ SpecInterpreter::crossedInputs(Fields &fields, std::vector<CrossedEntry> &entrie
   }
   std::vector<CrossedInput> inputs;
   bool ok = true;
-  auto readKey = [&](const SpecNode &entry, llvm::StringRef field) {
-    entries.push_back({field.str(), size_t(llvm::count_if(entries, [&](const CrossedEntry &e) {
-                                       return e.field == field;
-                                     }))});
+  auto readKey = [&](const SpecNode &entry, llvm::StringRef field, size_t index) {
+    entries.push_back({field.str(), index});
     if (entry.kind == SpecNode::Kind::Scalar) {
       inputs.push_back({entry.scalar, KeyType::String, 1, nullptr});
       return;
@@ -532,16 +530,16 @@ SpecInterpreter::crossedInputs(Fields &fields, std::vector<CrossedEntry> &entrie
     inputs.push_back(input);
   };
   for (llvm::StringRef field : {"inputs", "keys"}) {
-    const SpecNode *entries = field == "inputs" ? list : keyList;
-    if (!entries)
+    const SpecNode *items = field == "inputs" ? list : keyList;
+    if (!items)
       continue;
-    if (entries->kind != SpecNode::Kind::Sequence) {
-      fields.error(fields.loc(entries->loc))
+    if (items->kind != SpecNode::Kind::Sequence) {
+      fields.error(fields.loc(items->loc))
           << fields.describe() << ", field '" << field << "': must be a list";
       return std::nullopt;
     }
-    for (const SpecNode &entry : entries->items)
-      readKey(entry, field);
+    for (auto [index, entry] : llvm::enumerate(items->items))
+      readKey(entry, field, index);
   }
   if (columnList)
     for (auto [j, column] : llvm::enumerate(columnRefs(fields, "columns"))) {
