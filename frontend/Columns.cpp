@@ -4,10 +4,18 @@
 
 namespace lmc::frontend {
 
+int64_t ColumnNode::width() const {
+  int64_t elements = 1;
+  for (int64_t dim : shape)
+    elements *= dim;
+  return elements;
+}
+
 int64_t ColumnNode::idSpace() const {
   switch (kind) {
   case ColumnKind::Bucketized:
-    return int64_t(boundaries.size()) + 1;
+    // Each element of a [k] source has its own range of ids.
+    return (sequence ? 1 : width()) * (int64_t(boundaries.size()) + 1);
   case ColumnKind::Vocabulary:
     return int64_t(vocabulary.size()) + numOovBuckets;
   case ColumnKind::HashBucket:

@@ -27,6 +27,10 @@ using mlir::lmc::Normalizer;
 /// integers as they are.
 enum class KeyType { String, Int64 };
 
+/// The type of a raw numeric feature; int64 values are rounded to float32
+/// once, as TensorFlow's cast does.
+enum class NumericType { Float32, Int64 };
+
 struct ColumnNode;
 /// A column handle. Owned by the ModelBuilder that made it; null when the
 /// builder reported an error while making it.
@@ -71,6 +75,7 @@ struct ColumnNode {
   std::vector<int64_t> shape{1};
 
   // Numeric.
+  NumericType numericType = NumericType::Float32;
   Normalizer normalizer = Normalizer::none;
   std::optional<double> mean, stddev, min, max, defaultValue;
 
@@ -112,6 +117,8 @@ struct ColumnNode {
   }
   /// How many distinct ids a categorical column produces.
   int64_t idSpace() const;
+  /// Values per example: the product of `shape`.
+  int64_t width() const;
 };
 
 } // namespace lmc::frontend

@@ -68,6 +68,7 @@ std::string formatNumber(double value);
 
 struct NumericOptions {
   std::vector<int64_t> shape{1};
+  NumericType type = NumericType::Float32;
   std::optional<double> defaultValue;
   Normalizer normalizer = Normalizer::none;
   std::optional<double> mean, stddev, min, max;
@@ -288,10 +289,15 @@ private:
   // Emission.
   mlir::Value rawInput(const ColumnNode &column, llvm::StringRef key,
                        llvm::StringRef ingest, mlir::Type elementType,
-                       llvm::ArrayRef<int64_t> shape);
+                       llvm::ArrayRef<int64_t> shape,
+                       llvm::ArrayRef<double> defaults = {});
   mlir::Value sequenceLengths(const ColumnNode &column);
+  mlir::Value maskAbsent(const ColumnNode &column, llvm::StringRef key,
+                         mlir::Value values, mlir::TypedAttr absent,
+                         llvm::ArrayRef<int64_t> valueOfSlot = {});
   mlir::Value ids(const ColumnNode &column);
   mlir::Value emitIds(const ColumnNode &column);
+  mlir::Value emitRawIds(const ColumnNode &column);
   mlir::Value weights(const ColumnNode &column);
   mlir::Value embeddingTable(const ColumnNode &column);
   mlir::Value denseFeature(const ColumnNode &column);

@@ -90,6 +90,7 @@ Column ModelBuilder::numericColumn(llvm::StringRef key,
   node.sequence = sequence;
   node.key = key.str();
   node.shape = options.shape;
+  node.numericType = options.type;
   node.normalizer = options.normalizer;
   node.mean = options.mean;
   node.stddev = options.stddev;
@@ -548,10 +549,13 @@ ModelBuilder::sharedEmbeddings(const std::vector<Column> &categoricals,
   std::vector<Column> result;
   if (categoricals.empty() || llvm::is_contained(categoricals, nullptr))
     return std::vector<Column>(categoricals.size(), nullptr);
-  // TensorFlow names the shared table after the columns it serves.
-  std::string sharedName;
+  // TensorFlow names the shared table after the columns it serves, sorted
+  // by name whatever order they are given in.
+  std::vector<std::string> names;
   for (Column column : categoricals)
-    sharedName += (sharedName.empty() ? "" : "_") + column->name;
+    names.push_back(column->name);
+  llvm::sort(names);
+  std::string sharedName = llvm::join(names, "_");
   sharedName += "_shared_embedding";
   for (Column column : categoricals) {
     if (column->isCategorical() &&

@@ -8,12 +8,18 @@
 //   decimal_fingerprint  integers, as the Fingerprint64 of their decimal text
 //   value                numbers as they are (ids, numeric values, weights)
 //   lengths              the per-example length of a sequence feature
+//   counts               how many values a categorical or weight feature
+//                        holds in an example (0 when it is missing)
+// A numeric feature's argument also carries `lmc.default`, the values a
+// missing feature takes, when its column declares a default_value.
 //
 //===----------------------------------------------------------------------===//
 
 #include "frontend/ModelBuilder.h"
 
 #include "dialects/lmc/IR/LmcOps.h"
+
+#include "lmc/fingerprint.h"
 
 #include "mlir/IR/Verifier.h"
 
@@ -31,16 +37,57 @@ RankedTensorType ModelBuilder::tensorType(ArrayRef<int64_t> shape,
 
 Value ModelBuilder::rawInput(const ColumnNode &column, llvm::StringRef key,
                              llvm::StringRef ingest, Type elementType,
-                             ArrayRef<int64_t> shape) {
+                             ArrayRef<int64_t> shape, ArrayRef<double> defaults) {
   auto found = inputs.find({key.str(), ingest.str()});
-  if (found != inputs.end())
+  if (found != inputs.end()) {
+    // One feature is parsed one way, as TensorFlow's parse spec requires.
+    auto argument = llvm::cast<BlockArgument>(found->second);
+    auto given = llvm::cast<DictionaryAttr>(argumentAttributes[argument.getArgNumber()])
+                     .getAs<DenseF64ArrayAttr>("lmc.default");
+    if (argument.getType() != tensorType(shape, elementType) ||
+        (given ? given.asArrayRef() : ArrayRef<double>()) != defaults)
+      error(column.loc) << "column '" << column.name << "' reads feature '" << key
+                        << "' with another shape, type or default_value than an earlier "
+                           "column; a feature is parsed one way";
     return found->second;
+  }
   Value argument = body->addArgument(tensorType(shape, elementType), column.loc);
-  argumentAttributes.push_back(builder.getDictionaryAttr(
-      {builder.getNamedAttr("lmc.feature", builder.getStringAttr(key)),
-       builder.getNamedAttr("lmc.ingest", builder.getStringAttr(ingest))}));
+  SmallVector<NamedAttribute> attributes{
+      builder.getNamedAttr("lmc.feature", builder.getStringAttr(key)),
+      builder.getNamedAttr("lmc.ingest", builder.getStringAttr(ingest))};
+  if (!defaults.empty())
+    attributes.push_back(
+        builder.getNamedAttr("lmc.default", builder.getDenseF64ArrayAttr(defaults)));
+  argumentAttributes.push_back(builder.getDictionaryAttr(attributes));
   inputs[{key.str(), ingest.str()}] = argument;
   return argument;
+}
+
+Value ModelBuilder::maskAbsent(const ColumnNode &column, llvm::StringRef key, Value values,
+                               TypedAttr absent, ArrayRef<int64_t> valueOfSlot) {
+  // TensorFlow parses a categorical feature as a variable-length list: an
+  // example may hold fewer values than the column's width, or none. The
+  // feature's `counts` input says how many; the slots reading a value after
+  // them become `absent`, which the ops after this one skip.
+  auto type = llvm::cast<RankedTensorType>(values.getType());
+  // i32 counts keep the masks cheap in fused kernels.
+  Type i32 = builder.getI32Type();
+  SmallVector<int64_t> countShape(type.getRank(), 1), slotShape(type.getShape());
+  countShape[0] = kDynamic;
+  slotShape[0] = 1;
+  Value counts = rawInput(column, key, "counts", i32, countShape);
+  SmallVector<int32_t> slotValue(valueOfSlot.begin(), valueOfSlot.end());
+  if (slotValue.empty())
+    for (int64_t i = 0; i < tensorType(slotShape, i32).getNumElements(); ++i)
+      slotValue.push_back(int32_t(i));
+  Value slots = builder.create<ConstantOp>(
+      column.loc, DenseElementsAttr::get(tensorType(slotShape, i32), ArrayRef<int32_t>(slotValue)));
+  Value present = builder.create<CompareOp>(
+      column.loc, tensorType(type.getShape(), builder.getI1Type()), ComparePredicate::lt, slots,
+      counts);
+  Value fill = builder.create<ConstantOp>(
+      column.loc, DenseElementsAttr::get(tensorType({}, type.getElementType()), absent));
+  return builder.create<SelectOp>(column.loc, type, present, values, fill);
 }
 
 // [B, k...] for single examples, [B, S] for sequences of ids and
@@ -79,9 +126,22 @@ Value ModelBuilder::ids(const ColumnNode &column) {
 }
 
 Value ModelBuilder::emitNumericValue(const ColumnNode &column) {
-  Value raw = rawInput(column, column.key, "value", builder.getF32Type(),
-                       rawShape(column, /*ids=*/false));
-  if (column.normalizer == Normalizer::none && !column.defaultValue)
+  // TensorFlow fills a missing numeric feature with its default_value
+  // when parsing (the host here); the op then replaces NaN (a JSON null).
+  std::vector<double> defaults;
+  if (column.defaultValue && !column.sequence)
+    defaults.assign(size_t(column.width()), *column.defaultValue);
+  Type f32 = builder.getF32Type();
+  bool int64 = column.numericType == NumericType::Int64;
+  Value raw = rawInput(column, column.key, "value", int64 ? builder.getI64Type() : f32,
+                       rawShape(column, /*ids=*/false), defaults);
+  if (int64)
+    raw = builder.create<CastOp>(column.loc,
+                                 tensorType(llvm::cast<ShapedType>(raw.getType()).getShape(), f32),
+                                 raw);
+  // Only a float feature can hold NaN (a JSON null) for the default.
+  std::optional<double> nanDefault = int64 ? std::nullopt : column.defaultValue;
+  if (column.normalizer == Normalizer::none && !nanDefault)
     return raw;
   auto asAttr = [&](std::optional<double> value) -> FloatAttr {
     return value ? builder.getF64FloatAttr(*value) : FloatAttr();
@@ -89,10 +149,25 @@ Value ModelBuilder::emitNumericValue(const ColumnNode &column) {
   return builder.create<FcNumericOp>(
       column.loc, raw.getType(), raw, column.normalizer, asAttr(column.mean),
       asAttr(column.stddev), asAttr(column.min), asAttr(column.max),
-      asAttr(column.defaultValue));
+      asAttr(nanDefault));
+}
+
+/// A categorical column reading a raw feature, which examples may lack.
+static bool isRawCategorical(const ColumnNode &column) {
+  return column.kind == ColumnKind::Vocabulary || column.kind == ColumnKind::HashBucket ||
+         column.kind == ColumnKind::Identity;
 }
 
 Value ModelBuilder::emitIds(const ColumnNode &column) {
+  Value emitted = emitRawIds(column);
+  // The ids a raw categorical feature of one example leaves empty; a
+  // sequence's lengths mark its padding instead.
+  if (!emitted || !isRawCategorical(column) || column.sequence)
+    return emitted;
+  return maskAbsent(column, column.key, emitted, builder.getI64IntegerAttr(LMC_ABSENT_ID));
+}
+
+Value ModelBuilder::emitRawIds(const ColumnNode &column) {
   Type i64 = builder.getI64Type();
   auto fingerprints = [&]() {
     return rawInput(column, column.key,
@@ -131,9 +206,22 @@ Value ModelBuilder::emitIds(const ColumnNode &column) {
   case ColumnKind::Bucketized: {
     Value values = numericValue(*column.inputs.front());
     auto shape = llvm::cast<ShapedType>(values.getType()).getShape();
-    return builder.create<FcBucketizeOp>(
+    Value buckets = builder.create<FcBucketizeOp>(
         column.loc, tensorType(shape, i64), values,
         builder.getDenseF32ArrayAttr(column.boundaries));
+    int64_t width = column.width();
+    if (column.sequence || width == 1)
+      return buckets;
+    // TensorFlow gives element i of a [k] source its own ids:
+    // bucket + i * (len(boundaries) + 1).
+    if (shape.size() > 2)
+      buckets = reshape(buckets, {kDynamic, width}, column.loc);
+    SmallVector<int64_t> offsets;
+    for (int64_t i = 0; i < width; ++i)
+      offsets.push_back(i * (int64_t(column.boundaries.size()) + 1));
+    Value offset = builder.create<ConstantOp>(
+        column.loc, DenseElementsAttr::get(tensorType({1, width}, i64), ArrayRef<int64_t>(offsets)));
+    return builder.create<AddOp>(column.loc, buckets.getType(), buckets, offset);
   }
   case ColumnKind::Crossed: {
     // TensorFlow crosses raw string keys by fingerprint and raw integer
@@ -146,15 +234,33 @@ Value ModelBuilder::emitIds(const ColumnNode &column) {
                        : rawInput(column, input.key,
                                   input.keyType == KeyType::String ? "fingerprint" : "value",
                                   i64, {kDynamic, input.width}));
+    SmallVector<int64_t> widths;
     for (Value input : crossInputs) {
-      int64_t width = llvm::cast<ShapedType>(input.getType()).getDimSize(1);
-      combinations = ShapedType::isDynamic(width) ? kDynamic : combinations * width;
+      widths.push_back(llvm::cast<ShapedType>(input.getType()).getDimSize(1));
+      combinations = ShapedType::isDynamic(widths.back()) ? kDynamic : combinations * widths.back();
     }
-    return builder.create<FcCrossOp>(
+    Value crossed = builder.create<FcCrossOp>(
         column.loc, tensorType({kDynamic, combinations}, i64), crossInputs,
         builder.getI64IntegerAttr(column.numBuckets),
         column.hashKey ? builder.getI64IntegerAttr(int64_t(*column.hashKey))
                        : IntegerAttr());
+    // The combinations reading a value the example lacks are absent. Every
+    // value a cross reads is valid (a raw INT64_MIN included), so they are
+    // masked afterwards, by the counts of the feature each input reads; a
+    // bucketized input always has its values.
+    int64_t stride = combinations;
+    for (auto [input, width] : llvm::zip(column.crossedInputs, widths)) {
+      stride /= width;
+      llvm::StringRef key = input.column ? llvm::StringRef(input.column->key) : input.key;
+      if (input.column && !isRawCategorical(*input.column))
+        continue;
+      SmallVector<int64_t> valueOfSlot;
+      for (int64_t c = 0; c < combinations; ++c)
+        valueOfSlot.push_back(c / stride % width);
+      crossed = maskAbsent(column, key, crossed, builder.getI64IntegerAttr(LMC_ABSENT_ID),
+                           valueOfSlot);
+    }
+    return crossed;
   }
   case ColumnKind::Weighted:
     return ids(*column.inputs.front());
@@ -170,8 +276,17 @@ Value ModelBuilder::weights(const ColumnNode &column) {
   if (column.kind != ColumnKind::Weighted)
     return Value();
   Value categoricalIds = ids(column);
-  return rawInput(column, column.weightKey, "value", builder.getF32Type(),
-                  llvm::cast<ShapedType>(categoricalIds.getType()).getShape());
+  Value raw = rawInput(column, column.weightKey, "value", builder.getF32Type(),
+                       llvm::cast<ShapedType>(categoricalIds.getType()).getShape());
+  // A weight is read only where its id is present (TensorFlow pairs them
+  // by index), so the ids' mask covers it; the counts input lets examples
+  // hold as few weights as ids, or none.
+  if (!column.sequence) {
+    SmallVector<int64_t> countShape(llvm::cast<ShapedType>(raw.getType()).getRank(), 1);
+    countShape[0] = kDynamic;
+    rawInput(column, column.weightKey, "counts", builder.getI32Type(), countShape);
+  }
+  return raw;
 }
 
 Value ModelBuilder::embeddingTable(const ColumnNode &column) {
@@ -187,11 +302,8 @@ Value ModelBuilder::denseFeature(const ColumnNode &column) {
   switch (column.kind) {
   case ColumnKind::Numeric: {
     Value values = numericValue(column);
-    int64_t width = 1;
-    for (int64_t dim : column.shape)
-      width *= dim;
     return column.shape.size() == 1 ? values
-                                    : reshape(values, {kDynamic, width}, column.loc);
+                                    : reshape(values, {kDynamic, column.width()}, column.loc);
   }
   case ColumnKind::Embedding: {
     const ColumnNode &categorical = *column.inputs.front();
@@ -202,8 +314,12 @@ Value ModelBuilder::denseFeature(const ColumnNode &column) {
         column.combiner, table, categoricalIds, weights(categorical),
         column.maxNorm ? builder.getF32FloatAttr(*column.maxNorm) : FloatAttr());
   }
+  case ColumnKind::Bucketized:
+    // TensorFlow's bucketized column is also dense: the one-hot of each
+    // element's bucket, as its indicator column.
   case ColumnKind::Indicator: {
-    const ColumnNode &categorical = *column.inputs.front();
+    const ColumnNode &categorical =
+        column.kind == ColumnKind::Bucketized ? column : *column.inputs.front();
     int64_t buckets = categorical.idSpace();
     return builder.create<FcIndicatorOp>(
         column.loc, tensorType({kDynamic, buckets}, f32), ids(categorical),
@@ -221,6 +337,12 @@ Value ModelBuilder::denseFeature(const ColumnNode &column) {
 Value ModelBuilder::tokenFeature(const ColumnNode &column) {
   if (column.kind == ColumnKind::Numeric)
     return numericValue(column);
+  if (column.kind == ColumnKind::Embedding && column.maxNorm) {
+    // A token's row is a lookup without clipping.
+    error(column.loc) << "column '" << column.name
+                      << "': max_norm is not supported on a sequence embedding";
+    return Value();
+  }
   if (column.kind == ColumnKind::Embedding &&
       column.inputs.front()->kind != ColumnKind::Weighted) {
     Value table = embeddingTable(column);
@@ -230,10 +352,31 @@ Value ModelBuilder::tokenFeature(const ColumnNode &column) {
                                builder.getF32Type()),
         table, tokenIds);
   }
+  if (column.kind == ColumnKind::Indicator &&
+      column.inputs.front()->kind != ColumnKind::Weighted) {
+    // One one-hot per step: step (b, s) compared with every bucket, so an
+    // id outside the buckets (-1) gives zeros, as TensorFlow's one_hot.
+    const ColumnNode &categorical = *column.inputs.front();
+    int64_t buckets = categorical.idSpace();
+    Type i64 = builder.getI64Type();
+    Value steps = reshape(ids(categorical), {kDynamic, kDynamic, 1}, column.loc);
+    SmallVector<int64_t> bucketIds;
+    for (int64_t i = 0; i < buckets; ++i)
+      bucketIds.push_back(i);
+    Value all = builder.create<ConstantOp>(
+        column.loc,
+        DenseElementsAttr::get(tensorType({1, 1, buckets}, i64), ArrayRef<int64_t>(bucketIds)));
+    Value hot = builder.create<CompareOp>(
+        column.loc, tensorType({kDynamic, kDynamic, buckets}, builder.getI1Type()),
+        ComparePredicate::eq, steps, all);
+    return builder.create<CastOp>(
+        column.loc, tensorType({kDynamic, kDynamic, buckets}, builder.getF32Type()), hot);
+  }
   error(column.loc) << "column '" << column.name
                     << "' cannot feed a sequence input: use a "
-                       "sequence_numeric column or an embedding of an "
-                       "unweighted sequence_categorical column";
+                       "sequence_numeric column, or an embedding or indicator of an "
+                       "unweighted sequence_categorical column (TensorFlow's "
+                       "SequenceFeatures refuses weighted ones too)";
   return Value();
 }
 

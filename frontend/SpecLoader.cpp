@@ -204,6 +204,8 @@ const std::pair<llvm::StringRef, Combiner> kCombiners[] = {
     {"mean", Combiner::mean}, {"sum", Combiner::sum}, {"sqrtn", Combiner::sqrtn}};
 const std::pair<llvm::StringRef, KeyType> kKeyTypes[] = {
     {"string", KeyType::String}, {"int64", KeyType::Int64}};
+const std::pair<llvm::StringRef, NumericType> kNumericTypes[] = {
+    {"float32", NumericType::Float32}, {"int64", NumericType::Int64}};
 const std::pair<llvm::StringRef, Activation> kActivations[] = {
     {"none", Activation::None},
     {"relu", Activation::Relu},
@@ -421,6 +423,10 @@ std::optional<NumericOptions> SpecInterpreter::numericOptions(Fields &fields) {
   if (auto shape = fields.numbers<int64_t>("shape", false); shape && !shape->empty())
     options.shape = *shape;
   options.defaultValue = fields.number("default_value");
+  auto type = fields.choice<NumericType>("dtype", kNumericTypes, NumericType::Float32);
+  if (!type)
+    return std::nullopt;
+  options.type = *type;
   auto normalizer =
       fields.choice<Normalizer>("normalizer", kNormalizers, Normalizer::none);
   if (!normalizer)

@@ -158,13 +158,7 @@ LogicalResult Writer::addInputs(func::FuncOp function) {
     if (!feature || !ingest)
       return function.emitError("argument #")
              << i << " lacks {lmc.feature, lmc.ingest}: the runtime cannot feed it";
-    std::optional<fb::Ingest> kind =
-        llvm::StringSwitch<std::optional<fb::Ingest>>(ingest.getValue())
-            .Case("fingerprint", fb::Ingest::Fingerprint)
-            .Case("decimal_fingerprint", fb::Ingest::DecimalFingerprint)
-            .Case("value", fb::Ingest::Value)
-            .Case("lengths", fb::Ingest::Lengths)
-            .Default(std::nullopt);
+    std::optional<fb::Ingest> kind = ::lmc::rt::exampleIngestNamed(ingest.str());
     if (!kind)
       return function.emitError("argument #") << i << " has unknown ingest '"
                                               << ingest.getValue() << "'";
@@ -179,7 +173,11 @@ LogicalResult Writer::addInputs(func::FuncOp function) {
     if (failed(type))
       return failure();
     int value = addValue(argument, *type, fb::ValueKind::Input, int(inputs.size()), -1);
-    inputs.push_back(fb::CreateInputDirect(builder, feature.str().c_str(), *kind, value));
+    std::vector<double> defaults;
+    if (auto given = function.getArgAttrOfType<DenseF64ArrayAttr>(i, "lmc.default"))
+      defaults.assign(given.asArrayRef().begin(), given.asArrayRef().end());
+    inputs.push_back(fb::CreateInputDirect(builder, feature.str().c_str(), *kind, value,
+                                           defaults.empty() ? nullptr : &defaults));
   }
   return success();
 }

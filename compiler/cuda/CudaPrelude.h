@@ -103,11 +103,18 @@ __device__ __forceinline__ i64 lmc_vocab_find(const i64 *table, i64 size, i64 fi
 }
 
 // Bucketize: how many boundaries are <= x (std::upper_bound).
+// TensorFlow's Bucketize (std::upper_bound) on its CPU kernels, which run
+// with subnormals flushed: a subnormal value or boundary compares as zero,
+// NaN lands in the last bucket.
+__device__ __forceinline__ float lmc_flush_subnormal(float v) {
+  return fabsf(v) < 1.17549435e-38f ? 0.0f : v;
+}
 __device__ __forceinline__ i64 lmc_bucket_of(const float *boundaries, i64 size, float x) {
+  x = lmc_flush_subnormal(x);
   i64 low = 0, high = size;
   while (low < high) {
     i64 middle = (low + high) >> 1;
-    if (boundaries[middle] <= x) low = middle + 1; else high = middle;
+    if (!(x < lmc_flush_subnormal(boundaries[middle]))) low = middle + 1; else high = middle;
   }
   return low;
 }

@@ -4,7 +4,8 @@
 // CPU kernels' (runtime/src/cpu/FeatureColumnKernels.cpp): NaN defaults and
 // normalizers, bucket and vocabulary searches in tables the host uploads,
 // hash buckets, identity ranges, FingerprintCat64 crosses, embedding bags
-// with weights, combiners and max_norm, indicators.
+// with weights (non-positive ones pruned unless summing), combiners
+// rounding as TensorFlow's and clip_by_norm's max_norm, indicators.
 //
 //===----------------------------------------------------------------------===//
 
@@ -82,37 +83,54 @@ std::string FusedEmitter::computeFeatureColumn(const rt::Instruction &op, int v,
       return failOp(op, "reads a table that is not in memory"), "0";
     std::string width = rank(ids) > 1 ? extent(ids, 1) : "1LL";
     std::string dim = extent(x, 1), rows = extent(x, 0);
-    std::string acc = variable("float", "0.0f"), weightSum = variable("float", "0.0f"),
-                squares = variable("float", "0.0f");
+    // Only what the combiner divides by is accumulated: fewer live values
+    // keep the loop in registers.
+    bool weighted = weights >= 0;
+    int64_t combiner = op.ints[0]; // 0 sum, 1 mean, 2 sqrtn
+    std::string acc = variable("float", "0.0f");
+    std::string total = combiner == 0 ? "" : variable(weighted ? "float" : "i64", "0");
     open("for (i64 j = 0; j < " + width + "; ++j)");
     Index at{index[0]};
     if (rank(ids) > 1)
       at.push_back("j");
     std::string id = valueAt(ids, at);
-    open("if (" + id + " >= 0 && " + id + " < " + rows + ")");
-    std::string weight = weights >= 0 ? valueAt(weights, at) : "1.0f";
+    std::string weight = weighted ? valueAt(weights, at) : "1.0f";
+    // TensorFlow prunes non-positive weights unless it sums.
+    std::string kept = weighted && combiner != 0 ? " && " + weight + " > 0.0f" : "";
+    open("if (" + id + " >= 0 && " + id + " < " + rows + kept + ")");
     std::string row = temp("i64", id + " * " + dim);
     std::string element = variable("float", "lmc_load(" + pointer(x) + ", " + row + " + " +
                                                 index[1] + ")");
-    if (op.ints[1]) { // max_norm: rows longer than it are scaled down to it
+    if (op.ints[1]) { // max_norm, clip_by_norm's: row * max_norm / max(norm, max_norm)
       std::string norm = variable("float", "0.0f");
       open("for (i64 d = 0; d < " + dim + "; ++d)");
       line("const float e = lmc_load(" + pointer(x) + ", " + row + " + d);");
       line(norm + " += e * e;");
       close();
       line(norm + " = sqrtf(" + norm + ");");
-      line("if (" + norm + " > " + literal(op.reals[0]) + ") " + element + " *= " +
-           literal(op.reals[0]) + " / " + norm + ";");
+      line(element + " = " + element + " * " + literal(op.reals[0]) + " / fmaxf(" + norm + ", " +
+           literal(op.reals[0]) + ");");
     }
     line(acc + " += " + weight + " * " + element + ";");
-    line(weightSum + " += " + weight + ";");
-    line(squares + " += " + weight + " * " + weight + ";");
+    if (combiner != 0)
+      line(total + " += " + (!weighted ? "1" : combiner == 1 ? weight : weight + " * " + weight) +
+           ";");
     close();
     close();
-    if (op.ints[0] == 1)
-      line("if (" + weightSum + " != 0.0f) " + acc + " *= 1.0f / " + weightSum + ";");
-    if (op.ints[0] == 2)
-      line("if (" + squares + " != 0.0f) " + acc + " *= 1.0f / sqrtf(" + squares + ");");
+    if (combiner != 0) {
+      // Weighted: divided by the weights' sum or root sum of squares.
+      // Unweighted (sparse_segment_mean / _sqrt_n): below 10 ids
+      // multiplied by the reciprocal, from 10 on divided.
+      std::string divisor = variable(
+          "float", combiner == 1 ? "(float)" + total : "sqrtf((float)" + total + ")");
+      open("if (" + total + " > 0)");
+      if (weighted)
+        line(acc + " = " + acc + " / " + divisor + ";");
+      else
+        line(acc + " = " + total + " < 10 ? " + acc + " * (1.0f / " + divisor + ") : " + acc +
+             " / " + divisor + ";");
+      close();
+    }
     return temp("float", rounded(type(v).dtype, acc));
   }
   default: { // FcIndicator (ids, weights)

@@ -19,11 +19,17 @@ std::string FusedEmitter::computeElementwise(const rt::Instruction &op, int v,
                                              const Index &index) {
   DType dtype = type(v).dtype;
   Index mapped;
-  std::vector<std::string> in;
   // broadcast_like reads only its second operand's shape, never its elements.
   size_t read = op.opcode == Opcode::BroadcastLike ? 1 : op.operands.size();
-  for (size_t i = 0; i < read; ++i)
-    in.push_back(broadcastOperand(op.operands[i], v, index, mapped));
+  std::vector<std::string> in(read);
+  // A select computes its values before its condition, so the condition's
+  // inputs are not live across the values' work (a 64-bit modulo is a call
+  // that would make them spill).
+  static const size_t kSelectOrder[] = {1, 2, 0};
+  for (size_t k = 0; k < read; ++k) {
+    size_t i = op.opcode == Opcode::Select ? kSelectOrder[k] : k;
+    in[i] = broadcastOperand(op.operands[i], v, index, mapped);
+  }
   bool floats = isFloat(dtype);
   auto binary = [&](const char *symbol, const char *function) {
     if (!floats && (op.opcode == Opcode::Add || op.opcode == Opcode::Sub ||

@@ -75,8 +75,8 @@ LogicalResult differentiateSegmentReduce(SegmentReduceOp op, Value dy, GradientB
 }
 
 // Bag b's row is scale_b * sum_j w_bj * table[id_bj] over the ids inside the
-// table, scale_b being 1, 1 / sum(w) or 1 / sqrt(sum(w^2)): id_bj's row
-// gets scale_b * w_bj * dy_b.
+// table (and, under mean and sqrtn, with a positive weight), scale_b being
+// 1, 1 / sum(w) or 1 / sqrt(sum(w^2)): id_bj's row gets scale_b * w_bj * dy_b.
 LogicalResult differentiateEmbeddingBag(FcEmbeddingBagOp op, Value dy, GradientBuilder &gb) {
   if (op.getMaxNorm())
     return op.emitError("lmc-autodiff: embedding_bag with max_norm has no "
@@ -91,6 +91,11 @@ LogicalResult differentiateEmbeddingBag(FcEmbeddingBagOp op, Value dy, GradientB
   Value inTable = gb.select(gb.compare(ComparePredicate::ge, ids, gb.scalar(0, idType)),
                             gb.compare(ComparePredicate::lt, ids, gb.scalar(double(rows), idType)),
                             gb.scalar(0, gb.builder.getI1Type()));
+  Value falseValue = gb.scalar(0, gb.builder.getI1Type());
+  // Under mean and sqrtn the forward pass drops non-positive weights.
+  if (op.getWeights() && op.getCombiner() != Combiner::sum)
+    inTable = gb.select(inTable, gb.compare(ComparePredicate::gt, op.getWeights(), zero),
+                        falseValue);
   Value weights = gb.select(inTable, op.getWeights() ? op.getWeights() : one, zero);
   Value coefficients = weights;
   if (op.getCombiner() != Combiner::sum) {

@@ -4,7 +4,6 @@
 
 #include "packer/Packer.h"
 
-#include "llvm/ADT/StringSwitch.h"
 #include "llvm/Support/JSON.h"
 
 namespace lmc::tools {
@@ -29,13 +28,7 @@ bool planOf(mlir::func::FuncOp function, rt::Plan &plan, std::string &error) {
     auto ingest = function.getArgAttrOfType<mlir::StringAttr>(i, "lmc.ingest");
     auto type = llvm::dyn_cast<mlir::RankedTensorType>(argument.getType());
     std::optional<rt::Ingest> kind =
-        ingest ? llvm::StringSwitch<std::optional<rt::Ingest>>(ingest.getValue())
-                     .Case("fingerprint", rt::Ingest::Fingerprint)
-                     .Case("decimal_fingerprint", rt::Ingest::DecimalFingerprint)
-                     .Case("value", rt::Ingest::Value)
-                     .Case("lengths", rt::Ingest::Lengths)
-                     .Default(std::nullopt)
-               : std::nullopt;
+        ingest ? rt::exampleIngestNamed(ingest.str()) : std::nullopt;
     std::optional<rt::DType> dtype = type ? dtypeOf(type.getElementType()) : std::nullopt;
     if (!feature || !kind || !dtype)
       return (error = "argument #" + std::to_string(i) +
@@ -47,7 +40,10 @@ bool planOf(mlir::func::FuncOp function, rt::Plan &plan, std::string &error) {
     value.type.dtype = *dtype;
     for (int64_t d = 0; d < type.getRank(); ++d)
       value.type.shape.push_back(type.isDynamicDim(d) ? -1 : type.getDimSize(d));
-    plan.inputs.push_back({feature.str(), *kind, int(plan.values.size())});
+    std::vector<double> defaults;
+    if (auto given = function.getArgAttrOfType<mlir::DenseF64ArrayAttr>(i, "lmc.default"))
+      defaults.assign(given.asArrayRef().begin(), given.asArrayRef().end());
+    plan.inputs.push_back({feature.str(), *kind, int(plan.values.size()), std::move(defaults)});
     plan.values.push_back(std::move(value));
   }
   return true;

@@ -42,18 +42,6 @@ std::string typeText(const rt::TensorType &type) {
   return text + "] " + rt::dtypeName(type.dtype);
 }
 
-const char *ingestName(rt::Ingest ingest) {
-  switch (ingest) {
-  case rt::Ingest::Fingerprint: return "fingerprint";
-  case rt::Ingest::DecimalFingerprint: return "decimal_fingerprint";
-  case rt::Ingest::Value: return "value";
-  case rt::Ingest::Lengths: return "lengths";
-  case rt::Ingest::LossScale: return "loss_scale";
-  case rt::Ingest::OptimizerStep: return "optimizer_step";
-  }
-  return "?";
-}
-
 const char *kindName(rt::KernelKind kind) {
   switch (kind) {
   case rt::KernelKind::Fused: return "fused";
@@ -100,9 +88,17 @@ int runInspectCommand() {
      << ", sequence " << plan.budget.sequence << ", tokens " << plan.budget.tokens << "\n";
 
   os << "\ninputs (" << plan.inputs.size() << "):\n";
-  for (const rt::Input &input : plan.inputs)
-    os << "  " << input.feature << "  " << ingestName(input.ingest) << "  "
-       << typeText(plan.values[size_t(input.value)].type) << "\n";
+  for (const rt::Input &input : plan.inputs) {
+    os << "  " << input.feature << "  " << rt::ingestName(input.ingest) << "  "
+       << typeText(plan.values[size_t(input.value)].type);
+    if (!input.defaults.empty()) {
+      os << "  default [";
+      for (size_t i = 0; i < input.defaults.size(); ++i)
+        os << (i ? ", " : "") << llvm::format("%g", input.defaults[i]);
+      os << "]";
+    }
+    os << "\n";
+  }
   os << "outputs (" << plan.outputs.size() << "):\n";
   for (const rt::Output &output : plan.outputs)
     os << "  " << output.name << (output.head.empty() ? "" : "  head " + output.head) << "  "

@@ -41,7 +41,10 @@ def Lmc_Dialect : Dialect {
       64-bit FarmHash `Fingerprint64`, so categorical feature columns take
       `i64` fingerprints. Categorical ids below zero mean "missing" and are
       ignored by the ops that consume ids (`fc.embedding_bag`,
-      `fc.indicator`).
+      `fc.indicator`). A categorical feature is a variable-length list per
+      example held at a fixed width: the frontend marks the slots an example
+      leaves empty (its `counts` input says how many values it holds) with
+      INT64_MIN, through `lmc.compare` and `lmc.select`.
     * **Parameters** are named symbols (`lmc.parameter`), read with
       `lmc.param_load`; their names are the tensor names of the weights file.
   }];

@@ -22,8 +22,9 @@ class Lmc_FcOp<string mnemonic, list<Trait> traits = []>
 def Lmc_FcNumericOp : Lmc_FcOp<"numeric"> {
   let summary = "numeric column: default value and normalizer";
   let description = [{
-    TensorFlow's `numeric_column`. Missing values arrive as NaN and become
-    `default_value` when one is given. Then the normalizer:
+    TensorFlow's `numeric_column`. A NaN (a JSON `null`) becomes
+    `default_value` when one is given (the host fills a missing feature
+    with it before the graph runs). Then the normalizer:
     * `none`: `x`;
     * `zscore`: `(x - mean) / std`;
     * `minmax`: `(x - min) / (max - min)`;
@@ -58,7 +59,9 @@ def Lmc_FcBucketizeOp : Lmc_FcOp<"bucketize"> {
     TensorFlow's `bucketized_column` (the `Bucketize` op): with boundaries
     `b`, bucket `i` holds `b[i-1] <= x < b[i]`; bucket 0 holds `x < b[0]` and
     bucket `len(b)` holds `x >= b[len(b)-1]`. Boundaries are f32, as in
-    TensorFlow, and the comparison is made in f32.
+    TensorFlow, and the comparison is made in f32, with subnormal values
+    and boundaries read as zero (TensorFlow's CPU kernels flush them); NaN
+    lands in the last bucket.
 
     ```mlir
     %age_bucket = lmc.fc.bucketize %age boundaries [1.8e+01, 2.5e+01, 3.5e+01]
@@ -191,9 +194,13 @@ def Lmc_FcEmbeddingBagOp : Lmc_FcOp<"embedding_bag"> {
     * `sum`: `sum_j w * row`;
     * `mean`: `sum_j w * row / sum_j w`;
     * `sqrtn`: `sum_j w * row / sqrt(sum_j w^2)`.
-    Ids outside `[0, V)` are missing and skipped; an example with no id
-    gives zeros. With `max_norm`, a row whose L2 norm exceeds it is scaled
-    down to it before combining.
+    Ids outside `[0, V)` are missing and skipped, and so, under `mean` and
+    `sqrtn`, are ids whose weight is not positive; an example with no id
+    left gives zeros. Without weights, `n` ids left, the sum is multiplied
+    by `1 / n` (or `1 / sqrt(n)`) when `n < 10` and divided by `n` (or
+    `sqrt(n)`) from 10 on, as TensorFlow's kernels round. With `max_norm`,
+    every row is first clipped as `clip_by_norm` does:
+    `row * max_norm / max(|row|, max_norm)`.
 
     ```mlir
     %e = lmc.fc.embedding_bag mean %table[%ids]

@@ -23,6 +23,13 @@ extern "C" {
 /* TensorFlow's default hash key of crossed columns and sparse_cross_hashed. */
 #define LMC_DEFAULT_CROSS_HASH_KEY UINT64_C(0xDECAFCAFFE)
 
+/* A value an example does not hold. TensorFlow parses a categorical feature
+ * as a variable-length list; lmc gives it a fixed width and marks the slots
+ * an example leaves empty (all of them when the feature is missing) with
+ * this id, which lies outside every table (embeddings and indicators skip
+ * it) and makes every cross combination it takes part in absent too. */
+#define LMC_ABSENT_ID INT64_MIN
+
 /* FarmHash Fingerprint64 of `size` bytes at `data` (UTF-8 for strings). */
 uint64_t lmc_fingerprint64(const char *data, size_t size);
 

@@ -537,7 +537,8 @@ bool decodeModel(const fb::Model &model, Plan &plan, Checker &check) {
         return check.fail("a model input is missing");
       if (in->ingest() < Ingest::MIN || in->ingest() > Ingest::MAX)
         return check.fail("input '" + str(in->feature()) + "' has an unknown ingest kind");
-      plan.inputs.push_back({str(in->feature()), in->ingest(), in->value()});
+      plan.inputs.push_back({str(in->feature()), in->ingest(), in->value(),
+                             vec<double>(in->defaults())});
     }
 
   if (!model.values())
@@ -576,6 +577,17 @@ bool decodeModel(const fb::Model &model, Plan &plan, Checker &check) {
     if (plan.values[size_t(v)].kind != ValueKind::Input || plan.values[size_t(v)].index != int(i))
       return check.fail("input '" + plan.inputs[i].feature + "' and value " +
                         std::to_string(v) + " disagree");
+    const std::vector<double> &defaults = plan.inputs[i].defaults;
+    if (defaults.empty())
+      continue;
+    int64_t width = 1;
+    const std::vector<int64_t> &shape = plan.values[size_t(v)].type.shape;
+    for (size_t d = 1; d < shape.size(); ++d)
+      width = shape[d] < 0 ? -1 : width * shape[d];
+    if (plan.inputs[i].ingest != Ingest::Value || shape.empty() || width != int64_t(defaults.size()))
+      return check.fail("input '" + plan.inputs[i].feature + "' has " +
+                        std::to_string(defaults.size()) +
+                        " defaults; only a value input of that many elements per example has");
   }
 
   if (!model.kernels())

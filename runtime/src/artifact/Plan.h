@@ -28,7 +28,7 @@ using fb::StepKind;
 using fb::ValueKind;
 
 /// The artifact version this runtime reads and the compiler writes.
-constexpr uint32_t kFormatVersion = 4;
+constexpr uint32_t kFormatVersion = 5;
 
 /// Bytes per element; I1 is stored as one byte.
 size_t dtypeSize(DType dtype);
@@ -113,7 +113,35 @@ struct Input {
   std::string feature;
   Ingest ingest = Ingest::Value;
   int value = -1;
+  /// What a missing numeric feature takes, one value per element of an
+  /// example; empty when the feature is required.
+  std::vector<double> defaults;
 };
+
+/// The name `lmc.ingest` gives an ingest kind in MLIR and `lmc inspect`
+/// prints.
+inline const char *ingestName(Ingest ingest) {
+  switch (ingest) {
+  case Ingest::Fingerprint: return "fingerprint";
+  case Ingest::DecimalFingerprint: return "decimal_fingerprint";
+  case Ingest::Value: return "value";
+  case Ingest::Lengths: return "lengths";
+  case Ingest::LossScale: return "loss_scale";
+  case Ingest::OptimizerStep: return "optimizer_step";
+  case Ingest::Counts: return "counts";
+  }
+  return "?";
+}
+
+/// The ingest kind of an example feature's `lmc.ingest` name (the trainer's
+/// own inputs are not named this way).
+inline std::optional<Ingest> exampleIngestNamed(const std::string &name) {
+  for (Ingest ingest : {Ingest::Fingerprint, Ingest::DecimalFingerprint, Ingest::Value,
+                        Ingest::Lengths, Ingest::Counts})
+    if (name == ingestName(ingest))
+      return ingest;
+  return std::nullopt;
+}
 
 struct Output {
   std::string name, head;

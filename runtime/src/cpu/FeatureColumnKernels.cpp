@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 namespace lmc::cpu {
 
@@ -33,11 +34,20 @@ void numeric(const Real *input, size_t count,
   }
 }
 
+namespace {
+/// Zero for a subnormal: TensorFlow's CPU kernels run with denormals flushed.
+float flushSubnormal(float value) {
+  return std::fabs(value) < std::numeric_limits<float>::min() ? 0.0f : value;
+}
+} // namespace
+
 void bucketize(const float *input, size_t count,
                const std::vector<float> &boundaries, int64_t *output) {
+  std::vector<float> flushed(boundaries.size());
+  std::transform(boundaries.begin(), boundaries.end(), flushed.begin(), flushSubnormal);
   for (size_t i = 0; i < count; ++i)
-    output[i] = std::upper_bound(boundaries.begin(), boundaries.end(), input[i]) -
-                boundaries.begin();
+    output[i] = std::upper_bound(flushed.begin(), flushed.end(), flushSubnormal(input[i])) -
+                flushed.begin();
 }
 
 void hashBucket(const int64_t *fingerprints, size_t count, int64_t buckets,
@@ -112,33 +122,47 @@ void embeddingBag(const Real *table, int64_t rows, int64_t dim,
     Real *out = output + b * size_t(dim);
     std::fill(out, out + dim, Real(0));
     Real weightSum = 0, weightSquares = 0;
+    int64_t count = 0;
     for (size_t j = 0; j < width; ++j) {
       int64_t id = ids[b * width + j];
       if (id < 0 || id >= rows)
         continue; // missing
       Real weight = weights ? weights[b * width + j] : Real(1);
+      // TensorFlow prunes non-positive weights unless it sums.
+      if (combiner != Combiner::Sum && !(weight > 0))
+        continue;
       std::copy(table + id * dim, table + (id + 1) * dim, row.begin());
       if (maxNorm) {
+        // clip_by_norm: row * max_norm / max(norm, max_norm), every row.
         Real norm = 0;
         for (Real v : row)
           norm += v * v;
         norm = std::sqrt(norm);
-        if (norm > *maxNorm)
-          for (Real &v : row)
-            v *= *maxNorm / norm;
+        Real divisor = std::max(norm, *maxNorm);
+        for (Real &v : row)
+          v = v * *maxNorm / divisor;
       }
       for (int64_t d = 0; d < dim; ++d)
         out[d] += weight * row[size_t(d)];
       weightSum += weight;
       weightSquares += weight * weight;
+      ++count;
     }
-    Real scale = 1;
-    if (combiner == Combiner::Mean && weightSum != 0)
-      scale = 1 / weightSum;
-    if (combiner == Combiner::SqrtN && weightSquares != 0)
-      scale = 1 / std::sqrt(weightSquares);
+    if (combiner == Combiner::Sum || count == 0)
+      continue;
+    if (weights) {
+      // Weighted: divided by the weights' sum or root sum of squares.
+      Real divisor = combiner == Combiner::Mean ? weightSum : std::sqrt(weightSquares);
+      for (int64_t d = 0; d < dim; ++d)
+        out[d] /= divisor;
+      continue;
+    }
+    // Unweighted (sparse_segment_mean / _sqrt_n): below 10 ids TensorFlow
+    // multiplies by the reciprocal, from 10 on it divides.
+    Real divisor = combiner == Combiner::Mean ? Real(count) : std::sqrt(Real(count));
+    Real reciprocal = Real(1) / divisor;
     for (int64_t d = 0; d < dim; ++d)
-      out[d] *= scale;
+      out[d] = count < 10 ? out[d] * reciprocal : out[d] / divisor;
   }
 }
 

@@ -34,7 +34,9 @@ template <typename Real>
 void numeric(const Real *input, size_t count,
              const NumericParameters<Real> &params, Real *output);
 
-/// lmc.fc.bucketize: the number of boundaries <= x (upper bound), in f32.
+/// lmc.fc.bucketize: the number of boundaries <= x (upper bound), in f32,
+/// with subnormal values and boundaries read as zero (TensorFlow's CPU
+/// kernels flush them); NaN lands in the last bucket.
 void bucketize(const float *input, size_t count,
                const std::vector<float> &boundaries, int64_t *output);
 

@@ -6,7 +6,9 @@
 
 #include <algorithm>
 #include <numeric>
+#include <cstring>
 #include <map>
+#include <set>
 
 namespace lmc::rt {
 namespace {
@@ -15,6 +17,18 @@ struct Row {
   int64_t used = 0;
   std::vector<size_t> examples;
 };
+
+/// Writes `defaults` (a missing numeric feature's values) as `dtype` at `at`.
+void fillDefaults(const std::vector<double> &defaults, DType dtype, cpu::Tensor &out, int64_t at) {
+  for (size_t i = 0; i < defaults.size(); ++i) {
+    if (dtype == DType::F32)
+      out.as<float>()[at + int64_t(i)] = float(defaults[i]);
+    else if (dtype == DType::I64)
+      out.as<int64_t>()[at + int64_t(i)] = int64_t(defaults[i]);
+    else
+      out.as<int32_t>()[at + int64_t(i)] = int32_t(defaults[i]);
+  }
+}
 
 /// The value an input of `ingest` takes from element `i` of `value`.
 bool convert(const FeatureValue &value, size_t i, Ingest ingest, DType dtype,
@@ -58,7 +72,11 @@ public:
             const std::map<std::string, int64_t> &sequences, int64_t packingLength,
             bool truncate)
       : plan(plan), examples(examples), sequences(sequences),
-        packingLength(packingLength), truncate(truncate) {}
+        packingLength(packingLength), truncate(truncate) {
+    for (const Input &input : plan.inputs)
+      if (input.ingest == Ingest::Counts)
+        counted.insert(input.feature);
+  }
 
   bool build(PackedBatch &batch, std::string &error) {
     for (const Input &input : plan.inputs) {
@@ -132,12 +150,11 @@ private:
     for (int64_t r = 0; r < rows; ++r) {
       const Example &example = examples[batch.examples[size_t(r)]];
       auto found = example.features.find(input.feature);
-      if (found == example.features.end() && !ofSequence)
-        return (error = example.origin + ": missing feature '" + input.feature + "'"), false;
       static const FeatureValue kEmpty;
       const FeatureValue &value = found == example.features.end() ? kEmpty : found->second;
-      if (input.ingest == Ingest::Lengths) {
-        int64_t length = int64_t(tokensOf(value, input.feature));
+      if (input.ingest == Ingest::Lengths || input.ingest == Ingest::Counts) {
+        int64_t length = input.ingest == Ingest::Lengths ? int64_t(tokensOf(value, input.feature))
+                                                         : int64_t(value.size());
         if (type.dtype == DType::I32)
           tensor.as<int32_t>()[r] = int32_t(length);
         else
@@ -145,11 +162,25 @@ private:
         continue;
       }
       size_t count = sequence ? tokensOf(value, input.feature) * size_t(perToken) : value.size();
-      if (!sequence && int64_t(count) != width)
+      // A counted (categorical) feature holds up to its width of values, the
+      // rest zeros the model masks; a missing one holds none.
+      bool counts = counted.count(input.feature);
+      if (found == example.features.end() && !ofSequence && !counts) {
+        if (input.defaults.empty())
+          return (error = example.origin + ": missing feature '" + input.feature +
+                          "' (its column has no default_value)"),
+                 false;
+        fillDefaults(input.defaults, type.dtype, tensor, r * width);
+        continue;
+      }
+      if (!sequence && (counts ? int64_t(count) > width : int64_t(count) != width))
         return (error = example.origin + ": feature '" + input.feature + "' has " +
                         std::to_string(count) + " values; the model takes " +
-                        std::to_string(width)),
+                        (counts ? "at most " : "") + std::to_string(width)),
                false;
+      if (counts)
+        std::memset(tensor.as<uint8_t>() + size_t(r * width) * rt::dtypeSize(type.dtype), 0,
+                    size_t(width) * rt::dtypeSize(type.dtype));
       for (size_t i = 0; i < count; ++i) {
         std::string problem;
         if (!convert(value, i, input.ingest, type.dtype, tensor, r * width + int64_t(i), problem))
@@ -164,6 +195,8 @@ private:
   const std::map<std::string, int64_t> &sequences;
   int64_t packingLength;
   bool truncate;
+  /// The features with a Counts input.
+  std::set<std::string> counted;
 };
 
 } // namespace

@@ -153,9 +153,11 @@ TEST_F(CApi, FailuresAreStatusesWithMessages) {
   lmc_results_t *results = nullptr;
   status = lmc_model_run(model, list, nullptr, &results);
   EXPECT_EQ(results, nullptr);
-  // A missing sequence (click_history) is empty; a missing feature of fixed
-  // width is an error.
-  EXPECT_STREQ(lmc_status_message(status), "example 0: missing feature 'item_brand'");
+  // A missing sequence (click_history) is empty, a missing categorical
+  // feature has no ids, a missing numeric feature without a default is an
+  // error.
+  EXPECT_STREQ(lmc_status_message(status),
+               "example 0: missing feature 'item_price' (its column has no default_value)");
   lmc_status_release(status);
   lmc_run_options_t options = {-1, LMC_OVERLONG_ERROR};
   status = lmc_model_run(model, list, &options, &results);

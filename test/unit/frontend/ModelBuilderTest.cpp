@@ -119,7 +119,8 @@ TEST_F(ModelBuilderTest, SharedEmbeddingsUseOneTable) {
   ModelBuilder model(context, "m");
   Column a = model.categoricalWithHashBucket("a", 20, CategoricalOptions());
   Column b = model.categoricalWithHashBucket("b", 20, CategoricalOptions());
-  std::vector<Column> shared = model.sharedEmbeddings({a, b}, embeddingOf(4));
+  // TensorFlow names the table after the columns sorted by name.
+  std::vector<Column> shared = model.sharedEmbeddings({b, a}, embeddingOf(4));
   ASSERT_EQ(shared.size(), 2u);
   model.output("f", model.inputLayer(shared));
   auto module = model.finish();
@@ -170,6 +171,23 @@ TEST_F(ModelBuilderTest, CategoricalColumnsNeedADenseForm) {
   EXPECT_NE(diagnostics.find("column 'brand' is categorical; wrap it in an embedding or "
                              "indicator column"),
             std::string::npos) << diagnostics;
+}
+
+TEST_F(ModelBuilderTest, AFeatureIsParsedOneWay) {
+  // TensorFlow's parse spec reads a feature one way; here 'x' would be a
+  // numeric feature with a default and a weight feature without one.
+  ModelBuilder model(context, "m");
+  NumericOptions withDefault;
+  withDefault.defaultValue = 1.0;
+  Column x = model.numeric("x", withDefault);
+  Column ids =
+      model.weightedCategorical(model.categoricalWithHashBucket("h", 4, CategoricalOptions()), "x");
+  ASSERT_NE(ids, nullptr);
+  model.output("f", model.inputLayer({x, model.indicator(ids)}));
+  EXPECT_FALSE(model.finish());
+  EXPECT_NE(diagnostics.find("reads feature 'x' with another shape, type or default_value"),
+            std::string::npos)
+      << diagnostics;
 }
 
 TEST_F(ModelBuilderTest, HeadsAreMarkedForTheirLoss) {

@@ -104,7 +104,7 @@ TEST(Packer, BadFeaturesNameTheExample) {
   Example missing = example(2);
   missing.features.erase("price");
   EXPECT_FALSE(packExamples(makePlan(8, 64), {missing}, {}, batches, error));
-  EXPECT_EQ(error, "example of 2: missing feature 'price'");
+  EXPECT_EQ(error, "example of 2: missing feature 'price' (its column has no default_value)");
 
   Example narrow = example(2);
   narrow.features["price"].reals = {1};
