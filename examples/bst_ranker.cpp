@@ -33,7 +33,9 @@ static void declareRanker(ModelBuilder &model) {
   age.stddev = 12.0;
   age.defaultValue = 35.0;
   Column userAge = model.numeric("user_age", age);
-  Column ageBuckets = model.bucketized(userAge, {18, 25, 35, 50, 65});
+  // Bucketized after the normalizer, as in TensorFlow: the ages 18, 25, 35,
+  // 50 and 65 as z-scores.
+  Column ageBuckets = model.bucketized(userAge, {-1.4166666f, -0.8333333f, 0, 1.25f, 2.5f});
 
   VocabularyOptions countries;
   countries.numOovBuckets = 2;

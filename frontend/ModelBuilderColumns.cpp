@@ -140,6 +140,13 @@ Column ModelBuilder::numeric(llvm::StringRef key, const NumericOptions &options,
 Column ModelBuilder::sequenceNumeric(llvm::StringRef key,
                                      const NumericOptions &options,
                                      const SourceLocations &at) {
+  // Each token holds a vector: the tokens' values concatenate along one axis.
+  if (options.shape.size() > 1) {
+    error(at.of("shape", &context))
+        << "column '" << key << "', field 'shape': a sequence_numeric column's shape must be [k], "
+           "one dimension";
+    return nullptr;
+  }
   return numericColumn(key, options, /*sequence=*/true, at);
 }
 
