@@ -4,6 +4,7 @@
 
 #include <cstdarg>
 #include <cstdio>
+#include <cstring>
 #include <new>
 #include <string>
 
@@ -18,10 +19,24 @@ lmc_status outOfMemoryStatus{LMC_STATUS_OUT_OF_MEMORY,
                              "out of memory while reporting an error"};
 } // namespace
 
-extern "C" lmc_status_t lmc_status_create(lmc_status_code_t code,
+namespace {
+/// `code` as the integer a caller may have put in it: loading an enum that
+/// holds no enumerator's value is undefined, reading its bytes is not.
+int valueOf(const lmc_status_code_t &code) {
+  int value = 0;
+  static_assert(sizeof(value) == sizeof(code), "an int-sized enum");
+  std::memcpy(&value, &code, sizeof value);
+  return value;
+}
+} // namespace
+
+extern "C" lmc_status_t lmc_status_create(lmc_status_code_t given,
                                           const char *format, ...) {
-  if (code == LMC_STATUS_OK)
-    code = LMC_STATUS_INTERNAL;
+  // OK and values that name no code are reported as INTERNAL.
+  int value = valueOf(given);
+  lmc_status_code_t code = value > LMC_STATUS_OK && value <= LMC_STATUS_INTERNAL
+                               ? lmc_status_code_t(value)
+                               : LMC_STATUS_INTERNAL;
   va_list args;
   va_start(args, format);
   va_list measure;
@@ -50,7 +65,7 @@ extern "C" const char *lmc_status_message(lmc_status_t status) {
 }
 
 extern "C" const char *lmc_status_code_name(lmc_status_code_t code) {
-  switch (code) {
+  switch (valueOf(code)) {
   case LMC_STATUS_OK:
     return "OK";
   case LMC_STATUS_INVALID_ARGUMENT:

@@ -15,6 +15,8 @@
 #include "compiler/cuda/CudaCodegen.h"
 #include "tools/lmc/LoadModel.h"
 
+#include "io/AtomicFile.h"
+
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Pass/PassManager.h"
@@ -209,19 +211,15 @@ int runCompileCommand() {
     }
     package = std::move(*bytes);
   }
-  // writeToOutput writes a temporary file and renames it into place.
-  llvm::Error written =
-      llvm::writeToOutput(outputPath, [&](llvm::raw_ostream &os) {
-        if (emit == EmitKind::Package)
-          os << package;
-        else
-          module->print(os);
-        return llvm::Error::success();
-      });
-  if (written) {
-    llvm::WithColor::error(llvm::errs(), "lmc compile")
-        << "cannot write '" << outputPath
-        << "': " << llvm::toString(std::move(written)) << "\n";
+  std::string text, error;
+  if (emit == EmitKind::Package) {
+    text = std::move(package);
+  } else {
+    llvm::raw_string_ostream os(text);
+    module->print(os);
+  }
+  if (!rt::writeFileAtomically(outputPath, text, error)) {
+    llvm::WithColor::error(llvm::errs(), "lmc compile") << error << "\n";
     return 1;
   }
   return 0;

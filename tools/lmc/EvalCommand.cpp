@@ -15,6 +15,7 @@
 #include "tools/lmc/LoadModel.h"
 
 #include "io/ExampleJson.h"
+#include "io/AtomicFile.h"
 
 #include "mlir/IR/Verifier.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -120,18 +121,15 @@ int runEvalCommand() {
   if (mlir::failed(outputs))
     return 1;
 
-  llvm::Error written = llvm::writeToOutput(outputPath, [&](llvm::raw_ostream &os) {
-    if (examplesPath.empty()) {
-      os << llvm::formatv("{0}", mlir::lmc::eval::outputsToJson(function, *outputs)) << "\n";
-      return llvm::Error::success();
-    }
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  if (examplesPath.empty())
+    os << llvm::formatv("{0}", mlir::lmc::eval::outputsToJson(function, *outputs)) << "\n";
+  else
     for (size_t e = 0; e < tokens.size(); ++e)
       os << exampleOutputsToJson(function, *outputs, int64_t(e), tokens[e]) << "\n";
-    return llvm::Error::success();
-  });
-  if (written)
-    return fail("cannot write '" + outputPath + "': " +
-                llvm::toString(std::move(written)));
+  if (!rt::writeFileAtomically(outputPath, text, error))
+    return fail(error);
   return 0;
 }
 

@@ -95,9 +95,7 @@ int runRunCommand() {
   std::string text;
   for (const rt::ExampleOutputs &example : results)
     text += rt::outputsToJson(model->plan(), example) + "\n";
-  if (outputPath == "-")
-    llvm::outs() << text;
-  else if (!rt::writeFileAtomically(outputPath, text, error))
+  if (!rt::writeFileAtomically(outputPath, text, error))
     return fail(error);
   llvm::errs() << llvm::format(
       "lmc run: %zu examples in %zu batches (%zu rows, %lld tokens) on %s in %.3f s: "

@@ -14,6 +14,7 @@
 #include "tools/lmc/TrainCommand.h"
 
 #include "cpu/CpuBackend.h"
+#include "io/AtomicFile.h"
 #include "lmc/version.h"
 
 #include "llvm/Support/CommandLine.h"
@@ -22,6 +23,8 @@
 
 int main(int argc, char **argv) {
   llvm::InitLLVM initLLVM(argc, argv);
+  // Ctrl-C or a kill leaves no half-written output's temporary behind.
+  lmc::rt::removeTemporariesOnSignals();
   // The LLVM libraries lmc links register dozens of code-generation flags;
   // none of them means anything to a user of lmc.
   llvm::cl::OptionCategory lmcOptions("lmc options");

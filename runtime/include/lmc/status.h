@@ -23,7 +23,8 @@ typedef enum lmc_status_code_e {
 typedef struct lmc_status *lmc_status_t;
 
 /* Creates a failure with a printf-style message. `code` must not be
- * LMC_STATUS_OK (it is reported as LMC_STATUS_INTERNAL). Returns a status the
+ * LMC_STATUS_OK (it, and a value that names no code, is reported as
+ * LMC_STATUS_INTERNAL). Returns a status the
  * caller owns; if even that allocation
  * fails, returns a static out-of-memory status that is safe to release. */
 lmc_status_t lmc_status_create(lmc_status_code_t code, const char *format, ...)

@@ -12,8 +12,9 @@
 
 struct lmc_model {
   std::unique_ptr<lmc::rt::Model> model;
-  /// lmc_model_device's answer, kept for the caller.
-  mutable std::string device;
+  /// lmc_model_device's answer, set when the backend is chosen (load,
+  /// lmc_model_use_cuda), so reading it writes nothing.
+  std::string device;
 };
 
 struct lmc_examples {

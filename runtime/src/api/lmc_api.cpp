@@ -2,15 +2,28 @@
 
 #include "lmc/lmc.h"
 
+#include "api/ApiGuard.h"
 #include "api/ApiTypes.h"
 #include "io/ExampleJson.h"
 
+#include <cerrno>
+#include <cstring>
 #include <new>
+#include <sys/stat.h>
 
 namespace {
 
 lmc_status_t invalid(const char *what) {
   return lmc_status_create(LMC_STATUS_INVALID_ARGUMENT, "%s", what);
+}
+
+/// A failure to load `path`: NOT_FOUND when there is no such file, else
+/// INVALID_ARGUMENT (the file is not a package or weights lmc can use).
+lmc_status_t loadFailure(const char *path, const std::string &error) {
+  struct stat status;
+  bool absent = ::stat(path, &status) != 0 && errno == ENOENT;
+  return lmc_status_create(absent ? LMC_STATUS_NOT_FOUND : LMC_STATUS_INVALID_ARGUMENT, "%s",
+                           error.c_str());
 }
 
 lmc_status_t lastExample(lmc_examples_t *examples, const char *feature,
@@ -29,42 +42,46 @@ lmc_status_t lastExample(lmc_examples_t *examples, const char *feature,
 extern "C" {
 
 lmc_status_t lmc_model_load(const char *path, lmc_model_t **model) {
-  if (!model || !path)
-    return invalid("path and model must not be NULL");
-  *model = nullptr;
-  std::string error;
-  std::unique_ptr<lmc::rt::Model> loaded = lmc::rt::Model::fromFile(path, error);
-  if (!loaded)
-    return lmc_status_create(LMC_STATUS_INVALID_ARGUMENT, "%s", error.c_str());
-  *model = new (std::nothrow) lmc_model{std::move(loaded), ""};
-  return *model ? nullptr : lmc_status_create(LMC_STATUS_OUT_OF_MEMORY, "out of memory");
+  return lmc::api::guarded([&]() -> lmc_status_t {
+    if (!model || !path)
+      return invalid("path and model must not be NULL");
+    *model = nullptr;
+    std::string error;
+    std::unique_ptr<lmc::rt::Model> loaded = lmc::rt::Model::fromFile(path, error);
+    if (!loaded)
+      return loadFailure(path, error);
+    std::string device = loaded->currentBackend().label();
+    *model = new (std::nothrow) lmc_model{std::move(loaded), std::move(device)};
+    return *model ? nullptr : lmc_status_create(LMC_STATUS_OUT_OF_MEMORY, "out of memory");
+  });
 }
 
 lmc_status_t lmc_model_load_weights(lmc_model_t *model, const char *path) {
-  if (!model || !path)
-    return invalid("model and path must not be NULL");
-  std::string error;
-  if (!model->model->loadWeights(path, error))
-    return lmc_status_create(LMC_STATUS_INVALID_ARGUMENT, "%s", error.c_str());
-  return nullptr;
+  return lmc::api::guarded([&]() -> lmc_status_t {
+    if (!model || !path)
+      return invalid("model and path must not be NULL");
+    std::string error;
+    if (!model->model->loadWeights(path, error))
+      return loadFailure(path, error);
+    return nullptr;
+  });
 }
 
 lmc_status_t lmc_model_init_weights(lmc_model_t *model, uint64_t seed) {
-  if (!model)
-    return invalid("model must not be NULL");
-  std::vector<std::pair<std::string, lmc::cpu::Tensor>> weights;
-  std::string error;
-  if (!model->model->generateWeights(seed, weights, error) ||
-      !model->model->setWeights({weights.begin(), weights.end()}, error))
-    return lmc_status_create(LMC_STATUS_INVALID_ARGUMENT, "%s", error.c_str());
-  return nullptr;
+  return lmc::api::guarded([&]() -> lmc_status_t {
+    if (!model)
+      return invalid("model must not be NULL");
+    std::vector<std::pair<std::string, lmc::cpu::Tensor>> weights;
+    std::string error;
+    if (!model->model->generateWeights(seed, weights, error) ||
+        !model->model->setWeights({weights.begin(), weights.end()}, error))
+      return lmc_status_create(LMC_STATUS_INVALID_ARGUMENT, "%s", error.c_str());
+    return nullptr;
+  });
 }
 
 const char *lmc_model_device(const lmc_model_t *model) {
-  if (!model)
-    return "";
-  model->device = model->model->currentBackend().label();
-  return model->device.c_str();
+  return model ? model->device.c_str() : "";
 }
 
 size_t lmc_model_output_count(const lmc_model_t *model) {
@@ -80,58 +97,70 @@ const char *lmc_model_output_name(const lmc_model_t *model, size_t output) {
 void lmc_model_release(lmc_model_t *model) { delete model; }
 
 lmc_status_t lmc_examples_create(lmc_examples_t **examples) {
-  if (!examples)
-    return invalid("examples must not be NULL");
-  *examples = new (std::nothrow) lmc_examples();
-  return *examples ? nullptr : lmc_status_create(LMC_STATUS_OUT_OF_MEMORY, "out of memory");
+  return lmc::api::guarded([&]() -> lmc_status_t {
+    if (!examples)
+      return invalid("examples must not be NULL");
+    *examples = new (std::nothrow) lmc_examples();
+    return *examples ? nullptr : lmc_status_create(LMC_STATUS_OUT_OF_MEMORY, "out of memory");
+  });
 }
 
 lmc_status_t lmc_examples_add_json(lmc_examples_t *examples, const char *json) {
-  if (!examples || !json)
-    return invalid("examples and json must not be NULL");
-  lmc::rt::Example example;
-  std::string error;
-  if (!lmc::rt::parseExample(json, "example " + std::to_string(examples->examples.size()),
-                             example, error))
-    return lmc_status_create(LMC_STATUS_INVALID_ARGUMENT, "%s", error.c_str());
-  examples->examples.push_back(std::move(example));
-  return nullptr;
+  return lmc::api::guarded([&]() -> lmc_status_t {
+    if (!examples || !json)
+      return invalid("examples and json must not be NULL");
+    lmc::rt::Example example;
+    std::string error;
+    if (!lmc::rt::parseExample(json, "example " + std::to_string(examples->examples.size()),
+                               example, error))
+      return lmc_status_create(LMC_STATUS_INVALID_ARGUMENT, "%s", error.c_str());
+    examples->examples.push_back(std::move(example));
+    return nullptr;
+  });
 }
 
 lmc_status_t lmc_examples_add(lmc_examples_t *examples) {
-  if (!examples)
-    return invalid("examples must not be NULL");
-  examples->examples.emplace_back();
-  examples->examples.back().origin = "example " + std::to_string(examples->examples.size() - 1);
-  return nullptr;
+  return lmc::api::guarded([&]() -> lmc_status_t {
+    if (!examples)
+      return invalid("examples must not be NULL");
+    examples->examples.emplace_back();
+    examples->examples.back().origin = "example " + std::to_string(examples->examples.size() - 1);
+    return nullptr;
+  });
 }
 
 lmc_status_t lmc_examples_set_strings(lmc_examples_t *examples, const char *feature,
                                       const char *const *values, size_t count) {
-  lmc::rt::FeatureValue *value = nullptr;
-  LMC_RETURN_IF_ERROR(lastExample(examples, feature, value));
-  value->kind = lmc::rt::FeatureValue::Kind::Strings;
-  for (size_t i = 0; i < count; ++i)
-    value->strings.emplace_back(values[i] ? values[i] : "");
-  return nullptr;
+  return lmc::api::guarded([&]() -> lmc_status_t {
+    lmc::rt::FeatureValue *value = nullptr;
+    LMC_RETURN_IF_ERROR(lastExample(examples, feature, value));
+    value->kind = lmc::rt::FeatureValue::Kind::Strings;
+    for (size_t i = 0; i < count; ++i)
+      value->strings.emplace_back(values[i] ? values[i] : "");
+    return nullptr;
+  });
 }
 
 lmc_status_t lmc_examples_set_ints(lmc_examples_t *examples, const char *feature,
                                    const int64_t *values, size_t count) {
-  lmc::rt::FeatureValue *value = nullptr;
-  LMC_RETURN_IF_ERROR(lastExample(examples, feature, value));
-  value->kind = lmc::rt::FeatureValue::Kind::Integers;
-  value->integers.assign(values, values + count);
-  return nullptr;
+  return lmc::api::guarded([&]() -> lmc_status_t {
+    lmc::rt::FeatureValue *value = nullptr;
+    LMC_RETURN_IF_ERROR(lastExample(examples, feature, value));
+    value->kind = lmc::rt::FeatureValue::Kind::Integers;
+    value->integers.assign(values, values + count);
+    return nullptr;
+  });
 }
 
 lmc_status_t lmc_examples_set_floats(lmc_examples_t *examples, const char *feature,
                                      const float *values, size_t count) {
-  lmc::rt::FeatureValue *value = nullptr;
-  LMC_RETURN_IF_ERROR(lastExample(examples, feature, value));
-  value->kind = lmc::rt::FeatureValue::Kind::Reals;
-  value->reals.assign(values, values + count);
-  return nullptr;
+  return lmc::api::guarded([&]() -> lmc_status_t {
+    lmc::rt::FeatureValue *value = nullptr;
+    LMC_RETURN_IF_ERROR(lastExample(examples, feature, value));
+    value->kind = lmc::rt::FeatureValue::Kind::Reals;
+    value->reals.assign(values, values + count);
+    return nullptr;
+  });
 }
 
 size_t lmc_examples_count(const lmc_examples_t *examples) {
@@ -142,37 +171,47 @@ void lmc_examples_release(lmc_examples_t *examples) { delete examples; }
 
 lmc_status_t lmc_model_run(const lmc_model_t *model, const lmc_examples_t *examples,
                            const lmc_run_options_t *options, lmc_results_t **results) {
-  if (!model || !examples || !results)
-    return invalid("model, examples and results must not be NULL");
-  *results = nullptr;
-  lmc::rt::PackingOptions packing;
-  if (options) {
-    if (options->packing_length < 0 || options->overlong < LMC_OVERLONG_ERROR ||
-        options->overlong > LMC_OVERLONG_ALONE)
-      return invalid("invalid run options");
-    packing.packingLength = options->packing_length;
-    packing.overlong = lmc::rt::OverlongPolicy(options->overlong);
-  }
-  std::vector<lmc::rt::ExampleOutputs> outputs;
-  auto *out = new (std::nothrow) lmc_results();
-  if (!out)
-    return lmc_status_create(LMC_STATUS_OUT_OF_MEMORY, "out of memory");
-  std::string error;
-  if (!model->model->run(examples->examples, packing, outputs, out->statistics, error)) {
-    delete out;
-    return lmc_status_create(LMC_STATUS_INVALID_ARGUMENT, "%s", error.c_str());
-  }
-  for (const lmc::rt::ExampleOutputs &example : outputs) {
-    out->values.emplace_back();
-    for (const lmc::cpu::Tensor &tensor : example.outputs) {
-      std::vector<float> values(size_t(tensor.numElements()));
-      for (size_t i = 0; i < values.size(); ++i)
-        values[i] = float(lmc::cpu::realAt(tensor, int64_t(i)));
-      out->values.back().push_back(std::move(values));
+  return lmc::api::guarded([&]() -> lmc_status_t {
+    if (!model || !examples || !results)
+      return invalid("model, examples and results must not be NULL");
+    *results = nullptr;
+    lmc::rt::PackingOptions packing;
+    if (options) {
+      // The caller's enum may hold any integer: read it as one.
+      int overlong = 0;
+      static_assert(sizeof(overlong) == sizeof(options->overlong), "an int-sized enum");
+      std::memcpy(&overlong, &options->overlong, sizeof overlong);
+      if (options->packing_length < 0)
+        return invalid("lmc_run_options_t.packing_length must not be negative");
+      if (overlong < LMC_OVERLONG_ERROR || overlong > LMC_OVERLONG_ALONE)
+        return lmc_status_create(LMC_STATUS_INVALID_ARGUMENT,
+                                 "lmc_run_options_t.overlong is %d; use LMC_OVERLONG_ERROR, "
+                                 "LMC_OVERLONG_TRUNCATE or LMC_OVERLONG_ALONE",
+                                 overlong);
+      packing.packingLength = options->packing_length;
+      packing.overlong = lmc::rt::OverlongPolicy(overlong);
     }
-  }
-  *results = out;
-  return nullptr;
+    std::vector<lmc::rt::ExampleOutputs> outputs;
+    auto *out = new (std::nothrow) lmc_results();
+    if (!out)
+      return lmc_status_create(LMC_STATUS_OUT_OF_MEMORY, "out of memory");
+    std::string error;
+    if (!model->model->run(examples->examples, packing, outputs, out->statistics, error)) {
+      delete out;
+      return lmc_status_create(LMC_STATUS_INVALID_ARGUMENT, "%s", error.c_str());
+    }
+    for (const lmc::rt::ExampleOutputs &example : outputs) {
+      out->values.emplace_back();
+      for (const lmc::cpu::Tensor &tensor : example.outputs) {
+        std::vector<float> values(size_t(tensor.numElements()));
+        for (size_t i = 0; i < values.size(); ++i)
+          values[i] = float(lmc::cpu::realAt(tensor, int64_t(i)));
+        out->values.back().push_back(std::move(values));
+      }
+    }
+    *results = out;
+    return nullptr;
+  });
 }
 
 size_t lmc_results_example_count(const lmc_results_t *results) {
@@ -181,15 +220,17 @@ size_t lmc_results_example_count(const lmc_results_t *results) {
 
 lmc_status_t lmc_results_get(const lmc_results_t *results, size_t example, size_t output,
                              const float **values, size_t *count) {
-  if (!results || !values || !count)
-    return invalid("results, values and count must not be NULL");
-  if (example >= results->values.size() || output >= results->values[example].size())
-    return lmc_status_create(LMC_STATUS_INVALID_ARGUMENT,
-                             "no output %zu of example %zu (%zu examples)", output, example,
-                             results->values.size());
-  *values = results->values[example][output].data();
-  *count = results->values[example][output].size();
-  return nullptr;
+  return lmc::api::guarded([&]() -> lmc_status_t {
+    if (!results || !values || !count)
+      return invalid("results, values and count must not be NULL");
+    if (example >= results->values.size() || output >= results->values[example].size())
+      return lmc_status_create(LMC_STATUS_INVALID_ARGUMENT,
+                               "no output %zu of example %zu (%zu examples)", output, example,
+                               results->values.size());
+    *values = results->values[example][output].data();
+    *count = results->values[example][output].size();
+    return nullptr;
+  });
 }
 
 size_t lmc_results_batch_count(const lmc_results_t *results) {

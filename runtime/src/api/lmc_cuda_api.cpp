@@ -2,17 +2,21 @@
 
 #include "lmc/lmc_cuda.h"
 
+#include "api/ApiGuard.h"
 #include "api/ApiTypes.h"
 #include "cuda/CudaBackend.h"
 
 extern "C" lmc_status_t lmc_model_use_cuda(lmc_model_t *model) {
-  if (!model)
-    return lmc_status_create(LMC_STATUS_INVALID_ARGUMENT, "model must not be NULL");
-  std::string error;
-  std::unique_ptr<lmc::cuda::CudaBackend> backend =
-      lmc::cuda::CudaBackend::create(model->model->plan(), error);
-  if (!backend)
-    return lmc_status_create(LMC_STATUS_UNAVAILABLE, "%s", error.c_str());
-  model->model->setBackend(std::move(backend));
-  return nullptr;
+  return lmc::api::guarded([&]() -> lmc_status_t {
+    if (!model)
+      return lmc_status_create(LMC_STATUS_INVALID_ARGUMENT, "model must not be NULL");
+    std::string error;
+    std::unique_ptr<lmc::cuda::CudaBackend> backend =
+        lmc::cuda::CudaBackend::create(model->model->plan(), error);
+    if (!backend)
+      return lmc_status_create(LMC_STATUS_UNAVAILABLE, "%s", error.c_str());
+    model->model->setBackend(std::move(backend));
+    model->device = model->model->currentBackend().label();
+    return nullptr;
+  });
 }

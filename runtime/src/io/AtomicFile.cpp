@@ -1,37 +1,232 @@
-// AtomicFile.cpp - temp file + rename, and whole-file reads.
+// AtomicFile.cpp - exclusive temporaries renamed into place, and whole-file
+// reads.
 
 #include "io/AtomicFile.h"
 
 #include <cerrno>
+#include <csignal>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
-#include <iterator>
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace lmc::rt {
+namespace {
 
-bool writeFileAtomically(const std::string &path, const std::string &bytes,
-                         std::string &error) {
-  std::string temporary = path + ".tmp" + std::to_string(::getpid());
-  FILE *file = std::fopen(temporary.c_str(), "wb");
-  if (!file)
-    return (error = "cannot write '" + path + "': " + std::strerror(errno)), false;
-  bool written = std::fwrite(bytes.data(), 1, bytes.size(), file) == bytes.size();
-  written = (std::fclose(file) == 0) && written;
-  if (!written || std::rename(temporary.c_str(), path.c_str()) != 0) {
-    error = "cannot write '" + path + "': " + std::strerror(errno);
-    std::remove(temporary.c_str());
-    return false;
+// Temporaries not yet renamed, for the signal handler: fixed storage, since
+// a handler may not allocate.
+constexpr int kMaxPending = 32;
+constexpr size_t kMaxPath = 4096;
+char pendingPaths[kMaxPending][kMaxPath];
+volatile sig_atomic_t pendingUsed[kMaxPending];
+
+int addPending(const std::string &path) {
+  if (path.size() >= kMaxPath)
+    return -1;
+  for (int i = 0; i < kMaxPending; ++i)
+    if (!pendingUsed[i]) {
+      std::memcpy(pendingPaths[i], path.c_str(), path.size() + 1);
+      pendingUsed[i] = 1;
+      return i;
+    }
+  return -1;
+}
+
+void removePending(int slot) {
+  if (slot >= 0)
+    pendingUsed[slot] = 0;
+}
+
+extern "C" void removeTemporariesAndExit(int signal) {
+  for (int i = 0; i < kMaxPending; ++i)
+    if (pendingUsed[i])
+      ::unlink(pendingPaths[i]);
+  std::signal(signal, SIG_DFL);
+  std::raise(signal);
+}
+
+std::string directoryOf(const std::string &path) {
+  size_t slash = path.rfind('/');
+  return slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+}
+
+std::string baseOf(const std::string &path) {
+  size_t slash = path.rfind('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+/// Temporaries of `base` left by processes that no longer run (killed
+/// between writing and renaming) are removed by the next write.
+void removeStaleTemporaries(const std::string &directory, const std::string &prefix) {
+  DIR *folder = ::opendir(directory.c_str());
+  if (!folder)
+    return;
+  while (dirent *entry = ::readdir(folder)) {
+    std::string name = entry->d_name;
+    if (name.compare(0, prefix.size(), prefix) != 0)
+      continue;
+    long pid = std::strtol(name.c_str() + prefix.size(), nullptr, 10);
+    if (pid > 0 && ::kill(pid_t(pid), 0) != 0 && errno == ESRCH)
+      ::unlink((directory + "/" + name).c_str());
+  }
+  ::closedir(folder);
+}
+
+void syncDirectory(const std::string &directory) {
+  int fd = ::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd >= 0) {
+    ::fsync(fd);
+    ::close(fd);
+  }
+}
+
+} // namespace
+
+OutputFile::~OutputFile() { abandon(); }
+
+bool OutputFile::fail(const std::string &what, std::string &error) {
+  error = "cannot write '" + path + "': " + what;
+  abandon();
+  return false;
+}
+
+void OutputFile::abandon() {
+  if (ownsDescriptor && fd >= 0)
+    ::close(fd);
+  fd = -1;
+  ownsDescriptor = false;
+  if (!temporary.empty())
+    ::unlink(temporary.c_str());
+  temporary.clear();
+  removePending(pendingSlot);
+  pendingSlot = -1;
+}
+
+bool OutputFile::open(const std::string &target, std::string &error) {
+  abandon();
+  path = target;
+  if (path == "-") {
+    fd = STDOUT_FILENO;
+    return true;
+  }
+  struct stat status;
+  if (::stat(path.c_str(), &status) == 0) {
+    if (S_ISDIR(status.st_mode))
+      return fail("it is a directory", error);
+    if (!S_ISREG(status.st_mode)) {
+      // A device or a pipe: written in place, never replaced by a file.
+      fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+      if (fd < 0)
+        return fail(std::strerror(errno), error);
+      ownsDescriptor = true;
+      return true;
+    }
+  }
+  std::string directory = directoryOf(path);
+  std::string prefix = "." + baseOf(path) + ".lmc-";
+  removeStaleTemporaries(directory, prefix);
+  std::string name = directory + "/" + prefix + std::to_string(::getpid()) + "-XXXXXX";
+  // mkstemp creates the file exclusively (O_EXCL): a planted name or
+  // symlink makes it pick another, never write through it.
+  fd = ::mkstemp(name.data());
+  if (fd < 0)
+    return fail(std::strerror(errno), error);
+  ownsDescriptor = true;
+  temporary = name;
+  pendingSlot = addPending(temporary);
+  // mkstemp makes the file private (0600); give it the permissions a new
+  // file would have under the umask.
+  mode_t mask = ::umask(0);
+  ::umask(mask);
+  ::fchmod(fd, 0666 & ~mask);
+  return true;
+}
+
+bool OutputFile::write(const void *data, size_t size, std::string &error) {
+  if (fd < 0)
+    return fail("it is not open", error);
+  const char *bytes = static_cast<const char *>(data);
+  while (size > 0) {
+    ssize_t written = ::write(fd, bytes, size);
+    if (written < 0) {
+      if (errno == EINTR)
+        continue;
+      return fail(std::strerror(errno), error);
+    }
+    bytes += written;
+    size -= size_t(written);
   }
   return true;
 }
 
+bool OutputFile::commit(std::string &error) {
+  if (fd < 0)
+    return fail("it is not open", error);
+  if (temporary.empty()) { // stdout, a device or a pipe
+    if (ownsDescriptor && ::close(fd) != 0)
+      return fail(std::strerror(errno), error);
+    ownsDescriptor = false;
+    fd = -1;
+    return true;
+  }
+  if (::fsync(fd) != 0 || ::close(fd) != 0) {
+    ownsDescriptor = false;
+    return fail(std::strerror(errno), error);
+  }
+  ownsDescriptor = false;
+  fd = -1;
+  if (::rename(temporary.c_str(), path.c_str()) != 0)
+    return fail(std::strerror(errno), error);
+  temporary.clear();
+  removePending(pendingSlot);
+  pendingSlot = -1;
+  syncDirectory(directoryOf(path));
+  return true;
+}
+
+bool writeFileAtomically(const std::string &path, const std::string &bytes,
+                         std::string &error) {
+  OutputFile out;
+  return out.open(path, error) && out.write(bytes, error) && out.commit(error);
+}
+
+void removeTemporariesOnSignals() {
+  for (int signal : {SIGINT, SIGTERM, SIGHUP})
+    std::signal(signal, removeTemporariesAndExit);
+}
+
 bool readFile(const std::string &path, std::string &bytes, std::string &error) {
-  std::ifstream file(path, std::ios::binary);
-  if (!file)
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0)
     return (error = "cannot read '" + path + "': " + std::strerror(errno)), false;
-  bytes.assign(std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>());
+  struct stat status;
+  if (::fstat(fd, &status) != 0 || !S_ISREG(status.st_mode)) {
+    // A pipe or device may never end: packages, weights and checkpoints
+    // are regular files of a known size.
+    ::close(fd);
+    return (error = "cannot read '" + path + "': " +
+                    (S_ISDIR(status.st_mode) ? "it is a directory" : "it is not a regular file")),
+           false;
+  }
+  bytes.clear();
+  bytes.reserve(size_t(status.st_size));
+  char buffer[1 << 16];
+  for (;;) {
+    ssize_t got = ::read(fd, buffer, sizeof buffer);
+    if (got < 0 && errno == EINTR)
+      continue;
+    if (got < 0) {
+      int code = errno;
+      ::close(fd);
+      return (error = "cannot read '" + path + "': " + std::strerror(code)), false;
+    }
+    if (got == 0)
+      break;
+    bytes.append(buffer, size_t(got));
+  }
+  ::close(fd);
   return true;
 }
 

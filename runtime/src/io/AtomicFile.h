@@ -3,17 +3,53 @@
 #ifndef LMC_RUNTIME_IO_ATOMICFILE_H
 #define LMC_RUNTIME_IO_ATOMICFILE_H
 
+#include <cstddef>
 #include <string>
 
 namespace lmc::rt {
 
-/// Writes `bytes` to a temporary file beside `path` and renames it over
-/// `path`: readers see the old file or the whole new one, and a failure
-/// leaves no partial file.
+/// An output that readers see whole or not at all. `-` is standard output;
+/// a character device or FIFO (/dev/null, a pipe) is written in place,
+/// never replaced; a directory is refused; any other path (a regular file,
+/// or nothing yet) is written to a new temporary beside it, created
+/// exclusively (no symlink is followed), synced, and renamed over the path
+/// by commit(). Destroying an uncommitted output removes its temporary.
+class OutputFile {
+public:
+  OutputFile() = default;
+  OutputFile(const OutputFile &) = delete;
+  OutputFile &operator=(const OutputFile &) = delete;
+  ~OutputFile();
+
+  bool open(const std::string &path, std::string &error);
+  bool write(const void *data, size_t size, std::string &error);
+  bool write(const std::string &text, std::string &error) {
+    return write(text.data(), text.size(), error);
+  }
+  /// Syncs and renames the temporary into place (and syncs its folder).
+  bool commit(std::string &error);
+
+private:
+  bool fail(const std::string &what, std::string &error);
+  void abandon();
+
+  std::string path, temporary;
+  int fd = -1;
+  int pendingSlot = -1;
+  bool ownsDescriptor = false;
+};
+
+/// Writes `bytes` to `path` through an OutputFile.
 bool writeFileAtomically(const std::string &path, const std::string &bytes,
                          std::string &error);
 
-/// Reads a whole file; false with `error` set when it cannot.
+/// Makes SIGINT, SIGTERM and SIGHUP remove the temporaries of outputs not
+/// yet committed before the process ends; for programs (the lmc tool), not
+/// libraries, which leave signals to their host.
+void removeTemporariesOnSignals();
+
+/// Reads a whole regular file; false with `error` set when it cannot (a
+/// directory, pipe or device is refused by name: it may never end).
 bool readFile(const std::string &path, std::string &bytes, std::string &error);
 
 } // namespace lmc::rt

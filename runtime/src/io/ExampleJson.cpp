@@ -4,9 +4,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <iostream>
 #include <limits>
+#include <sys/stat.h>
 
 namespace lmc::rt {
 namespace {
@@ -96,9 +99,12 @@ bool readExamplesFile(const std::string &path, std::vector<Example> &examples,
                       std::string &error) {
   if (path == "-")
     return readExamplesJsonl(std::cin, "<stdin>", examples, error);
+  struct stat status;
+  if (::stat(path.c_str(), &status) == 0 && S_ISDIR(status.st_mode))
+    return (error = "cannot read '" + path + "': it is a directory"), false;
   std::ifstream in(path);
   if (!in)
-    return (error = "cannot read '" + path + "'"), false;
+    return (error = "cannot read '" + path + "': " + std::strerror(errno)), false;
   return readExamplesJsonl(in, path, examples, error);
 }
 

@@ -129,15 +129,26 @@ TEST_F(CApi, ConcurrentRunsAgree) {
 
 TEST_F(CApi, FailuresAreStatusesWithMessages) {
   lmc_model_t *other = nullptr;
+  // No such file is NOT_FOUND; a directory, or a file that is no package,
+  // is INVALID_ARGUMENT, and neither ends the host program.
   lmc_status_t status = lmc_model_load("/nonexistent/model.lmcpkg", &other);
   EXPECT_EQ(other, nullptr);
+  EXPECT_EQ(lmc_status_code(status), LMC_STATUS_NOT_FOUND);
+  EXPECT_STREQ(lmc_status_message(status),
+               "cannot read '/nonexistent/model.lmcpkg': No such file or directory");
+  lmc_status_release(status);
+  status = lmc_model_load("/tmp", &other);
   EXPECT_EQ(lmc_status_code(status), LMC_STATUS_INVALID_ARGUMENT);
-  EXPECT_NE(std::string(lmc_status_message(status)).find("/nonexistent/model.lmcpkg"),
-            std::string::npos);
+  EXPECT_STREQ(lmc_status_message(status), "cannot read '/tmp': it is a directory");
   lmc_status_release(status);
 
   status = lmc_model_load_weights(model, "/nonexistent/w.safetensors");
+  EXPECT_EQ(lmc_status_code(status), LMC_STATUS_NOT_FOUND);
   EXPECT_NE(std::string(lmc_status_message(status)).find("cannot read"), std::string::npos);
+  lmc_status_release(status);
+  status = lmc_model_load_weights(model, "/tmp");
+  EXPECT_EQ(lmc_status_code(status), LMC_STATUS_INVALID_ARGUMENT);
+  EXPECT_STREQ(lmc_status_message(status), "cannot read '/tmp': it is a directory");
   lmc_status_release(status);
 
   lmc_examples_t *list = nullptr;
@@ -161,7 +172,15 @@ TEST_F(CApi, FailuresAreStatusesWithMessages) {
   lmc_status_release(status);
   lmc_run_options_t options = {-1, LMC_OVERLONG_ERROR};
   status = lmc_model_run(model, list, &options, &results);
-  EXPECT_STREQ(lmc_status_message(status), "invalid run options");
+  EXPECT_STREQ(lmc_status_message(status),
+               "lmc_run_options_t.packing_length must not be negative");
+  lmc_status_release(status);
+  // An enum holding no enumerator (C lets a caller store any int).
+  options = {0, static_cast<lmc_overlong_t>(7)};
+  status = lmc_model_run(model, list, &options, &results);
+  EXPECT_STREQ(lmc_status_message(status),
+               "lmc_run_options_t.overlong is 7; use LMC_OVERLONG_ERROR, LMC_OVERLONG_TRUNCATE "
+               "or LMC_OVERLONG_ALONE");
   lmc_status_release(status);
   lmc_examples_release(list);
 }

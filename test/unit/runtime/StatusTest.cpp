@@ -53,6 +53,13 @@ TEST(Status, OkCodeIsReportedAsInternal) {
   lmc_status_release(status);
 }
 
+TEST(Status, ACodeThatNamesNoneIsReportedAsInternal) {
+  // A C caller may pass any integer; reading it must not be undefined.
+  lmc_status_t status = lmc_status_create(static_cast<lmc_status_code_t>(99), "misuse");
+  EXPECT_EQ(lmc_status_code(status), LMC_STATUS_INTERNAL);
+  lmc_status_release(status);
+}
+
 TEST(Status, ReturnIfErrorStopsAtTheFirstFailure) {
   bool reachedEnd = false;
   lmc_status_t status = forwardFailure(-3, &reachedEnd);
