@@ -71,11 +71,19 @@ int runRunCommand() {
     return fail("--packing-length must be positive");
   if (!weightsPath.empty() && seed.getNumOccurrences())
     return fail("give --weights or --seed, not both");
+  // Random weights are never what a served model means by accident.
+  if (weightsPath.empty() && !seed.getNumOccurrences())
+    return fail("give --weights FILE (trained weights), or --seed N to run on random weights "
+                "generated from the recorded initializers");
   std::string error;
   std::unique_ptr<rt::Model> model =
       openPackage(packagePath, backend, weightsPath, seed, "lmc run", error);
   if (!model)
     return fail(error);
+  for (const rt::Input &input : model->plan().inputs)
+    if (input.ingest == rt::Ingest::LossScale || input.ingest == rt::Ingest::OptimizerStep)
+      return fail("'" + packagePath + "' is a training package (compiled with --train): use lmc "
+                  "train, or compile the model without --train to serve it");
 
   std::vector<rt::Example> examples;
   if (!rt::readExamplesFile(inputPath, examples, error))

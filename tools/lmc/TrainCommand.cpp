@@ -136,14 +136,13 @@ int runTrainCommand() {
   if (!trainer)
     return fail(error);
 
-  std::ifstream in(dataPath);
-  if (!in)
-    return fail("cannot read '" + dataPath + "'");
   std::vector<rt::Example> examples;
-  if (!rt::readExamplesJsonl(in, dataPath, examples, error))
+  if (!rt::readExamplesFile(dataPath, examples, error))
     return fail(error);
   if (examples.empty())
     return fail("'" + dataPath + "' holds no examples");
+  if (!rt::checkLabels(model->plan(), examples, error))
+    return fail(error);
   rt::PackingOptions packing;
   packing.packingLength = packingLength;
   std::vector<rt::PackedBatch> batches;

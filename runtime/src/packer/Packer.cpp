@@ -255,7 +255,7 @@ bool planBatches(const Plan &plan, const std::vector<Example> &examples,
         return (error = examples[e].origin + ": sequence '" + feature + "' has " +
                         std::to_string(length) + " tokens, more than the packing length " +
                         std::to_string(packingLength) +
-                        " (the truncate or alone overlong policy runs it)"),
+                        " (lmc run --overlong=truncate or =alone, or LMC_OVERLONG_TRUNCATE or _ALONE, runs it)"),
                false;
       if (options.overlong == OverlongPolicy::Truncate)
         length = std::min(length, packingLength);

@@ -21,6 +21,30 @@ double scheduledLearningRate(const Training &training, int64_t step) {
   return rate * 0.5 * (1 + std::cos(M_PI * progress));
 }
 
+bool checkLabels(const Plan &plan, const std::vector<Example> &examples, std::string &error) {
+  if (!plan.training || plan.training->loss != "binary_cross_entropy")
+    return true;
+  const std::string &label = plan.training->label;
+  for (const Example &example : examples) {
+    auto found = example.features.find(label);
+    if (found == example.features.end())
+      continue; // the packer names a missing label
+    const FeatureValue &value = found->second;
+    for (size_t i = 0; i < value.size(); ++i) {
+      double y = value.kind == FeatureValue::Kind::Integers ? double(value.integers[i])
+                 : value.kind == FeatureValue::Kind::Reals  ? value.reals[i]
+                                                            : -1;
+      if (!(y >= 0 && y <= 1)) {
+        error = example.origin + ": label '" + label + "' is " +
+                (value.kind == FeatureValue::Kind::Strings ? "a string" : std::to_string(y)) +
+                "; binary_cross_entropy takes labels in [0, 1]";
+        return false;
+      }
+    }
+  }
+  return true;
+}
+
 StateBytes zeroStateBytes(int64_t parameters, int stage, int ranks) {
   int64_t slice = (parameters + ranks - 1) / ranks;
   StateBytes bytes;

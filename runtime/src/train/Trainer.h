@@ -47,6 +47,10 @@ struct StateBytes {
 };
 StateBytes zeroStateBytes(int64_t parameters, int stage, int ranks);
 
+/// Refuses labels the package's loss cannot take, naming the example:
+/// binary_cross_entropy needs each label value in [0, 1].
+bool checkLabels(const Plan &plan, const std::vector<Example> &examples, std::string &error);
+
 class Trainer {
 public:
   /// Fails unless `model` is a training package with weights set, run over

@@ -86,7 +86,7 @@ TEST(Packer, OverlongSequencesFollowThePolicy) {
   std::string error;
   EXPECT_FALSE(packExamples(makePlan(8, 64), examples, {4, OverlongPolicy::Error}, batches, error));
   EXPECT_EQ(error, "example of 7: sequence 'history' has 7 tokens, more than the packing length 4 "
-                   "(the truncate or alone overlong policy runs it)");
+                   "(lmc run --overlong=truncate or =alone, or LMC_OVERLONG_TRUNCATE or _ALONE, runs it)");
 
   ASSERT_TRUE(packExamples(makePlan(8, 64), examples, {4, OverlongPolicy::Truncate}, batches,
                            error));
