@@ -1,5 +1,6 @@
 // lmc_bench.cpp - Google Benchmark for the CPU backend: attention alone and
-// a whole encoder, each on packed and on padded batches of one length mix.
+// a whole encoder, each on packed and on padded batches of one length mix,
+// and the packer alone over 10k to 1M examples.
 //
 //   build/bin/lmc-bench [--data DIR] [--benchmark_* flags]
 //
@@ -17,6 +18,7 @@
 #include "collectives/Communicator.h"
 #include "cpu/CpuBackend.h"
 #include "io/ExampleJson.h"
+#include "packer/Packer.h"
 #include "session/Model.h"
 #include "train/Trainer.h"
 
@@ -193,6 +195,39 @@ void trainingStep(benchmark::State &state, std::string package, std::string exam
   state.counters["tokens/s"] = benchmark::Counter(double(tokens), benchmark::Counter::kIsRate);
 }
 
+/// First-fit-decreasing packing alone (planBatches) of `state.range(0)`
+/// examples of one sequence feature, lengths uniform in [0, 20), into rows
+/// of 64 tokens: its time should grow as n log n.
+void packing(benchmark::State &state) {
+  rt::Plan plan;
+  plan.budget = {256, 64, 1 << 14};
+  for (rt::Ingest ingest : {rt::Ingest::Fingerprint, rt::Ingest::Lengths}) {
+    rt::Value value;
+    value.kind = rt::ValueKind::Input;
+    value.index = int(plan.inputs.size());
+    value.type = {ingest == rt::Ingest::Lengths ? rt::DType::I32 : rt::DType::I64,
+                  ingest == rt::Ingest::Lengths ? std::vector<int64_t>{-1}
+                                                : std::vector<int64_t>{-1, -1},
+                  {}};
+    plan.inputs.push_back({"q", ingest, int(plan.values.size())});
+    plan.values.push_back(value);
+  }
+  std::mt19937 engine(1);
+  std::vector<rt::Example> examples(size_t(state.range(0)));
+  for (rt::Example &example : examples) {
+    rt::FeatureValue &tokens = example.features["q"];
+    tokens.kind = rt::FeatureValue::Kind::Strings;
+    tokens.strings.assign(engine() % 20, "t");
+  }
+  std::vector<rt::PackedBatch> batches;
+  std::string error;
+  for (auto _ : state)
+    if (!rt::planBatches(plan, examples, rt::PackingOptions(), batches, error))
+      state.SkipWithError(error.c_str());
+  state.counters["examples/s"] =
+      benchmark::Counter(double(examples.size()), benchmark::Counter::kIsIterationInvariantRate);
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -208,6 +243,11 @@ int main(int argc, char **argv) {
   benchmark::Initialize(&count, rest.data());
   benchmark::RegisterBenchmark("attention/packed", attention, true)->Unit(benchmark::kMillisecond);
   benchmark::RegisterBenchmark("attention/padded", attention, false)->Unit(benchmark::kMillisecond);
+  benchmark::RegisterBenchmark("packing", packing)
+      ->Arg(10000)
+      ->Arg(100000)
+      ->Arg(1000000)
+      ->Unit(benchmark::kMillisecond);
   if (!data.empty())
     for (const char *mix : {"mixed", "equal"})
       for (const char *layout : {"packed", "padded"})

@@ -1,9 +1,9 @@
 //===- RunCommand.cpp - `lmc run` -----------------------------------------===//
 //
-// Loads a package, its weights and JSON Lines examples; packs and runs them
-// through the runtime (the same rt::Model the C API wraps) and writes one
-// JSON line of outputs per example, in input order. A summary with the
-// throughput goes to stderr.
+// Loads a package and its weights, then streams JSON Lines examples: a
+// window at a time is read, packed and run through the runtime (the same
+// rt::Model the C API wraps), and one JSON line of outputs per example is
+// written, in input order. A summary with the throughput goes to stderr.
 //
 //===----------------------------------------------------------------------===//
 
@@ -14,6 +14,7 @@
 #include "io/OutputJson.h"
 #include "session/Model.h"
 #include "tools/lmc/OpenPackage.h"
+#include "tools/lmc/Progress.h"
 
 #include "llvm/Support/Format.h"
 #include "llvm/Support/WithColor.h"
@@ -55,6 +56,13 @@ cl::opt<rt::OverlongPolicy> overlong(
                           "keeps its first tokens"),
                clEnumValN(rt::OverlongPolicy::Alone, "alone", "runs in a row of its own")),
     cl::sub(runCommand));
+cl::opt<size_t> windowSize("window",
+                          cl::desc("Examples read, packed and run at a time (memory stays "
+                                   "bounded by it; packing is done within it)"),
+                          cl::init(4096), cl::sub(runCommand));
+cl::opt<bool> showProgress("progress",
+                           cl::desc("A progress line on stderr even when it is not a terminal"),
+                           cl::init(false), cl::sub(runCommand));
 cl::opt<BackendChoice> backend("backend", cl::desc("Where to run"),
                                cl::init(BackendChoice::Auto), backendChoices(),
                                cl::sub(runCommand));
@@ -69,6 +77,8 @@ int fail(const std::string &message) {
 int runRunCommand() {
   if (packingLength < 0)
     return fail("--packing-length must be positive");
+  if (windowSize == 0)
+    return fail("--window must be positive");
   if (!weightsPath.empty() && seed.getNumOccurrences())
     return fail("give --weights or --seed, not both");
   // Random weights are never what a served model means by accident.
@@ -85,32 +95,56 @@ int runRunCommand() {
       return fail("'" + packagePath + "' is a training package (compiled with --train): use lmc "
                   "train, or compile the model without --train to serve it");
 
-  std::vector<rt::Example> examples;
-  if (!rt::readExamplesFile(inputPath, examples, error))
+  rt::ExampleStream input;
+  if (!input.open(inputPath, error))
+    return fail(error);
+  rt::OutputFile output;
+  if (!output.open(outputPath, error))
     return fail(error);
 
+  // A window of examples at a time: read, pack, run, write. Memory stays
+  // bounded whatever the input's length, and outputs (in input order)
+  // appear while the input is still being read.
   rt::PackingOptions options;
   options.packingLength = packingLength;
   options.overlong = overlong;
-  std::vector<rt::ExampleOutputs> results;
-  rt::RunStatistics statistics;
+  Progress progress("lmc run", showProgress);
+  rt::RunStatistics total;
+  uint64_t count = 0;
+  std::vector<rt::Example> window;
   auto start = std::chrono::steady_clock::now();
-  if (!model->run(examples, options, results, statistics, error))
+  for (;;) {
+    window.clear();
+    if (!input.read(windowSize, window, error))
+      return fail(error);
+    if (window.empty())
+      break;
+    std::vector<rt::ExampleOutputs> results;
+    rt::RunStatistics statistics;
+    if (!model->run(window, options, results, statistics, error))
+      return fail(error);
+    std::string text;
+    for (const rt::ExampleOutputs &example : results)
+      text += rt::outputsToJson(model->plan(), example) + "\n";
+    if (!output.write(text, error))
+      return fail(error);
+    total.batches += statistics.batches;
+    total.rows += statistics.rows;
+    total.tokens += statistics.tokens;
+    count += window.size();
+    progress.update(count, total.tokens, input.bytesRead(), input.inputBytes());
+  }
+  if (!output.commit(error))
     return fail(error);
+  progress.finish();
   double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-
-  std::string text;
-  for (const rt::ExampleOutputs &example : results)
-    text += rt::outputsToJson(model->plan(), example) + "\n";
-  if (!rt::writeFileAtomically(outputPath, text, error))
-    return fail(error);
   llvm::errs() << llvm::format(
-      "lmc run: %zu examples in %zu batches (%zu rows, %lld tokens) on %s in %.3f s: "
+      "lmc run: %llu examples in %zu batches (%zu rows, %lld tokens) on %s in %.3f s: "
       "%.0f examples/s, %.0f tokens/s\n",
-      examples.size(), statistics.batches, statistics.rows, (long long)statistics.tokens,
-      model->currentBackend().label().c_str(), seconds, double(examples.size()) / std::max(seconds, 1e-9),
-      double(statistics.tokens) / std::max(seconds, 1e-9));
+      (unsigned long long)count, total.batches, total.rows, (long long)total.tokens,
+      model->currentBackend().label().c_str(), seconds, double(count) / std::max(seconds, 1e-9),
+      double(total.tokens) / std::max(seconds, 1e-9));
   return 0;
 }
 

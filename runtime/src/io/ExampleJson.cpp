@@ -83,29 +83,56 @@ bool parseExample(const std::string &text, const std::string &origin, Example &e
 
 bool readExamplesJsonl(std::istream &in, const std::string &name,
                        std::vector<Example> &examples, std::string &error) {
-  std::string line;
-  for (size_t number = 1; std::getline(in, line); ++number) {
-    if (line.find_first_not_of(" \t\r") == std::string::npos)
-      continue;
-    Example example;
-    if (!parseExample(line, name + ":" + std::to_string(number), example, error))
-      return false;
-    examples.push_back(std::move(example));
-  }
-  return true;
+  ExampleStream stream;
+  stream.attach(in, name);
+  return stream.read(std::numeric_limits<size_t>::max(), examples, error);
 }
 
 bool readExamplesFile(const std::string &path, std::vector<Example> &examples,
                       std::string &error) {
-  if (path == "-")
-    return readExamplesJsonl(std::cin, "<stdin>", examples, error);
+  ExampleStream stream;
+  return stream.open(path, error) &&
+         stream.read(std::numeric_limits<size_t>::max(), examples, error);
+}
+
+void ExampleStream::attach(std::istream &stream, const std::string &streamName) {
+  owned.reset();
+  in = &stream;
+  name = streamName;
+}
+
+bool ExampleStream::open(const std::string &path, std::string &error) {
+  if (path == "-") {
+    attach(std::cin, "<stdin>");
+    return true;
+  }
   struct stat status;
   if (::stat(path.c_str(), &status) == 0 && S_ISDIR(status.st_mode))
     return (error = "cannot read '" + path + "': it is a directory"), false;
-  std::ifstream in(path);
-  if (!in)
+  auto file = std::make_unique<std::ifstream>(path);
+  if (!*file)
     return (error = "cannot read '" + path + "': " + std::strerror(errno)), false;
-  return readExamplesJsonl(in, path, examples, error);
+  bytes = S_ISREG(status.st_mode) ? uint64_t(status.st_size) : 0;
+  owned = std::move(file);
+  in = owned.get();
+  name = path;
+  return true;
+}
+
+bool ExampleStream::read(size_t count, std::vector<Example> &examples, std::string &error) {
+  std::string text;
+  for (size_t added = 0; added < count && in && std::getline(*in, text);) {
+    ++line;
+    consumed += text.size() + 1;
+    if (text.find_first_not_of(" \t\r") == std::string::npos)
+      continue;
+    Example example;
+    if (!parseExample(text, name + ":" + std::to_string(line), example, error))
+      return false;
+    examples.push_back(std::move(example));
+    ++added;
+  }
+  return true;
 }
 
 } // namespace lmc::rt

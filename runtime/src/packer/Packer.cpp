@@ -18,6 +18,38 @@ struct Row {
   std::vector<size_t> examples;
 };
 
+/// The free tokens of each row of a first-fit packing, in a tree of maxima,
+/// so the first row with room for an example is found in O(log rows)
+/// rather than by scanning every open row. A row without room for another
+/// example (full, or as many examples as a batch holds) has -1.
+class RowTree {
+public:
+  explicit RowTree(size_t rows) {
+    while (leaves < rows)
+      leaves <<= 1;
+    room.assign(2 * leaves, -1);
+  }
+  /// The first row with at least `tokens` free, or -1.
+  int64_t firstWithRoom(int64_t tokens) const {
+    if (room[1] < tokens)
+      return -1;
+    size_t node = 1;
+    while (node < leaves)
+      node = room[2 * node] >= tokens ? 2 * node : 2 * node + 1;
+    return int64_t(node - leaves);
+  }
+  void set(size_t row, int64_t tokens) {
+    size_t node = row + leaves;
+    room[node] = tokens;
+    for (node /= 2; node > 0; node /= 2)
+      room[node] = std::max(room[2 * node], room[2 * node + 1]);
+  }
+
+private:
+  size_t leaves = 1;
+  std::vector<int64_t> room;
+};
+
 /// Writes `defaults` (a missing numeric feature's values) as `dtype` at `at`.
 void fillDefaults(const std::vector<double> &defaults, DType dtype, cpu::Tensor &out, int64_t at) {
   for (size_t i = 0; i < defaults.size(); ++i) {
@@ -259,6 +291,15 @@ bool planBatches(const Plan &plan, const std::vector<Example> &examples,
                false;
       if (options.overlong == OverlongPolicy::Truncate)
         length = std::min(length, packingLength);
+      // A row of its own still has to fit the batch the package was
+      // planned for; past that, attention's cost grows without bound.
+      if (length > plan.budget.tokens)
+        return (error = examples[e].origin + ": sequence '" + feature + "' has " +
+                        std::to_string(length) + " tokens, more than the " +
+                        std::to_string(plan.budget.tokens) +
+                        " a batch of this package holds (compile with a larger --max-tokens, "
+                        "or truncate it: lmc run --overlong=truncate)"),
+               false;
       lengths[e] = std::max(lengths[e], length);
     }
   }
@@ -271,21 +312,17 @@ bool planBatches(const Plan &plan, const std::vector<Example> &examples,
   });
   std::vector<Row> rows;
   int64_t maxPerRow = plan.budget.batch;
+  RowTree room(examples.size());
   for (size_t e : order) {
-    Row *home = nullptr;
-    if (lengths[e] <= packingLength)
-      for (Row &row : rows)
-        if (row.used + lengths[e] <= packingLength &&
-            int64_t(row.examples.size()) < maxPerRow) {
-          home = &row;
-          break;
-        }
-    if (!home) {
+    int64_t home = lengths[e] <= packingLength ? room.firstWithRoom(lengths[e]) : -1;
+    if (home < 0) {
+      home = int64_t(rows.size());
       rows.emplace_back();
-      home = &rows.back();
     }
-    home->used += lengths[e];
-    home->examples.push_back(e);
+    Row &row = rows[size_t(home)];
+    row.used += lengths[e];
+    row.examples.push_back(e);
+    room.set(size_t(home), int64_t(row.examples.size()) < maxPerRow ? packingLength - row.used : -1);
   }
 
   // Consecutive rows form a batch while examples and tokens fit the budget.

@@ -7,6 +7,9 @@
 
 #include <gtest/gtest.h>
 
+#include <numeric>
+#include <random>
+
 namespace {
 
 using namespace lmc::rt;
@@ -96,6 +99,57 @@ TEST(Packer, OverlongSequencesFollowThePolicy) {
   ASSERT_TRUE(packExamples(makePlan(8, 64), examples, {4, OverlongPolicy::Alone}, batches, error));
   EXPECT_EQ(batches[0].rows, 2);
   EXPECT_EQ(batches[0].lengths, (std::vector<int64_t>{7, 2}));
+
+  // A row of its own must still fit the batch the package was planned for.
+  EXPECT_FALSE(packExamples(makePlan(8, 6), examples, {4, OverlongPolicy::Alone}, batches, error));
+  EXPECT_EQ(error, "example of 7: sequence 'history' has 7 tokens, more than the 6 a batch of "
+                   "this package holds (compile with a larger --max-tokens, or truncate it: lmc "
+                   "run --overlong=truncate)");
+}
+
+TEST(Packer, RowsAreExactlyFirstFitDecreasing) {
+  // The packer finds each example's row in a tree; a plain scan of the rows
+  // must give the same rows, for many lengths and a per-row example limit.
+  std::mt19937 engine(5);
+  std::vector<Example> examples;
+  std::vector<int64_t> lengths;
+  for (int e = 0; e < 3000; ++e) {
+    lengths.push_back(int64_t(engine() % 9));
+    examples.push_back(example(size_t(lengths.back())));
+  }
+  const int64_t rowLength = 8, perRow = 4;
+  std::vector<PackedBatch> batches;
+  std::string error;
+  ASSERT_TRUE(planBatches(makePlan(perRow, 1 << 20), examples, {rowLength, OverlongPolicy::Error},
+                          batches, error))
+      << error;
+  std::vector<size_t> order(examples.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return lengths[a] > lengths[b]; });
+  std::vector<std::vector<size_t>> rows;
+  std::vector<int64_t> used;
+  for (size_t e : order) {
+    size_t r = 0;
+    while (r < rows.size() && (used[r] + lengths[e] > rowLength || int64_t(rows[r].size()) >= perRow))
+      ++r;
+    if (r == rows.size()) {
+      rows.emplace_back();
+      used.push_back(0);
+    }
+    rows[r].push_back(e);
+    used[r] += lengths[e];
+  }
+  std::vector<size_t> expected, got;
+  for (const std::vector<size_t> &row : rows)
+    expected.insert(expected.end(), row.begin(), row.end());
+  size_t rowCount = 0;
+  for (const PackedBatch &batch : batches) {
+    got.insert(got.end(), batch.examples.begin(), batch.examples.end());
+    rowCount += size_t(batch.rows);
+  }
+  EXPECT_EQ(rowCount, rows.size());
+  EXPECT_EQ(got, expected);
 }
 
 TEST(Packer, BadFeaturesNameTheExample) {
