@@ -6,7 +6,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cstring>
+#include <tuple>
 
 namespace lmc::rt {
 
@@ -38,9 +40,12 @@ const char *safetensorsName(DType dtype) {
 bool readSafetensors(const std::string &path, std::map<std::string, cpu::Tensor> &tensors,
                      std::string &error) {
   std::string bytes;
-  if (!readFile(path, bytes, error))
-    return false;
-  std::string where = "weights file '" + path + "'";
+  return readFile(path, bytes, error) &&
+         parseSafetensors(bytes, "weights file '" + path + "'", tensors, error);
+}
+
+bool parseSafetensors(const std::string &bytes, const std::string &where,
+                      std::map<std::string, cpu::Tensor> &tensors, std::string &error) {
   if (bytes.size() < 8)
     return (error = where + " is too short for safetensors"), false;
   uint64_t headerSize = 0;
@@ -54,6 +59,7 @@ bool readSafetensors(const std::string &path, std::map<std::string, cpu::Tensor>
   if (!header.is_object())
     return (error = where + " has a malformed JSON header"), false;
   size_t dataStart = 8 + size_t(headerSize), dataSize = bytes.size() - dataStart;
+  std::vector<std::tuple<uint64_t, uint64_t, std::string>> spans;
   for (const auto &[name, entry] : header.items()) {
     if (name == "__metadata__")
       continue;
@@ -70,13 +76,14 @@ bool readSafetensors(const std::string &path, std::map<std::string, cpu::Tensor>
              false;
     std::vector<int64_t> shape;
     uint64_t elements = 1;
+    constexpr uint64_t kMaxElements = uint64_t(1) << 40;
     for (const auto &dim : entry["shape"]) {
-      if (!dim.is_number_unsigned() || dim.get<uint64_t>() > (uint64_t(1) << 40))
-        return (error = at + " has an invalid shape"), false;
+      // Checked before multiplying: a product past 2^64 would wrap.
+      if (!dim.is_number_unsigned() || dim.get<uint64_t>() > kMaxElements ||
+          (dim.get<uint64_t>() != 0 && elements > kMaxElements / dim.get<uint64_t>()))
+        return (error = at + " has an invalid shape (more than 2^40 elements)"), false;
       shape.push_back(dim.get<int64_t>());
       elements *= dim.get<uint64_t>();
-      if (elements > (uint64_t(1) << 40))
-        return (error = at + " has an invalid shape"), false;
     }
     const auto &offsets = entry["data_offsets"];
     if (!offsets[0].is_number_unsigned() || !offsets[1].is_number_unsigned())
@@ -89,12 +96,29 @@ bool readSafetensors(const std::string &path, std::map<std::string, cpu::Tensor>
                       cpu::formatShape(shape) + " needs " +
                       std::to_string(elements * dtypeSize(dtype))),
              false;
+    spans.push_back({begin, end, name});
     cpu::Tensor tensor = cpu::Tensor::owned(dtype, shape);
     if (!tensor.data)
       return (error = at + ": out of memory"), false;
     std::memcpy(tensor.data, bytes.data() + dataStart + begin, size_t(end - begin));
     tensors[name] = std::move(tensor);
   }
+  // As the reference implementation requires: the tensors tile the data
+  // exactly, without overlapping and without bytes left over.
+  std::sort(spans.begin(), spans.end());
+  uint64_t next = 0;
+  for (const auto &[begin, end, name] : spans) {
+    if (begin != next)
+      return (error = where + ": tensor '" + name + "' starts at byte " + std::to_string(begin) +
+                      " of the data, not at " + std::to_string(next) +
+                      (begin < next ? " (it overlaps the tensor before it)" : " (a gap)")),
+             false;
+    next = end;
+  }
+  if (next != dataSize)
+    return (error = where + " holds " + std::to_string(dataSize - next) +
+                    " bytes after its last tensor"),
+           false;
   return true;
 }
 

@@ -23,6 +23,13 @@ const char *safetensorsName(DType dtype);
 bool readSafetensors(const std::string &path, std::map<std::string, cpu::Tensor> &tensors,
                      std::string &error);
 
+/// readSafetensors of a file's bytes; `where` names it in messages. Besides
+/// the header and offsets it checks what the reference implementation
+/// does: shapes of at most 2^40 elements, tensors that tile the data
+/// exactly (no overlap, no gap, no trailing bytes).
+bool parseSafetensors(const std::string &bytes, const std::string &where,
+                      std::map<std::string, cpu::Tensor> &tensors, std::string &error);
+
 /// Writes `tensors` in the given order to `path` through a temporary file
 /// renamed into place, so a failure never leaves a partial file.
 bool writeSafetensors(const std::string &path,

@@ -1,0 +1,61 @@
+// Tests the safetensors reader's checks on bytes a damaged or hostile file
+// could hold: shapes whose element count overflows, tensors that overlap or
+// leave gaps or trailing bytes (the reference implementation refuses those
+// too), and a clean file, which reads back.
+
+#include "weights/Safetensors.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace {
+
+using lmc::rt::parseSafetensors;
+
+/// A safetensors file: the 8-byte little-endian header length, the JSON
+/// header, then `data`.
+std::string file(const std::string &header, const std::string &data) {
+  std::string bytes(8, '\0');
+  for (int i = 0; i < 8; ++i)
+    bytes[size_t(i)] = char((uint64_t(header.size()) >> (8 * i)) & 0xff);
+  return bytes + header + data;
+}
+
+std::string parse(const std::string &bytes) {
+  std::map<std::string, lmc::cpu::Tensor> tensors;
+  std::string error;
+  return parseSafetensors(bytes, "w", tensors, error) ? "ok " + std::to_string(tensors.size())
+                                                      : error;
+}
+
+TEST(Safetensors, ReadsTensorsThatTileTheData) {
+  EXPECT_EQ(parse(file(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},)"
+                       R"("b":{"dtype":"I32","shape":[1],"data_offsets":[8,12]}})",
+                       std::string(12, '\1'))),
+            "ok 2");
+}
+
+TEST(Safetensors, RefusesElementCountsThatOverflow) {
+  // 2^40 x 2^40 wraps a 64-bit count to 0, which 0 bytes would match.
+  EXPECT_EQ(parse(file(R"({"a":{"dtype":"F32","shape":[1099511627776,1099511627776],)"
+                       R"("data_offsets":[0,0]}})",
+                       "")),
+            "w: tensor 'a' has an invalid shape (more than 2^40 elements)");
+}
+
+TEST(Safetensors, RefusesOverlapsGapsAndTrailingBytes) {
+  EXPECT_EQ(parse(file(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},)"
+                       R"("b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}})",
+                       std::string(8, '\1'))),
+            "w: tensor 'b' starts at byte 4 of the data, not at 8 (it overlaps the tensor before "
+            "it)");
+  EXPECT_EQ(parse(file(R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}})",
+                       std::string(8, '\1'))),
+            "w: tensor 'a' starts at byte 4 of the data, not at 0 (a gap)");
+  EXPECT_EQ(parse(file(R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}})",
+                       std::string(6, '\1'))),
+            "w holds 2 bytes after its last tensor");
+}
+
+} // namespace
