@@ -52,7 +52,7 @@ rt::Plan attentionPlan(bool packed, int64_t heads, int64_t dim) {
     value.kind = rt::ValueKind::Input;
     value.index = int(plan.inputs.size());
     value.type = {dtype, std::move(shape), {}};
-    plan.inputs.push_back({name, rt::Ingest::Value, int(plan.values.size())});
+    plan.inputs.push_back({name, rt::Ingest::Value, int(plan.values.size()), {}});
     plan.values.push_back(value);
   };
   std::vector<int64_t> qkv = packed ? std::vector<int64_t>{-1, heads, dim}
@@ -209,7 +209,7 @@ void packing(benchmark::State &state) {
                   ingest == rt::Ingest::Lengths ? std::vector<int64_t>{-1}
                                                 : std::vector<int64_t>{-1, -1},
                   {}};
-    plan.inputs.push_back({"q", ingest, int(plan.values.size())});
+    plan.inputs.push_back({"q", ingest, int(plan.values.size()), {}});
     plan.values.push_back(value);
   }
   std::mt19937 engine(1);

@@ -439,7 +439,7 @@ Column ModelBuilder::crossed(const std::vector<CrossedInput> &declared, int64_t 
                                 : "key '" + leaf.key + "'");
   }
   if (parts.size() < 2) {
-    llvm::StringRef field = entries.empty() ? "inputs" : entries.front().field;
+    std::string field = entries.empty() ? std::string("inputs") : entries.front().field;
     error(at.of(field, &context)) << "column '" << name << "', field '" << field
                                   << "': a cross needs at least two inputs, got "
                                   << parts.size();

@@ -105,6 +105,19 @@ int Writer::addTable(llvm::StringRef name, std::vector<int64_t> fingerprints,
 
 LogicalResult Writer::addParameters() {
   for (ParameterOp parameter : module.getOps<ParameterOp>()) {
+    // Refused here, where the spec can say which column asked for it,
+    // rather than by the runtime.
+    auto shaped = llvm::cast<ShapedType>(parameter.getType());
+    if (shaped.hasStaticShape() && !llvm::is_contained(shaped.getShape(), 0)) {
+      int64_t elements = 1;
+      for (int64_t dim : shaped.getShape()) {
+        if (elements > ::lmc::rt::kMaxElements / dim)
+          return parameter.emitError("parameter '")
+                 << parameter.getSymName() << "' of shape " << parameter.getType()
+                 << " has more than 2^40 elements, the most a tensor may hold";
+        elements *= dim;
+      }
+    }
     FailureOr<Offset<fb::TensorType>> type = typeOf(parameter, parameter.getType());
     if (failed(type))
       return failure();
@@ -572,6 +585,11 @@ FailureOr<std::string> Writer::write(llvm::StringRef precision) {
   auto budget = function->getAttrOfType<DenseI64ArrayAttr>("lmc.budget");
   if (!arena || !budget || budget.size() != 3)
     return function.emitError("has no memory plan (run --lmc-plan-memory first)");
+  if (arena.getInt() > ::lmc::rt::kMaxArenaBytes)
+    return function.emitError("the memory plan needs an arena of ")
+           << arena.getInt() << " bytes for batches of " << budget[0] << " examples and "
+           << budget[2] << " tokens, more than the 2^40 the runtime takes: lower --max-batch, "
+           << "--max-sequence or --max-tokens";
   auto target = module->getAttrOfType<StringAttr>("lmc.target");
   // A training step (it takes --lmc-autodiff's loss scale) records how it
   // is trained.

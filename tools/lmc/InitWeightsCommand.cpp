@@ -34,9 +34,7 @@ cl::opt<std::string> outputPath("o", cl::desc("Output safetensors file"),
 int runInitWeightsCommand() {
   std::string error;
   std::unique_ptr<rt::Model> model = rt::Model::fromFile(packagePath, error);
-  std::vector<std::pair<std::string, cpu::Tensor>> weights;
-  if (!model || !model->generateWeights(seed, weights, error) ||
-      !rt::writeSafetensors(outputPath, weights, error)) {
+  if (!model || !model->writeGeneratedWeights(seed, outputPath, error)) {
     llvm::WithColor::error(llvm::errs(), "lmc init-weights") << error << "\n";
     return 1;
   }

@@ -16,7 +16,7 @@ namespace lmc::rt {
 namespace {
 
 // Arenas and constants beyond this are corrupt, not large models.
-constexpr int64_t kMaxBytes = int64_t(1) << 40;
+constexpr int64_t kMaxBytes = kMaxElements;
 constexpr size_t kMaxRank = 8;
 
 /// What each opcode needs: operand and result counts, attribute counts,
@@ -442,7 +442,7 @@ bool decodeModel(const fb::Model &model, Plan &plan, Checker &check) {
   plan.target = str(model.target());
   plan.precision = str(model.precision());
   plan.arenaBytes = model.arena_bytes();
-  if (plan.arenaBytes < 0 || plan.arenaBytes > kMaxBytes)
+  if (plan.arenaBytes < 0 || plan.arenaBytes > kMaxArenaBytes)
     return check.fail("the artifact's arena of " + std::to_string(plan.arenaBytes) +
                       " bytes is out of range");
   if (!model.budget() || model.budget()->batch() <= 0 ||
@@ -512,7 +512,10 @@ bool decodeModel(const fb::Model &model, Plan &plan, Checker &check) {
         return false;
       int64_t elements = 0;
       if (!isStatic(parameter.type, elements))
-        return check.fail(where + " has a dynamic shape");
+        return check.fail(where + (std::count(parameter.type.shape.begin(),
+                                              parameter.type.shape.end(), -1)
+                                       ? " has a dynamic shape"
+                                       : " has more than 2^40 elements"));
       if (const fb::Initializer *init = in->initializer()) {
         parameter.initializer = str(init->kind());
         auto names = init->field_names();

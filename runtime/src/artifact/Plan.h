@@ -30,6 +30,12 @@ using fb::ValueKind;
 /// The artifact version this runtime reads and the compiler writes.
 constexpr uint32_t kFormatVersion = 5;
 
+/// The most elements a tensor and the most bytes an arena may have (2^40):
+/// the compiler refuses more, and so does the loader, whatever a damaged
+/// package says.
+constexpr int64_t kMaxElements = int64_t(1) << 40;
+constexpr int64_t kMaxArenaBytes = int64_t(1) << 40;
+
 /// Bytes per element; I1 is stored as one byte.
 size_t dtypeSize(DType dtype);
 const char *dtypeName(DType dtype);

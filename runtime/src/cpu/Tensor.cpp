@@ -9,7 +9,7 @@
 
 namespace lmc::cpu {
 
-int64_t Tensor::numElements() const {
+int64_t Tensor::elementsOf(const std::vector<int64_t> &shape) {
   int64_t count = 1;
   for (int64_t dim : shape)
     count *= dim;

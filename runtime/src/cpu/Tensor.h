@@ -22,7 +22,8 @@ struct Tensor {
   void *data = nullptr;
   std::shared_ptr<uint8_t[]> storage;
 
-  int64_t numElements() const;
+  int64_t numElements() const { return elementsOf(shape); }
+  static int64_t elementsOf(const std::vector<int64_t> &shape);
   size_t numBytes() const { return size_t(numElements()) * rt::dtypeSize(dtype); }
   int64_t rank() const { return int64_t(shape.size()); }
   template <typename T> T *as() const { return static_cast<T *>(data); }

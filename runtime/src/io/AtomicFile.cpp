@@ -10,6 +10,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 namespace lmc::rt {
@@ -159,6 +160,19 @@ bool OutputFile::write(const void *data, size_t size, std::string &error) {
     size -= size_t(written);
   }
   return true;
+}
+
+bool OutputFile::reserve(uint64_t bytes, std::string &error) {
+  struct statvfs space;
+  if (temporary.empty() || ::fstatvfs(fd, &space) != 0)
+    return true;
+  uint64_t free = uint64_t(space.f_bavail) * uint64_t(space.f_frsize);
+  if (bytes <= free)
+    return true;
+  char text[160];
+  std::snprintf(text, sizeof text, "it needs %.1f GiB; its file system has %.1f GiB free",
+                double(bytes) / double(1 << 30), double(free) / double(1 << 30));
+  return fail(text, error);
 }
 
 bool OutputFile::commit(std::string &error) {

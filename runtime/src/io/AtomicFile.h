@@ -4,6 +4,7 @@
 #define LMC_RUNTIME_IO_ATOMICFILE_H
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 
 namespace lmc::rt {
@@ -26,6 +27,9 @@ public:
   bool write(const std::string &text, std::string &error) {
     return write(text.data(), text.size(), error);
   }
+  /// Refuses, with the sizes, to start writing `bytes` that the file system
+  /// holding the path has no room for (devices and pipes are not checked).
+  bool reserve(uint64_t bytes, std::string &error);
   /// Syncs and renames the temporary into place (and syncs its folder).
   bool commit(std::string &error);
 

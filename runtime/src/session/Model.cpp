@@ -8,7 +8,9 @@
 #include "weights/Initializers.h"
 #include "weights/Safetensors.h"
 
+#include <cstdio>
 #include <cstring>
+#include <unistd.h>
 #include <future>
 
 namespace lmc::rt {
@@ -183,37 +185,114 @@ bool Model::loadWeights(const std::string &path, std::string &error) {
   return true;
 }
 
+namespace {
+
+/// The next `count` values of `values` stored as `dtype` at `out`.
+void generateInto(Initializer &values, DType dtype, int64_t count, void *out) {
+  std::vector<double> chunk(static_cast<size_t>(count));
+  values.next(count, chunk.data());
+  std::vector<float> f32(chunk.begin(), chunk.end());
+  switch (dtype) {
+  case DType::F32: std::memcpy(out, f32.data(), f32.size() * sizeof(float)); break;
+  case DType::F16: cpu::floatToHalf(f32.data(), static_cast<uint16_t *>(out), f32.size()); break;
+  case DType::BF16: cpu::floatToBfloat(f32.data(), static_cast<uint16_t *>(out), f32.size()); break;
+  case DType::I64:
+    for (int64_t i = 0; i < count; ++i) static_cast<int64_t *>(out)[i] = int64_t(chunk[size_t(i)]);
+    break;
+  case DType::I32:
+    for (int64_t i = 0; i < count; ++i) static_cast<int32_t *>(out)[i] = int32_t(chunk[size_t(i)]);
+    break;
+  default:
+    for (int64_t i = 0; i < count; ++i) static_cast<uint8_t *>(out)[i] = chunk[size_t(i)] != 0;
+    break;
+  }
+}
+
+/// Values a piece at a time: a chunk's temporaries stay small however large
+/// the parameter.
+constexpr int64_t kChunk = int64_t(1) << 20;
+
+} // namespace
+
 bool Model::generateWeights(uint64_t seed,
                             std::vector<std::pair<std::string, cpu::Tensor>> &weights,
                             std::string &error) const {
   weights.clear();
+  if (!fitsInMemory("generating its weights", error))
+    return false;
   for (const Parameter &parameter : loaded.parameters) {
     if (parameter.optimizerState)
       continue;
-    std::vector<double> values;
-    if (!initialize(parameter.name, seed, parameter.initializer, parameter.initializerFields,
-                    parameter.type.shape, values))
+    Initializer values(parameter.name, seed, parameter.initializer, parameter.initializerFields,
+                       parameter.type.shape);
+    if (!values.known())
       return (error = "parameter '" + parameter.name + "' has unknown initializer '" +
                       parameter.initializer + "'"),
              false;
-    cpu::Tensor f32 = cpu::Tensor::owned(DType::F32, parameter.type.shape);
-    for (size_t i = 0; i < values.size(); ++i)
-      f32.as<float>()[i] = float(values[i]);
-    if (isFloat(parameter.type.dtype)) {
-      weights.emplace_back(parameter.name, parameter.type.dtype == DType::F32
-                                               ? f32
-                                               : convertFloat(f32, parameter.type.dtype));
-      continue;
-    }
-    cpu::Tensor integers = cpu::Tensor::owned(parameter.type.dtype, parameter.type.shape);
-    for (size_t i = 0; i < values.size(); ++i) {
-      if (parameter.type.dtype == DType::I64) integers.as<int64_t>()[i] = int64_t(values[i]);
-      else if (parameter.type.dtype == DType::I32) integers.as<int32_t>()[i] = int32_t(values[i]);
-      else integers.as<uint8_t>()[i] = values[i] != 0;
-    }
-    weights.emplace_back(parameter.name, std::move(integers));
+    cpu::Tensor tensor = cpu::Tensor::owned(parameter.type.dtype, parameter.type.shape);
+    if (!tensor.data && values.size() > 0)
+      return (error = "out of memory for parameter '" + parameter.name + "'"), false;
+    size_t width = dtypeSize(parameter.type.dtype);
+    for (int64_t done = 0; done < values.size(); done += kChunk)
+      generateInto(values, parameter.type.dtype, std::min(kChunk, values.size() - done),
+                   static_cast<uint8_t *>(tensor.data) + size_t(done) * width);
+    weights.emplace_back(parameter.name, std::move(tensor));
   }
   return true;
+}
+
+bool Model::writeGeneratedWeights(uint64_t seed, const std::string &path,
+                                  std::string &error) const {
+  std::vector<TensorHeader> headers;
+  std::vector<const Parameter *> generated;
+  for (const Parameter &parameter : loaded.parameters)
+    if (!parameter.optimizerState) {
+      headers.push_back({parameter.name, parameter.type.dtype, parameter.type.shape});
+      generated.push_back(&parameter);
+    }
+  std::vector<uint8_t> buffer;
+  return writeSafetensors(
+      path, headers,
+      [&](size_t i, OutputFile &out, std::string &failure) {
+        const Parameter &parameter = *generated[i];
+        Initializer values(parameter.name, seed, parameter.initializer,
+                           parameter.initializerFields, parameter.type.shape);
+        if (!values.known())
+          return (failure = "parameter '" + parameter.name + "' has unknown initializer '" +
+                            parameter.initializer + "'"),
+                 false;
+        size_t width = dtypeSize(parameter.type.dtype);
+        for (int64_t done = 0; done < values.size(); done += kChunk) {
+          int64_t count = std::min(kChunk, values.size() - done);
+          buffer.resize(size_t(count) * width);
+          generateInto(values, parameter.type.dtype, count, buffer.data());
+          if (!out.write(buffer.data(), buffer.size(), failure))
+            return false;
+        }
+        return true;
+      },
+      error);
+}
+
+bool Model::fitsInMemory(const std::string &doing, std::string &error) const {
+  // Refused with the sizes rather than ended by an allocation failure: a
+  // package, damaged or not, cannot make the host allocate what it lacks.
+  double parameters = 0;
+  for (const Parameter &parameter : loaded.parameters)
+    parameters += double(cpu::Tensor::elementsOf(parameter.type.shape)) *
+                  double(dtypeSize(parameter.type.dtype));
+  double arena = double(loaded.arenaBytes);
+  double available = double(::sysconf(_SC_PHYS_PAGES)) * double(::sysconf(_SC_PAGESIZE));
+  if (available <= 0 || parameters + arena <= available)
+    return true;
+  char text[320];
+  std::snprintf(text, sizeof text,
+                "the model needs %.1f GiB (parameters %.1f GiB, activation arena %.1f GiB), "
+                "more than this host's %.1f GiB of memory, for %s",
+                (parameters + arena) / double(1 << 30), parameters / double(1 << 30),
+                arena / double(1 << 30), available / double(1 << 30), doing.c_str());
+  error = text;
+  return false;
 }
 
 bool Model::slice(const PackedBatch &batch, const std::vector<cpu::Tensor> &outputs,
@@ -255,6 +334,8 @@ bool Model::run(const std::vector<Example> &examples, const PackingOptions &opti
                 std::string &error) const {
   if (!hasWeights() && !loaded.parameters.empty())
     return (error = "the model has no weights yet"), false;
+  if (!fitsInMemory("running it", error))
+    return false;
   std::vector<PackedBatch> batches;
   if (!planBatches(loaded, examples, options, batches, error))
     return false;

@@ -55,9 +55,17 @@ public:
   bool wholeWeights(std::vector<std::pair<std::string, cpu::Tensor>> &weights,
                     std::string &error) const;
   bool loadWeights(const std::string &safetensorsPath, std::string &error);
-  /// Values generated from the recorded initializers (see Initializers.h).
+  /// Values generated from the recorded initializers (see Initializers.h);
+  /// refused, with the sizes, when they cannot fit in this host's memory.
   bool generateWeights(uint64_t seed, std::vector<std::pair<std::string, cpu::Tensor>> &weights,
                        std::string &error) const;
+  /// The same values written straight to a safetensors file a piece at a
+  /// time: memory stays bounded however large the model.
+  bool writeGeneratedWeights(uint64_t seed, const std::string &path, std::string &error) const;
+  /// False, with the sizes in `error`, when the parameters and the
+  /// activation arena exceed this host's physical memory (`doing` says what
+  /// needed them).
+  bool fitsInMemory(const std::string &doing, std::string &error) const;
 
   /// Packs `examples`, runs every batch, and returns outputs per example in
   /// input order.

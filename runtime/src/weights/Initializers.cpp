@@ -29,31 +29,34 @@ uint64_t hashName(const std::string &name) {
 
 } // namespace
 
-bool initialize(const std::string &name, uint64_t seed, const std::string &kindName,
-                const std::vector<std::pair<std::string, double>> &fields,
-                const std::vector<int64_t> &shape, std::vector<double> &out) {
-  std::string kind = kindName.empty() ? "truncated_normal" : kindName;
+Initializer::Initializer(const std::string &name, uint64_t seed, const std::string &kindName,
+                         const std::vector<std::pair<std::string, double>> &fields,
+                         const std::vector<int64_t> &shape)
+    : kind(kindName.empty() ? "truncated_normal" : kindName), engine(seed ^ hashName(name)) {
   static const char *const known[] = {"zeros", "ones", "normal", "truncated_normal",
                                       "uniform", "glorot_uniform"};
-  if (std::find(std::begin(known), std::end(known), kind) == std::end(known))
-    return false;
+  isKnown = std::find(std::begin(known), std::end(known), kind) != std::end(known);
   auto field = [&](const char *key, double fallback) {
     for (const auto &[fieldName, value] : fields)
       if (fieldName == key)
         return value;
     return fallback;
   };
-  int64_t count = 1;
   for (int64_t dim : shape)
     count *= dim;
-  out.assign(size_t(count), 0.0);
-  std::mt19937_64 engine(seed ^ hashName(name));
-  double mean = field("mean", 0.0), stddev = field("stddev", 0.02);
+  mean = field("mean", 0.0);
+  stddev = field("stddev", 0.02);
   int64_t fanOut = shape.empty() ? 1 : shape.back();
   int64_t fanIn = std::max<int64_t>(1, count / std::max<int64_t>(1, fanOut));
-  double limit = std::sqrt(6.0 / double(fanIn + fanOut));
-  double min = field("min", 0), max = field("max", 1);
-  for (double &value : out) {
+  limit = std::sqrt(6.0 / double(fanIn + fanOut));
+  min = field("min", 0);
+  max = field("max", 1);
+}
+
+void Initializer::next(int64_t values, double *out) {
+  for (int64_t i = 0; i < values; ++i) {
+    double &value = out[i];
+    value = 0;
     if (kind == "ones") {
       value = 1;
     } else if (kind == "normal") {
@@ -70,6 +73,16 @@ bool initialize(const std::string &name, uint64_t seed, const std::string &kindN
       value = -limit + 2 * limit * uniform01(engine);
     }
   }
+}
+
+bool initialize(const std::string &name, uint64_t seed, const std::string &kind,
+                const std::vector<std::pair<std::string, double>> &fields,
+                const std::vector<int64_t> &shape, std::vector<double> &out) {
+  Initializer values(name, seed, kind, fields, shape);
+  if (!values.known())
+    return false;
+  out.assign(size_t(values.size()), 0.0);
+  values.next(values.size(), out.data());
   return true;
 }
 

@@ -9,11 +9,33 @@
 #define LMC_RUNTIME_WEIGHTS_INITIALIZERS_H
 
 #include <cstdint>
+#include <random>
 #include <string>
 #include <utility>
 #include <vector>
 
 namespace lmc::rt {
+
+/// A parameter's values in row-major order, generated a piece at a time
+/// (the same values as `initialize`, without holding them all).
+class Initializer {
+public:
+  Initializer(const std::string &name, uint64_t seed, const std::string &kind,
+              const std::vector<std::pair<std::string, double>> &fields,
+              const std::vector<int64_t> &shape);
+  /// False for a kind `initialize` does not know.
+  bool known() const { return isKnown; }
+  int64_t size() const { return count; }
+  /// Writes the next `values` values to `out`.
+  void next(int64_t values, double *out);
+
+private:
+  std::string kind;
+  bool isKnown = false;
+  int64_t count = 1;
+  std::mt19937_64 engine;
+  double mean = 0, stddev = 0, limit = 0, min = 0, max = 1;
+};
 
 /// Fills `out` (row-major, `shape`) with the initializer `kind`: "zeros",
 /// "ones", "normal" / "truncated_normal" (fields mean, stddev; truncation at

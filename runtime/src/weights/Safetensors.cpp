@@ -122,28 +122,46 @@ bool parseSafetensors(const std::string &bytes, const std::string &where,
   return true;
 }
 
-bool writeSafetensors(const std::string &path,
-                      const std::vector<std::pair<std::string, cpu::Tensor>> &tensors,
-                      std::string &error) {
+bool writeSafetensors(const std::string &path, const std::vector<TensorHeader> &headers,
+                      const TensorWriter &writeData, std::string &error) {
   nlohmann::ordered_json header = nlohmann::ordered_json::object();
   header["__metadata__"] = {{"format", "pt"}, {"producer", "lmc"}};
-  size_t offset = 0;
-  for (const auto &[name, tensor] : tensors) {
-    header[name] = {{"dtype", safetensorsName(tensor.dtype)},
-                    {"shape", tensor.shape},
-                    {"data_offsets", {offset, offset + tensor.numBytes()}}};
-    offset += tensor.numBytes();
+  uint64_t offset = 0;
+  for (const TensorHeader &tensor : headers) {
+    uint64_t bytes = uint64_t(cpu::Tensor::elementsOf(tensor.shape)) * dtypeSize(tensor.dtype);
+    header[tensor.name] = {{"dtype", safetensorsName(tensor.dtype)},
+                           {"shape", tensor.shape},
+                           {"data_offsets", {offset, offset + bytes}}};
+    offset += bytes;
   }
   std::string text = header.dump();
   // Pad the header with spaces so the data starts 8-byte aligned.
   text.append((8 - text.size() % 8) % 8, ' ');
-  std::string bytes(8, '\0');
+  std::string prefix(8, '\0');
   for (int i = 0; i < 8; ++i)
-    bytes[size_t(i)] = char((uint64_t(text.size()) >> (8 * i)) & 0xff);
-  bytes += text;
+    prefix[size_t(i)] = char((uint64_t(text.size()) >> (8 * i)) & 0xff);
+  OutputFile out;
+  if (!out.open(path, error) || !out.reserve(prefix.size() + text.size() + offset, error) ||
+      !out.write(prefix + text, error))
+    return false;
+  for (size_t i = 0; i < headers.size(); ++i)
+    if (!writeData(i, out, error))
+      return false;
+  return out.commit(error);
+}
+
+bool writeSafetensors(const std::string &path,
+                      const std::vector<std::pair<std::string, cpu::Tensor>> &tensors,
+                      std::string &error) {
+  std::vector<TensorHeader> headers;
   for (const auto &[name, tensor] : tensors)
-    bytes.append(static_cast<const char *>(tensor.data), tensor.numBytes());
-  return writeFileAtomically(path, bytes, error);
+    headers.push_back({name, tensor.dtype, tensor.shape});
+  return writeSafetensors(
+      path, headers,
+      [&](size_t i, OutputFile &out, std::string &failure) {
+        return out.write(tensors[i].second.data, tensors[i].second.numBytes(), failure);
+      },
+      error);
 }
 
 } // namespace lmc::rt

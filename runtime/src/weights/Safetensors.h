@@ -6,7 +6,9 @@
 #define LMC_RUNTIME_WEIGHTS_SAFETENSORS_H
 
 #include "cpu/Tensor.h"
+#include "io/AtomicFile.h"
 
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -29,6 +31,20 @@ bool readSafetensors(const std::string &path, std::map<std::string, cpu::Tensor>
 /// exactly (no overlap, no gap, no trailing bytes).
 bool parseSafetensors(const std::string &bytes, const std::string &where,
                       std::map<std::string, cpu::Tensor> &tensors, std::string &error);
+
+struct TensorHeader {
+  std::string name;
+  DType dtype;
+  std::vector<int64_t> shape;
+};
+/// Writes tensor `i`'s bytes (as its header says) to `out`.
+using TensorWriter = std::function<bool(size_t i, OutputFile &out, std::string &error)>;
+
+/// Writes tensors described by `headers` to `path`, their data produced one
+/// at a time by `writeData`, so a file larger than memory can be written
+/// (through an OutputFile: whole or not at all).
+bool writeSafetensors(const std::string &path, const std::vector<TensorHeader> &headers,
+                      const TensorWriter &writeData, std::string &error);
 
 /// Writes `tensors` in the given order to `path` through a temporary file
 /// renamed into place, so a failure never leaves a partial file.
