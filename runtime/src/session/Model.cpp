@@ -283,14 +283,18 @@ bool Model::fitsInMemory(const std::string &doing, std::string &error) const {
                   double(dtypeSize(parameter.type.dtype));
   double arena = double(loaded.arenaBytes);
   double available = double(::sysconf(_SC_PHYS_PAGES)) * double(::sysconf(_SC_PAGESIZE));
+  bool limited = memoryLimit > 0 && (available <= 0 || double(memoryLimit) < available);
+  if (limited)
+    available = double(memoryLimit);
   if (available <= 0 || parameters + arena <= available)
     return true;
   char text[320];
   std::snprintf(text, sizeof text,
                 "the model needs %.1f GiB (parameters %.1f GiB, activation arena %.1f GiB), "
-                "more than this host's %.1f GiB of memory, for %s",
+                "more than %s %.1f GiB of memory, for %s",
                 (parameters + arena) / double(1 << 30), parameters / double(1 << 30),
-                arena / double(1 << 30), available / double(1 << 30), doing.c_str());
+                arena / double(1 << 30), limited ? "the memory limit of" : "this host's",
+                available / double(1 << 30), doing.c_str());
   error = text;
   return false;
 }

@@ -33,8 +33,12 @@ public:
 
   const Plan &plan() const { return loaded; }
   bool hasWeights() const { return !parameters.empty(); }
-  /// See Backend::setMemoryLimit (16 GiB by default on the CPU).
-  void setMemoryLimit(int64_t bytes) { backend->setMemoryLimit(bytes); }
+  /// See Backend::setMemoryLimit (16 GiB by default on the CPU); a limit set
+  /// here also bounds what fitsInMemory allows for parameters and arena.
+  void setMemoryLimit(int64_t bytes) {
+    memoryLimit = bytes;
+    backend->setMemoryLimit(bytes);
+  }
   /// Runs on `other` from now on (the CPU backend until this is called).
   void setBackend(std::unique_ptr<Backend> other);
   /// The ranks this process trains with (one rank until set): a training
@@ -101,6 +105,8 @@ private:
   std::string bytes;
   Plan loaded;
   std::unique_ptr<Backend> backend;
+  /// setMemoryLimit's bytes; 0 until one is set (then the host's memory).
+  int64_t memoryLimit = 0;
   Communicator *communicator = nullptr;
   std::vector<cpu::Tensor> parameters;
 };
