@@ -189,14 +189,18 @@ int runTrainCommand() {
       firstLoss = report.loss;
     lastLoss = report.loss;
     tokens += report.tokens;
+    // The time left, from the average step so far.
+    double elapsed =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    double left = elapsed / double(step + 1 - resumed) * double(steps - step - 1);
     if (!quiet && lead)
       llvm::errs() << llvm::format("step %lld/%lld  loss %.5f  scale %g  lr %.3g  %.0f tokens/s%s"
-                                   "  skipped %lld\n",
+                                   "  skipped %lld  %.0f s left\n",
                                    (long long)(step + 1), (long long)steps.getValue(), report.loss,
                                    report.lossScale, report.learningRate,
                                    double(report.tokens) / std::max(seconds, 1e-9),
                                    report.skipped ? "  (skipped: gradient not finite)" : "",
-                                   (long long)trainer->skippedSteps());
+                                   (long long)trainer->skippedSteps(), left);
     if (checkpointEvery > 0 && (step + 1) % checkpointEvery == 0 && step + 1 < steps &&
         !trainer->saveCheckpoint(checkpointDir, error))
       return fail(error);
