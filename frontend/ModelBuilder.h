@@ -292,6 +292,7 @@ private:
                        llvm::ArrayRef<int64_t> shape,
                        llvm::ArrayRef<double> defaults = {});
   mlir::Value sequenceLengths(const ColumnNode &column);
+  void declareParse(const ColumnNode &column, llvm::StringRef key, bool variableLength);
   mlir::Value maskAbsent(const ColumnNode &column, llvm::StringRef key,
                          mlir::Value values, mlir::TypedAttr absent,
                          llvm::ArrayRef<int64_t> valueOfSlot = {});
@@ -337,6 +338,9 @@ private:
   /// What each column already emitted, so a column read twice (a numeric
   /// column also bucketized, a vocabulary also crossed) is computed once.
   llvm::DenseMap<Column, mlir::Value> emittedIds, emittedNumeric;
+  /// Per raw feature: read as a variable-length list (true) or as a
+  /// fixed-length numeric feature (false).
+  llvm::StringMap<bool> parsedAsList;
   struct Output {
     std::string name;
     mlir::Value value;

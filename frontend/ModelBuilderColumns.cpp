@@ -117,6 +117,14 @@ Column ModelBuilder::numericColumn(llvm::StringRef key,
       return nullptr;
     }
   }
+  if (options.type == NumericType::Int64 && options.defaultValue &&
+      !(std::trunc(*options.defaultValue) == *options.defaultValue &&
+        std::fabs(*options.defaultValue) <= 9007199254740992.0)) {
+    error(at.of("default_value", &context))
+        << "column '" << key << "', field 'default_value': an int64 column's default must be "
+        << "an integer of magnitude at most 2^53, got " << formatNumber(*options.defaultValue);
+    return nullptr;
+  }
   if (zscore && !(*options.stddev > 0)) {
     error(at.of("std", &context)) << "column '" << key
                                   << "', field 'std': must be positive, got "

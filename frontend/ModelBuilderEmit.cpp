@@ -63,6 +63,17 @@ Value ModelBuilder::rawInput(const ColumnNode &column, llvm::StringRef key,
   return argument;
 }
 
+void ModelBuilder::declareParse(const ColumnNode &column, llvm::StringRef key,
+                                bool variableLength) {
+  auto [entry, added] = parsedAsList.try_emplace(key, variableLength);
+  if (!added && entry->second != variableLength)
+    error(column.loc) << "column '" << column.name << "' reads feature '" << key << "' as "
+                      << (variableLength ? "a list of values" : "a fixed-length numeric feature")
+                      << " and another column as "
+                      << (variableLength ? "a fixed-length numeric feature" : "a list of values")
+                      << "; a feature is parsed one way, as in TensorFlow";
+}
+
 Value ModelBuilder::maskAbsent(const ColumnNode &column, llvm::StringRef key, Value values,
                                TypedAttr absent, ArrayRef<int64_t> valueOfSlot) {
   // TensorFlow parses a categorical feature as a variable-length list: an
@@ -75,6 +86,7 @@ Value ModelBuilder::maskAbsent(const ColumnNode &column, llvm::StringRef key, Va
   SmallVector<int64_t> countShape(type.getRank(), 1), slotShape(type.getShape());
   countShape[0] = kDynamic;
   slotShape[0] = 1;
+  declareParse(column, key, /*variableLength=*/true);
   Value counts = rawInput(column, key, "counts", i32, countShape);
   SmallVector<int32_t> slotValue(valueOfSlot.begin(), valueOfSlot.end());
   if (slotValue.empty())
@@ -131,6 +143,8 @@ Value ModelBuilder::emitNumericValue(const ColumnNode &column) {
   std::vector<double> defaults;
   if (column.defaultValue && !column.sequence)
     defaults.assign(size_t(column.width()), *column.defaultValue);
+  if (!column.sequence)
+    declareParse(column, column.key, /*variableLength=*/false);
   Type f32 = builder.getF32Type();
   bool int64 = column.numericType == NumericType::Int64;
   Value raw = rawInput(column, column.key, "value", int64 ? builder.getI64Type() : f32,
@@ -282,6 +296,7 @@ Value ModelBuilder::weights(const ColumnNode &column) {
   // by index), so the ids' mask covers it; the counts input lets examples
   // hold as few weights as ids, or none.
   if (!column.sequence) {
+    declareParse(column, column.weightKey, /*variableLength=*/true);
     SmallVector<int64_t> countShape(llvm::cast<ShapedType>(raw.getType()).getRank(), 1);
     countShape[0] = kDynamic;
     rawInput(column, column.weightKey, "counts", builder.getI32Type(), countShape);

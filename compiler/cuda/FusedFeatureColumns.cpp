@@ -108,8 +108,9 @@ std::string FusedEmitter::computeFeatureColumn(const rt::Instruction &op, int v,
       line(norm + " += e * e;");
       close();
       line(norm + " = sqrtf(" + norm + ");");
-      line(element + " = " + element + " * " + literal(op.reals[0]) + " / fmaxf(" + norm + ", " +
-           literal(op.reals[0]) + ");");
+      // As std::max(norm, max_norm) on the CPU: a NaN norm stays NaN.
+      line(element + " = " + element + " * " + literal(op.reals[0]) + " / (" + norm + " < " +
+           literal(op.reals[0]) + " ? " + literal(op.reals[0]) + " : " + norm + ");");
     }
     line(acc + " += " + weight + " * " + element + ";");
     if (combiner != 0)

@@ -192,14 +192,13 @@ lmc_status_t lmc_model_run(const lmc_model_t *model, const lmc_examples_t *examp
       packing.overlong = lmc::rt::OverlongPolicy(overlong);
     }
     std::vector<lmc::rt::ExampleOutputs> outputs;
-    auto *out = new (std::nothrow) lmc_results();
+    // Owned until handed over, so an exception cannot leak it.
+    std::unique_ptr<lmc_results> out(new (std::nothrow) lmc_results());
     if (!out)
       return lmc_status_create(LMC_STATUS_OUT_OF_MEMORY, "out of memory");
     std::string error;
-    if (!model->model->run(examples->examples, packing, outputs, out->statistics, error)) {
-      delete out;
+    if (!model->model->run(examples->examples, packing, outputs, out->statistics, error))
       return lmc_status_create(LMC_STATUS_INVALID_ARGUMENT, "%s", error.c_str());
-    }
     for (const lmc::rt::ExampleOutputs &example : outputs) {
       out->values.emplace_back();
       for (const lmc::cpu::Tensor &tensor : example.outputs) {
@@ -209,7 +208,7 @@ lmc_status_t lmc_model_run(const lmc_model_t *model, const lmc_examples_t *examp
         out->values.back().push_back(std::move(values));
       }
     }
-    *results = out;
+    *results = out.release();
     return nullptr;
   });
 }

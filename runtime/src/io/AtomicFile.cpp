@@ -6,9 +6,11 @@
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <dirent.h>
 #include <fcntl.h>
+#include <mutex>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
@@ -23,9 +25,12 @@ constexpr size_t kMaxPath = 4096;
 char pendingPaths[kMaxPending][kMaxPath];
 volatile sig_atomic_t pendingUsed[kMaxPending];
 
+std::mutex pendingSlots; // between threads; the handler only reads
+
 int addPending(const std::string &path) {
   if (path.size() >= kMaxPath)
     return -1;
+  std::lock_guard<std::mutex> lock(pendingSlots);
   for (int i = 0; i < kMaxPending; ++i)
     if (!pendingUsed[i]) {
       std::memcpy(pendingPaths[i], path.c_str(), path.size() + 1);
@@ -36,6 +41,7 @@ int addPending(const std::string &path) {
 }
 
 void removePending(int slot) {
+  std::lock_guard<std::mutex> lock(pendingSlots);
   if (slot >= 0)
     pendingUsed[slot] = 0;
 }
@@ -68,11 +74,32 @@ void removeStaleTemporaries(const std::string &directory, const std::string &pre
     std::string name = entry->d_name;
     if (name.compare(0, prefix.size(), prefix) != 0)
       continue;
-    long pid = std::strtol(name.c_str() + prefix.size(), nullptr, 10);
-    if (pid > 0 && ::kill(pid_t(pid), 0) != 0 && errno == ESRCH)
+    // Only names this writer makes: <prefix><pid>-XXXXXX.
+    const char *at = name.c_str() + prefix.size();
+    char *end = nullptr;
+    long pid = std::strtol(at, &end, 10);
+    if (end == at || *end != '-' || std::strlen(end + 1) != 6 || pid <= 0)
+      continue;
+    if (::kill(pid_t(pid), 0) != 0 && errno == ESRCH)
       ::unlink((directory + "/" + name).c_str());
   }
   ::closedir(folder);
+}
+
+/// The process's umask, read without changing it (umask() would, for a
+/// moment, for every thread).
+mode_t currentUmask() {
+  if (FILE *status = std::fopen("/proc/self/status", "r")) {
+    char line[256];
+    unsigned mask = 0;
+    while (std::fgets(line, sizeof line, status))
+      if (std::sscanf(line, "Umask: %o", &mask) == 1) {
+        std::fclose(status);
+        return mode_t(mask);
+      }
+    std::fclose(status);
+  }
+  return 022;
 }
 
 void syncDirectory(const std::string &directory) {
@@ -108,22 +135,34 @@ void OutputFile::abandon() {
 bool OutputFile::open(const std::string &target, std::string &error) {
   abandon();
   path = target;
+  if (path.empty())
+    return fail("no path was given", error);
   if (path == "-") {
     fd = STDOUT_FILENO;
     return true;
   }
-  struct stat status;
-  if (::stat(path.c_str(), &status) == 0) {
-    if (S_ISDIR(status.st_mode))
-      return fail("it is a directory", error);
-    if (!S_ISREG(status.st_mode)) {
-      // A device or a pipe: written in place, never replaced by a file.
-      fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
-      if (fd < 0)
-        return fail(std::strerror(errno), error);
-      ownsDescriptor = true;
-      return true;
-    }
+  struct stat status = {};
+  bool exists = ::stat(path.c_str(), &status) == 0;
+  // /dev/stdout, /proc/self/fd/N: the caller's own descriptors, written in
+  // place like devices and pipes, never replaced by a file.
+  bool descriptor = path.rfind("/dev/", 0) == 0 || path.rfind("/proc/", 0) == 0;
+  if (exists && S_ISDIR(status.st_mode))
+    return fail("it is a directory", error);
+  if (exists && (!S_ISREG(status.st_mode) || descriptor)) {
+    fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+    if (fd < 0)
+      return fail(std::strerror(errno), error);
+    ownsDescriptor = true;
+    return true;
+  }
+  // A symlink is kept: the file it names is the one replaced.
+  struct stat link = {};
+  if (exists && ::lstat(path.c_str(), &link) == 0 && S_ISLNK(link.st_mode)) {
+    char *resolved = ::realpath(path.c_str(), nullptr);
+    if (!resolved)
+      return fail(std::strerror(errno), error);
+    path = resolved;
+    std::free(resolved);
   }
   std::string directory = directoryOf(path);
   std::string prefix = "." + baseOf(path) + ".lmc-";
@@ -137,11 +176,9 @@ bool OutputFile::open(const std::string &target, std::string &error) {
   ownsDescriptor = true;
   temporary = name;
   pendingSlot = addPending(temporary);
-  // mkstemp makes the file private (0600); give it the permissions a new
-  // file would have under the umask.
-  mode_t mask = ::umask(0);
-  ::umask(mask);
-  ::fchmod(fd, 0666 & ~mask);
+  // mkstemp makes the file private (0600): give it the mode of the file it
+  // replaces, or of a new file under the umask.
+  ::fchmod(fd, exists ? (status.st_mode & 07777) : (0666 & ~currentUmask()));
   return true;
 }
 
@@ -178,19 +215,20 @@ bool OutputFile::reserve(uint64_t bytes, std::string &error) {
 bool OutputFile::commit(std::string &error) {
   if (fd < 0)
     return fail("it is not open", error);
-  if (temporary.empty()) { // stdout, a device or a pipe
-    if (ownsDescriptor && ::close(fd) != 0)
-      return fail(std::strerror(errno), error);
-    ownsDescriptor = false;
-    fd = -1;
-    return true;
-  }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
-    ownsDescriptor = false;
-    return fail(std::strerror(errno), error);
-  }
+  // The descriptor is closed exactly once, whatever fails.
+  bool owned = ownsDescriptor;
+  int descriptor = fd;
   ownsDescriptor = false;
   fd = -1;
+  if (temporary.empty()) { // stdout, a device or a pipe
+    if (owned && ::close(descriptor) != 0)
+      return fail(std::strerror(errno), error);
+    return true;
+  }
+  bool synced = ::fsync(descriptor) == 0;
+  int code = errno;
+  if (::close(descriptor) != 0 || !synced)
+    return fail(std::strerror(synced ? errno : code), error);
   if (::rename(temporary.c_str(), path.c_str()) != 0)
     return fail(std::strerror(errno), error);
   temporary.clear();
@@ -207,15 +245,18 @@ bool writeFileAtomically(const std::string &path, const std::string &bytes,
 }
 
 void removeTemporariesOnSignals() {
+  // A signal the caller ignores (nohup, a background job's SIGINT) stays
+  // ignored.
   for (int signal : {SIGINT, SIGTERM, SIGHUP})
-    std::signal(signal, removeTemporariesAndExit);
+    if (std::signal(signal, removeTemporariesAndExit) == SIG_IGN)
+      std::signal(signal, SIG_IGN);
 }
 
 bool readFile(const std::string &path, std::string &bytes, std::string &error) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0)
     return (error = "cannot read '" + path + "': " + std::strerror(errno)), false;
-  struct stat status;
+  struct stat status = {};
   if (::fstat(fd, &status) != 0 || !S_ISREG(status.st_mode)) {
     // A pipe or device may never end: packages, weights and checkpoints
     // are regular files of a known size.

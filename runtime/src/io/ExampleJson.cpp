@@ -106,7 +106,7 @@ bool ExampleStream::open(const std::string &path, std::string &error) {
     attach(std::cin, "<stdin>");
     return true;
   }
-  struct stat status;
+  struct stat status = {};
   if (::stat(path.c_str(), &status) == 0 && S_ISDIR(status.st_mode))
     return (error = "cannot read '" + path + "': it is a directory"), false;
   auto file = std::make_unique<std::ifstream>(path);

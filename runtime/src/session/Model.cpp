@@ -338,8 +338,6 @@ bool Model::run(const std::vector<Example> &examples, const PackingOptions &opti
                 std::string &error) const {
   if (!hasWeights() && !loaded.parameters.empty())
     return (error = "the model has no weights yet"), false;
-  if (!fitsInMemory("running it", error))
-    return false;
   std::vector<PackedBatch> batches;
   if (!planBatches(loaded, examples, options, batches, error))
     return false;

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <csignal>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -121,6 +122,42 @@ TEST_F(AtomicFileTest, TheNextWriteRemovesTemporariesOfKilledProcesses) {
   std::vector<std::string> names = entries();
   EXPECT_EQ(std::count(names.begin(), names.end(), dead), 0);
   EXPECT_EQ(std::count(names.begin(), names.end(), alive), 1);
+}
+
+TEST_F(AtomicFileTest, ASymlinkIsKeptAndItsTargetReplacedWithItsMode) {
+  std::string target = directory + "/target.txt", link = directory + "/link.txt", error;
+  std::ofstream(target) << "old";
+  ASSERT_EQ(::chmod(target.c_str(), 0600), 0);
+  ASSERT_EQ(::symlink(target.c_str(), link.c_str()), 0);
+  ASSERT_TRUE(writeFileAtomically(link, "new", error)) << error;
+  struct stat status;
+  ASSERT_EQ(::lstat(link.c_str(), &status), 0);
+  EXPECT_TRUE(S_ISLNK(status.st_mode));
+  EXPECT_EQ(contents(target), "new");
+  ASSERT_EQ(::stat(target.c_str(), &status), 0);
+  EXPECT_EQ(status.st_mode & 07777, 0600u) << "a replaced file keeps its permissions";
+}
+
+TEST_F(AtomicFileTest, OnlyItsOwnTemporariesAreSwept) {
+  // A name that merely starts like a temporary is someone else's file.
+  std::string foreign = ".out.txt.lmc-2147483632-foo";
+  std::ofstream(directory + "/" + foreign) << "not ours";
+  std::string error;
+  ASSERT_TRUE(writeFileAtomically(directory + "/out.txt", "new", error)) << error;
+  std::vector<std::string> names = entries();
+  EXPECT_EQ(std::count(names.begin(), names.end(), foreign), 1);
+}
+
+TEST_F(AtomicFileTest, IgnoredSignalsStayIgnored) {
+  pid_t child = ::fork();
+  if (child == 0) {
+    std::signal(SIGHUP, SIG_IGN); // as nohup leaves it
+    removeTemporariesOnSignals();
+    ::_exit(std::signal(SIGHUP, SIG_IGN) == SIG_IGN ? 0 : 1);
+  }
+  int code = 0;
+  ASSERT_EQ(::waitpid(child, &code, 0), child);
+  EXPECT_TRUE(WIFEXITED(code) && WEXITSTATUS(code) == 0);
 }
 
 TEST_F(AtomicFileTest, SigtermRemovesTheTemporary) {
