@@ -174,6 +174,14 @@ Column ModelBuilder::bucketized(Column source, std::vector<float> boundaries,
         << "column '" << name << "', field 'boundaries': must not be empty";
     return nullptr;
   }
+  if (source->sequence && source->width() > 1) {
+    // Each token would need k ids; a sequence's tokens have one.
+    error(at.of("source", &context))
+        << "column '" << name << "', field 'source': '" << source->name
+        << "' is a sequence of [" << source->width()
+        << "] values; only a sequence of single values can be bucketized";
+    return nullptr;
+  }
   for (size_t i = 0; i + 1 < boundaries.size(); ++i) {
     if (!(boundaries[i] < boundaries[i + 1])) {
       error(at.of("boundaries", i + 1, &context))
