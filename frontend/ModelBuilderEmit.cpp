@@ -294,12 +294,22 @@ Value ModelBuilder::weights(const ColumnNode &column) {
                        llvm::cast<ShapedType>(categoricalIds.getType()).getShape());
   // A weight is read only where its id is present (TensorFlow pairs them
   // by index), so the ids' mask covers it; the counts input lets examples
-  // hold as few weights as ids, or none.
+  // hold as few weights as ids, or none, and `lmc.paired_with` makes the
+  // host refuse an example whose weights and ids differ in number, as
+  // TensorFlow does.
   if (!column.sequence) {
     declareParse(column, column.weightKey, /*variableLength=*/true);
     SmallVector<int64_t> countShape(llvm::cast<ShapedType>(raw.getType()).getRank(), 1);
     countShape[0] = kDynamic;
-    rawInput(column, column.weightKey, "counts", builder.getI32Type(), countShape);
+    Value counts =
+        rawInput(column, column.weightKey, "counts", builder.getI32Type(), countShape);
+    const std::string &idsKey = column.inputs.front()->key;
+    if (!idsKey.empty()) {
+      unsigned index = llvm::cast<BlockArgument>(counts).getArgNumber();
+      NamedAttrList attributes(llvm::cast<DictionaryAttr>(argumentAttributes[index]));
+      attributes.set("lmc.paired_with", builder.getStringAttr(idsKey));
+      argumentAttributes[index] = attributes.getDictionary(&context);
+    }
   }
   return raw;
 }

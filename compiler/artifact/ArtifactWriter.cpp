@@ -189,8 +189,10 @@ LogicalResult Writer::addInputs(func::FuncOp function) {
     std::vector<double> defaults;
     if (auto given = function.getArgAttrOfType<DenseF64ArrayAttr>(i, "lmc.default"))
       defaults.assign(given.asArrayRef().begin(), given.asArrayRef().end());
+    auto paired = function.getArgAttrOfType<StringAttr>(i, "lmc.paired_with");
     inputs.push_back(fb::CreateInputDirect(builder, feature.str().c_str(), *kind, value,
-                                           defaults.empty() ? nullptr : &defaults));
+                                           defaults.empty() ? nullptr : &defaults,
+                                           paired ? paired.str().c_str() : nullptr));
   }
   return success();
 }

@@ -43,7 +43,9 @@ bool planOf(mlir::func::FuncOp function, rt::Plan &plan, std::string &error) {
     std::vector<double> defaults;
     if (auto given = function.getArgAttrOfType<mlir::DenseF64ArrayAttr>(i, "lmc.default"))
       defaults.assign(given.asArrayRef().begin(), given.asArrayRef().end());
-    plan.inputs.push_back({feature.str(), *kind, int(plan.values.size()), std::move(defaults)});
+    auto paired = function.getArgAttrOfType<mlir::StringAttr>(i, "lmc.paired_with");
+    plan.inputs.push_back({feature.str(), *kind, int(plan.values.size()), std::move(defaults),
+                           paired ? paired.str() : ""});
     plan.values.push_back(std::move(value));
   }
   return true;

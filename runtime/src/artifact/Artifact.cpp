@@ -541,7 +541,7 @@ bool decodeModel(const fb::Model &model, Plan &plan, Checker &check) {
       if (in->ingest() < Ingest::MIN || in->ingest() > Ingest::MAX)
         return check.fail("input '" + str(in->feature()) + "' has an unknown ingest kind");
       plan.inputs.push_back({str(in->feature()), in->ingest(), in->value(),
-                             vec<double>(in->defaults())});
+                             vec<double>(in->defaults()), str(in->paired_with())});
     }
 
   if (!model.values())

@@ -122,6 +122,9 @@ struct Input {
   /// What a missing numeric feature takes, one value per element of an
   /// example; empty when the feature is required.
   std::vector<double> defaults;
+  /// A Counts input's feature whose count must be the same in every
+  /// example (weights and their ids); empty when unpaired.
+  std::string pairedWith;
 };
 
 /// The name `lmc.ingest` gives an ingest kind in MLIR and `lmc inspect`

@@ -187,6 +187,16 @@ private:
       if (input.ingest == Ingest::Lengths || input.ingest == Ingest::Counts) {
         int64_t length = input.ingest == Ingest::Lengths ? int64_t(tokensOf(value, input.feature))
                                                          : int64_t(value.size());
+        if (!input.pairedWith.empty()) {
+          auto paired = example.features.find(input.pairedWith);
+          size_t ids = paired == example.features.end() ? 0 : paired->second.size();
+          if (ids != value.size())
+            return (error = example.origin + ": feature '" + input.feature + "' has " +
+                            std::to_string(value.size()) + " weights for the " +
+                            std::to_string(ids) + " values of '" + input.pairedWith +
+                            "'; a weighted column needs one weight per value"),
+                   false;
+        }
         if (type.dtype == DType::I32)
           tensor.as<int32_t>()[r] = int32_t(length);
         else
