@@ -33,9 +33,16 @@ Initializer::Initializer(const std::string &name, uint64_t seed, const std::stri
                          const std::vector<std::pair<std::string, double>> &fields,
                          const std::vector<int64_t> &shape)
     : kind(kindName.empty() ? "truncated_normal" : kindName), engine(seed ^ hashName(name)) {
-  static const char *const known[] = {"zeros", "ones", "normal", "truncated_normal",
-                                      "uniform", "glorot_uniform"};
-  isKnown = std::find(std::begin(known), std::end(known), kind) != std::end(known);
+  // Looked up once, not per value.
+  static const std::pair<const char *, Form> forms[] = {
+      {"zeros", Form::Zeros},     {"ones", Form::Ones},         {"normal", Form::Normal},
+      {"truncated_normal", Form::TruncatedNormal}, {"uniform", Form::Uniform},
+      {"glorot_uniform", Form::GlorotUniform}};
+  for (const auto &[formName, known] : forms)
+    if (kind == formName) {
+      form = known;
+      isKnown = true;
+    }
   auto field = [&](const char *key, double fallback) {
     for (const auto &[fieldName, value] : fields)
       if (fieldName == key)
@@ -56,21 +63,20 @@ Initializer::Initializer(const std::string &name, uint64_t seed, const std::stri
 void Initializer::next(int64_t values, double *out) {
   for (int64_t i = 0; i < values; ++i) {
     double &value = out[i];
-    value = 0;
-    if (kind == "ones") {
-      value = 1;
-    } else if (kind == "normal") {
-      value = mean + stddev * standardNormal(engine);
-    } else if (kind == "truncated_normal") {
+    switch (form) {
+    case Form::Zeros: value = 0; break;
+    case Form::Ones: value = 1; break;
+    case Form::Normal: value = mean + stddev * standardNormal(engine); break;
+    case Form::TruncatedNormal: {
       double z;
       do
         z = standardNormal(engine);
       while (std::abs(z) > 2);
       value = mean + stddev * z;
-    } else if (kind == "uniform") {
-      value = min + (max - min) * uniform01(engine);
-    } else if (kind == "glorot_uniform") {
-      value = -limit + 2 * limit * uniform01(engine);
+      break;
+    }
+    case Form::Uniform: value = min + (max - min) * uniform01(engine); break;
+    case Form::GlorotUniform: value = -limit + 2 * limit * uniform01(engine); break;
     }
   }
 }

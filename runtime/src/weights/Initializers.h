@@ -30,7 +30,9 @@ public:
   void next(int64_t values, double *out);
 
 private:
+  enum class Form { Zeros, Ones, Normal, TruncatedNormal, Uniform, GlorotUniform };
   std::string kind;
+  Form form = Form::Zeros;
   bool isKnown = false;
   int64_t count = 1;
   std::mt19937_64 engine;
