@@ -16,68 +16,141 @@ namespace {
 
 using Json = nlohmann::json;
 
-/// Appends one scalar to `value`; integers turn to reals when mixed with
-/// reals. False when the scalar does not fit the kind collected so far.
-bool append(const Json &scalar, FeatureValue &value, bool first) {
-  using Kind = FeatureValue::Kind;
-  if (scalar.is_string()) {
-    if (!first && value.kind != Kind::Strings)
-      return false;
-    value.kind = Kind::Strings;
-    value.strings.push_back(scalar.get<std::string>());
+/// Builds an Example straight from the parser's events: no JSON tree, so a
+/// line of n numbers costs about n values, not the dozen times more a
+/// document object would (a 110 MB line took 1.4 GB as a tree).
+///
+/// Parsing goes on past a value lmc cannot use, so that text which is not
+/// JSON at all is reported as such, as a whole-document parse would.
+class ExampleBuilder : public nlohmann::json_sax<Json> {
+public:
+  explicit ExampleBuilder(Example &example) : example(example) {}
+
+  bool null() override { return scalar(std::numeric_limits<double>::quiet_NaN()); }
+  bool boolean(bool) override { return wrongFeature(); }
+  bool number_integer(number_integer_t value) override { return integer(value); }
+  bool number_unsigned(number_unsigned_t value) override {
+    // Integers beyond int64 do not fit a feature.
+    return value > uint64_t(INT64_MAX) ? wrongFeature() : integer(int64_t(value));
+  }
+  bool number_float(number_float_t value, const string_t &) override { return scalar(value); }
+  bool string(string_t &value) override {
+    if (!feature())
+      return true;
+    if (!first && current->kind != FeatureValue::Kind::Strings)
+      return wrongFeature();
+    current->kind = FeatureValue::Kind::Strings;
+    current->strings.push_back(std::move(value));
+    first = false;
     return true;
   }
-  if (scalar.is_null()) // a missing number: NaN, which numeric columns default
-    return append(std::numeric_limits<double>::quiet_NaN(), value, first);
-  if (!scalar.is_number() || (!first && value.kind == Kind::Strings))
+  bool binary(binary_t &) override { return wrongFeature(); }
+
+  bool start_object(std::size_t) override {
+    if (depth++ == 0)
+      return true;
+    return wrongFeature();
+  }
+  bool key(string_t &name) override {
+    if (depth == 1) {
+      // A repeated key keeps its last value, as a JSON object would.
+      featureName = name;
+      current = &(example.features[name] = FeatureValue());
+      first = true;
+    }
+    return true;
+  }
+  bool end_object() override {
+    --depth;
+    return true;
+  }
+  bool start_array(std::size_t) override {
+    ++depth;
+    if (depth == 1)
+      notObject = true;
+    else if (depth > 2)
+      return wrongFeature();
+    return true;
+  }
+  bool end_array() override {
+    --depth;
+    return true;
+  }
+  bool parse_error(std::size_t, const std::string &, const nlohmann::detail::exception &) override {
+    invalid = true;
     return false;
-  if (scalar.is_number_integer() && (first || value.kind == Kind::Integers)) {
-    value.kind = Kind::Integers;
-    // Integers beyond int64 (unsigned JSON numbers) do not fit a feature.
-    if (scalar.is_number_unsigned() && scalar.get<uint64_t>() > uint64_t(INT64_MAX))
-      return false;
-    value.integers.push_back(scalar.get<int64_t>());
+  }
+
+  bool invalid = false, notObject = false;
+  /// The first feature that is not a string, a number or a flat array of
+  /// one kind; empty when every one is.
+  std::string badFeature;
+
+private:
+  /// True when the value being read belongs to a feature (depth 1 or 2);
+  /// a scalar at depth 0 is a document that is no object.
+  bool feature() {
+    if (depth == 0)
+      notObject = true;
+    return depth > 0 && current && badFeature.empty();
+  }
+  bool wrongFeature() {
+    if (depth == 0)
+      notObject = true;
+    else if (badFeature.empty())
+      badFeature = featureName;
     return true;
   }
-  if (value.kind == Kind::Integers) {
-    for (int64_t integer : value.integers)
-      value.reals.push_back(double(integer));
-    value.integers.clear();
+  bool integer(int64_t value) {
+    if (!feature())
+      return true;
+    if (first || current->kind == FeatureValue::Kind::Integers) {
+      current->kind = FeatureValue::Kind::Integers;
+      current->integers.push_back(value);
+      first = false;
+      return true;
+    }
+    return scalar(double(value));
   }
-  value.kind = Kind::Reals;
-  value.reals.push_back(scalar.get<double>());
-  return true;
-}
+  /// Appends a real; integers collected so far turn to reals.
+  bool scalar(double value) {
+    if (!feature())
+      return true;
+    if (!first && current->kind == FeatureValue::Kind::Strings)
+      return wrongFeature();
+    if (current->kind == FeatureValue::Kind::Integers) {
+      current->reals.assign(current->integers.begin(), current->integers.end());
+      current->integers.clear();
+    }
+    current->kind = FeatureValue::Kind::Reals;
+    current->reals.push_back(value);
+    first = false;
+    return true;
+  }
+
+  Example &example;
+  int depth = 0;
+  std::string featureName;
+  FeatureValue *current = nullptr;
+  bool first = true;
+};
 
 } // namespace
 
 bool parseExample(const std::string &text, const std::string &origin, Example &example,
                   std::string &error) {
-  Json json = Json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (json.is_discarded())
-    return (error = origin + ": not valid JSON"), false;
-  if (!json.is_object())
-    return (error = origin + ": an example must be a JSON object of features"), false;
   example = Example();
   example.origin = origin;
-  for (const auto &[name, entry] : json.items()) {
-    FeatureValue value;
-    bool ok = true;
-    if (entry.is_array()) {
-      bool first = true;
-      for (const Json &element : entry) {
-        ok = ok && append(element, value, first);
-        first = false;
-      }
-    } else {
-      ok = append(entry, value, true);
-    }
-    if (!ok)
-      return (error = origin + ": feature '" + name +
-                      "' must be a string, a number or a flat array of one kind"),
-             false;
-    example.features[name] = std::move(value);
-  }
+  ExampleBuilder builder(example);
+  Json::sax_parse(text, &builder);
+  if (builder.invalid)
+    return (error = origin + ": not valid JSON"), false;
+  if (builder.notObject)
+    return (error = origin + ": an example must be a JSON object of features"), false;
+  if (!builder.badFeature.empty())
+    return (error = origin + ": feature '" + builder.badFeature +
+                    "' must be a string, a number or a flat array of one kind"),
+           false;
   return true;
 }
 
