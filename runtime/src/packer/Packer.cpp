@@ -245,8 +245,12 @@ private:
 
 namespace {
 
+/// The requested packing length, or by default the planned sequence
+/// length, never more than the tokens a batch holds (a row is one batch at
+/// most).
 int64_t packingLengthOf(const Plan &plan, const PackingOptions &options) {
-  return options.packingLength ? options.packingLength : plan.budget.sequence;
+  return options.packingLength ? options.packingLength
+                               : std::min(plan.budget.sequence, plan.budget.tokens);
 }
 
 /// The features whose lengths the plan takes, the sequences, each with the
@@ -279,6 +283,12 @@ bool planBatches(const Plan &plan, const std::vector<Example> &examples,
   int64_t packingLength = packingLengthOf(plan, options);
   if (packingLength <= 0)
     return (error = "the packing length must be positive"), false;
+  if (packingLength > plan.budget.tokens)
+    return (error = "the packing length " + std::to_string(packingLength) +
+                    " is more than the " + std::to_string(plan.budget.tokens) +
+                    " tokens a batch of this package holds (compile with --max-tokens=" +
+                    std::to_string(packingLength) + " or more)"),
+           false;
   std::map<std::string, int64_t> sequences = sequenceFeatures(plan);
   // Each example's token count: its longest sequence feature.
   std::vector<int64_t> lengths(examples.size(), sequences.empty() ? 1 : 0);
