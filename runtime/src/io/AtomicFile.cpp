@@ -187,14 +187,15 @@ bool OutputFile::write(const void *data, size_t size, std::string &error) {
     return fail("it is not open", error);
   const char *bytes = static_cast<const char *>(data);
   while (size > 0) {
-    ssize_t written = ::write(fd, bytes, size);
-    if (written < 0) {
+    ssize_t count = ::write(fd, bytes, size);
+    if (count < 0) {
       if (errno == EINTR)
         continue;
       return fail(std::strerror(errno), error);
     }
-    bytes += written;
-    size -= size_t(written);
+    bytes += count;
+    size -= size_t(count);
+    written += uint64_t(count);
   }
   return true;
 }

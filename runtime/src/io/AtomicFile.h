@@ -32,6 +32,8 @@ public:
   bool reserve(uint64_t bytes, std::string &error);
   /// Syncs and renames the temporary into place (and syncs its folder).
   bool commit(std::string &error);
+  /// The bytes written so far.
+  uint64_t bytesWritten() const { return written; }
 
 private:
   bool fail(const std::string &what, std::string &error);
@@ -41,6 +43,7 @@ private:
   int fd = -1;
   int pendingSlot = -1;
   bool ownsDescriptor = false;
+  uint64_t written = 0;
 };
 
 /// Writes `bytes` to `path` through an OutputFile.

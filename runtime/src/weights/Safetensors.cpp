@@ -127,12 +127,14 @@ bool writeSafetensors(const std::string &path, const std::vector<TensorHeader> &
   nlohmann::ordered_json header = nlohmann::ordered_json::object();
   header["__metadata__"] = {{"format", "pt"}, {"producer", "lmc"}};
   uint64_t offset = 0;
+  std::vector<uint64_t> ends;
   for (const TensorHeader &tensor : headers) {
     uint64_t bytes = uint64_t(cpu::Tensor::elementsOf(tensor.shape)) * dtypeSize(tensor.dtype);
     header[tensor.name] = {{"dtype", safetensorsName(tensor.dtype)},
                            {"shape", tensor.shape},
                            {"data_offsets", {offset, offset + bytes}}};
     offset += bytes;
+    ends.push_back(offset);
   }
   std::string text = header.dump();
   // Pad the header with spaces so the data starts 8-byte aligned.
@@ -144,9 +146,18 @@ bool writeSafetensors(const std::string &path, const std::vector<TensorHeader> &
   if (!out.open(path, error) || !out.reserve(prefix.size() + text.size() + offset, error) ||
       !out.write(prefix + text, error))
     return false;
-  for (size_t i = 0; i < headers.size(); ++i)
+  uint64_t dataStart = out.bytesWritten();
+  for (size_t i = 0; i < headers.size(); ++i) {
     if (!writeData(i, out, error))
       return false;
+    // A writer that wrote more or less than its header says would shift
+    // every later tensor: the file would load, wrong.
+    if (out.bytesWritten() - dataStart != ends[i])
+      return (error = "cannot write '" + path + "': tensor '" + headers[i].name + "' ended at byte " +
+                      std::to_string(out.bytesWritten() - dataStart) + " of the data, not at " +
+                      std::to_string(ends[i]) + " as its header says"),
+             false;
+  }
   return out.commit(error);
 }
 

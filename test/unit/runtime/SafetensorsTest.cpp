@@ -1,13 +1,16 @@
 // Tests the safetensors reader's checks on bytes a damaged or hostile file
 // could hold: shapes whose element count overflows, tensors that overlap or
 // leave gaps or trailing bytes (the reference implementation refuses those
-// too), and a clean file, which reads back.
+// too), and a clean file, which reads back. The streaming writer refuses a
+// tensor whose bytes disagree with its header.
 
 #include "weights/Safetensors.h"
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <string>
+#include <unistd.h>
 
 namespace {
 
@@ -56,6 +59,26 @@ TEST(Safetensors, RefusesOverlapsGapsAndTrailingBytes) {
   EXPECT_EQ(parse(file(R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}})",
                        std::string(6, '\1'))),
             "w holds 2 bytes after its last tensor");
+}
+
+TEST(Safetensors, StreamingWriterRefusesATensorOfTheWrongSize) {
+  std::string path = ::testing::TempDir() + "/short-tensor.safetensors";
+  std::remove(path.c_str());
+  std::vector<lmc::rt::TensorHeader> headers = {{"a", lmc::rt::DType::F32, {2}},
+                                                {"b", lmc::rt::DType::F32, {1}}};
+  std::string error;
+  // 'a' is two floats, the writer gives one: 'b' would be read shifted.
+  EXPECT_FALSE(lmc::rt::writeSafetensors(
+      path, headers,
+      [](size_t, lmc::rt::OutputFile &out, std::string &failure) {
+        float value = 1;
+        return out.write(&value, sizeof value, failure);
+      },
+      error));
+  EXPECT_EQ(error, "cannot write '" + path +
+                       "': tensor 'a' ended at byte 4 of the data, not at 8 as its header says");
+  // Nothing is left at the path.
+  EXPECT_NE(::access(path.c_str(), F_OK), 0);
 }
 
 } // namespace
