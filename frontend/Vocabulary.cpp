@@ -5,12 +5,21 @@
 #include "lmc/fingerprint.h"
 
 #include "llvm/ADT/DenseMap.h"
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
 
 namespace lmc::frontend {
 
 llvm::Expected<std::vector<std::string>>
 readVocabularyFile(llvm::StringRef path, std::optional<int64_t> size) {
+  // A device or FIFO (/dev/zero, /dev/stdin) would be read without end.
+  llvm::sys::fs::file_status status;
+  if (!llvm::sys::fs::status(path, status) && !llvm::sys::fs::is_regular_file(status))
+    return llvm::createStringError(
+        std::make_error_code(std::errc::invalid_argument),
+        "cannot read vocabulary file '" + path + "': " +
+            (llvm::sys::fs::is_directory(status) ? "it is a directory"
+                                                  : "it is not a regular file"));
   auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false);
   if (!buffer)
     return llvm::createStringError(buffer.getError(),
