@@ -53,6 +53,15 @@ lmc_status_t lmc_model_load_weights(lmc_model_t *model, const char *path);
  * with `seed` (the values `lmc init-weights --seed` writes). */
 lmc_status_t lmc_model_init_weights(lmc_model_t *model, uint64_t seed);
 
+/* Bounds the host memory the model's parameters, one batch's activation
+ * arena and its inputs may take together to `bytes` (> 0). Without it the bound is the
+ * host's physical memory, and on the CPU no single tensor or arena may
+ * exceed 16 GiB. lmc_model_init_weights, lmc_model_load_weights and
+ * lmc_model_run refuse a model beyond it with LMC_STATUS_OUT_OF_MEMORY and
+ * the sizes, before allocating: a damaged or oversized package cannot
+ * exhaust the host. Call it before loading weights, not during runs. */
+lmc_status_t lmc_model_set_memory_limit(lmc_model_t *model, int64_t bytes);
+
 /* Where lmc_model_run computes: "the CPU" (the default), or "the GPU
  * (NVIDIA H200, sm_90)" after lmc_model_use_cuda (lmc/lmc_cuda.h). The
  * string is owned by the model, valid until the next call. */

@@ -26,6 +26,15 @@ lmc_status_t loadFailure(const char *path, const std::string &error) {
                            error.c_str());
 }
 
+/// OUT_OF_MEMORY, with the sizes, when the model's parameters and arena
+/// exceed its memory limit (lmc_model_set_memory_limit) or the host.
+lmc_status_t checkMemory(const lmc_model_t *model, const char *doing) {
+  std::string error;
+  if (model->model->fitsInMemory(doing, error))
+    return nullptr;
+  return lmc_status_create(LMC_STATUS_OUT_OF_MEMORY, "%s", error.c_str());
+}
+
 lmc_status_t lastExample(lmc_examples_t *examples, const char *feature,
                          lmc::rt::FeatureValue *&value) {
   if (!examples || !feature)
@@ -60,6 +69,7 @@ lmc_status_t lmc_model_load_weights(lmc_model_t *model, const char *path) {
   return lmc::api::guarded([&]() -> lmc_status_t {
     if (!model || !path)
       return invalid("model and path must not be NULL");
+    LMC_RETURN_IF_ERROR(checkMemory(model, "loading its weights"));
     std::string error;
     if (!model->model->loadWeights(path, error))
       return loadFailure(path, error);
@@ -71,11 +81,24 @@ lmc_status_t lmc_model_init_weights(lmc_model_t *model, uint64_t seed) {
   return lmc::api::guarded([&]() -> lmc_status_t {
     if (!model)
       return invalid("model must not be NULL");
+    LMC_RETURN_IF_ERROR(checkMemory(model, "generating its weights"));
     std::vector<std::pair<std::string, lmc::cpu::Tensor>> weights;
     std::string error;
     if (!model->model->generateWeights(seed, weights, error) ||
         !model->model->setWeights({weights.begin(), weights.end()}, error))
       return lmc_status_create(LMC_STATUS_INVALID_ARGUMENT, "%s", error.c_str());
+    return nullptr;
+  });
+}
+
+lmc_status_t lmc_model_set_memory_limit(lmc_model_t *model, int64_t bytes) {
+  return lmc::api::guarded([&]() -> lmc_status_t {
+    if (!model)
+      return invalid("model must not be NULL");
+    if (bytes <= 0)
+      return lmc_status_create(LMC_STATUS_INVALID_ARGUMENT,
+                               "the memory limit must be positive, not %lld", (long long)bytes);
+    model->model->setMemoryLimit(bytes);
     return nullptr;
   });
 }
@@ -191,6 +214,7 @@ lmc_status_t lmc_model_run(const lmc_model_t *model, const lmc_examples_t *examp
       packing.packingLength = options->packing_length;
       packing.overlong = lmc::rt::OverlongPolicy(overlong);
     }
+    LMC_RETURN_IF_ERROR(checkMemory(model, "running it"));
     std::vector<lmc::rt::ExampleOutputs> outputs;
     // Owned until handed over, so an exception cannot leak it.
     std::unique_ptr<lmc_results> out(new (std::nothrow) lmc_results());

@@ -175,6 +175,8 @@ bool Model::wholeWeights(std::vector<std::pair<std::string, cpu::Tensor>> &weigh
 }
 
 bool Model::loadWeights(const std::string &path, std::string &error) {
+  if (!fitsInMemory("loading its weights", error))
+    return false;
   std::map<std::string, cpu::Tensor> weights;
   if (!readSafetensors(path, weights, error))
     return false;
@@ -274,6 +276,23 @@ bool Model::writeGeneratedWeights(uint64_t seed, const std::string &path,
       error);
 }
 
+namespace {
+
+/// `bytes` in the largest binary unit that keeps it at least 1.
+std::string describeBytes(double bytes) {
+  const char *units[] = {"KiB", "MiB", "GiB", "TiB"};
+  if (bytes < 1024)
+    return std::to_string(int64_t(bytes)) + " bytes";
+  int unit = 0;
+  for (bytes /= 1024; bytes >= 1024 && unit < 3; bytes /= 1024)
+    ++unit;
+  char text[32];
+  std::snprintf(text, sizeof text, "%.1f %s", bytes, units[unit]);
+  return text;
+}
+
+} // namespace
+
 bool Model::fitsInMemory(const std::string &doing, std::string &error) const {
   // Refused with the sizes rather than ended by an allocation failure: a
   // package, damaged or not, cannot make the host allocate what it lacks.
@@ -282,20 +301,22 @@ bool Model::fitsInMemory(const std::string &doing, std::string &error) const {
     parameters += double(cpu::Tensor::elementsOf(parameter.type.shape)) *
                   double(dtypeSize(parameter.type.dtype));
   double arena = double(loaded.arenaBytes);
+  // A batch's input tensors, at most what the budget allows each.
+  double inputs = 0;
+  for (const Input &input : loaded.inputs)
+    inputs += double(bytesUnder(loaded.values[size_t(input.value)].type, loaded.budget));
   double available = double(::sysconf(_SC_PHYS_PAGES)) * double(::sysconf(_SC_PAGESIZE));
   bool limited = memoryLimit > 0 && (available <= 0 || double(memoryLimit) < available);
   if (limited)
     available = double(memoryLimit);
-  if (available <= 0 || parameters + arena <= available)
+  if (available <= 0 || parameters + arena + inputs <= available)
     return true;
-  char text[320];
-  std::snprintf(text, sizeof text,
-                "the model needs %.1f GiB (parameters %.1f GiB, activation arena %.1f GiB), "
-                "more than %s %.1f GiB of memory, for %s",
-                (parameters + arena) / double(1 << 30), parameters / double(1 << 30),
-                arena / double(1 << 30), limited ? "the memory limit of" : "this host's",
-                available / double(1 << 30), doing.c_str());
-  error = text;
+  error = "the model needs " + describeBytes(parameters + arena + inputs) + " (parameters " +
+          describeBytes(parameters) + ", activation arena " + describeBytes(arena) +
+          ", batch inputs " + describeBytes(inputs) + "), more than " +
+          (limited ? "its memory limit of " + describeBytes(available)
+                   : "this host's " + describeBytes(available) + " of memory") +
+          ", for " + doing;
   return false;
 }
 
@@ -338,6 +359,8 @@ bool Model::run(const std::vector<Example> &examples, const PackingOptions &opti
                 std::string &error) const {
   if (!hasWeights() && !loaded.parameters.empty())
     return (error = "the model has no weights yet"), false;
+  if (!fitsInMemory("running it", error))
+    return false;
   std::vector<PackedBatch> batches;
   if (!planBatches(loaded, examples, options, batches, error))
     return false;

@@ -34,7 +34,7 @@ public:
   const Plan &plan() const { return loaded; }
   bool hasWeights() const { return !parameters.empty(); }
   /// See Backend::setMemoryLimit (16 GiB by default on the CPU); a limit set
-  /// here also bounds what fitsInMemory allows for parameters and arena.
+  /// here also bounds what fitsInMemory allows.
   void setMemoryLimit(int64_t bytes) {
     memoryLimit = bytes;
     backend->setMemoryLimit(bytes);
@@ -66,9 +66,10 @@ public:
   /// The same values written straight to a safetensors file a piece at a
   /// time: memory stays bounded however large the model.
   bool writeGeneratedWeights(uint64_t seed, const std::string &path, std::string &error) const;
-  /// False, with the sizes in `error`, when the parameters and the
-  /// activation arena exceed this host's physical memory (`doing` says what
-  /// needed them).
+  /// False, with the sizes in `error`, when the parameters, the activation
+  /// arena and a batch's inputs exceed the memory limit or this host's
+  /// physical memory (`doing` says what needed them). Loading, generating
+  /// weights and running check it before they allocate.
   bool fitsInMemory(const std::string &doing, std::string &error) const;
 
   /// Packs `examples`, runs every batch, and returns outputs per example in

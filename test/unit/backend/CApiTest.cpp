@@ -185,4 +185,38 @@ TEST_F(CApi, FailuresAreStatusesWithMessages) {
   lmc_examples_release(list);
 }
 
+TEST_F(CApi, MemoryLimitRefusesBeforeAllocating) {
+  lmc_status_t status = lmc_model_set_memory_limit(model, 0);
+  EXPECT_EQ(lmc_status_code(status), LMC_STATUS_INVALID_ARGUMENT);
+  EXPECT_STREQ(lmc_status_message(status), "the memory limit must be positive, not 0");
+  lmc_status_release(status);
+
+  // 1 KiB is less than the model's parameters: every call that would
+  // allocate them, or an arena, says so with the sizes.
+  ASSERT_EQ(lmc_model_set_memory_limit(model, 1024), nullptr);
+  status = lmc_model_init_weights(model, 1);
+  EXPECT_EQ(lmc_status_code(status), LMC_STATUS_OUT_OF_MEMORY);
+  std::string message = lmc_status_message(status);
+  EXPECT_NE(message.find("more than its memory limit of 1.0 KiB, for generating its weights"),
+            std::string::npos)
+      << message;
+  lmc_status_release(status);
+  status = lmc_model_load_weights(model, "/nonexistent/w.safetensors");
+  EXPECT_EQ(lmc_status_code(status), LMC_STATUS_OUT_OF_MEMORY);
+  lmc_status_release(status);
+  lmc_examples_t *list = examples();
+  lmc_results_t *results = nullptr;
+  status = lmc_model_run(model, list, nullptr, &results);
+  EXPECT_EQ(lmc_status_code(status), LMC_STATUS_OUT_OF_MEMORY);
+  EXPECT_EQ(results, nullptr);
+  lmc_status_release(status);
+
+  // A limit the model fits under lets it run again.
+  ASSERT_EQ(lmc_model_set_memory_limit(model, int64_t(1) << 30), nullptr);
+  ASSERT_EQ(lmc_model_run(model, list, nullptr, &results), nullptr);
+  EXPECT_EQ(lmc_results_example_count(results), 2u);
+  lmc_results_release(results);
+  lmc_examples_release(list);
+}
+
 } // namespace
