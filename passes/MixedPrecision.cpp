@@ -31,10 +31,7 @@ bool computesInLowPrecision(Operation *op) {
   if (auto reduce = dyn_cast<SegmentReduceOp>(op))
     return reduce.getReduction() == SegmentReduction::first ||
            reduce.getReduction() == SegmentReduction::max;
-  return isa<MatmulOp, AttentionOp, AttentionGradOp, AddOp, SubOp, MulOp, DivOp,
-             MaxOp, MinOp, NegOp, TanhOp, GeluOp, LayerNormOp, RmsNormOp, EmbeddingOp,
-             FcEmbeddingBagOp, ReshapeOp, TransposeOp, ConcatOp, SliceOp,
-             SelectOp, UnpadOp, PadOp, ParamLoadOp>(op);
+  return op->hasTrait<LmcTrait::LowPrecisionSafe>();
 }
 
 /// Results that stay f32 whatever their op computes in: attention's

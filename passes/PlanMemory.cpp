@@ -85,15 +85,15 @@ private:
 };
 
 /// A fused kernel of elementwise ops with one result may write it over an
-/// input it reads for the last time: every element is read before it is
-/// written. (With two results, writing the first could clobber an input the
-/// second still reads.)
+/// input of the result's shape that it reads for the last time: every
+/// element is read before it is written. (With two results, writing the
+/// first could clobber an input the second still reads; a broadcast input's
+/// element is read after others are written.)
 bool isElementwise(KernelOp kernel) {
   if (kernel.getKind() != KernelKind::fused || kernel->getNumResults() != 1)
     return false;
   return llvm::all_of(kernel.getBody().front(), [](Operation &op) {
-    return isa<AddOp, SubOp, MulOp, DivOp, MaxOp, MinOp, ExpOp, TanhOp,
-               RsqrtOp, ErfOp, NegOp, SelectOp, CastOp, GeluOp, YieldOp>(op);
+    return op.hasTrait<LmcTrait::Elementwise>() || isa<YieldOp>(op);
   });
 }
 
@@ -157,8 +157,14 @@ struct PlanMemoryPass : mlir::lmc::impl::PlanMemoryPassBase<PlanMemoryPass> {
         Value donor = reshapedInput(kernel, llvm::cast<OpResult>(result).getResultNumber());
         if (!canDonate(donor))
           donor = nullptr;
+        // Equal bytes and equal (static or dynamic) shapes: element i of
+        // the input is where element i of the result goes.
+        auto alignedDonor = [&](Value input) {
+          return canDonate(input) && llvm::cast<RankedTensorType>(input.getType()).getShape() ==
+                                         llvm::cast<RankedTensorType>(result.getType()).getShape();
+        };
         if (!donor && elementwise)
-          if (auto found = llvm::find_if(kernel.getInputs(), canDonate);
+          if (auto found = llvm::find_if(kernel.getInputs(), alignedDonor);
               found != kernel.getInputs().end())
             donor = *found;
         int64_t offset;

@@ -61,10 +61,7 @@ bool isTokenWise(Operation *op) {
     return false;
   if (isa<LayerNormOp, RmsNormOp>(op) && shapeOf(op->getResult(0)).size() < 3)
     return false;
-  if (!isa<AddOp, SubOp, MulOp, DivOp, MaxOp, MinOp, ExpOp, TanhOp, RsqrtOp,
-           ErfOp, NegOp, CompareOp, SelectOp, CastOp, GeluOp, LayerNormOp,
-           RmsNormOp, SoftmaxOp, ReduceSumOp, ReduceMaxOp, FcNumericOp,
-           FcBucketizeOp, FcHashBucketOp, FcVocabLookupOp, FcIdentityOp>(op))
+  if (!isRowLocal(op))
     return false;
   if (auto axis = op->getAttrOfType<IntegerAttr>("axis"); axis && axis.getInt() < 2)
     return false;

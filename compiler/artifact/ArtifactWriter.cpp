@@ -7,6 +7,7 @@
 
 #include "artifact/Envelope.h"
 #include "artifact/Plan.h"
+#include "OpTable.h"
 #include "lmc/fingerprint.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -228,74 +229,65 @@ FailureOr<Offset<fb::Instruction>> Writer::instruction(Operation *op,
   auto local = [&](Value value) { return value ? locals.lookup(value) : -1; };
   for (Value operand : op->getOperands())
     operands.push_back(local(operand));
-  std::optional<fb::Opcode> opcode =
-      llvm::TypeSwitch<Operation *, std::optional<fb::Opcode>>(op)
-          .Case([&](AddOp) { return fb::Opcode::Add; })
-          .Case([&](SubOp) { return fb::Opcode::Sub; })
-          .Case([&](MulOp) { return fb::Opcode::Mul; })
-          .Case([&](DivOp) { return fb::Opcode::Div; })
-          .Case([&](MaxOp) { return fb::Opcode::Max; })
-          .Case([&](MinOp) { return fb::Opcode::Min; })
-          .Case([&](NegOp) { return fb::Opcode::Neg; })
-          .Case([&](ExpOp) { return fb::Opcode::Exp; })
-          .Case([&](TanhOp) { return fb::Opcode::Tanh; })
-          .Case([&](RsqrtOp) { return fb::Opcode::Rsqrt; })
-          .Case([&](ErfOp) { return fb::Opcode::Erf; })
+  // The opcode by the op's name (Ops.def); the ops below carry attributes,
+  // or order their operands unlike their ODS declaration.
+  std::optional<fb::Opcode> opcode = ::lmc::ops::opcodeNamed(op->getName().getStringRef());
+  if (!opcode)
+    return op->emitError("the runtime has no implementation of '")
+           << op->getName() << "'";
+  LogicalResult encoded =
+      llvm::TypeSwitch<Operation *, LogicalResult>(op)
           .Case([&](CompareOp compare) {
             ints = {int64_t(compare.getPredicate())};
-            return fb::Opcode::Compare;
+            return success();
           })
-          .Case([&](SelectOp) { return fb::Opcode::Select; })
           .Case([&](MatmulOp matmul) {
             ints = {matmul.getTransposeLhs(), matmul.getTransposeRhs()};
-            return fb::Opcode::Matmul;
+            return success();
           })
           .Case([&](ReduceSumOp reduce) {
             ints = {reduce.getAxis(), reduce.getKeepDims()};
-            return fb::Opcode::ReduceSum;
+            return success();
           })
           .Case([&](ReduceMaxOp reduce) {
             ints = {reduce.getAxis(), reduce.getKeepDims()};
-            return fb::Opcode::ReduceMax;
+            return success();
           })
           .Case([&](SoftmaxOp softmax) {
             ints = {softmax.getAxis()};
-            return fb::Opcode::Softmax;
+            return success();
           })
           .Case([&](TransposeOp transpose) {
             ints.assign(transpose.getPermutation().begin(), transpose.getPermutation().end());
-            return fb::Opcode::Transpose;
+            return success();
           })
-          .Case([&](ReshapeOp) { return fb::Opcode::Reshape; })
           .Case([&](ConcatOp concat) {
             ints = {concat.getAxis()};
-            return fb::Opcode::Concat;
+            return success();
           })
           .Case([&](SliceOp slice) {
             ints = {slice.getAxis(), slice.getStart(), slice.getLimit()};
-            return fb::Opcode::Slice;
+            return success();
           })
-          .Case([&](CastOp) { return fb::Opcode::Cast; })
-          .Case([&](ConstantOp constant) -> std::optional<fb::Opcode> {
+          .Case([&](ConstantOp constant) -> LogicalResult {
             FailureOr<int> index = addConstant(constant);
             if (failed(index))
-              return std::nullopt;
+              return failure();
             ints = {*index};
-            return fb::Opcode::Constant;
+            return success();
           })
           .Case([&](LayerNormOp norm) {
             reals = {norm.getEpsilon().convertToDouble()};
-            return fb::Opcode::LayerNorm;
+            return success();
           })
           .Case([&](RmsNormOp norm) {
             reals = {norm.getEpsilon().convertToDouble()};
-            return fb::Opcode::RmsNorm;
+            return success();
           })
           .Case([&](GeluOp gelu) {
             ints = {gelu.getApproximation() == GeluApproximation::tanh};
-            return fb::Opcode::Gelu;
+            return success();
           })
-          .Case([&](EmbeddingOp) { return fb::Opcode::Embedding; })
           .Case([&](AttentionOp attention) {
             operands = {local(attention.getQuery()), local(attention.getKey()),
                         local(attention.getValue()), local(attention.getCuSeqlens()),
@@ -303,7 +295,7 @@ FailureOr<Offset<fb::Instruction>> Writer::instruction(Operation *op,
             ints = {attention.getCausal()};
             reals = {attention.getScale() ? double(attention.getScale()->convertToFloat())
                                           : std::numeric_limits<double>::quiet_NaN()};
-            return fb::Opcode::Attention;
+            return success();
           })
           .Case([&](AttentionGradOp grad) {
             operands = {local(grad.getQuery()),    local(grad.getKey()),
@@ -313,33 +305,31 @@ FailureOr<Offset<fb::Instruction>> Writer::instruction(Operation *op,
             ints = {grad.getCausal()};
             reals = {grad.getScale() ? double(grad.getScale()->convertToFloat())
                                      : std::numeric_limits<double>::quiet_NaN()};
-            return fb::Opcode::AttentionGrad;
+            return success();
           })
-          .Case([&](LogOp) { return fb::Opcode::Log; })
-          .Case([&](SqrtOp) { return fb::Opcode::Sqrt; })
           .Case([&](AllReduceOp op) {
             ints = {op.getRanks()};
-            return fb::Opcode::AllReduce;
+            return success();
           })
           .Case([&](ReduceScatterOp op) {
             ints = {op.getRanks()};
-            return fb::Opcode::ReduceScatter;
+            return success();
           })
           .Case([&](AllGatherOp op) {
             ints = {op.getRanks()};
-            return fb::Opcode::AllGather;
+            return success();
           })
           .Case([&](AllGatherRowsOp op) {
             ints = {op.getRanks()};
-            return fb::Opcode::AllGatherRows;
+            return success();
           })
           .Case([&](ShardSliceOp op) {
             ints = {op.getRanks()};
-            return fb::Opcode::ShardSlice;
+            return success();
           })
           .Case([&](RankOp op) {
             ints = {op.getRanks()};
-            return fb::Opcode::Rank;
+            return success();
           })
           .Case([&](AdamwRowsOp op) {
             operands = {local(op.getTable()), local(op.getM()),     local(op.getV()),
@@ -348,16 +338,12 @@ FailureOr<Offset<fb::Instruction>> Writer::instruction(Operation *op,
             ints = {op.getRanks(), op.getTableRows()};
             reals = {op.getBeta1().convertToDouble(), op.getBeta2().convertToDouble(),
                      op.getEpsilon().convertToDouble(), op.getWeightDecay().convertToDouble()};
-            return fb::Opcode::AdamwRows;
+            return success();
           })
-          .Case([&](BroadcastLikeOp) { return fb::Opcode::BroadcastLike; })
-          .Case([&](UnpadOp) { return fb::Opcode::Unpad; })
-          .Case([&](PadOp) { return fb::Opcode::Pad; })
           .Case([&](SegmentReduceOp reduce) {
             ints = {int64_t(reduce.getReduction())};
-            return fb::Opcode::SegmentReduce;
+            return success();
           })
-          .Case([&](PositionsOp) { return fb::Opcode::Positions; })
           .Case([&](FcNumericOp numeric) {
             ints = {int64_t(numeric.getNormalizer()), numeric.getDefaultValue().has_value()};
             reals = {numeric.getMean() ? numeric.getMean()->convertToDouble() : 0.0,
@@ -366,50 +352,49 @@ FailureOr<Offset<fb::Instruction>> Writer::instruction(Operation *op,
                      numeric.getMax() ? numeric.getMax()->convertToDouble() : 1.0,
                      numeric.getDefaultValue() ? numeric.getDefaultValue()->convertToDouble()
                                                : 0.0};
-            return fb::Opcode::FcNumeric;
+            return success();
           })
           .Case([&](FcBucketizeOp bucketize) {
             ArrayRef<float> boundaries = bucketize.getBoundaries();
             table = addTable("bucketize", {}, {boundaries.begin(), boundaries.end()});
-            return fb::Opcode::FcBucketize;
+            return success();
           })
           .Case([&](FcHashBucketOp hash) {
             ints = {hash.getNumBuckets()};
-            return fb::Opcode::FcHashBucket;
+            return success();
           })
           .Case([&](FcVocabLookupOp lookup) {
             auto vocabulary = llvm::to_vector(lookup.getVocabulary().getValues<int64_t>());
             table = addTable("vocabulary", {vocabulary.begin(), vocabulary.end()}, {});
             ints = {lookup.getNumOovBuckets().value_or(0), lookup.getDefaultValue().has_value(),
                     lookup.getDefaultValue().value_or(0)};
-            return fb::Opcode::FcVocabLookup;
+            return success();
           })
           .Case([&](FcIdentityOp identity) {
             ints = {identity.getNumBuckets(), identity.getDefaultValue().has_value(),
                     identity.getDefaultValue().value_or(0)};
-            return fb::Opcode::FcIdentity;
+            return success();
           })
           .Case([&](FcCrossOp cross) {
             ints = {cross.getNumBuckets(),
                     cross.getHashKey() ? int64_t(*cross.getHashKey())
                                        : int64_t(LMC_DEFAULT_CROSS_HASH_KEY)};
-            return fb::Opcode::FcCross;
+            return success();
           })
           .Case([&](FcEmbeddingBagOp bag) {
             operands = {local(bag.getTable()), local(bag.getIds()), local(bag.getWeights())};
             ints = {int64_t(bag.getCombiner()), bag.getMaxNorm().has_value()};
             reals = {bag.getMaxNorm() ? double(bag.getMaxNorm()->convertToFloat()) : 0.0};
-            return fb::Opcode::FcEmbeddingBag;
+            return success();
           })
           .Case([&](FcIndicatorOp indicator) {
             operands = {local(indicator.getIds()), local(indicator.getWeights())};
             ints = {indicator.getNumBuckets()};
-            return fb::Opcode::FcIndicator;
+            return success();
           })
-          .Default([](Operation *) { return std::nullopt; });
-  if (!opcode)
-    return op->emitError("the runtime has no implementation of '")
-           << op->getName() << "'";
+          .Default([](Operation *) { return success(); });
+  if (failed(encoded))
+    return failure();
   std::vector<Offset<fb::TensorType>> results;
   for (Value result : op->getResults()) {
     FailureOr<Offset<fb::TensorType>> type = typeOf(op, result.getType());

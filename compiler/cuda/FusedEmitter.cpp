@@ -18,6 +18,8 @@
 
 #include "compiler/cuda/CudaPrelude.h"
 
+#include "OpTable.h"
+
 #include <functional>
 
 namespace mlir::lmc::cuda {
@@ -88,31 +90,24 @@ std::string FusedEmitter::compute(int v, const Index &index) {
   computing = -1; // operands of v are read, never recomputed as v
   const rt::Instruction &op = producerOf(v);
   std::string result;
-  switch (op.opcode) {
-  case Opcode::Add: case Opcode::Sub: case Opcode::Mul: case Opcode::Div: case Opcode::Max:
-  case Opcode::Min: case Opcode::Neg: case Opcode::Exp: case Opcode::Tanh: case Opcode::Rsqrt:
-  case Opcode::Erf: case Opcode::Log: case Opcode::Sqrt: case Opcode::BroadcastLike:
-  case Opcode::Compare:
-  case Opcode::Select: case Opcode::Cast:
-  case Opcode::Gelu:
+  // The group that computes it inline (its CudaForm in Ops.def).
+  switch (::lmc::ops::info(op.opcode).cuda) {
+  case ::lmc::ops::CudaForm::GatherElementwise:
     result = computeElementwise(op, v, index);
     break;
-  case Opcode::Transpose: case Opcode::Reshape: case Opcode::Concat: case Opcode::Slice:
-  case Opcode::Constant: case Opcode::Embedding:
+  case ::lmc::ops::CudaForm::GatherDataMovement:
     result = computeDataMovement(op, v, index);
     break;
-  case Opcode::Unpad: case Opcode::Pad: case Opcode::SegmentReduce: case Opcode::Positions:
+  case ::lmc::ops::CudaForm::GatherSequence:
     result = computeSequence(op, v, index);
     break;
-  case Opcode::ReduceSum: case Opcode::ReduceMax: case Opcode::Softmax:
+  case ::lmc::ops::CudaForm::GatherReduction:
     result = computeReduction(op, v, index);
     break;
-  case Opcode::Matmul:
+  case ::lmc::ops::CudaForm::GatherMatmul:
     result = computeMatmul(op, v, index);
     break;
-  case Opcode::FcNumeric: case Opcode::FcBucketize: case Opcode::FcHashBucket:
-  case Opcode::FcVocabLookup: case Opcode::FcIdentity: case Opcode::FcCross:
-  case Opcode::FcEmbeddingBag: case Opcode::FcIndicator:
+  case ::lmc::ops::CudaForm::GatherFeatureColumn:
     result = computeFeatureColumn(op, v, index);
     break;
   default:

@@ -60,6 +60,8 @@ std::string FusedEmitter::computeElementwise(const rt::Instruction &op, int v,
   case Opcode::Erf: return unary("erff");
   case Opcode::Log: return unary("logf");
   case Opcode::Sqrt: return unary("lmc_sqrt");
+  case Opcode::Silu:
+    return temp("float", rounded(dtype, "(" + in[0] + ") / (1.0f + expf(-(" + in[0] + ")))"));
   case Opcode::BroadcastLike: return in[0];
   case Opcode::Gelu:
     return temp("float", rounded(dtype, std::string(op.ints[0] ? "lmc_gelu_tanh(" : "lmc_gelu_erf(") +

@@ -447,6 +447,7 @@ std::optional<LogicalResult> evaluatePrimitiveOp(Operation *op, EvalFrame &frame
       .Case([&](ErfOp) { return evalUnary(op, frame, [](double x) { return std::erf(x); }); })
       .Case([&](LogOp) { return evalUnary(op, frame, [](double x) { return std::log(x); }); })
       .Case([&](SqrtOp) { return evalUnary(op, frame, [](double x) { return std::sqrt(x); }); })
+      .Case([&](SiluOp) { return evalUnary(op, frame, [](double x) { return x / (1 + std::exp(-x)); }); })
       .Case([&](BroadcastLikeOp broadcastLike) { return evalBroadcastLike(broadcastLike, frame); })
       .Case([&](NegOp) {
         return evalUnary(op, frame, [](double x) { return -x; },

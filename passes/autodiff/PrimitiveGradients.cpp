@@ -182,6 +182,20 @@ std::optional<LogicalResult> differentiatePrimitiveOp(Operation *op,
                       gb.mul(dy, gb.mul(cube, gb.scalar(-0.5, elementOf(y)))));
         return done();
       })
+      .Case([&](SqrtOp sqrt) {
+        // d(sqrt x)/dx = 1 / (2 sqrt x)
+        Value y = sqrt.getResult();
+        gb.accumulate(sqrt.getInput(), gb.div(dy, gb.mul(y, gb.scalar(2, elementOf(y)))));
+        return done();
+      })
+      .Case([&](SiluOp silu) {
+        // d(x s(x))/dx = s (1 + x (1 - s)) with s = sigmoid(x) = 1 / (1 + exp(-x))
+        Value x = silu.getInput();
+        Value one = gb.scalar(1, elementOf(x));
+        Value s = gb.div(one, gb.add(one, gb.exp(gb.neg(x))));
+        gb.accumulate(x, gb.mul(dy, gb.mul(s, gb.add(one, gb.mul(x, gb.sub(one, s))))));
+        return done();
+      })
       .Case([&](ErfOp erf) {
         Value x = erf.getInput();
         Value density = gb.mul(gb.exp(gb.neg(gb.mul(x, x))),

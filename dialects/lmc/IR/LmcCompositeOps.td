@@ -7,7 +7,7 @@ include "dialects/lmc/IR/LmcDialect.td"
 include "dialects/lmc/IR/LmcEnums.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
 
-def Lmc_LayerNormOp : Lmc_Op<"layer_norm", [Pure]> {
+def Lmc_LayerNormOp : Lmc_Op<"layer_norm", [Pure, Lmc_RowLocal, Lmc_LowPrecisionSafe]> {
   let summary = "layer normalization over the last dimension";
   let description = [{
     `result = (x - mean(x)) * rsqrt(var(x) + epsilon) * gamma + beta`, with
@@ -35,7 +35,7 @@ def Lmc_LayerNormOp : Lmc_Op<"layer_norm", [Pure]> {
   let hasVerifier = 1;
 }
 
-def Lmc_RmsNormOp : Lmc_Op<"rms_norm", [Pure]> {
+def Lmc_RmsNormOp : Lmc_Op<"rms_norm", [Pure, Lmc_RowLocal, Lmc_LowPrecisionSafe]> {
   let summary = "root-mean-square normalization over the last dimension";
   let description = [{
     `result = x * rsqrt(mean(x * x) + epsilon) * gamma` over the last
@@ -56,7 +56,8 @@ def Lmc_RmsNormOp : Lmc_Op<"rms_norm", [Pure]> {
   let hasVerifier = 1;
 }
 
-def Lmc_GeluOp : Lmc_Op<"gelu", [Pure, SameOperandsAndResultType]> {
+def Lmc_GeluOp : Lmc_Op<"gelu", [Pure, SameOperandsAndResultType, Lmc_Elementwise,
+                                  Lmc_LowPrecisionSafe]> {
   let summary = "Gaussian error linear unit, erf or tanh form";
   let description = [{
     * `erf`: `x * 0.5 * (1 + erf(x / sqrt(2)))`;
@@ -74,7 +75,7 @@ def Lmc_GeluOp : Lmc_Op<"gelu", [Pure, SameOperandsAndResultType]> {
   let assemblyFormat = "$approximation $input attr-dict `:` type($result)";
 }
 
-def Lmc_EmbeddingOp : Lmc_Op<"embedding", [Pure]> {
+def Lmc_EmbeddingOp : Lmc_Op<"embedding", [Pure, Lmc_LowPrecisionSafe]> {
   let summary = "gathers rows of a table";
   let description = [{
     `result[i..., :] = table[ids[i...], :]`. Ids outside `[0, V)` give a row
@@ -95,7 +96,8 @@ def Lmc_EmbeddingOp : Lmc_Op<"embedding", [Pure]> {
   let hasVerifier = 1;
 }
 
-def Lmc_AttentionOp : Lmc_Op<"attention", [Pure, AttrSizedOperandSegments]> {
+def Lmc_AttentionOp : Lmc_Op<"attention", [Pure, AttrSizedOperandSegments,
+                                            Lmc_LowPrecisionSafe]> {
   let summary = "scaled dot-product attention over padded or packed batches";
   let description = [{
     `result = softmax(scale * Q K^T + mask) V` per sequence and head, where
@@ -163,7 +165,8 @@ def Lmc_AttentionOp : Lmc_Op<"attention", [Pure, AttrSizedOperandSegments]> {
   }];
 }
 
-def Lmc_AttentionGradOp : Lmc_Op<"attention_grad", [Pure, AttrSizedOperandSegments]> {
+def Lmc_AttentionGradOp : Lmc_Op<"attention_grad", [Pure, AttrSizedOperandSegments,
+                                                     Lmc_LowPrecisionSafe]> {
   let summary = "gradients of lmc.attention from its output and log-sum-exp";
   let description = [{
     Given the operands of an `lmc.attention` (same form, mask, `causal` and

@@ -55,6 +55,15 @@ def Lmc_Dialect : Dialect {
 class Lmc_Op<string mnemonic, list<Trait> traits = []>
     : Op<Lmc_Dialect, mnemonic, traits>;
 
+// Properties the passes ask about instead of keeping lists of ops; their
+// meaning is in LmcTraits.h.
+class Lmc_Trait<string name> : NativeOpTrait<name> {
+  let cppNamespace = "::mlir::lmc::LmcTrait";
+}
+def Lmc_Elementwise : Lmc_Trait<"Elementwise">;
+def Lmc_RowLocal : Lmc_Trait<"RowLocal">;
+def Lmc_LowPrecisionSafe : Lmc_Trait<"LowPrecisionSafe">;
+
 // A 64-bit integer attribute read back as a signed int64_t (upstream's I64Attr
 // returns uint64_t, which would hide negative axes and bucket counts from the
 // verifiers).

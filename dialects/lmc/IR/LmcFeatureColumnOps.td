@@ -19,7 +19,7 @@ include "mlir/Interfaces/SideEffectInterfaces.td"
 class Lmc_FcOp<string mnemonic, list<Trait> traits = []>
     : Lmc_Op<"fc." # mnemonic, !listconcat([Pure], traits)>;
 
-def Lmc_FcNumericOp : Lmc_FcOp<"numeric"> {
+def Lmc_FcNumericOp : Lmc_FcOp<"numeric", [Lmc_RowLocal]> {
   let summary = "numeric column: default value and normalizer";
   let description = [{
     TensorFlow's `numeric_column`. A NaN (a JSON `null`) becomes
@@ -53,7 +53,7 @@ def Lmc_FcNumericOp : Lmc_FcOp<"numeric"> {
   let hasVerifier = 1;
 }
 
-def Lmc_FcBucketizeOp : Lmc_FcOp<"bucketize"> {
+def Lmc_FcBucketizeOp : Lmc_FcOp<"bucketize", [Lmc_RowLocal]> {
   let summary = "bucketized column: value to bucket id";
   let description = [{
     TensorFlow's `bucketized_column` (the `Bucketize` op): with boundaries
@@ -80,7 +80,7 @@ def Lmc_FcBucketizeOp : Lmc_FcOp<"bucketize"> {
   let hasVerifier = 1;
 }
 
-def Lmc_FcHashBucketOp : Lmc_FcOp<"hash_bucket"> {
+def Lmc_FcHashBucketOp : Lmc_FcOp<"hash_bucket", [Lmc_RowLocal]> {
   let summary = "hashed categorical column: fingerprint modulo buckets";
   let description = [{
     TensorFlow's `categorical_column_with_hash_bucket`
@@ -98,7 +98,7 @@ def Lmc_FcHashBucketOp : Lmc_FcOp<"hash_bucket"> {
   let hasVerifier = 1;
 }
 
-def Lmc_FcVocabLookupOp : Lmc_FcOp<"vocab_lookup"> {
+def Lmc_FcVocabLookupOp : Lmc_FcOp<"vocab_lookup", [Lmc_RowLocal]> {
   let summary = "vocabulary column: fingerprint to vocabulary index";
   let description = [{
     TensorFlow's `categorical_column_with_vocabulary_list` over the
@@ -133,7 +133,7 @@ def Lmc_FcVocabLookupOp : Lmc_FcOp<"vocab_lookup"> {
   let hasVerifier = 1;
 }
 
-def Lmc_FcIdentityOp : Lmc_FcOp<"identity"> {
+def Lmc_FcIdentityOp : Lmc_FcOp<"identity", [Lmc_RowLocal]> {
   let summary = "identity column: integer id checked against a range";
   let description = [{
     TensorFlow's `categorical_column_with_identity`: ids in
@@ -185,7 +185,7 @@ def Lmc_FcCrossOp : Lmc_FcOp<"cross"> {
   let hasVerifier = 1;
 }
 
-def Lmc_FcEmbeddingBagOp : Lmc_FcOp<"embedding_bag"> {
+def Lmc_FcEmbeddingBagOp : Lmc_FcOp<"embedding_bag", [Lmc_LowPrecisionSafe]> {
   let summary = "embedding column: combined rows of a table per example";
   let description = [{
     TensorFlow's `embedding_column` (`embedding_lookup_sparse`): for example

@@ -4,6 +4,7 @@
 #define LMC_DIALECTS_LMC_IR_LMCOPS_H
 
 #include "dialects/lmc/IR/LmcDialect.h"
+#include "dialects/lmc/IR/LmcTraits.h"
 #include "mlir/Bytecode/BytecodeOpInterface.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/BuiltinTypes.h"

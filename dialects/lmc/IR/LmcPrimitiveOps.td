@@ -52,7 +52,7 @@ def Lmc_ParameterOp : Lmc_Op<"parameter", [Symbol, HasParent<"::mlir::ModuleOp">
 }
 
 def Lmc_ParamLoadOp : Lmc_Op<"param_load",
-    [Pure, DeclareOpInterfaceMethods<SymbolUserOpInterface>]> {
+    [Pure, DeclareOpInterfaceMethods<SymbolUserOpInterface>, Lmc_LowPrecisionSafe]> {
   let summary = "reads a parameter inside a function";
   let description = [{
     ```mlir
@@ -93,7 +93,7 @@ def Lmc_ConstantOp : Lmc_Op<"constant",
 // Linear algebra
 //===----------------------------------------------------------------------===//
 
-def Lmc_MatmulOp : Lmc_Op<"matmul", [Pure]> {
+def Lmc_MatmulOp : Lmc_Op<"matmul", [Pure, Lmc_LowPrecisionSafe]> {
   let summary = "batched matrix product with transpose flags";
   let description = [{
     `result[..., m, n] = sum_k lhs'[..., m, k] * rhs'[..., k, n]` where `lhs'`
@@ -129,7 +129,7 @@ def Lmc_MatmulOp : Lmc_Op<"matmul", [Pure]> {
 //===----------------------------------------------------------------------===//
 
 class Lmc_BinaryOp<string mnemonic, string formula, list<Trait> traits = []>
-    : Lmc_Op<mnemonic, !listconcat([Pure], traits)> {
+    : Lmc_Op<mnemonic, !listconcat([Pure, Lmc_Elementwise, Lmc_LowPrecisionSafe], traits)> {
   let summary = "elementwise " # formula # " with broadcasting";
   let description = [{
     Computes `result = }] # formula # [{` element by element after
@@ -153,8 +153,9 @@ def Lmc_DivOp : Lmc_BinaryOp<"div", "lhs / rhs">;
 def Lmc_MaxOp : Lmc_BinaryOp<"max", "max(lhs, rhs)", [Commutative]>;
 def Lmc_MinOp : Lmc_BinaryOp<"min", "min(lhs, rhs)", [Commutative]>;
 
-class Lmc_UnaryOp<string mnemonic, string formula, Type operandType>
-    : Lmc_Op<mnemonic, [Pure, SameOperandsAndResultType]> {
+class Lmc_UnaryOp<string mnemonic, string formula, Type operandType,
+                  list<Trait> traits = []>
+    : Lmc_Op<mnemonic, !listconcat([Pure, SameOperandsAndResultType, Lmc_Elementwise], traits)> {
   let summary = "elementwise " # formula;
   let description = [{
     Computes `result = }] # formula # [{` element by element.
@@ -168,16 +169,17 @@ class Lmc_UnaryOp<string mnemonic, string formula, Type operandType>
 }
 
 def Lmc_ExpOp : Lmc_UnaryOp<"exp", "exp(x)", Lmc_FloatTensor>;
-def Lmc_TanhOp : Lmc_UnaryOp<"tanh", "tanh(x)", Lmc_FloatTensor>;
+def Lmc_TanhOp : Lmc_UnaryOp<"tanh", "tanh(x)", Lmc_FloatTensor, [Lmc_LowPrecisionSafe]>;
 def Lmc_RsqrtOp : Lmc_UnaryOp<"rsqrt", "1 / sqrt(x)", Lmc_FloatTensor>;
 def Lmc_ErfOp : Lmc_UnaryOp<"erf", "erf(x)", Lmc_FloatTensor>;
 def Lmc_LogOp : Lmc_UnaryOp<"log", "log(x)", Lmc_FloatTensor>;
 def Lmc_SqrtOp : Lmc_UnaryOp<"sqrt", "sqrt(x)", Lmc_FloatTensor>;
-def Lmc_NegOp : Lmc_UnaryOp<"neg", "-x", Lmc_NumericTensor> {
+def Lmc_SiluOp : Lmc_UnaryOp<"silu", "x * sigmoid(x)", Lmc_FloatTensor, [Lmc_LowPrecisionSafe]>;
+def Lmc_NegOp : Lmc_UnaryOp<"neg", "-x", Lmc_NumericTensor, [Lmc_LowPrecisionSafe]> {
   let hasFolder = 1;
 }
 
-def Lmc_CompareOp : Lmc_Op<"compare", [Pure]> {
+def Lmc_CompareOp : Lmc_Op<"compare", [Pure, Lmc_Elementwise]> {
   let summary = "elementwise comparison with broadcasting";
   let description = [{
     ```mlir
@@ -200,7 +202,7 @@ def Lmc_CompareOp : Lmc_Op<"compare", [Pure]> {
   let hasVerifier = 1;
 }
 
-def Lmc_SelectOp : Lmc_Op<"select", [Pure]> {
+def Lmc_SelectOp : Lmc_Op<"select", [Pure, Lmc_Elementwise, Lmc_LowPrecisionSafe]> {
   let summary = "elementwise choice between two tensors with broadcasting";
   let description = [{
     `result = condition ? on_true : on_false`, element by element after
@@ -225,7 +227,7 @@ def Lmc_SelectOp : Lmc_Op<"select", [Pure]> {
 //===----------------------------------------------------------------------===//
 
 class Lmc_ReduceOp<string mnemonic, string reduction>
-    : Lmc_Op<mnemonic, [Pure]> {
+    : Lmc_Op<mnemonic, [Pure, Lmc_RowLocal]> {
   let summary = reduction # " over one axis";
   let description = [{
     Reduces `axis` with }] # reduction # [{. The axis is removed from the
@@ -253,7 +255,7 @@ def Lmc_ReduceSumOp : Lmc_ReduceOp<"reduce_sum", "a sum"> {
 }
 def Lmc_ReduceMaxOp : Lmc_ReduceOp<"reduce_max", "the maximum">;
 
-def Lmc_SoftmaxOp : Lmc_Op<"softmax", [Pure, SameOperandsAndResultType]> {
+def Lmc_SoftmaxOp : Lmc_Op<"softmax", [Pure, SameOperandsAndResultType, Lmc_RowLocal]> {
   let summary = "softmax over one axis";
   let description = [{
     `result = exp(x - max(x)) / sum(exp(x - max(x)))` along `axis`.
@@ -272,7 +274,7 @@ def Lmc_SoftmaxOp : Lmc_Op<"softmax", [Pure, SameOperandsAndResultType]> {
 // Data movement
 //===----------------------------------------------------------------------===//
 
-def Lmc_TransposeOp : Lmc_Op<"transpose", [Pure]> {
+def Lmc_TransposeOp : Lmc_Op<"transpose", [Pure, Lmc_LowPrecisionSafe]> {
   let summary = "permutes dimensions";
   let description = [{
     `result.shape[i] = input.shape[permutation[i]]`.
@@ -295,7 +297,7 @@ def Lmc_TransposeOp : Lmc_Op<"transpose", [Pure]> {
   let hasFolder = 1;
 }
 
-def Lmc_ReshapeOp : Lmc_Op<"reshape", [Pure]> {
+def Lmc_ReshapeOp : Lmc_Op<"reshape", [Pure, Lmc_LowPrecisionSafe]> {
   let summary = "reinterprets the elements in a new shape";
   let description = [{
     Keeps the elements in row-major order and changes the shape. The leading
@@ -353,7 +355,7 @@ def Lmc_BroadcastLikeOp : Lmc_Op<"broadcast_like", [Pure]> {
   let hasVerifier = 1;
 }
 
-def Lmc_ConcatOp : Lmc_Op<"concat", [Pure]> {
+def Lmc_ConcatOp : Lmc_Op<"concat", [Pure, Lmc_LowPrecisionSafe]> {
   let summary = "joins tensors along one axis";
   let description = [{
     Verifier rules:
@@ -373,7 +375,7 @@ def Lmc_ConcatOp : Lmc_Op<"concat", [Pure]> {
   let hasVerifier = 1;
 }
 
-def Lmc_SliceOp : Lmc_Op<"slice", [Pure]> {
+def Lmc_SliceOp : Lmc_Op<"slice", [Pure, Lmc_LowPrecisionSafe]> {
   let summary = "takes a contiguous range of one axis";
   let description = [{
     Keeps indices `start <= i < limit` of `axis` and every index of the
@@ -401,7 +403,7 @@ def Lmc_SliceOp : Lmc_Op<"slice", [Pure]> {
   let hasFolder = 1;
 }
 
-def Lmc_CastOp : Lmc_Op<"cast", [Pure, SameOperandsAndResultShape]> {
+def Lmc_CastOp : Lmc_Op<"cast", [Pure, SameOperandsAndResultShape, Lmc_Elementwise]> {
   let summary = "converts the element type";
   let description = [{
     Floats round to nearest even; float to integer truncates toward zero;

@@ -7,7 +7,7 @@ include "dialects/lmc/IR/LmcDialect.td"
 include "dialects/lmc/IR/LmcEnums.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
 
-def Lmc_UnpadOp : Lmc_Op<"unpad", [Pure]> {
+def Lmc_UnpadOp : Lmc_Op<"unpad", [Pure, Lmc_LowPrecisionSafe]> {
   let summary = "packs the real tokens of a padded batch";
   let description = [{
     Copies the first `lengths[b]` positions of every sequence of a padded
@@ -37,7 +37,7 @@ def Lmc_UnpadOp : Lmc_Op<"unpad", [Pure]> {
   let hasFolder = 1;
 }
 
-def Lmc_PadOp : Lmc_Op<"pad", [Pure]> {
+def Lmc_PadOp : Lmc_Op<"pad", [Pure, Lmc_LowPrecisionSafe]> {
   let summary = "spreads a packed batch into a zero-padded one";
   let description = [{
     The inverse of `unpad`: sequence `b` of the packed input fills positions

@@ -8,6 +8,8 @@
 
 #include "artifact/Plan.h"
 
+#include "OpTable.h"
+
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -19,72 +21,6 @@ namespace {
 constexpr int64_t kMaxBytes = kMaxElements;
 constexpr size_t kMaxRank = 8;
 
-/// What each opcode needs: operand and result counts, attribute counts,
-/// whether it reads a feature table, and which operands may be absent.
-struct OpcodeRule {
-  const char *name;
-  int minOperands, maxOperands, minResults, maxResults, ints, reals;
-  bool table;
-  unsigned optionalOperands; // bit i set: operand i may be -1
-};
-
-constexpr int kVariadic = 1 << 20;
-
-const OpcodeRule kRules[] = {
-    {"lmc.add", 2, 2, 1, 1, 0, 0, false, 0},
-    {"lmc.sub", 2, 2, 1, 1, 0, 0, false, 0},
-    {"lmc.mul", 2, 2, 1, 1, 0, 0, false, 0},
-    {"lmc.div", 2, 2, 1, 1, 0, 0, false, 0},
-    {"lmc.max", 2, 2, 1, 1, 0, 0, false, 0},
-    {"lmc.min", 2, 2, 1, 1, 0, 0, false, 0},
-    {"lmc.neg", 1, 1, 1, 1, 0, 0, false, 0},
-    {"lmc.exp", 1, 1, 1, 1, 0, 0, false, 0},
-    {"lmc.tanh", 1, 1, 1, 1, 0, 0, false, 0},
-    {"lmc.rsqrt", 1, 1, 1, 1, 0, 0, false, 0},
-    {"lmc.erf", 1, 1, 1, 1, 0, 0, false, 0},
-    {"lmc.compare", 2, 2, 1, 1, 1, 0, false, 0},
-    {"lmc.select", 3, 3, 1, 1, 0, 0, false, 0},
-    {"lmc.matmul", 2, 2, 1, 1, 2, 0, false, 0},
-    {"lmc.reduce_sum", 1, 1, 1, 1, 2, 0, false, 0},
-    {"lmc.reduce_max", 1, 1, 1, 1, 2, 0, false, 0},
-    {"lmc.softmax", 1, 1, 1, 1, 1, 0, false, 0},
-    {"lmc.transpose", 1, 1, 1, 1, 0, 0, false, 0},
-    {"lmc.reshape", 1, 1, 1, 1, 0, 0, false, 0},
-    {"lmc.concat", 1, kVariadic, 1, 1, 1, 0, false, 0},
-    {"lmc.slice", 1, 1, 1, 1, 3, 0, false, 0},
-    {"lmc.cast", 1, 1, 1, 1, 0, 0, false, 0},
-    {"lmc.constant", 0, 0, 1, 1, 1, 0, false, 0},
-    {"lmc.layer_norm", 3, 3, 1, 1, 0, 1, false, 0},
-    {"lmc.rms_norm", 2, 2, 1, 1, 0, 1, false, 0},
-    {"lmc.gelu", 1, 1, 1, 1, 1, 0, false, 0},
-    {"lmc.embedding", 2, 2, 1, 1, 0, 0, false, 0},
-    {"lmc.attention", 5, 5, 1, 2, 1, 1, false, 0b11000},
-    {"lmc.unpad", 2, 2, 2, 2, 0, 0, false, 0},
-    {"lmc.pad", 2, 2, 2, 2, 0, 0, false, 0},
-    {"lmc.segment_reduce", 2, 2, 1, 1, 1, 0, false, 0},
-    {"lmc.positions", 1, 1, 1, 1, 0, 0, false, 0},
-    {"lmc.fc.numeric", 1, 1, 1, 1, 2, 5, false, 0},
-    {"lmc.fc.bucketize", 1, 1, 1, 1, 0, 0, true, 0},
-    {"lmc.fc.hash_bucket", 1, 1, 1, 1, 1, 0, false, 0},
-    {"lmc.fc.vocab_lookup", 1, 1, 1, 1, 3, 0, true, 0},
-    {"lmc.fc.identity", 1, 1, 1, 1, 3, 0, false, 0},
-    {"lmc.fc.cross", 1, kVariadic, 1, 1, 2, 0, false, 0},
-    {"lmc.fc.embedding_bag", 3, 3, 1, 1, 2, 1, false, 0b100},
-    {"lmc.fc.indicator", 2, 2, 1, 1, 1, 0, false, 0b10},
-    {"lmc.log", 1, 1, 1, 1, 0, 0, false, 0},
-    {"lmc.broadcast_like", 2, 2, 1, 1, 0, 0, false, 0},
-    {"lmc.attention_grad", 8, 8, 3, 3, 1, 1, false, 0b11000000},
-    {"lmc.sqrt", 1, 1, 1, 1, 0, 0, false, 0},
-    {"lmc.all_reduce", 1, 1, 1, 1, 1, 0, false, 0},
-    {"lmc.reduce_scatter", 1, 1, 1, 1, 1, 0, false, 0},
-    {"lmc.all_gather", 1, 1, 1, 1, 1, 0, false, 0},
-    {"lmc.all_gather_rows", 1, 1, 1, 1, 1, 0, false, 0},
-    {"lmc.shard_slice", 1, 1, 1, 1, 1, 0, false, 0},
-    {"lmc.rank", 0, 0, 1, 1, 1, 0, false, 0},
-    {"lmc.adamw_rows", 8, 8, 3, 3, 2, 4, false, 0b10000000},
-};
-static_assert(sizeof(kRules) / sizeof(kRules[0]) == size_t(Opcode::MAX) + 1,
-              "one rule per opcode");
 
 /// Collects the first failure's message; every check returns false on it.
 class Checker {
@@ -317,7 +253,7 @@ bool decodeKernel(const fb::Kernel *in, size_t index, const Plan &plan,
       if (instruction->opcode() > Opcode::MAX)
         return check.fail(at + " has unknown opcode " +
                           std::to_string(unsigned(instruction->opcode())));
-      const OpcodeRule &rule = kRules[size_t(instruction->opcode())];
+      const ops::OpInfo &rule = ops::info(instruction->opcode());
       at += " (" + std::string(rule.name) + ")";
       Instruction decoded;
       decoded.opcode = instruction->opcode();
@@ -339,7 +275,7 @@ bool decodeKernel(const fb::Kernel *in, size_t index, const Plan &plan,
       }
       if (int(decoded.ints.size()) < rule.ints || int(decoded.reals.size()) < rule.reals)
         return check.fail(at + " lacks attributes");
-      if (rule.table && (decoded.table < 0 || size_t(decoded.table) >= plan.featureTables.size()))
+      if (rule.usesTable && (decoded.table < 0 || size_t(decoded.table) >= plan.featureTables.size()))
         return check.fail(at + " names feature table " + std::to_string(decoded.table));
       if (decoded.opcode == Opcode::Constant &&
           (decoded.ints[0] < 0 || size_t(decoded.ints[0]) >= plan.constants.size()))
@@ -711,7 +647,7 @@ bool isFloat(DType dtype) {
 }
 
 const char *opcodeName(Opcode opcode) {
-  return opcode <= Opcode::MAX ? kRules[size_t(opcode)].name : "?";
+  return opcode <= Opcode::MAX ? ops::info(opcode).name : "?";
 }
 
 bool loadPlan(const uint8_t *data, size_t size, Plan &plan, std::string &error) {

@@ -4,6 +4,8 @@
 
 #include "cpu/KernelContext.h"
 
+#include "OpTable.h"
+
 #include <cblas.h>
 #include <omp.h>
 
@@ -17,31 +19,22 @@ namespace {
 using rt::KernelKind;
 using rt::Opcode;
 
-/// The op family that runs `opcode`.
+/// The op family that runs the instruction (its CpuGroup in Ops.def).
 bool dispatch(KernelContext &ctx, const Operands &in, std::vector<Tensor> &out) {
-  switch (ctx.instruction->opcode) {
-  case Opcode::Matmul: return runMatmul(ctx, in, out);
-  case Opcode::Attention: return runAttention(ctx, in, out);
-  case Opcode::AttentionGrad: return runAttentionGrad(ctx, in, out);
-  case Opcode::ReduceSum: case Opcode::ReduceMax: case Opcode::Softmax:
-    return runReduction(ctx, in, out);
-  case Opcode::Reshape: case Opcode::Transpose: case Opcode::Concat:
-  case Opcode::Slice: case Opcode::Constant:
-    return runDataMovement(ctx, in, out);
-  case Opcode::LayerNorm: case Opcode::RmsNorm: case Opcode::Gelu: case Opcode::Embedding:
-    return runComposite(ctx, in, out);
-  case Opcode::Unpad: case Opcode::Pad: case Opcode::SegmentReduce: case Opcode::Positions:
-    return runSequence(ctx, in, out);
-  case Opcode::FcNumeric: case Opcode::FcBucketize: case Opcode::FcHashBucket:
-  case Opcode::FcVocabLookup: case Opcode::FcIdentity: case Opcode::FcCross:
-  case Opcode::FcEmbeddingBag: case Opcode::FcIndicator:
-    return runFeatureColumn(ctx, in, out);
-  case Opcode::AllReduce: case Opcode::ReduceScatter: case Opcode::AllGather:
-  case Opcode::AllGatherRows: case Opcode::ShardSlice: case Opcode::Rank:
-    return runCollective(ctx, in, out);
-  case Opcode::AdamwRows: return runAdamwRows(ctx, in, out);
-  default: return runElementwise(ctx, in, out);
+  switch (ops::info(ctx.instruction->opcode).cpu) {
+  case ops::CpuGroup::Elementwise: return runElementwise(ctx, in, out);
+  case ops::CpuGroup::Composite: return runComposite(ctx, in, out);
+  case ops::CpuGroup::Reduction: return runReduction(ctx, in, out);
+  case ops::CpuGroup::DataMovement: return runDataMovement(ctx, in, out);
+  case ops::CpuGroup::Sequence: return runSequence(ctx, in, out);
+  case ops::CpuGroup::FeatureColumn: return runFeatureColumn(ctx, in, out);
+  case ops::CpuGroup::Collective: return runCollective(ctx, in, out);
+  case ops::CpuGroup::Matmul: return runMatmul(ctx, in, out);
+  case ops::CpuGroup::Attention: return runAttention(ctx, in, out);
+  case ops::CpuGroup::AttentionGrad: return runAttentionGrad(ctx, in, out);
+  case ops::CpuGroup::Optimizer: return runAdamwRows(ctx, in, out);
   }
+  return ctx.fail("has no CPU kernel");
 }
 
 bool overlaps(const Tensor &a, const Tensor &b) {

@@ -135,6 +135,8 @@ bool runUnary(KernelContext &ctx, const Tensor &input, Tensor &result) {
     case Opcode::Rsqrt: for (int64_t i = begin; i < end; ++i) dst[i] = 1.0f / std::sqrt(src[i]); break;
     case Opcode::Log: for (int64_t i = begin; i < end; ++i) dst[i] = std::log(src[i]); break;
     case Opcode::Sqrt: for (int64_t i = begin; i < end; ++i) dst[i] = std::sqrt(src[i]); break;
+    // x * sigmoid(x); exp(-x) overflowing to inf gives -0, its limit.
+    case Opcode::Silu: for (int64_t i = begin; i < end; ++i) dst[i] = src[i] / (1.0f + std::exp(-src[i])); break;
     default: for (int64_t i = begin; i < end; ++i) dst[i] = std::erf(src[i]); break;
     }
   });
@@ -261,7 +263,7 @@ bool runElementwise(KernelContext &ctx, const Operands &in, std::vector<Tensor> 
   case Opcode::Div: case Opcode::Max: case Opcode::Min:
     return runBinary(ctx, in, out[0]);
   case Opcode::Neg: case Opcode::Exp: case Opcode::Tanh:
-  case Opcode::Rsqrt: case Opcode::Erf: case Opcode::Log: case Opcode::Sqrt:
+  case Opcode::Rsqrt: case Opcode::Erf: case Opcode::Log: case Opcode::Sqrt: case Opcode::Silu:
     return runUnary(ctx, *in[0], out[0]);
   case Opcode::BroadcastLike: return runBroadcastLike(ctx, in, out[0]);
   case Opcode::Compare: return runCompare(ctx, in, out[0]);

@@ -61,6 +61,8 @@ func.func @elementwise(%a: tensor<?x4xf32>, %b: tensor<4xf32>, %c: tensor<f32>, 
   %13 = lmc.log %a : tensor<?x4xf32>
   // CHECK: lmc.sqrt %{{.*}} : tensor<?x4xf32>
   %15 = lmc.sqrt %a : tensor<?x4xf32>
+  // CHECK: lmc.silu %{{.*}} : tensor<?x4xf32>
+  %16 = lmc.silu %a : tensor<?x4xf32>
   // CHECK: lmc.broadcast_like %{{.*}}, %{{.*}} : (tensor<f32>, tensor<?x4xf32>) -> tensor<?x4xf32>
   %14 = lmc.broadcast_like %c, %a : (tensor<f32>, tensor<?x4xf32>) -> tensor<?x4xf32>
   // CHECK: lmc.compare ge, %{{.*}}, %{{.*}} : (tensor<?x4xf32>, tensor<f32>) -> tensor<?x4xi1>

@@ -138,3 +138,23 @@ func.func @no_lengths_packed(%x: tensor<?x?x4xf32>) -> tensor<?x?x4xf32> {
   %g = lmc.gelu tanh %x : tensor<?x?x4xf32>
   return %g : tensor<?x?x4xf32>
 }
+
+// -----
+
+// Tests that every elementwise op is computed on packed tokens, log, sqrt
+// and silu among them (the ops carry the Elementwise trait; the pass keeps
+// no list of its own).
+// CHECK-LABEL: func.func @unary_elementwise
+// CHECK-NEXT: %[[P:.*]], %[[CU:.*]] = lmc.unpad %arg0, %arg1 : (tensor<?x?x4xf32>, tensor<?xi32>) -> (tensor<?x4xf32>, tensor<?xi32>)
+// CHECK-NEXT: %[[L:.*]] = lmc.log %[[P]] : tensor<?x4xf32>
+// CHECK-NEXT: %[[S:.*]] = lmc.sqrt %[[L]] : tensor<?x4xf32>
+// CHECK-NEXT: %[[A:.*]] = lmc.silu %[[S]] : tensor<?x4xf32>
+// CHECK-NEXT: lmc.segment_reduce sum %[[A]], %[[CU]]
+func.func @unary_elementwise(%x: tensor<?x?x4xf32>, %len: tensor<?xi32>) -> tensor<?x4xf32> {
+  %l = lmc.log %x : tensor<?x?x4xf32>
+  %s = lmc.sqrt %l : tensor<?x?x4xf32>
+  %a = lmc.silu %s : tensor<?x?x4xf32>
+  %p, %cu = lmc.unpad %a, %len : (tensor<?x?x4xf32>, tensor<?xi32>) -> (tensor<?x4xf32>, tensor<?xi32>)
+  %sum = lmc.segment_reduce sum %p, %cu : (tensor<?x4xf32>, tensor<?xi32>) -> tensor<?x4xf32>
+  return %sum : tensor<?x4xf32>
+}

@@ -332,6 +332,8 @@ std::vector<GradientCase> allCases() {
       unaryCase("tanh", "tanh"),
       unaryCase("rsqrt", "rsqrt", /*positive=*/true),
       unaryCase("erf", "erf"),
+      unaryCase("silu", "silu"),
+      unaryCase("sqrt", "sqrt", /*positive=*/true),
       {"gelu_erf", {{"x", kMatrix}}, "", {},
        "    %x = lmc.param_load @x : tensor<3x4xf32>\n"
        "    %y = lmc.gelu erf %x : tensor<3x4xf32>\n", kMatrix},
@@ -502,6 +504,24 @@ TEST(AttachedLoss, MatchesItsFormula) {
         expected += (std::log(sumExp) - z[size_t(row * 4 + classes[size_t(row)])]) / 3;
     }
     EXPECT_NEAR(result->front().reals.front(), expected, 1e-12) << loss;
+  }
+}
+
+// Every unary elementwise op of the dialect has a case above, so a new one
+// cannot land without its gradient rule (OpTableConsistencyTest checks its
+// kernels).
+TEST(AutodiffCoverage, EveryUnaryElementwiseOpHasAGradientCase) {
+  MLIRContext context;
+  context.loadDialect<LmcDialect, func::FuncDialect>();
+  std::vector<GradientCase> cases = allCases();
+  for (RegisteredOperationName name : context.getRegisteredOperations()) {
+    if (name.getDialectNamespace() != "lmc" || !name.hasTrait<LmcTrait::Elementwise>() ||
+        !name.hasTrait<OpTrait::SameOperandsAndResultType>())
+      continue;
+    std::string use = "= " + name.getStringRef().str() + " ";
+    EXPECT_TRUE(llvm::any_of(cases, [&](const GradientCase &c) {
+      return c.body.find(use) != std::string::npos;
+    })) << name.getStringRef().str() << " has no gradient case";
   }
 }
 
