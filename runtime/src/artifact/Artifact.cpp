@@ -516,6 +516,16 @@ bool decodeModel(const fb::Model &model, Plan &plan, Checker &check) {
     if (plan.values[size_t(v)].kind != ValueKind::Input || plan.values[size_t(v)].index != int(i))
       return check.fail("input '" + plan.inputs[i].feature + "' and value " +
                         std::to_string(v) + " disagree");
+    // The packer writes each ingest kind as its element types only.
+    DType dtype = plan.values[size_t(v)].type.dtype;
+    Ingest ingest = plan.inputs[i].ingest;
+    bool fingerprint = ingest == Ingest::Fingerprint || ingest == Ingest::DecimalFingerprint;
+    bool count = ingest == Ingest::Lengths || ingest == Ingest::Counts;
+    if ((fingerprint && dtype != DType::I64) ||
+        (count && dtype != DType::I32 && dtype != DType::I64))
+      return check.fail("input '" + plan.inputs[i].feature + "' (" + ingestName(ingest) +
+                        ") is " + dtypeName(dtype) + "; it must be " +
+                        (fingerprint ? "i64" : "i32 or i64"));
     const std::vector<double> &defaults = plan.inputs[i].defaults;
     if (defaults.empty())
       continue;
