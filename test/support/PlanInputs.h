@@ -17,7 +17,7 @@ inline void addInput(rt::Plan &plan, const char *feature, rt::Ingest ingest, rt:
   value.index = int(plan.inputs.size());
   value.type.dtype = dtype;
   value.type.shape = std::move(shape);
-  plan.inputs.push_back({feature, ingest, int(plan.values.size()), {}});
+  plan.inputs.push_back({feature, ingest, int(plan.values.size()), {}, {}});
   plan.values.push_back(value);
 }
 

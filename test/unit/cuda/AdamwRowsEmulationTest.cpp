@@ -51,7 +51,7 @@ rt::Plan adamwRowsPlan(const Case &c) {
   const char *features[] = {"table", "m", "v", "ids", "rows", "step", "apply", "rank"};
   for (int i = 0; i < locals; ++i) {
     plan.values.push_back({arguments[size_t(i)], rt::ValueKind::Input, i, -1});
-    plan.inputs.push_back({features[i], rt::Ingest::Value, i, {}});
+    plan.inputs.push_back({features[i], rt::Ingest::Value, i, {}, {}});
   }
   const char *names[] = {"table", "m", "v"};
   for (int r = 0; r < 3; ++r) {

@@ -48,7 +48,7 @@ rt::Plan attentionPlan(const Case &c, int64_t rows, int64_t sequence) {
   const char *features[] = {"q", "k", "v", "index"};
   for (int i = 0; i < 4; ++i) {
     plan.values.push_back({kernel.arguments[size_t(i)], rt::ValueKind::Input, i, -1});
-    plan.inputs.push_back({features[i], i == 3 ? rt::Ingest::Lengths : rt::Ingest::Value, i, {}});
+    plan.inputs.push_back({features[i], i == 3 ? rt::Ingest::Lengths : rt::Ingest::Value, i, {}, {}});
   }
   plan.values.push_back({result, rt::ValueKind::Arena, -1, 0});
   plan.kernels = {kernel};

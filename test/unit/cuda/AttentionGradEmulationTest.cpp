@@ -46,7 +46,7 @@ rt::Plan attentionGradPlan(const Case &c, int64_t tokens, int64_t longest) {
   const char *features[] = {"q", "k", "v", "out", "lse", "grad_out", "index"};
   for (int i = 0; i < 7; ++i) {
     plan.values.push_back({kernel.arguments[size_t(i)], rt::ValueKind::Input, i, -1});
-    plan.inputs.push_back({features[i], i == 6 ? rt::Ingest::Lengths : rt::Ingest::Value, i, {}});
+    plan.inputs.push_back({features[i], i == 6 ? rt::Ingest::Lengths : rt::Ingest::Value, i, {}, {}});
   }
   const char *names[] = {"dq", "dk", "dv"};
   for (int r = 0; r < 3; ++r) {
