@@ -9,6 +9,8 @@
 #ifndef LMC_COMPILER_COMPILEOPTIONS_H
 #define LMC_COMPILER_COMPILEOPTIONS_H
 
+#include "passes/PlanBudget.h"
+
 #include <cstdint>
 
 namespace mlir::lmc {
@@ -31,7 +33,8 @@ struct CompileOptions {
   bool optimizer = true;
   /// The batch sizes the memory plan is made for (lmc-plan-memory's
   /// options); the runtime packs batches within them.
-  int64_t maxBatch = 64, maxSequence = 512, maxTokens = 32768;
+  int64_t maxBatch = kDefaultMaxBatch, maxSequence = kDefaultMaxSequence,
+          maxTokens = kDefaultMaxTokens;
 };
 
 } // namespace mlir::lmc

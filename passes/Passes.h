@@ -4,6 +4,7 @@
 #define LMC_PASSES_PASSES_H
 
 #include "dialects/lmc/IR/LmcDialect.h"
+#include "passes/PlanBudget.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/PatternMatch.h"

@@ -274,14 +274,15 @@ def PlanMemoryPass : Pass<"lmc-plan-memory", "::mlir::func::FuncOp"> {
     space freed by dead results. Each kernel gets `lmc.offsets` (one per
     result); the function gets `lmc.arena_bytes`, and a remark reports the
     peak. A fused kernel of elementwise ops writes its result over an input
-    of the same size that it reads for the last time. Function arguments,
+    of the result's shape and size that it reads for the last time. Function arguments,
     parameters and constants live outside the arena.
   }];
   let options = [
-    Option<"batch", "batch", "int64_t", /*default=*/"64", "examples per batch">,
-    Option<"sequence", "sequence", "int64_t", /*default=*/"512",
+    Option<"batch", "batch", "int64_t", /*default=*/"::mlir::lmc::kDefaultMaxBatch",
+           "examples per batch">,
+    Option<"sequence", "sequence", "int64_t", /*default=*/"::mlir::lmc::kDefaultMaxSequence",
            "padded sequence length">,
-    Option<"tokens", "tokens", "int64_t", /*default=*/"32768",
+    Option<"tokens", "tokens", "int64_t", /*default=*/"::mlir::lmc::kDefaultMaxTokens",
            "packed tokens per batch (the packing length)">
   ];
 }

@@ -19,6 +19,8 @@
 #include "compiler/cuda/AttentionTile.h"
 #include "compiler/cuda/CudaPrelude.h"
 #include "compiler/cuda/KernelEmitter.h"
+
+#include "OpTable.h"
 #include "compiler/cuda/TensorCore.h"
 
 #include <cmath>
@@ -283,7 +285,7 @@ bool emitAttentionKernel(const rt::Kernel &kernel, EmittedKernel &out, std::stri
                      kernel.blockQ <= 128 && kernel.blockK % 16 == 0 && kernel.blockK <= 128;
   int blockQ = kernel.blockQ, blockK = kernel.blockK;
   int threads = tensorCores ? blockQ / 16 * 32 : 256;
-  double scale = std::isnan(attention.reals[0]) ? 1.0 / std::sqrt(double(dim)) : attention.reals[0];
+  double scale = ::lmc::ops::attentionScale(attention.reals[0], dim);
   const char *element = dtype == DType::F16 ? "__half" : dtype == DType::BF16 ? "__nv_bfloat16" : "float";
   std::string entry = kernel.name + "_attention";
 

@@ -25,6 +25,8 @@
 #include "compiler/cuda/AttentionTile.h"
 #include "compiler/cuda/CudaPrelude.h"
 #include "compiler/cuda/KernelEmitter.h"
+
+#include "OpTable.h"
 #include "compiler/cuda/TensorCore.h"
 
 #include <cmath>
@@ -501,7 +503,7 @@ bool emitAttentionGradKernel(const rt::Kernel &kernel, EmittedKernel &out, std::
   int step = dim > 64 ? 32 : 64;
   int threads = tensorCores ? blockQ / 16 * 32 : 256;
   int sharedBytes = (2 * blockQ + 4 * step) * int(dim + 8) * 2;
-  double scale = std::isnan(grad.reals[0]) ? 1.0 / std::sqrt(double(dim)) : grad.reals[0];
+  double scale = ::lmc::ops::attentionScale(grad.reals[0], dim);
   const char *element = query.dtype == rt::DType::F16    ? "__half"
                         : query.dtype == rt::DType::BF16 ? "__nv_bfloat16"
                                                          : "float";

@@ -4,6 +4,8 @@
 
 #include "dialects/lmc/IR/LmcOps.h"
 
+#include "OpTable.h"
+
 #include "llvm/ADT/TypeSwitch.h"
 
 #include <cmath>
@@ -119,8 +121,8 @@ FailureOr<AttentionGeometry> attentionGeometry(AttentionLikeOp op,
     return op.emitError("query, key and value of shapes ")
            << formatRuntimeShape(q.shape) << ", " << formatRuntimeShape(k.shape)
            << ", " << formatRuntimeShape(v.shape) << " do not fit";
-  geometry.scale = op.getScale() ? double(op.getScale()->convertToFloat())
-                                 : 1 / std::sqrt(double(geometry.dim));
+  geometry.scale = ::lmc::ops::attentionScale(
+      op.getScale() ? double(op.getScale()->convertToFloat()) : std::nan(""), geometry.dim);
 
   if (op.isPacked()) {
     const EvalTensor &cu = frame.get(op.getCuSeqlens());

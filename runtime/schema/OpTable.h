@@ -6,7 +6,9 @@
 
 #include "lmcpkg_generated.h"
 
+#include <cmath>
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string_view>
 
@@ -69,6 +71,13 @@ inline std::optional<fb::Opcode> opcodeNamed(std::string_view name) {
     if (name == op.name)
       return op.opcode;
   return std::nullopt;
+}
+
+/// lmc.attention's (and attention_grad's) softmax scale: the given one, or
+/// 1/sqrt(head dim) when the op has none (NaN in the package). Computed in
+/// double and rounded once where a kernel takes a float.
+inline double attentionScale(double given, int64_t headDim) {
+  return given == given ? given : 1.0 / std::sqrt(double(headDim));
 }
 
 } // namespace lmc::ops

@@ -94,14 +94,15 @@ cl::opt<bool> packing("packing",
 
 cl::opt<int64_t> maxBatch("max-batch",
                           cl::desc("Examples per batch the memory plan is made for"),
-                          cl::init(64), cl::sub(compileCommand));
+                          cl::init(mlir::lmc::kDefaultMaxBatch), cl::sub(compileCommand));
 cl::opt<int64_t> maxSequence("max-sequence",
                              cl::desc("Sequence length the memory plan is made for (also "
-                                      "the runtime's default packing length)"),
-                             cl::init(512), cl::sub(compileCommand));
+                                      "the runtime's default packing length, up to "
+                                      "--max-tokens)"),
+                             cl::init(mlir::lmc::kDefaultMaxSequence), cl::sub(compileCommand));
 cl::opt<int64_t> maxTokens("max-tokens",
                            cl::desc("Packed tokens per batch the memory plan is made for"),
-                           cl::init(32768), cl::sub(compileCommand));
+                           cl::init(mlir::lmc::kDefaultMaxTokens), cl::sub(compileCommand));
 
 // MLIR's own pass-manager flags, under the names mlir-opt gives them.
 cl::opt<bool> printIRAfterAll("mlir-print-ir-after-all",

@@ -15,6 +15,8 @@
 #include "cpu/FastMath.h"
 #include "cpu/KernelContext.h"
 
+#include "OpTable.h"
+
 #include <cblas.h>
 
 #include <algorithm>
@@ -194,7 +196,7 @@ bool runAttention(KernelContext &ctx, const Operands &in, std::vector<Tensor> &o
     return false;
 
   double given = ctx.instruction->reals[0];
-  float scale = std::isnan(given) ? 1.0f / std::sqrt(float(dim)) : float(given);
+  float scale = float(ops::attentionScale(given, dim));
   bool withLse = ctx.instruction->results.size() > 1;
   if (withLse && !ctx.allocate(1, DType::F32, {q.shape.begin(), q.shape.end() - 1}, out[1]))
     return false;

@@ -12,6 +12,8 @@
 
 #include "cpu/AttentionSpans.h"
 
+#include "OpTable.h"
+
 #include <cblas.h>
 #include <omp.h>
 
@@ -130,7 +132,7 @@ bool runAttentionGrad(KernelContext &ctx, const Operands &in, std::vector<Tensor
                       dqf.data(), dkf.data(), dvf.data(), heads, keyHeads, dim, valueDim,
                       ctx.kernel.blockQ > 0 ? ctx.kernel.blockQ : 64,
                       ctx.kernel.blockK > 0 ? ctx.kernel.blockK : 64,
-                      std::isnan(given) ? 1.0f / std::sqrt(float(dim)) : float(given),
+                      float(ops::attentionScale(given, dim)),
                       ctx.instruction->ints[0] != 0};
 
   int64_t group = heads / keyHeads;
