@@ -7,7 +7,7 @@
 
 #include "artifact/Envelope.h"
 #include "artifact/Plan.h"
-#include "OpTable.h"
+#include "artifact/OpTable.h"
 #include "lmc/fingerprint.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"

@@ -2,7 +2,7 @@
 //
 // Serializes a module in kernel IR (after lmc-form-kernels and
 // lmc-plan-memory) into the flatbuffers artifact the runtime loads
-// (runtime/schema/lmcpkg.fbs): parameters with their initializers, the
+// (runtime/artifact/lmcpkg.fbs): parameters with their initializers, the
 // function's inputs and outputs with their host contract, one kernel per
 // lmc.kernel with its body as instructions, the plan of launches with arena
 // offsets, constants and feature-column tables.

@@ -26,7 +26,7 @@
 #include "compiler/cuda/CudaPrelude.h"
 #include "compiler/cuda/KernelEmitter.h"
 
-#include "OpTable.h"
+#include "artifact/OpTable.h"
 #include "compiler/cuda/TensorCore.h"
 
 #include <cmath>

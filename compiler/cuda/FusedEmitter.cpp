@@ -18,7 +18,7 @@
 
 #include "compiler/cuda/CudaPrelude.h"
 
-#include "OpTable.h"
+#include "artifact/OpTable.h"
 
 #include <functional>
 

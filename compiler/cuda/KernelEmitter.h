@@ -1,6 +1,6 @@
 //===- KernelEmitter.h - CUDA C for the kernels of a plan -------*- C++ -*-===//
 //
-// The CUDA emitter works on a loaded plan (runtime/src/artifact/Plan.h): the
+// The CUDA emitter works on a loaded plan (runtime/artifact/Plan.h): the
 // same instructions, attribute orders and types the CPU backend interprets,
 // so both backends read one description of every kernel. Each kernel becomes
 // one translation unit (prelude + `extern "C" __global__` entry points) and

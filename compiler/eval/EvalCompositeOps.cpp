@@ -4,7 +4,7 @@
 
 #include "dialects/lmc/IR/LmcOps.h"
 
-#include "OpTable.h"
+#include "artifact/OpTable.h"
 
 #include "llvm/ADT/TypeSwitch.h"
 

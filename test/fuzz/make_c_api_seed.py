@@ -9,7 +9,7 @@ Without weights the seed asks the fuzzer to generate them."""
 import struct
 import sys
 
-ENVELOPE_BYTES = 24  # runtime/src/artifact/Envelope.h
+ENVELOPE_BYTES = 24  # runtime/artifact/Envelope.h
 
 
 def main(argv):

@@ -15,7 +15,7 @@
 #include "cpu/FastMath.h"
 #include "cpu/KernelContext.h"
 
-#include "OpTable.h"
+#include "artifact/OpTable.h"
 
 #include <cblas.h>
 

@@ -12,7 +12,7 @@
 
 #include "cpu/AttentionSpans.h"
 
-#include "OpTable.h"
+#include "artifact/OpTable.h"
 
 #include <cblas.h>
 #include <omp.h>

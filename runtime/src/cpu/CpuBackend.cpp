@@ -4,7 +4,7 @@
 
 #include "cpu/KernelContext.h"
 
-#include "OpTable.h"
+#include "artifact/OpTable.h"
 
 #include <cblas.h>
 #include <omp.h>

@@ -2,7 +2,7 @@
 
 #include "cuda/HostShapes.h"
 
-#include "OpTable.h"
+#include "artifact/OpTable.h"
 
 #include <algorithm>
 

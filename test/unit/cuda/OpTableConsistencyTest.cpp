@@ -1,5 +1,5 @@
 // OpTableConsistencyTest.cpp - every op of the lmc dialect is defined once
-// and reaches every layer: it has a row in runtime/schema/Ops.def (or a
+// and reaches every layer: it has a row in runtime/artifact/Ops.def (or a
 // stated reason it never reaches a package), every row names a registered
 // op, and every unary elementwise op computes the same values in the
 // reference evaluator, the CPU backend and the CUDA C the emitter writes
@@ -16,7 +16,7 @@
 
 #include "cpu/Tensor.h"
 
-#include "OpTable.h"
+#include "artifact/OpTable.h"
 
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
@@ -66,7 +66,7 @@ TEST_F(OpTable, EveryOpHasARowOrAStatedReason) {
     std::string text = name.getStringRef().str();
     bool row = ops::opcodeNamed(text).has_value();
     EXPECT_TRUE(row || kCompilerOnly.count(text))
-        << text << " has no row in runtime/schema/Ops.def (and is not a compiler-only op)";
+        << text << " has no row in runtime/artifact/Ops.def (and is not a compiler-only op)";
     EXPECT_FALSE(row && kCompilerOnly.count(text)) << text << " is listed twice";
   }
 }

@@ -8,7 +8,7 @@
 
 #include "artifact/Plan.h"
 
-#include "OpTable.h"
+#include "artifact/OpTable.h"
 
 #include <cmath>
 #include <cstring>

@@ -4,7 +4,7 @@
 //   offset  8: uint64 LE        payload length
 //   offset 16: uint32 LE        CRC-32 (zlib) of the payload
 //   offset 20: uint32           zero
-//   offset 24: payload          the flatbuffer (runtime/schema/lmcpkg.fbs)
+//   offset 24: payload          the flatbuffer (runtime/artifact/lmcpkg.fbs)
 //
 // The length catches truncation and the checksum any flipped byte, before
 // the flatbuffers verifier and lmc's structural checks see the payload.
