@@ -9,6 +9,8 @@
 #include "llvm/ADT/StringSwitch.h"
 #include "llvm/Support/Path.h"
 
+#include <type_traits>
+
 using namespace mlir;
 
 namespace lmc::frontend {
@@ -142,6 +144,18 @@ public:
       return std::nullopt;
     std::vector<T> values;
     for (const std::string &item : *items) {
+      // Integers are read as integers: a real such as 1e19 has no int64.
+      if constexpr (std::is_integral_v<T>) {
+        int64_t value;
+        if (llvm::StringRef(item).getAsInteger(0, value)) {
+          error(at.of(name, values.size(), &context))
+              << what << ", field '" << name << "': '" << item
+              << "' is not an integer";
+          return std::nullopt;
+        }
+        values.push_back(T(value));
+        continue;
+      }
       double value;
       if (llvm::StringRef(item).getAsDouble(value)) {
         error(at.of(name, values.size(), &context))
