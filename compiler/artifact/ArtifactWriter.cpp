@@ -235,26 +235,33 @@ FailureOr<Offset<fb::Instruction>> Writer::instruction(Operation *op,
   if (!opcode)
     return op->emitError("the runtime has no implementation of '")
            << op->getName() << "'";
+  // Attributes go to their named slots (artifact/OpSlots.h).
+  namespace slot = ::lmc::ops::slot;
+  ints.assign(size_t(::lmc::ops::info(*opcode).ints), 0);
+  reals.assign(size_t(::lmc::ops::info(*opcode).reals), 0.0);
   LogicalResult encoded =
       llvm::TypeSwitch<Operation *, LogicalResult>(op)
           .Case([&](CompareOp compare) {
-            ints = {int64_t(compare.getPredicate())};
+            ints[slot::compare::predicate] = int64_t(compare.getPredicate());
             return success();
           })
           .Case([&](MatmulOp matmul) {
-            ints = {matmul.getTransposeLhs(), matmul.getTransposeRhs()};
+            ints[slot::matmul::transposeLhs] = matmul.getTransposeLhs();
+            ints[slot::matmul::transposeRhs] = matmul.getTransposeRhs();
             return success();
           })
           .Case([&](ReduceSumOp reduce) {
-            ints = {reduce.getAxis(), reduce.getKeepDims()};
+            ints[slot::reduce::axis] = reduce.getAxis();
+            ints[slot::reduce::keepDims] = reduce.getKeepDims();
             return success();
           })
           .Case([&](ReduceMaxOp reduce) {
-            ints = {reduce.getAxis(), reduce.getKeepDims()};
+            ints[slot::reduce::axis] = reduce.getAxis();
+            ints[slot::reduce::keepDims] = reduce.getKeepDims();
             return success();
           })
           .Case([&](SoftmaxOp softmax) {
-            ints = {softmax.getAxis()};
+            ints[slot::softmax::axis] = softmax.getAxis();
             return success();
           })
           .Case([&](TransposeOp transpose) {
@@ -262,39 +269,42 @@ FailureOr<Offset<fb::Instruction>> Writer::instruction(Operation *op,
             return success();
           })
           .Case([&](ConcatOp concat) {
-            ints = {concat.getAxis()};
+            ints[slot::concat::axis] = concat.getAxis();
             return success();
           })
           .Case([&](SliceOp slice) {
-            ints = {slice.getAxis(), slice.getStart(), slice.getLimit()};
+            ints[slot::slice::axis] = slice.getAxis();
+            ints[slot::slice::start] = slice.getStart();
+            ints[slot::slice::limit] = slice.getLimit();
             return success();
           })
           .Case([&](ConstantOp constant) -> LogicalResult {
             FailureOr<int> index = addConstant(constant);
             if (failed(index))
               return failure();
-            ints = {*index};
+            ints[slot::constant::index] = *index;
             return success();
           })
           .Case([&](LayerNormOp norm) {
-            reals = {norm.getEpsilon().convertToDouble()};
+            reals[slot::norm::epsilon] = norm.getEpsilon().convertToDouble();
             return success();
           })
           .Case([&](RmsNormOp norm) {
-            reals = {norm.getEpsilon().convertToDouble()};
+            reals[slot::norm::epsilon] = norm.getEpsilon().convertToDouble();
             return success();
           })
           .Case([&](GeluOp gelu) {
-            ints = {gelu.getApproximation() == GeluApproximation::tanh};
+            ints[slot::gelu::tanh] = gelu.getApproximation() == GeluApproximation::tanh;
             return success();
           })
           .Case([&](AttentionOp attention) {
             operands = {local(attention.getQuery()), local(attention.getKey()),
                         local(attention.getValue()), local(attention.getCuSeqlens()),
                         local(attention.getLengths())};
-            ints = {attention.getCausal()};
-            reals = {attention.getScale() ? double(attention.getScale()->convertToFloat())
-                                          : std::numeric_limits<double>::quiet_NaN()};
+            ints[slot::attention::causal] = attention.getCausal();
+            reals[slot::attention::scale] =
+                attention.getScale() ? double(attention.getScale()->convertToFloat())
+                                     : std::numeric_limits<double>::quiet_NaN();
             return success();
           })
           .Case([&](AttentionGradOp grad) {
@@ -302,56 +312,63 @@ FailureOr<Offset<fb::Instruction>> Writer::instruction(Operation *op,
                         local(grad.getValue()),    local(grad.getOut()),
                         local(grad.getLse()),      local(grad.getGradOut()),
                         local(grad.getCuSeqlens()), local(grad.getLengths())};
-            ints = {grad.getCausal()};
-            reals = {grad.getScale() ? double(grad.getScale()->convertToFloat())
-                                     : std::numeric_limits<double>::quiet_NaN()};
+            ints[slot::attention::causal] = grad.getCausal();
+            reals[slot::attention::scale] = grad.getScale()
+                                                ? double(grad.getScale()->convertToFloat())
+                                                : std::numeric_limits<double>::quiet_NaN();
             return success();
           })
           .Case([&](AllReduceOp op) {
-            ints = {op.getRanks()};
+            ints[slot::collective::ranks] = op.getRanks();
             return success();
           })
           .Case([&](ReduceScatterOp op) {
-            ints = {op.getRanks()};
+            ints[slot::collective::ranks] = op.getRanks();
             return success();
           })
           .Case([&](AllGatherOp op) {
-            ints = {op.getRanks()};
+            ints[slot::collective::ranks] = op.getRanks();
             return success();
           })
           .Case([&](AllGatherRowsOp op) {
-            ints = {op.getRanks()};
+            ints[slot::collective::ranks] = op.getRanks();
             return success();
           })
           .Case([&](ShardSliceOp op) {
-            ints = {op.getRanks()};
+            ints[slot::collective::ranks] = op.getRanks();
             return success();
           })
           .Case([&](RankOp op) {
-            ints = {op.getRanks()};
+            ints[slot::collective::ranks] = op.getRanks();
             return success();
           })
           .Case([&](AdamwRowsOp op) {
             operands = {local(op.getTable()), local(op.getM()),     local(op.getV()),
                         local(op.getIds()),   local(op.getRows()),  local(op.getStep()),
                         local(op.getApply()), local(op.getRank())};
-            ints = {op.getRanks(), op.getTableRows()};
-            reals = {op.getBeta1().convertToDouble(), op.getBeta2().convertToDouble(),
-                     op.getEpsilon().convertToDouble(), op.getWeightDecay().convertToDouble()};
+            ints[slot::adamwRows::ranks] = op.getRanks();
+            ints[slot::adamwRows::tableRows] = op.getTableRows();
+            reals[slot::adamwRows::beta1] = op.getBeta1().convertToDouble();
+            reals[slot::adamwRows::beta2] = op.getBeta2().convertToDouble();
+            reals[slot::adamwRows::epsilon] = op.getEpsilon().convertToDouble();
+            reals[slot::adamwRows::weightDecay] = op.getWeightDecay().convertToDouble();
             return success();
           })
           .Case([&](SegmentReduceOp reduce) {
-            ints = {int64_t(reduce.getReduction())};
+            ints[slot::segmentReduce::reduction] = int64_t(reduce.getReduction());
             return success();
           })
           .Case([&](FcNumericOp numeric) {
-            ints = {int64_t(numeric.getNormalizer()), numeric.getDefaultValue().has_value()};
-            reals = {numeric.getMean() ? numeric.getMean()->convertToDouble() : 0.0,
-                     numeric.getStd() ? numeric.getStd()->convertToDouble() : 1.0,
-                     numeric.getMin() ? numeric.getMin()->convertToDouble() : 0.0,
-                     numeric.getMax() ? numeric.getMax()->convertToDouble() : 1.0,
-                     numeric.getDefaultValue() ? numeric.getDefaultValue()->convertToDouble()
-                                               : 0.0};
+            ints[slot::fcNumeric::normalizer] = int64_t(numeric.getNormalizer());
+            ints[slot::fcNumeric::hasDefault] = numeric.getDefaultValue().has_value();
+            auto orElse = [](std::optional<APFloat> value, double fallback) {
+              return value ? value->convertToDouble() : fallback;
+            };
+            reals[slot::fcNumeric::mean] = orElse(numeric.getMean(), 0.0);
+            reals[slot::fcNumeric::stddev] = orElse(numeric.getStd(), 1.0);
+            reals[slot::fcNumeric::min] = orElse(numeric.getMin(), 0.0);
+            reals[slot::fcNumeric::max] = orElse(numeric.getMax(), 1.0);
+            reals[slot::fcNumeric::defaultValue] = orElse(numeric.getDefaultValue(), 0.0);
             return success();
           })
           .Case([&](FcBucketizeOp bucketize) {
@@ -360,36 +377,40 @@ FailureOr<Offset<fb::Instruction>> Writer::instruction(Operation *op,
             return success();
           })
           .Case([&](FcHashBucketOp hash) {
-            ints = {hash.getNumBuckets()};
+            ints[slot::fcHashBucket::buckets] = hash.getNumBuckets();
             return success();
           })
           .Case([&](FcVocabLookupOp lookup) {
             auto vocabulary = llvm::to_vector(lookup.getVocabulary().getValues<int64_t>());
             table = addTable("vocabulary", {vocabulary.begin(), vocabulary.end()}, {});
-            ints = {lookup.getNumOovBuckets().value_or(0), lookup.getDefaultValue().has_value(),
-                    lookup.getDefaultValue().value_or(0)};
+            ints[slot::fcVocabLookup::oovBuckets] = lookup.getNumOovBuckets().value_or(0);
+            ints[slot::fcVocabLookup::hasDefault] = lookup.getDefaultValue().has_value();
+            ints[slot::fcVocabLookup::defaultValue] = lookup.getDefaultValue().value_or(0);
             return success();
           })
           .Case([&](FcIdentityOp identity) {
-            ints = {identity.getNumBuckets(), identity.getDefaultValue().has_value(),
-                    identity.getDefaultValue().value_or(0)};
+            ints[slot::fcIdentity::buckets] = identity.getNumBuckets();
+            ints[slot::fcIdentity::hasDefault] = identity.getDefaultValue().has_value();
+            ints[slot::fcIdentity::defaultValue] = identity.getDefaultValue().value_or(0);
             return success();
           })
           .Case([&](FcCrossOp cross) {
-            ints = {cross.getNumBuckets(),
-                    cross.getHashKey() ? int64_t(*cross.getHashKey())
-                                       : int64_t(LMC_DEFAULT_CROSS_HASH_KEY)};
+            ints[slot::fcCross::buckets] = cross.getNumBuckets();
+            ints[slot::fcCross::hashKey] = cross.getHashKey() ? int64_t(*cross.getHashKey())
+                                                              : int64_t(LMC_DEFAULT_CROSS_HASH_KEY);
             return success();
           })
           .Case([&](FcEmbeddingBagOp bag) {
             operands = {local(bag.getTable()), local(bag.getIds()), local(bag.getWeights())};
-            ints = {int64_t(bag.getCombiner()), bag.getMaxNorm().has_value()};
-            reals = {bag.getMaxNorm() ? double(bag.getMaxNorm()->convertToFloat()) : 0.0};
+            ints[slot::fcEmbeddingBag::combiner] = int64_t(bag.getCombiner());
+            ints[slot::fcEmbeddingBag::hasMaxNorm] = bag.getMaxNorm().has_value();
+            reals[slot::fcEmbeddingBag::maxNorm] =
+                bag.getMaxNorm() ? double(bag.getMaxNorm()->convertToFloat()) : 0.0;
             return success();
           })
           .Case([&](FcIndicatorOp indicator) {
             operands = {local(indicator.getIds()), local(indicator.getWeights())};
-            ints = {indicator.getNumBuckets()};
+            ints[slot::fcIndicator::buckets] = indicator.getNumBuckets();
             return success();
           })
           .Default([](Operation *) { return success(); });

@@ -142,7 +142,7 @@ bool FusedEmitter::isRowStage(int v) const {
   const rt::Instruction &op = producerOf(v);
   if (op.opcode == Opcode::LayerNorm || op.opcode == Opcode::RmsNorm)
     return true;
-  return op.opcode == Opcode::Softmax && size_t(op.ints[0]) + 1 == rank(v) &&
+  return op.opcode == Opcode::Softmax && size_t(op.ints[slot::softmax::axis]) + 1 == rank(v) &&
          type(v).shape.back() >= 0;
 }
 
@@ -370,7 +370,7 @@ bool FusedEmitter::emitRowStage(int v, const std::string &entry) {
     });
     std::string scale = temp("float", "1.0f / sqrtf(lmc_warp_sum(" + squares + ") / " +
                                           literal(double(width)) + " + " +
-                                          literal(op.reals[0]) + ")");
+                                          literal(op.reals[slot::norm::epsilon]) + ")");
     columnLoop([&] {
       std::string gamma = valueAt(op.operands[1], {"c"});
       std::string shift = centered ? valueAt(op.operands[2], {"c"}) : "0.0f";

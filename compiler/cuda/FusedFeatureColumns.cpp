@@ -20,13 +20,18 @@ std::string FusedEmitter::computeFeatureColumn(const rt::Instruction &op, int v,
   case Opcode::FcNumeric: {
     std::string in = valueAt(x, index);
     std::string value = variable("float", in);
-    if (op.ints[1])
-      line("if (" + value + " != " + value + ") " + value + " = " + literal(op.reals[4]) + ";");
-    switch (op.ints[0]) {
-    case 1: line(value + " = (" + value + " - " + literal(op.reals[0]) + ") / " + literal(op.reals[1]) + ";"); break;
+    auto real = [&](size_t slot) { return literal(op.reals[slot]); };
+    if (op.ints[slot::fcNumeric::hasDefault])
+      line("if (" + value + " != " + value + ") " + value + " = " +
+           real(slot::fcNumeric::defaultValue) + ";");
+    switch (op.ints[slot::fcNumeric::normalizer]) {
+    case 1:
+      line(value + " = (" + value + " - " + real(slot::fcNumeric::mean) + ") / " +
+           real(slot::fcNumeric::stddev) + ";");
+      break;
     case 2:
-      line(value + " = (" + value + " - " + literal(op.reals[2]) + ") / (" + literal(op.reals[3]) +
-           " - " + literal(op.reals[2]) + ");");
+      line(value + " = (" + value + " - " + real(slot::fcNumeric::min) + ") / (" +
+           real(slot::fcNumeric::max) + " - " + real(slot::fcNumeric::min) + ");");
       break;
     case 3: line(value + " = log1pf(" + value + ");"); break;
     default: break;
@@ -37,28 +42,32 @@ std::string FusedEmitter::computeFeatureColumn(const rt::Instruction &op, int v,
     return temp("i64", "lmc_bucket_of((const float *)" + table(op.table) + ", " +
                            tableSize(op.table) + ", " + valueAt(x, index) + ")");
   case Opcode::FcHashBucket:
-    return temp("i64", "(i64)((u64)" + valueAt(x, index) + " % (u64)" + literal(op.ints[0]) + ")");
+    return temp("i64", "(i64)((u64)" + valueAt(x, index) + " % (u64)" +
+                           literal(op.ints[slot::fcHashBucket::buckets]) + ")");
   case Opcode::FcVocabLookup: {
     std::string fingerprint = valueAt(x, index);
     std::string found = variable("i64", "lmc_vocab_find((const i64 *)" + table(op.table) + ", " +
                                             tableSize(op.table) + ", " + fingerprint + ")");
     std::string size = literal(int64_t(plan.featureTables[size_t(op.table)].fingerprints.size()));
-    std::string missing = op.ints[0] > 0 ? size + " + (i64)((u64)" + fingerprint + " % (u64)" +
-                                               literal(op.ints[0]) + ")"
-                          : op.ints[1] ? literal(op.ints[2])
-                                       : "-1LL";
+    int64_t oovBuckets = op.ints[slot::fcVocabLookup::oovBuckets];
+    std::string missing =
+        oovBuckets > 0 ? size + " + (i64)((u64)" + fingerprint + " % (u64)" + literal(oovBuckets) + ")"
+        : op.ints[slot::fcVocabLookup::hasDefault] ? literal(op.ints[slot::fcVocabLookup::defaultValue])
+                                                   : "-1LL";
     line("if (" + found + " < 0) " + found + " = " + missing + ";");
     return found;
   }
   case Opcode::FcIdentity: {
     std::string id = valueAt(x, index);
-    std::string fallback = op.ints[1] ? literal(op.ints[2]) : "-1LL";
-    return temp("i64", id + " >= 0 && " + id + " < " + literal(op.ints[0]) + " ? " + id + " : " +
-                           fallback);
+    std::string fallback = op.ints[slot::fcIdentity::hasDefault]
+                               ? literal(op.ints[slot::fcIdentity::defaultValue])
+                               : "-1LL";
+    return temp("i64", id + " >= 0 && " + id + " < " + literal(op.ints[slot::fcIdentity::buckets]) +
+                           " ? " + id + " : " + fallback);
   }
   case Opcode::FcCross: {
     // Combination c of row b, the last input advancing fastest.
-    std::string hash = variable("u64", "(u64)" + literal(op.ints[1]));
+    std::string hash = variable("u64", "(u64)" + literal(op.ints[slot::fcCross::hashKey]));
     std::string rest = variable("i64", index.size() > 1 ? index[1] : "0");
     std::vector<std::string> picks(op.operands.size());
     for (size_t i = op.operands.size(); i-- > 0;) {
@@ -74,7 +83,8 @@ std::string FusedEmitter::computeFeatureColumn(const rt::Instruction &op, int v,
         at.push_back(picks[i]);
       line(hash + " = lmc_fingerprint_cat64(" + hash + ", (u64)" + valueAt(input, at) + ");");
     }
-    std::string buckets = op.ints[0] ? "(u64)" + literal(op.ints[0]) : "0x7fffffffffffffffULL";
+    int64_t crossBuckets = op.ints[slot::fcCross::buckets];
+    std::string buckets = crossBuckets ? "(u64)" + literal(crossBuckets) : "0x7fffffffffffffffULL";
     return temp("i64", "(i64)(" + hash + " % " + buckets + ")");
   }
   case Opcode::FcEmbeddingBag: {
@@ -86,7 +96,7 @@ std::string FusedEmitter::computeFeatureColumn(const rt::Instruction &op, int v,
     // Only what the combiner divides by is accumulated: fewer live values
     // keep the loop in registers.
     bool weighted = weights >= 0;
-    int64_t combiner = op.ints[0]; // 0 sum, 1 mean, 2 sqrtn
+    int64_t combiner = op.ints[slot::fcEmbeddingBag::combiner]; // 0 sum, 1 mean, 2 sqrtn
     std::string acc = variable("float", "0.0f");
     std::string total = combiner == 0 ? "" : variable(weighted ? "float" : "i64", "0");
     open("for (i64 j = 0; j < " + width + "; ++j)");
@@ -101,7 +111,9 @@ std::string FusedEmitter::computeFeatureColumn(const rt::Instruction &op, int v,
     std::string row = temp("i64", id + " * " + dim);
     std::string element = variable("float", "lmc_load(" + pointer(x) + ", " + row + " + " +
                                                 index[1] + ")");
-    if (op.ints[1]) { // max_norm, clip_by_norm's: row * max_norm / max(norm, max_norm)
+    if (op.ints[slot::fcEmbeddingBag::hasMaxNorm]) {
+      // max_norm, clip_by_norm's: row * max_norm / max(norm, max_norm)
+      std::string maxNorm = literal(op.reals[slot::fcEmbeddingBag::maxNorm]);
       std::string norm = variable("float", "0.0f");
       open("for (i64 d = 0; d < " + dim + "; ++d)");
       line("const float e = lmc_load(" + pointer(x) + ", " + row + " + d);");
@@ -109,8 +121,8 @@ std::string FusedEmitter::computeFeatureColumn(const rt::Instruction &op, int v,
       close();
       line(norm + " = sqrtf(" + norm + ");");
       // As std::max(norm, max_norm) on the CPU: a NaN norm stays NaN.
-      line(element + " = " + element + " * " + literal(op.reals[0]) + " / (" + norm + " < " +
-           literal(op.reals[0]) + " ? " + literal(op.reals[0]) + " : " + norm + ");");
+      line(element + " = " + element + " * " + maxNorm + " / (" + norm + " < " + maxNorm + " ? " +
+           maxNorm + " : " + norm + ");");
     }
     line(acc + " += " + weight + " * " + element + ";");
     if (combiner != 0)

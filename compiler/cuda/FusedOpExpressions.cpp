@@ -64,15 +64,16 @@ std::string FusedEmitter::computeElementwise(const rt::Instruction &op, int v,
     return temp("float", rounded(dtype, "(" + in[0] + ") / (1.0f + expf(-(" + in[0] + ")))"));
   case Opcode::BroadcastLike: return in[0];
   case Opcode::Gelu:
-    return temp("float", rounded(dtype, std::string(op.ints[0] ? "lmc_gelu_tanh(" : "lmc_gelu_erf(") +
+    return temp("float", rounded(dtype, std::string(op.ints[slot::gelu::tanh] ? "lmc_gelu_tanh(" : "lmc_gelu_erf(") +
                                             in[0] + ")"));
   case Opcode::Compare: {
     static const char *symbols[] = {"==", "!=", "<", "<=", ">", ">="};
-    if (op.ints[0] < 0 || op.ints[0] > 5)
+    int64_t predicate = op.ints[slot::compare::predicate];
+    if (predicate < 0 || predicate > 5)
       return failOp(op, "has an unknown predicate"), "false";
     bool real = isFloat(type(op.operands[0]).dtype) || isFloat(type(op.operands[1]).dtype);
     std::string a = real ? "(double)" + in[0] : in[0], b = real ? "(double)" + in[1] : in[1];
-    return temp("bool", a + " " + symbols[op.ints[0]] + " " + b);
+    return temp("bool", a + " " + symbols[predicate] + " " + b);
   }
   case Opcode::Select:
     return temp(computeType(dtype), in[0] + " ? " + in[1] + " : " + in[2]);
@@ -89,7 +90,7 @@ std::string FusedEmitter::computeElementwise(const rt::Instruction &op, int v,
 }
 
 std::string FusedEmitter::constantData(const rt::Instruction &op) {
-  int index = int(op.ints[0]);
+  int index = int(op.ints[slot::constant::index]);
   std::string name = "lmc_constant" + std::to_string(index);
   if (!constantsDeclared.insert(index).second)
     return name;
@@ -159,12 +160,12 @@ std::string FusedEmitter::computeDataMovement(const rt::Instruction &op, int v,
   }
   case Opcode::Slice: {
     Index mapped = index;
-    size_t axis = size_t(op.ints[0]);
-    mapped[axis] = "(" + index[axis] + " + " + literal(op.ints[1]) + ")";
+    size_t axis = size_t(op.ints[slot::slice::axis]);
+    mapped[axis] = "(" + index[axis] + " + " + literal(op.ints[slot::slice::start]) + ")";
     return valueAt(x, mapped);
   }
   case Opcode::Concat: {
-    size_t axis = size_t(op.ints[0]);
+    size_t axis = size_t(op.ints[slot::concat::axis]);
     std::string result = variable(computeType(type(v).dtype), "0");
     std::string start = "0LL";
     for (size_t i = 0; i < op.operands.size(); ++i) {
@@ -248,7 +249,7 @@ std::string FusedEmitter::computeSequence(const rt::Instruction &op, int v, cons
   }
   default: { // SegmentReduce: sum, mean, max, first; an empty segment gives 0
     int packed = op.operands[0], cu = op.operands[1];
-    int64_t kind = op.ints[0];
+    int64_t kind = op.ints[slot::segmentReduce::reduction];
     std::string begin = valueAt(cu, {index[0]});
     std::string end = valueAt(cu, {"(" + index[0] + " + 1)"});
     std::string acc = variable("float", "0.0f");
@@ -273,7 +274,9 @@ std::string FusedEmitter::computeSequence(const rt::Instruction &op, int v, cons
 
 std::string FusedEmitter::computeReduction(const rt::Instruction &op, int v, const Index &index) {
   int x = op.operands[0];
-  size_t axis = size_t(op.ints[0]);
+  // reduce_* and softmax keep their axis in the same slot.
+  static_assert(slot::reduce::axis == slot::softmax::axis);
+  size_t axis = size_t(op.ints[slot::reduce::axis]);
   DType dtype = type(v).dtype;
   if (op.opcode == Opcode::Softmax) {
     // Softmax along an axis other than the last: two loops per element.
@@ -289,7 +292,7 @@ std::string FusedEmitter::computeReduction(const rt::Instruction &op, int v, con
     close();
     return temp("float", rounded(dtype, "expf(" + valueAt(x, index) + " - " + top + ") / " + sum));
   }
-  bool keepDims = op.ints.size() > 1 && op.ints[1] != 0;
+  bool keepDims = op.ints[slot::reduce::keepDims] != 0;
   Index at;
   for (size_t d = 0, i = 0; d < rank(x); ++d) {
     if (d == axis) {
@@ -314,7 +317,8 @@ std::string FusedEmitter::computeReduction(const rt::Instruction &op, int v, con
 
 std::string FusedEmitter::computeMatmul(const rt::Instruction &op, int v, const Index &index) {
   int a = op.operands[0], b = op.operands[1];
-  bool transposeA = op.ints.size() > 0 && op.ints[0], transposeB = op.ints.size() > 1 && op.ints[1];
+  bool transposeA = op.ints[slot::matmul::transposeLhs] != 0,
+       transposeB = op.ints[slot::matmul::transposeRhs] != 0;
   size_t r = index.size();
   // Leading (batch) dimensions broadcast; the last two are the product.
   auto operandIndex = [&](int operand, const std::string &row, const std::string &column,

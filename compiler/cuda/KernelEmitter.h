@@ -21,12 +21,16 @@
 #ifndef LMC_COMPILER_CUDA_KERNELEMITTER_H
 #define LMC_COMPILER_CUDA_KERNELEMITTER_H
 
+#include "artifact/OpSlots.h"
 #include "artifact/Plan.h"
 
 #include <string>
 #include <vector>
 
 namespace mlir::lmc::cuda {
+
+/// Where each op keeps its attributes in an instruction (artifact/OpSlots.h).
+namespace slot = ::lmc::ops::slot;
 
 struct EmittedKernel {
   std::string source;

@@ -137,12 +137,12 @@ bool emitOptimizerKernel(const rt::Kernel &kernel, EmittedKernel &out, std::stri
          << "': lmc.adamw_rows, the lazy AdamW update of a table's touched rows\n\n"
          << kPrelude << "\n"
          << "typedef " << (ids.dtype == rt::DType::I64 ? "i64" : "int") << " LmcId;\n"
-         << "constexpr i64 kWidth = " << width << ", kTableRows = " << op.ints[1]
+         << "constexpr i64 kWidth = " << width << ", kTableRows = " << op.ints[slot::adamwRows::tableRows]
          << ", kShard = " << shard << ";\n"
-         << "constexpr float kBeta1 = " << floatLiteral(op.reals[0])
-         << ", kBeta2 = " << floatLiteral(op.reals[1])
-         << ", kEpsilon = " << floatLiteral(op.reals[2])
-         << ", kWeightDecay = " << floatLiteral(op.reals[3]) << ";\n"
+         << "constexpr float kBeta1 = " << floatLiteral(op.reals[slot::adamwRows::beta1])
+         << ", kBeta2 = " << floatLiteral(op.reals[slot::adamwRows::beta2])
+         << ", kEpsilon = " << floatLiteral(op.reals[slot::adamwRows::epsilon])
+         << ", kWeightDecay = " << floatLiteral(op.reals[slot::adamwRows::weightDecay]) << ";\n"
          << "constexpr int kChainThreads = " << kChainThreads << ";\n"
          << kOptimizerKernels;
   out.source = source.str();

@@ -167,7 +167,9 @@ bool checkSingleOpKernel(const Kernel &kernel, const std::string &where, Checker
     yieldsResults &= kernel.yields[r] == int(arguments + r);
   if (!yieldsResults)
     return check.fail(where + " does not yield its instruction's results");
-  int64_t ranks = op.ints[0];
+  // Collectives and adamw_rows keep their ranks in the same slot.
+  static_assert(ops::slot::collective::ranks == ops::slot::adamwRows::ranks);
+  int64_t ranks = op.ints[ops::slot::collective::ranks];
   if (ranks < 1 || ranks > 1 << 20)
     return check.fail(where + " runs over " + std::to_string(ranks) + " ranks");
   auto elements = [](const TensorType &type) {
@@ -204,8 +206,9 @@ bool checkSingleOpKernel(const Kernel &kernel, const std::string &where, Checker
     const TensorType &rows = kernel.arguments[4];
     int64_t shard = elements(kernel.arguments[0]);
     int64_t width = rows.shape.empty() ? 0 : rows.shape.back();
-    if (op.ints[1] < 1 || width < 1 || op.ints[1] > kMaxBytes / width || shard < 0 ||
-        shard != (op.ints[1] * width + ranks - 1) / ranks ||
+    int64_t tableRows = op.ints[ops::slot::adamwRows::tableRows];
+    if (tableRows < 1 || width < 1 || tableRows > kMaxBytes / width || shard < 0 ||
+        shard != (tableRows * width + ranks - 1) / ranks ||
         rows.shape.size() != kernel.arguments[3].shape.size() + 1 ||
         elements(kernel.arguments[5]) != 4 || (ranks > 1) != (op.operands[7] >= 0))
       return check.fail(where + " has an adamw_rows of inconsistent shapes");
@@ -278,8 +281,10 @@ bool decodeKernel(const fb::Kernel *in, size_t index, const Plan &plan,
       if (rule.usesTable && (decoded.table < 0 || size_t(decoded.table) >= plan.featureTables.size()))
         return check.fail(at + " names feature table " + std::to_string(decoded.table));
       if (decoded.opcode == Opcode::Constant &&
-          (decoded.ints[0] < 0 || size_t(decoded.ints[0]) >= plan.constants.size()))
-        return check.fail(at + " names constant " + std::to_string(decoded.ints[0]));
+          (decoded.ints[ops::slot::constant::index] < 0 ||
+           size_t(decoded.ints[ops::slot::constant::index]) >= plan.constants.size()))
+        return check.fail(at + " names constant " +
+                          std::to_string(decoded.ints[ops::slot::constant::index]));
       size_t results = instruction->results() ? instruction->results()->size() : 0;
       if (int(results) < rule.minResults || int(results) > rule.maxResults)
         return check.fail(at + " has " + std::to_string(results) + " results");
@@ -360,7 +365,8 @@ bool decodeSteps(const fb::Model &model, Plan &plan, Checker &check) {
       // lmc.all_gather_rows joins every rank's rows, each within the budget.
       if (kernel.kind == KernelKind::Collective &&
           kernel.body[0].opcode == Opcode::AllGatherRows)
-        plan.values[size_t(result)].rowsFromRanks = kernel.body[0].ints[0];
+        plan.values[size_t(result)].rowsFromRanks =
+            kernel.body[0].ints[ops::slot::collective::ranks];
     }
     plan.steps.push_back(std::move(step));
   }

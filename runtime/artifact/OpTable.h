@@ -4,6 +4,8 @@
 #ifndef LMC_RUNTIME_SCHEMA_OPTABLE_H
 #define LMC_RUNTIME_SCHEMA_OPTABLE_H
 
+#include "artifact/OpSlots.h"
+
 #include "lmcpkg_generated.h"
 
 #include <cmath>

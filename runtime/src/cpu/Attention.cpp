@@ -195,7 +195,7 @@ bool runAttention(KernelContext &ctx, const Operands &in, std::vector<Tensor> &o
   if (!ctx.allocate(0, q.dtype, shape, result))
     return false;
 
-  double given = ctx.instruction->reals[0];
+  double given = ctx.instruction->reals[ops::slot::attention::scale];
   float scale = float(ops::attentionScale(given, dim));
   bool withLse = ctx.instruction->results.size() > 1;
   if (withLse && !ctx.allocate(1, DType::F32, {q.shape.begin(), q.shape.end() - 1}, out[1]))
@@ -206,7 +206,7 @@ bool runAttention(KernelContext &ctx, const Operands &in, std::vector<Tensor> &o
                   withLse ? out[1].as<float>() : nullptr, heads, keyHeads, dim, valueDim,
                   ctx.kernel.blockQ > 0 ? ctx.kernel.blockQ : 64,
                   ctx.kernel.blockK > 0 ? ctx.kernel.blockK : 64,
-                  scale * 1.44269504f, ctx.instruction->ints[0] != 0};
+                  scale * 1.44269504f, ctx.instruction->ints[ops::slot::attention::causal] != 0};
 
   struct WorkItem {
     size_t span;

@@ -121,7 +121,7 @@ bool runAttentionGrad(KernelContext &ctx, const Operands &in, std::vector<Tensor
     if (!ctx.allocate(r, q.dtype, in[r]->shape, out[r]))
       return false;
 
-  double given = ctx.instruction->reals[0];
+  double given = ctx.instruction->reals[ops::slot::attention::scale];
   FloatInput qf(q), kf(k), vf(v), of(o), lsef(lse), dOf(dO);
   FloatOutput dqf(out[0]), dkf(out[1]), dvf(out[2]);
   // Gradients accumulate tile by tile: start from zero.
@@ -133,7 +133,7 @@ bool runAttentionGrad(KernelContext &ctx, const Operands &in, std::vector<Tensor
                       ctx.kernel.blockQ > 0 ? ctx.kernel.blockQ : 64,
                       ctx.kernel.blockK > 0 ? ctx.kernel.blockK : 64,
                       float(ops::attentionScale(given, dim)),
-                      ctx.instruction->ints[0] != 0};
+                      ctx.instruction->ints[ops::slot::attention::causal] != 0};
 
   int64_t group = heads / keyHeads;
   int64_t items = int64_t(spans.size()) * keyHeads;

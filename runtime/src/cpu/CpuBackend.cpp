@@ -86,9 +86,11 @@ CpuBackend::CpuBackend(const rt::Plan &plan) : plan(plan) {
         vocabularies.emplace(
             &instruction,
             VocabularyIndex(plan.featureTables[size_t(instruction.table)].fingerprints,
-                            instruction.ints[0],
-                            instruction.ints[1] ? std::optional<int64_t>(instruction.ints[2])
-                                                : std::nullopt));
+                            instruction.ints[ops::slot::fcVocabLookup::oovBuckets],
+                            instruction.ints[ops::slot::fcVocabLookup::hasDefault]
+                                ? std::optional<int64_t>(
+                                      instruction.ints[ops::slot::fcVocabLookup::defaultValue])
+                                : std::nullopt));
   for (const rt::Value &value : plan.values)
     plannedBytes.push_back(rt::plannedBytes(value, plan.budget));
 }
@@ -221,7 +223,7 @@ bool CpuBackend::startCollective(const rt::Step &step, std::vector<Tensor> &valu
   bool background = input.dtype == DType::F32 && matchesType(out, value.type) &&
                     int64_t(out.numBytes()) <= plannedBytes[size_t(result)] &&
                     value.offset + int64_t(out.numBytes()) <= plan.arenaBytes &&
-                    kernel.body[0].ints[0] == ranks.size();
+                    kernel.body[0].ints[ops::slot::collective::ranks] == ranks.size();
   if (!background)
     return false;
   const float *from = input.as<float>();

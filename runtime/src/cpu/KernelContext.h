@@ -9,6 +9,7 @@
 #ifndef LMC_RUNTIME_CPU_KERNELCONTEXT_H
 #define LMC_RUNTIME_CPU_KERNELCONTEXT_H
 
+#include "artifact/OpSlots.h"
 #include "collectives/Communicator.h"
 #include "cpu/FeatureColumnKernels.h"
 #include "cpu/Tensor.h"

@@ -23,7 +23,7 @@ bool needF32(KernelContext &ctx, const Tensor &tensor) {
 /// The shard size of `elements` over the instruction's ranks, checked
 /// against the communicator.
 bool shardOf(KernelContext &ctx, int64_t elements, int64_t &shard) {
-  int64_t ranks = ctx.instruction->ints[0];
+  int64_t ranks = ctx.instruction->ints[ops::slot::collective::ranks];
   if (ranks != ctx.communicator->size())
     return ctx.fail("was compiled for " + std::to_string(ranks) + " ranks; this run has " +
                     std::to_string(ctx.communicator->size()));

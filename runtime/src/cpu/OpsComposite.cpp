@@ -24,7 +24,7 @@ bool runNorm(KernelContext &ctx, const Operands &in, Tensor &result, bool center
     return false;
   if (width == 0)
     return true;
-  float epsilon = float(ctx.instruction->reals[0]);
+  float epsilon = float(ctx.instruction->reals[ops::slot::norm::epsilon]);
   FloatInput x(input), g(gamma);
   std::optional<FloatInput> b;
   if (beta)
@@ -93,7 +93,7 @@ bool runGelu(KernelContext &ctx, const Tensor &input, Tensor &result) {
     return ctx.fail("needs a float operand, not " + describe(input));
   if (!ctx.allocate(0, input.dtype, input.shape, result))
     return false;
-  bool useTanh = ctx.instruction->ints[0] != 0;
+  bool useTanh = ctx.instruction->ints[ops::slot::gelu::tanh] != 0;
   FloatInput x(input);
   FloatOutput out(result);
   const float *src = x.data();

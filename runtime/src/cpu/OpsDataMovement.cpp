@@ -83,7 +83,7 @@ bool runTranspose(KernelContext &ctx, const Tensor &input, Tensor &result) {
 }
 
 bool runConcat(KernelContext &ctx, const Operands &in, Tensor &result) {
-  int64_t axis = ctx.instruction->ints[0];
+  int64_t axis = ctx.instruction->ints[ops::slot::concat::axis];
   const Tensor &first = *in[0];
   if (axis < 0 || axis >= first.rank())
     return ctx.fail("axis " + std::to_string(axis) + " is out of range");
@@ -122,8 +122,9 @@ bool runConcat(KernelContext &ctx, const Operands &in, Tensor &result) {
 }
 
 bool runSlice(KernelContext &ctx, const Tensor &input, Tensor &result) {
-  int64_t axis = ctx.instruction->ints[0], start = ctx.instruction->ints[1],
-          limit = ctx.instruction->ints[2];
+  int64_t axis = ctx.instruction->ints[ops::slot::slice::axis],
+          start = ctx.instruction->ints[ops::slot::slice::start],
+          limit = ctx.instruction->ints[ops::slot::slice::limit];
   if (axis < 0 || axis >= input.rank() || start < 0 || limit < start ||
       limit > input.shape[size_t(axis)])
     return ctx.fail("slice [" + std::to_string(start) + ", " + std::to_string(limit) +
@@ -145,7 +146,7 @@ bool runSlice(KernelContext &ctx, const Tensor &input, Tensor &result) {
 }
 
 bool runConstant(KernelContext &ctx, Tensor &result) {
-  const rt::Constant &constant = ctx.plan.constants[size_t(ctx.instruction->ints[0])];
+  const rt::Constant &constant = ctx.plan.constants[size_t(ctx.instruction->ints[ops::slot::constant::index])];
   if (!ctx.allocate(0, constant.type.dtype, constant.type.shape, result))
     return false;
   std::memcpy(result.data, constant.data.data(), constant.data.size());

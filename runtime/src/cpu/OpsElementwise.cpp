@@ -152,7 +152,7 @@ bool runCompare(KernelContext &ctx, const Operands &in, Tensor &result) {
                     " do not broadcast");
   if (!ctx.allocate(0, DType::I1, shape->shape, result))
     return false;
-  int64_t predicate = ctx.instruction->ints[0];
+  int64_t predicate = ctx.instruction->ints[ops::slot::compare::predicate];
   bool integers = !rt::isFloat(lhs.dtype) && !rt::isFloat(rhs.dtype);
   for (int64_t i = 0; i < result.numElements(); ++i) {
     int order;

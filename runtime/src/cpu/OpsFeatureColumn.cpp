@@ -17,27 +17,31 @@ bool idsShape(const Tensor &ids, size_t &batch, size_t &width) {
   return true;
 }
 
+/// fc.identity's default id (fc.vocab_lookup's slots are laid out alike).
 std::optional<int64_t> defaultOf(const rt::Instruction &instruction) {
-  if (instruction.ints[1])
-    return instruction.ints[2];
+  static_assert(ops::slot::fcIdentity::hasDefault == ops::slot::fcVocabLookup::hasDefault &&
+                ops::slot::fcIdentity::defaultValue == ops::slot::fcVocabLookup::defaultValue);
+  if (instruction.ints[ops::slot::fcIdentity::hasDefault])
+    return instruction.ints[ops::slot::fcIdentity::defaultValue];
   return std::nullopt;
 }
 
 bool runNumeric(KernelContext &ctx, const Tensor &input, Tensor &result) {
   const rt::Instruction &ins = *ctx.instruction;
   DType dtype = ins.results[0].dtype;
-  if (!rt::isFloat(dtype) || ins.ints[0] < 0 || ins.ints[0] > 3)
+  int64_t normalizer = ins.ints[ops::slot::fcNumeric::normalizer];
+  if (!rt::isFloat(dtype) || normalizer < 0 || normalizer > 3)
     return ctx.fail("has an invalid normalizer or result type");
   if (!ctx.allocate(0, dtype, input.shape, result))
     return false;
   NumericParameters<float> params;
-  params.normalizer = Normalizer(ins.ints[0]);
-  params.mean = float(ins.reals[0]);
-  params.stddev = float(ins.reals[1]);
-  params.min = float(ins.reals[2]);
-  params.max = float(ins.reals[3]);
-  if (ins.ints[1])
-    params.defaultValue = float(ins.reals[4]);
+  params.normalizer = Normalizer(normalizer);
+  params.mean = float(ins.reals[ops::slot::fcNumeric::mean]);
+  params.stddev = float(ins.reals[ops::slot::fcNumeric::stddev]);
+  params.min = float(ins.reals[ops::slot::fcNumeric::min]);
+  params.max = float(ins.reals[ops::slot::fcNumeric::max]);
+  if (ins.ints[ops::slot::fcNumeric::hasDefault])
+    params.defaultValue = float(ins.reals[ops::slot::fcNumeric::defaultValue]);
   FloatInput x(input);
   FloatOutput out(result);
   numeric(x.data(), size_t(input.numElements()), params, out.data());
@@ -60,16 +64,19 @@ bool runCategorical(KernelContext &ctx, const Tensor &input, Tensor &result) {
     bucketize(x.data(), count, ctx.plan.featureTables[size_t(ins.table)].boundaries, ids);
     return true;
   }
-  case Opcode::FcHashBucket:
-    if (ins.ints[0] <= 0)
-      return ctx.fail("has " + std::to_string(ins.ints[0]) + " buckets");
-    hashBucket(input.as<int64_t>(), count, ins.ints[0], ids);
+  case Opcode::FcHashBucket: {
+    int64_t buckets = ins.ints[ops::slot::fcHashBucket::buckets];
+    if (buckets <= 0)
+      return ctx.fail("has " + std::to_string(buckets) + " buckets");
+    hashBucket(input.as<int64_t>(), count, buckets, ids);
     return true;
+  }
   case Opcode::FcVocabLookup:
     vocabLookup(input.as<int64_t>(), count, ctx.vocabularies->at(&ins), ids);
     return true;
   default: // FcIdentity
-    identity(input.as<int64_t>(), count, ins.ints[0], defaultOf(ins), ids);
+    identity(input.as<int64_t>(), count, ins.ints[ops::slot::fcIdentity::buckets], defaultOf(ins),
+             ids);
     return true;
   }
 }
@@ -92,7 +99,8 @@ bool runCross(KernelContext &ctx, const Operands &in, Tensor &result) {
     shape.push_back(int64_t(combinations));
   if (!ctx.allocate(0, DType::I64, shape, result))
     return false;
-  cross(inputs, widths, batch, uint64_t(ctx.instruction->ints[1]), ctx.instruction->ints[0],
+  cross(inputs, widths, batch, uint64_t(ctx.instruction->ints[ops::slot::fcCross::hashKey]),
+        ctx.instruction->ints[ops::slot::fcCross::buckets],
         result.as<int64_t>());
   return true;
 }
@@ -105,7 +113,8 @@ bool runEmbeddingBag(KernelContext &ctx, const Operands &in, Tensor &result) {
       (weights && weights->numElements() != ids.numElements()))
     return ctx.fail("table " + describe(table) + " and ids " + describe(ids) + " do not fit");
   const rt::Instruction &ins = *ctx.instruction;
-  if (ins.ints[0] < 0 || ins.ints[0] > 2)
+  int64_t combiner = ins.ints[ops::slot::fcEmbeddingBag::combiner];
+  if (combiner < 0 || combiner > 2)
     return ctx.fail("has an unknown combiner");
   if (!ctx.allocate(0, table.dtype, {int64_t(batch), table.shape[1]}, result))
     return false;
@@ -114,11 +123,11 @@ bool runEmbeddingBag(KernelContext &ctx, const Operands &in, Tensor &result) {
   if (weights)
     w.emplace(*weights);
   std::optional<float> maxNorm;
-  if (ins.ints[1])
-    maxNorm = float(ins.reals[0]);
+  if (ins.ints[ops::slot::fcEmbeddingBag::hasMaxNorm])
+    maxNorm = float(ins.reals[ops::slot::fcEmbeddingBag::maxNorm]);
   FloatOutput out(result);
   embeddingBag<float>(t.data(), table.shape[0], table.shape[1], ids.as<int64_t>(),
-                      weights ? w->data() : nullptr, batch, width, Combiner(ins.ints[0]),
+                      weights ? w->data() : nullptr, batch, width, Combiner(combiner),
                       maxNorm, out.data());
   out.commit();
   return true;
@@ -128,7 +137,7 @@ bool runIndicator(KernelContext &ctx, const Operands &in, Tensor &result) {
   const Tensor &ids = *in[0];
   const Tensor *weights = in[1];
   size_t batch, width;
-  int64_t buckets = ctx.instruction->ints[0];
+  int64_t buckets = ctx.instruction->ints[ops::slot::fcIndicator::buckets];
   if (!idsShape(ids, batch, width) || buckets < 0 ||
       (weights && weights->numElements() != ids.numElements()))
     return ctx.fail("ids " + describe(ids) + " do not fit an indicator");

@@ -22,7 +22,8 @@ namespace {
 /// and the GEMM accumulates onto it (beta = 1), saving a pass over C.
 bool gemm(KernelContext &ctx, const rt::Instruction &matmul, const Tensor &lhs,
           const Tensor &rhs, const Tensor *bias, Tensor &result) {
-  bool tl = matmul.ints[0] != 0, tr = matmul.ints[1] != 0;
+  bool tl = matmul.ints[ops::slot::matmul::transposeLhs] != 0,
+       tr = matmul.ints[ops::slot::matmul::transposeRhs] != 0;
   size_t lr = lhs.shape.size(), rr = rhs.shape.size();
   if (!rt::isFloat(lhs.dtype) || lhs.dtype != rhs.dtype || lr < 2 || rr < 2 ||
       (rr != 2 && rr != lr))

@@ -37,7 +37,7 @@ bool runAdamwRows(KernelContext &ctx, const Operands &in, std::vector<Tensor> &o
   if (!integerAt(apply, 0))
     return true; // a gradient was not finite: the step changes nothing
   int64_t rank = in[7] ? integerAt(*in[7], 0) : 0;
-  int64_t tableElements = op.ints[1] * width;
+  int64_t tableElements = op.ints[ops::slot::adamwRows::tableRows] * width;
   int64_t begin = std::min(tableElements, rank * shard);
   int64_t end = std::min(tableElements, begin + shard);
 
@@ -46,17 +46,18 @@ bool runAdamwRows(KernelContext &ctx, const Operands &in, std::vector<Tensor> &o
   const float *values = rows.as<float>();
   for (int64_t i = 0; i < ids.numElements(); ++i) {
     int64_t id = integerAt(ids, i);
-    if (id < 0 || id >= op.ints[1] || (id + 1) * width <= begin || id * width >= end)
+    if (id < 0 || id >= op.ints[ops::slot::adamwRows::tableRows] || (id + 1) * width <= begin || id * width >= end)
       continue; // outside the table (the forward read zeros) or the shard
     std::vector<double> &row = summed[id];
     row.resize(size_t(width), 0.0);
     for (int64_t d = 0; d < width; ++d)
       row[size_t(d)] += values[i * width + d];
   }
-  const double b1 = op.reals[0], b2 = op.reals[1], epsilon = op.reals[2];
+  const double b1 = op.reals[ops::slot::adamwRows::beta1], b2 = op.reals[ops::slot::adamwRows::beta2],
+               epsilon = op.reals[ops::slot::adamwRows::epsilon];
   const float *s = step.as<float>();
   const double rate = s[0], stepSize = rate * s[1], rootCorrection2 = s[2], unscale = s[3];
-  const double decay = 1 - rate * op.reals[3];
+  const double decay = 1 - rate * op.reals[ops::slot::adamwRows::weightDecay];
   float *p = out[0].as<float>(), *mo = out[1].as<float>(), *vo = out[2].as<float>();
   for (auto &[id, gradient] : summed)
     for (int64_t e = std::max(begin, id * width); e < std::min(end, (id + 1) * width); ++e) {

@@ -27,8 +27,8 @@ bool linesOf(KernelContext &ctx, const Tensor &input, int64_t axis, Lines &lines
 }
 
 bool runReduce(KernelContext &ctx, const Tensor &input, Tensor &result) {
-  int64_t axis = ctx.instruction->ints[0];
-  bool keepDims = ctx.instruction->ints[1] != 0;
+  int64_t axis = ctx.instruction->ints[ops::slot::reduce::axis];
+  bool keepDims = ctx.instruction->ints[ops::slot::reduce::keepDims] != 0;
   bool isMax = ctx.instruction->opcode == Opcode::ReduceMax;
   Lines lines;
   if (!linesOf(ctx, input, axis, lines))
@@ -76,7 +76,7 @@ bool runReduce(KernelContext &ctx, const Tensor &input, Tensor &result) {
 
 bool runSoftmax(KernelContext &ctx, const Tensor &input, Tensor &result) {
   Lines lines;
-  if (!linesOf(ctx, input, ctx.instruction->ints[0], lines))
+  if (!linesOf(ctx, input, ctx.instruction->ints[ops::slot::softmax::axis], lines))
     return false;
   if (!rt::isFloat(input.dtype))
     return ctx.fail("needs a float operand, not " + describe(input));

@@ -120,7 +120,7 @@ bool runSegmentReduce(KernelContext &ctx, const Operands &in, Tensor &result) {
   shape.insert(shape.end(), packed.shape.begin() + 1, packed.shape.end());
   if (!ctx.allocate(0, packed.dtype, shape, result))
     return false;
-  int64_t kind = ctx.instruction->ints[0];
+  int64_t kind = ctx.instruction->ints[ops::slot::segmentReduce::reduction];
   if (kind < 0 || kind > 3)
     return ctx.fail("unknown reduction " + std::to_string(kind));
   FloatInput x(packed);

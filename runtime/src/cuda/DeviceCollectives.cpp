@@ -3,6 +3,8 @@
 
 #include "cuda/DeviceCollectives.h"
 
+#include "artifact/OpSlots.h"
+
 #include <unistd.h>
 
 #include <algorithm>
@@ -79,7 +81,7 @@ bool DeviceCollectives::plan(const rt::Kernel &kernel, std::vector<HostValue> &l
                              Frame &frame, std::string &error) const {
   const rt::Instruction &op = kernel.body[0];
   std::string where = "kernel '" + kernel.name + "': ";
-  int64_t count = op.ints.empty() ? 0 : op.ints[0];
+  int64_t count = op.ints.empty() ? 0 : op.ints[ops::slot::collective::ranks];
   if (count != ranks.size())
     return (error = where + "was compiled for " + std::to_string(count) + " ranks; this run has " +
                     std::to_string(ranks.size())),

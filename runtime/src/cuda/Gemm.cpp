@@ -4,6 +4,8 @@
 
 #include "cuda/Gemm.h"
 
+#include "artifact/OpSlots.h"
+
 #include <memory>
 #include <type_traits>
 
@@ -41,7 +43,8 @@ bool GemmRunner::run(const rt::Kernel &kernel, const std::vector<HostValue> &sha
   const std::vector<int64_t> &as = shapes[size_t(a)].shape, &bs = shapes[size_t(b)].shape;
   if (bs.size() != 2 || as.size() < 2)
     return (error = where + ": batched right-hand sides have no CUDA GEMM yet"), false;
-  bool transposeA = matmul.ints[0] != 0, transposeB = matmul.ints[1] != 0;
+  bool transposeA = matmul.ints[ops::slot::matmul::transposeLhs] != 0,
+       transposeB = matmul.ints[ops::slot::matmul::transposeRhs] != 0;
   if (transposeA && as.size() != 2)
     return (error = where + ": a transposed batched left-hand side has no CUDA GEMM yet"), false;
   // Leading dimensions of A fold into its rows.

@@ -103,16 +103,16 @@ bool inferKernelShapes(const rt::Kernel &kernel, std::vector<HostValue> &locals,
         HostValue batchA{{a.begin(), a.end() - 2}, {}, false}, batchB{{b.begin(), b.end() - 2}, {}, false};
         if (!broadcast({&batchA, &batchB}, out[0].shape))
           return fail("batch dimensions do not broadcast");
-        out[0].shape.push_back(op.ints[0] ? a.back() : a[a.size() - 2]);
-        out[0].shape.push_back(op.ints[1] ? b[b.size() - 2] : b.back());
+        out[0].shape.push_back(op.ints[ops::slot::matmul::transposeLhs] ? a.back() : a[a.size() - 2]);
+        out[0].shape.push_back(op.ints[ops::slot::matmul::transposeRhs] ? b[b.size() - 2] : b.back());
         break;
       }
       case Opcode::ReduceSum: case Opcode::ReduceMax:
         out[0].shape = x->shape;
-        if (op.ints[1])
-          out[0].shape[size_t(op.ints[0])] = 1;
+        if (op.ints[ops::slot::reduce::keepDims])
+          out[0].shape[size_t(op.ints[ops::slot::reduce::axis])] = 1;
         else
-          out[0].shape.erase(out[0].shape.begin() + op.ints[0]);
+          out[0].shape.erase(out[0].shape.begin() + op.ints[ops::slot::reduce::axis]);
         break;
       case Opcode::Transpose:
         for (int64_t axis : op.ints)
@@ -124,13 +124,15 @@ bool inferKernelShapes(const rt::Kernel &kernel, std::vector<HostValue> &locals,
         break;
       case Opcode::Concat:
         out[0].shape = x->shape;
-        out[0].shape[size_t(op.ints[0])] = 0;
+        out[0].shape[size_t(op.ints[ops::slot::concat::axis])] = 0;
         for (const HostValue *part : in)
-          out[0].shape[size_t(op.ints[0])] += part->shape[size_t(op.ints[0])];
+          out[0].shape[size_t(op.ints[ops::slot::concat::axis])] +=
+              part->shape[size_t(op.ints[ops::slot::concat::axis])];
         break;
       case Opcode::Slice:
         out[0].shape = x->shape;
-        out[0].shape[size_t(op.ints[0])] = op.ints[2] - op.ints[1];
+        out[0].shape[size_t(op.ints[ops::slot::slice::axis])] =
+            op.ints[ops::slot::slice::limit] - op.ints[ops::slot::slice::start];
         break;
       case Opcode::Constant:
         out[0].shape = op.results[0].shape;
@@ -209,7 +211,7 @@ bool inferKernelShapes(const rt::Kernel &kernel, std::vector<HostValue> &locals,
         out[0].shape = {in[1]->shape[0], x->shape[1]};
         break;
       case Opcode::FcIndicator:
-        out[0].shape = {x->shape[0], op.ints[0]};
+        out[0].shape = {x->shape[0], op.ints[ops::slot::fcIndicator::buckets]};
         break;
       default:
         return fail("has no shape rule on the host");
