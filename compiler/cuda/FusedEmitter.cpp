@@ -140,7 +140,7 @@ bool FusedEmitter::isRowStage(int v) const {
   if (producers[size_t(v)].instruction < 0)
     return false;
   const rt::Instruction &op = producerOf(v);
-  if (op.opcode == Opcode::LayerNorm || op.opcode == Opcode::RmsNorm)
+  if (::lmc::ops::info(op.opcode).cuda == ::lmc::ops::CudaForm::RowStage)
     return true;
   return op.opcode == Opcode::Softmax && size_t(op.ints[slot::softmax::axis]) + 1 == rank(v) &&
          type(v).shape.back() >= 0;

@@ -1,8 +1,8 @@
 // OpTable.h - the per-opcode facts of Ops.def as a table, for the compiler's
 // artifact writer and every part of the runtime.
 
-#ifndef LMC_RUNTIME_SCHEMA_OPTABLE_H
-#define LMC_RUNTIME_SCHEMA_OPTABLE_H
+#ifndef LMC_RUNTIME_ARTIFACT_OPTABLE_H
+#define LMC_RUNTIME_ARTIFACT_OPTABLE_H
 
 #include "artifact/OpSlots.h"
 
@@ -79,9 +79,9 @@ inline std::optional<fb::Opcode> opcodeNamed(std::string_view name) {
 /// 1/sqrt(head dim) when the op has none (NaN in the package). Computed in
 /// double and rounded once where a kernel takes a float.
 inline double attentionScale(double given, int64_t headDim) {
-  return given == given ? given : 1.0 / std::sqrt(double(headDim));
+  return std::isnan(given) ? 1.0 / std::sqrt(double(headDim)) : given;
 }
 
 } // namespace lmc::ops
 
-#endif // LMC_RUNTIME_SCHEMA_OPTABLE_H
+#endif // LMC_RUNTIME_ARTIFACT_OPTABLE_H
