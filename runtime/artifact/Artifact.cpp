@@ -9,6 +9,7 @@
 #include "artifact/Plan.h"
 
 #include "artifact/OpTable.h"
+#include "artifact/ShapeRules.h"
 
 #include <cmath>
 #include <cstring>
@@ -222,6 +223,25 @@ bool checkSingleOpKernel(const Kernel &kernel, const std::string &where, Checker
   return true;
 }
 
+/// The op's shape rule (ShapeRules.h) holds on the declared types of its
+/// operands and results, so the backends can rely on it for what is static.
+bool checkShapeRule(const Kernel &kernel, const Instruction &op, const std::string &where,
+                    Checker &check) {
+  std::vector<ops::ValueShape> shapes(op.operands.size());
+  std::vector<const ops::ValueShape *> operands;
+  std::vector<const TensorType *> types;
+  for (size_t i = 0; i < op.operands.size(); ++i) {
+    const TensorType *type = op.operands[i] < 0 ? nullptr : &localType(kernel, size_t(op.operands[i]));
+    if (type)
+      shapes[i].shape = type->shape;
+    operands.push_back(type ? &shapes[i] : nullptr);
+    types.push_back(type);
+  }
+  std::vector<ops::ValueShape> results;
+  std::string why;
+  return ops::inferShapes(op, operands, types, results, why) || check.fail(where + ": " + why);
+}
+
 bool decodeKernel(const fb::Kernel *in, size_t index, const Plan &plan,
                   Kernel &out, Checker &check) {
   std::string where = "kernel #" + std::to_string(index);
@@ -295,6 +315,8 @@ bool decodeKernel(const fb::Kernel *in, size_t index, const Plan &plan,
                         at + " result #" + std::to_string(r), check))
           return false;
       }
+      if (!checkShapeRule(out, decoded, at, check))
+        return false;
       defined += results;
       out.body.push_back(std::move(decoded));
     }

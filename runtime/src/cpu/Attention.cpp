@@ -189,16 +189,14 @@ bool runAttention(KernelContext &ctx, const Operands &in, std::vector<Tensor> &o
   std::vector<Span> spans;
   if (!attentionSpans(ctx, q, k, cu, lengths, spans))
     return false;
-  std::vector<int64_t> shape(q.shape);
-  shape.back() = valueDim;
   Tensor &result = out[0];
-  if (!ctx.allocate(0, q.dtype, shape, result))
+  if (!ctx.allocate(0, q.dtype, result))
     return false;
 
   double given = ctx.instruction->reals[ops::slot::attention::scale];
   float scale = float(ops::attentionScale(given, dim));
   bool withLse = ctx.instruction->results.size() > 1;
-  if (withLse && !ctx.allocate(1, DType::F32, {q.shape.begin(), q.shape.end() - 1}, out[1]))
+  if (withLse && !ctx.allocate(1, DType::F32, out[1]))
     return false;
   FloatInput qf(q), kf(k), vf(v);
   FloatOutput of(result);

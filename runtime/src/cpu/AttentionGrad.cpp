@@ -118,7 +118,7 @@ bool runAttentionGrad(KernelContext &ctx, const Operands &in, std::vector<Tensor
   if (!attentionSpans(ctx, q, k, cu, lengths, spans))
     return false;
   for (size_t r = 0; r < 3; ++r)
-    if (!ctx.allocate(r, q.dtype, in[r]->shape, out[r]))
+    if (!ctx.allocate(r, q.dtype, out[r]))
       return false;
 
   double given = ctx.instruction->reals[ops::slot::attention::scale];

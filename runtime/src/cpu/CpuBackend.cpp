@@ -56,6 +56,28 @@ int biasOperand(const rt::Kernel &kernel, const rt::Instruction &add, int produc
   return bias;
 }
 
+/// The shape rule's view of an operand: its shape, and its elements when
+/// the rule reads them (an unpad's lengths, a pad's cu_seqlens).
+ops::ValueShape shapeOf(const Tensor &tensor, bool withValues) {
+  ops::ValueShape view{tensor.shape, {}, false};
+  if (withValues && (tensor.dtype == DType::I32 || tensor.dtype == DType::I64)) {
+    for (int64_t i = 0; i < tensor.numElements(); ++i)
+      view.data.push_back(integerAt(tensor, i));
+    view.known = true;
+  }
+  return view;
+}
+
+/// Fills ctx.resultShapes for ctx.instruction from its operands' shapes.
+bool inferResults(KernelContext &ctx, const std::vector<ops::ValueShape> &shapes) {
+  std::vector<const ops::ValueShape *> operands;
+  for (size_t i = 0; i < shapes.size(); ++i)
+    operands.push_back(ctx.instruction->operands[i] < 0 ? nullptr : &shapes[i]);
+  std::string why;
+  return ops::inferShapes(*ctx.instruction, operands, ctx.operandTypes, ctx.resultShapes, why) ||
+         ctx.fail(why);
+}
+
 /// Checks a tensor handed to the plan against its declared type.
 bool matchesType(const Tensor &tensor, const rt::TensorType &type) {
   if (tensor.dtype != type.dtype || tensor.shape.size() != type.shape.size())
@@ -314,6 +336,7 @@ bool CpuBackend::runStep(const rt::Step &step, std::vector<Tensor> &values, uint
     const rt::Instruction &instruction = kernel.body[current];
     ctx.instruction = &instruction;
     Operands operands;
+    std::vector<ops::ValueShape> shapes;
     ctx.operandTypes.clear();
     for (int operand : instruction.operands) {
       // Only the product of a GEMM whose bias add was fused has no data.
@@ -324,6 +347,14 @@ bool CpuBackend::runStep(const rt::Step &step, std::vector<Tensor> &values, uint
       }
       operands.push_back(operand < 0 ? nullptr : &locals[size_t(operand)]);
       ctx.operandTypes.push_back(operand < 0 ? nullptr : localTypes[size_t(operand)]);
+      shapes.push_back(operand < 0 ? ops::ValueShape()
+                                   : shapeOf(locals[size_t(operand)],
+                                             ops::shapeReadsValues(instruction.opcode,
+                                                                   shapes.size())));
+    }
+    if (!inferResults(ctx, shapes)) {
+      error = ctx.error();
+      return false;
     }
     // A matmul and the bias add after it run as one GEMM with an epilogue.
     int product = int(locals.size());
@@ -333,8 +364,19 @@ bool CpuBackend::runStep(const rt::Step &step, std::vector<Tensor> &values, uint
     if (bias >= 0) {
       locals.emplace_back(); // the unbiased product is never materialized
       localTypes.push_back(&instruction.results[0]);
+      ops::ValueShape productShape = ctx.resultShapes[0];
       ++current;
       ctx.instruction = &kernel.body[current];
+      shapes.clear();
+      ctx.operandTypes.clear();
+      for (int operand : ctx.instruction->operands) {
+        shapes.push_back(operand == product ? productShape : shapeOf(locals[size_t(operand)], false));
+        ctx.operandTypes.push_back(localTypes[size_t(operand)]);
+      }
+      if (!inferResults(ctx, shapes)) {
+        error = ctx.error();
+        return false;
+      }
       Tensor sum;
       if (!runBiasMatmul(ctx, instruction, *operands[0], *operands[1],
                          locals[size_t(bias)], sum)) {

@@ -10,16 +10,15 @@
 
 namespace lmc::cpu {
 
-bool KernelContext::allocate(size_t result, DType dtype, std::vector<int64_t> shape,
-                             Tensor &out) {
+bool KernelContext::allocate(size_t result, DType dtype, Tensor &out) {
   const rt::TensorType &declared = instruction->results[result];
-  bool matches = declared.dtype == dtype && declared.shape.size() == shape.size();
-  for (size_t d = 0; matches && d < shape.size(); ++d)
-    matches = declared.shape[d] < 0 || declared.shape[d] == shape[d];
-  if (!matches)
-    return fail("computes " + formatShape(shape) + " " + rt::dtypeName(dtype) +
-                " where the plan declares " + formatShape(declared.shape) + " " +
+  if (declared.dtype != dtype)
+    return fail("computes " + std::string(rt::dtypeName(dtype)) + " where the plan declares " +
                 rt::dtypeName(declared.dtype));
+  const ops::ValueShape &inferred = resultShapes[result];
+  if (!inferred.isStatic())
+    return fail("the shape of result #" + std::to_string(result) + " is not known");
+  std::vector<int64_t> shape = inferred.shape;
   double bytes = double(rt::dtypeSize(dtype));
   for (int64_t dim : shape)
     bytes *= double(dim);

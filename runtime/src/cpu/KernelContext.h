@@ -3,13 +3,15 @@
 // The interpreter (Interpreter.cpp) runs a kernel's instructions in order;
 // each op reads its operand tensors, asks the context for result storage
 // (scratch, or the kernel's output buffer when the result is yielded) and
-// reports failures through it. Ops check the run-time shapes and element
-// types they rely on, so a corrupt artifact fails with a message.
+// reports failures through it. Result shapes come from the ops' shape
+// rules; ops check the element types and the values they rely on, so a
+// corrupt artifact fails with a message.
 
 #ifndef LMC_RUNTIME_CPU_KERNELCONTEXT_H
 #define LMC_RUNTIME_CPU_KERNELCONTEXT_H
 
 #include "artifact/OpSlots.h"
+#include "artifact/ShapeRules.h"
 #include "collectives/Communicator.h"
 #include "cpu/FeatureColumnKernels.h"
 #include "cpu/Tensor.h"
@@ -41,10 +43,15 @@ public:
   /// The ranks a collective kernel runs over.
   rt::Communicator *communicator = nullptr;
 
-  /// Storage for result `result` of the current instruction, after checking
-  /// `dtype` and `shape` against its declared type. Returns false (with the
-  /// error set) on a mismatch.
-  bool allocate(size_t result, DType dtype, std::vector<int64_t> shape, Tensor &out);
+  /// The current instruction's result shapes, from its shape rule
+  /// (artifact/ShapeRules.h) over the operands at hand. Only a shape that
+  /// depends on other ranks' data (all_gather_rows) is completed by its op.
+  std::vector<ops::ValueShape> resultShapes;
+
+  /// Storage for result `result` of the current instruction, of the shape
+  /// its rule gave, after checking that `dtype` is the declared one.
+  /// Returns false (with the error set) on a mismatch.
+  bool allocate(size_t result, DType dtype, Tensor &out);
 
   /// Records `message` about the current instruction; returns false.
   bool fail(const std::string &message);

@@ -34,7 +34,7 @@ bool shardOf(KernelContext &ctx, int64_t elements, int64_t &shard) {
 bool runAllReduce(KernelContext &ctx, const Tensor &input, Tensor &result) {
   int64_t unused;
   if (!needF32(ctx, input) || !shardOf(ctx, 1, unused) ||
-      !ctx.allocate(0, input.dtype, input.shape, result))
+      !ctx.allocate(0, input.dtype, result))
     return false;
   std::memcpy(result.data, input.data, input.numBytes());
   std::string error;
@@ -45,7 +45,7 @@ bool runAllReduce(KernelContext &ctx, const Tensor &input, Tensor &result) {
 bool runReduceScatter(KernelContext &ctx, const Tensor &input, Tensor &result) {
   int64_t shard;
   if (!needF32(ctx, input) || !shardOf(ctx, input.numElements(), shard) ||
-      !ctx.allocate(0, DType::F32, {shard}, result))
+      !ctx.allocate(0, DType::F32, result))
     return false;
   int ranks = ctx.communicator->size();
   std::vector<float> padded(size_t(shard * ranks), 0.0f);
@@ -67,7 +67,7 @@ bool runAllGather(KernelContext &ctx, const Tensor &input, Tensor &result) {
   if (input.numElements() != shard)
     return ctx.fail("gathers shards of " + std::to_string(shard) + " elements, not " +
                     describe(input));
-  if (!ctx.allocate(0, DType::F32, type.shape, result))
+  if (!ctx.allocate(0, DType::F32, result))
     return false;
   int ranks = ctx.communicator->size();
   std::vector<float> joined(size_t(shard * ranks));
@@ -97,9 +97,9 @@ bool runAllGatherRows(KernelContext &ctx, const Tensor &input, Tensor &result) {
       return ctx.fail("received rows of another width from a rank");
     total += part.size();
   }
-  std::vector<int64_t> shape = input.shape;
-  shape[0] = rowBytes ? int64_t(total / rowBytes) : 0;
-  if (!ctx.allocate(0, input.dtype, shape, result))
+  // The one dimension the shape rule cannot know: the rows all ranks sent.
+  ctx.resultShapes[0].shape[0] = rowBytes ? int64_t(total / rowBytes) : 0;
+  if (!ctx.allocate(0, input.dtype, result))
     return false;
   auto *into = static_cast<uint8_t *>(result.data);
   for (const std::vector<uint8_t> &part : all)
@@ -110,7 +110,7 @@ bool runAllGatherRows(KernelContext &ctx, const Tensor &input, Tensor &result) {
 bool runShardSlice(KernelContext &ctx, const Tensor &input, Tensor &result) {
   int64_t shard;
   if (!needF32(ctx, input) || !shardOf(ctx, input.numElements(), shard) ||
-      !ctx.allocate(0, DType::F32, {shard}, result))
+      !ctx.allocate(0, DType::F32, result))
     return false;
   int64_t begin = std::min(input.numElements(), shard * ctx.communicator->rank());
   int64_t end = std::min(input.numElements(), begin + shard);
@@ -121,7 +121,7 @@ bool runShardSlice(KernelContext &ctx, const Tensor &input, Tensor &result) {
 
 bool runRank(KernelContext &ctx, Tensor &result) {
   int64_t unused;
-  if (!shardOf(ctx, 1, unused) || !ctx.allocate(0, DType::I64, {}, result))
+  if (!shardOf(ctx, 1, unused) || !ctx.allocate(0, DType::I64, result))
     return false;
   result.as<int64_t>()[0] = ctx.communicator->rank();
   return true;

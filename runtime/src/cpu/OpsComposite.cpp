@@ -20,7 +20,7 @@ bool runNorm(KernelContext &ctx, const Operands &in, Tensor &result, bool center
       (beta && beta->numElements() != width))
     return ctx.fail("input " + describe(input) + " and scale " + describe(gamma) +
                     " do not fit");
-  if (!ctx.allocate(0, input.dtype, input.shape, result))
+  if (!ctx.allocate(0, input.dtype, result))
     return false;
   if (width == 0)
     return true;
@@ -91,7 +91,7 @@ __attribute__((target("avx2,fma"))) void geluAvx2(const float *src, float *dst, 
 bool runGelu(KernelContext &ctx, const Tensor &input, Tensor &result) {
   if (!rt::isFloat(input.dtype))
     return ctx.fail("needs a float operand, not " + describe(input));
-  if (!ctx.allocate(0, input.dtype, input.shape, result))
+  if (!ctx.allocate(0, input.dtype, result))
     return false;
   bool useTanh = ctx.instruction->ints[ops::slot::gelu::tanh] != 0;
   FloatInput x(input);
@@ -119,9 +119,7 @@ bool runEmbedding(KernelContext &ctx, const Tensor &table, const Tensor &ids,
   if (table.rank() != 2 || (ids.dtype != DType::I64 && ids.dtype != DType::I32))
     return ctx.fail("table " + describe(table) + " and ids " + describe(ids) + " do not fit");
   int64_t rows = table.shape[0], dim = table.shape[1];
-  std::vector<int64_t> shape(ids.shape);
-  shape.push_back(dim);
-  if (!ctx.allocate(0, table.dtype, shape, result))
+  if (!ctx.allocate(0, table.dtype, result))
     return false;
   size_t rowBytes = size_t(dim) * rt::dtypeSize(table.dtype);
   auto *dst = result.as<uint8_t>();

@@ -12,35 +12,11 @@ namespace {
 
 using rt::Opcode;
 
+// Each result's shape comes from the shape rule, which has checked the
+// permutation, the axes and the slice bounds against the operands.
+
 bool runReshape(KernelContext &ctx, const Tensor &input, Tensor &result) {
-  const std::vector<int64_t> &declared = ctx.instruction->results[0].shape;
-  const std::vector<int64_t> &inputType = ctx.operandTypes[0]->shape;
-  // The verifier's rule: leading dimensions the two types share pass
-  // through; one other dynamic dimension takes the remaining elements.
-  size_t shared = 0;
-  while (shared < inputType.size() && shared < declared.size() &&
-         inputType[shared] == declared[shared] && shared < input.shape.size())
-    ++shared;
-  std::vector<int64_t> shape(declared);
-  int64_t known = 1;
-  int inferred = -1;
-  for (size_t d = 0; d < shape.size(); ++d) {
-    if (shape[d] < 0 && d < shared)
-      shape[d] = input.shape[d];
-    if (shape[d] < 0) {
-      if (inferred >= 0)
-        return ctx.fail("cannot infer two dimensions of " + formatShape(declared));
-      inferred = int(d);
-    } else {
-      known *= shape[d];
-    }
-  }
-  int64_t count = input.numElements();
-  if (inferred >= 0)
-    shape[size_t(inferred)] = known ? count / known : 0;
-  if ((inferred >= 0 ? known * shape[size_t(inferred)] : known) != count)
-    return ctx.fail("cannot reshape " + describe(input) + " into " + formatShape(declared));
-  if (!ctx.allocate(0, input.dtype, shape, result))
+  if (!ctx.allocate(0, input.dtype, result))
     return false;
   if (result.data != input.data)
     std::memmove(result.data, input.data, input.numBytes());
@@ -49,20 +25,10 @@ bool runReshape(KernelContext &ctx, const Tensor &input, Tensor &result) {
 
 bool runTranspose(KernelContext &ctx, const Tensor &input, Tensor &result) {
   const std::vector<int64_t> &permutation = ctx.instruction->ints;
-  size_t rank = input.shape.size();
-  std::vector<bool> seen(rank, false);
-  if (permutation.size() != rank)
-    return ctx.fail("permutes " + std::to_string(permutation.size()) +
-                    " dimensions of " + describe(input));
-  std::vector<int64_t> shape;
-  for (int64_t dim : permutation) {
-    if (dim < 0 || size_t(dim) >= rank || seen[size_t(dim)])
-      return ctx.fail("has an invalid permutation");
-    seen[size_t(dim)] = true;
-    shape.push_back(input.shape[size_t(dim)]);
-  }
-  if (!ctx.allocate(0, input.dtype, shape, result))
+  if (!ctx.allocate(0, input.dtype, result))
     return false;
+  const std::vector<int64_t> &shape = result.shape;
+  size_t rank = shape.size();
   std::vector<int64_t> inStrides = stridesOf(input.shape), outStrides = stridesOf(shape);
   size_t width = rt::dtypeSize(input.dtype);
   const auto *src = input.as<uint8_t>();
@@ -85,21 +51,13 @@ bool runTranspose(KernelContext &ctx, const Tensor &input, Tensor &result) {
 bool runConcat(KernelContext &ctx, const Operands &in, Tensor &result) {
   int64_t axis = ctx.instruction->ints[ops::slot::concat::axis];
   const Tensor &first = *in[0];
-  if (axis < 0 || axis >= first.rank())
-    return ctx.fail("axis " + std::to_string(axis) + " is out of range");
-  std::vector<int64_t> shape(first.shape);
-  shape[size_t(axis)] = 0;
-  for (const Tensor *tensor : in) {
-    bool fits = tensor->dtype == first.dtype && tensor->rank() == first.rank();
-    for (size_t d = 0; fits && d < shape.size(); ++d)
-      fits = int64_t(d) == axis || tensor->shape[d] == first.shape[d];
-    if (!fits)
+  for (const Tensor *tensor : in)
+    if (tensor->dtype != first.dtype)
       return ctx.fail("inputs " + describe(first) + " and " + describe(*tensor) +
-                      " do not concatenate");
-    shape[size_t(axis)] += tensor->shape[size_t(axis)];
-  }
-  if (!ctx.allocate(0, first.dtype, shape, result))
+                      " differ in type");
+  if (!ctx.allocate(0, first.dtype, result))
     return false;
+  const std::vector<int64_t> &shape = result.shape;
   int64_t outer = 1, inner = int64_t(rt::dtypeSize(first.dtype));
   for (int64_t d = 0; d < axis; ++d)
     outer *= shape[size_t(d)];
@@ -123,16 +81,10 @@ bool runConcat(KernelContext &ctx, const Operands &in, Tensor &result) {
 
 bool runSlice(KernelContext &ctx, const Tensor &input, Tensor &result) {
   int64_t axis = ctx.instruction->ints[ops::slot::slice::axis],
-          start = ctx.instruction->ints[ops::slot::slice::start],
-          limit = ctx.instruction->ints[ops::slot::slice::limit];
-  if (axis < 0 || axis >= input.rank() || start < 0 || limit < start ||
-      limit > input.shape[size_t(axis)])
-    return ctx.fail("slice [" + std::to_string(start) + ", " + std::to_string(limit) +
-                    ") of axis " + std::to_string(axis) + " does not fit " + describe(input));
-  std::vector<int64_t> shape(input.shape);
-  shape[size_t(axis)] = limit - start;
-  if (!ctx.allocate(0, input.dtype, shape, result))
+          start = ctx.instruction->ints[ops::slot::slice::start];
+  if (!ctx.allocate(0, input.dtype, result))
     return false;
+  const std::vector<int64_t> &shape = result.shape;
   int64_t outer = 1, inner = int64_t(rt::dtypeSize(input.dtype));
   for (int64_t d = 0; d < axis; ++d)
     outer *= shape[size_t(d)];
@@ -147,8 +99,12 @@ bool runSlice(KernelContext &ctx, const Tensor &input, Tensor &result) {
 
 bool runConstant(KernelContext &ctx, Tensor &result) {
   const rt::Constant &constant = ctx.plan.constants[size_t(ctx.instruction->ints[ops::slot::constant::index])];
-  if (!ctx.allocate(0, constant.type.dtype, constant.type.shape, result))
+  if (!ctx.allocate(0, constant.type.dtype, result))
     return false;
+  if (constant.data.size() != result.numBytes())
+    return ctx.fail("constant #" + std::to_string(ctx.instruction->ints[ops::slot::constant::index]) +
+                    " holds " + std::to_string(constant.data.size()) + " bytes, not " +
+                    std::to_string(result.numBytes()));
   std::memcpy(result.data, constant.data.data(), constant.data.size());
   return true;
 }

@@ -85,7 +85,7 @@ bool runBinary(KernelContext &ctx, const Operands &in, Tensor &result) {
   if (!shape)
     return ctx.fail("operand shapes " + describe(lhs) + " and " + describe(rhs) +
                     " do not broadcast");
-  if (!ctx.allocate(0, lhs.dtype, shape->shape, result))
+  if (!ctx.allocate(0, lhs.dtype, result))
     return false;
   int64_t count = result.numElements();
   if (count == 0)
@@ -113,7 +113,7 @@ bool runBinary(KernelContext &ctx, const Operands &in, Tensor &result) {
 
 bool runUnary(KernelContext &ctx, const Tensor &input, Tensor &result) {
   Opcode op = ctx.instruction->opcode;
-  if (!ctx.allocate(0, input.dtype, input.shape, result))
+  if (!ctx.allocate(0, input.dtype, result))
     return false;
   int64_t count = input.numElements();
   if (!rt::isFloat(input.dtype)) {
@@ -150,7 +150,7 @@ bool runCompare(KernelContext &ctx, const Operands &in, Tensor &result) {
   if (!shape)
     return ctx.fail("operand shapes " + describe(lhs) + " and " + describe(rhs) +
                     " do not broadcast");
-  if (!ctx.allocate(0, DType::I1, shape->shape, result))
+  if (!ctx.allocate(0, DType::I1, result))
     return false;
   int64_t predicate = ctx.instruction->ints[ops::slot::compare::predicate];
   bool integers = !rt::isFloat(lhs.dtype) && !rt::isFloat(rhs.dtype);
@@ -188,7 +188,7 @@ bool runSelect(KernelContext &ctx, const Operands &in, Tensor &result) {
   std::optional<Broadcast> shape = broadcastShapes({&condition, &onTrue, &onFalse});
   if (!shape)
     return ctx.fail("operand shapes do not broadcast");
-  if (!ctx.allocate(0, onTrue.dtype, shape->shape, result))
+  if (!ctx.allocate(0, onTrue.dtype, result))
     return false;
   size_t width = rt::dtypeSize(result.dtype);
   auto *out = result.as<uint8_t>();
@@ -209,7 +209,7 @@ bool runBroadcastLike(KernelContext &ctx, const Operands &in, Tensor &result) {
   std::optional<Broadcast> shape = broadcastShapes({&input, &like});
   if (!shape || shape->shape != like.shape)
     return ctx.fail(describe(input) + " does not broadcast to the shape of " + describe(like));
-  if (!ctx.allocate(0, input.dtype, like.shape, result))
+  if (!ctx.allocate(0, input.dtype, result))
     return false;
   size_t width = rt::dtypeSize(result.dtype);
   auto *out = result.as<uint8_t>();
@@ -223,7 +223,7 @@ bool runBroadcastLike(KernelContext &ctx, const Operands &in, Tensor &result) {
 
 bool runCast(KernelContext &ctx, const Tensor &input, Tensor &result) {
   DType target = ctx.instruction->results[0].dtype;
-  if (!ctx.allocate(0, target, input.shape, result))
+  if (!ctx.allocate(0, target, result))
     return false;
   int64_t count = input.numElements();
   if (rt::isFloat(target)) {

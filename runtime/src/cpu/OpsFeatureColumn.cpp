@@ -32,7 +32,7 @@ bool runNumeric(KernelContext &ctx, const Tensor &input, Tensor &result) {
   int64_t normalizer = ins.ints[ops::slot::fcNumeric::normalizer];
   if (!rt::isFloat(dtype) || normalizer < 0 || normalizer > 3)
     return ctx.fail("has an invalid normalizer or result type");
-  if (!ctx.allocate(0, dtype, input.shape, result))
+  if (!ctx.allocate(0, dtype, result))
     return false;
   NumericParameters<float> params;
   params.normalizer = Normalizer(normalizer);
@@ -54,7 +54,7 @@ bool runCategorical(KernelContext &ctx, const Tensor &input, Tensor &result) {
   bool fromFloat = ins.opcode == Opcode::FcBucketize;
   if (fromFloat ? !rt::isFloat(input.dtype) : input.dtype != DType::I64)
     return ctx.fail("cannot read " + describe(input));
-  if (!ctx.allocate(0, DType::I64, input.shape, result))
+  if (!ctx.allocate(0, DType::I64, result))
     return false;
   size_t count = size_t(input.numElements());
   int64_t *ids = result.as<int64_t>();
@@ -84,7 +84,7 @@ bool runCategorical(KernelContext &ctx, const Tensor &input, Tensor &result) {
 bool runCross(KernelContext &ctx, const Operands &in, Tensor &result) {
   std::vector<const int64_t *> inputs;
   std::vector<size_t> widths;
-  size_t batch = 0, combinations = 1;
+  size_t batch = 0;
   for (size_t i = 0; i < in.size(); ++i) {
     size_t rows, width;
     if (!idsShape(*in[i], rows, width) || (i && rows != batch))
@@ -92,12 +92,8 @@ bool runCross(KernelContext &ctx, const Operands &in, Tensor &result) {
     batch = rows;
     inputs.push_back(in[i]->as<int64_t>());
     widths.push_back(width);
-    combinations *= width;
   }
-  std::vector<int64_t> shape{int64_t(batch)};
-  if (ctx.instruction->results[0].shape.size() == 2)
-    shape.push_back(int64_t(combinations));
-  if (!ctx.allocate(0, DType::I64, shape, result))
+  if (!ctx.allocate(0, DType::I64, result))
     return false;
   cross(inputs, widths, batch, uint64_t(ctx.instruction->ints[ops::slot::fcCross::hashKey]),
         ctx.instruction->ints[ops::slot::fcCross::buckets],
@@ -116,7 +112,7 @@ bool runEmbeddingBag(KernelContext &ctx, const Operands &in, Tensor &result) {
   int64_t combiner = ins.ints[ops::slot::fcEmbeddingBag::combiner];
   if (combiner < 0 || combiner > 2)
     return ctx.fail("has an unknown combiner");
-  if (!ctx.allocate(0, table.dtype, {int64_t(batch), table.shape[1]}, result))
+  if (!ctx.allocate(0, table.dtype, result))
     return false;
   FloatInput t(table);
   std::optional<FloatInput> w;
@@ -144,7 +140,7 @@ bool runIndicator(KernelContext &ctx, const Operands &in, Tensor &result) {
   DType dtype = ctx.instruction->results[0].dtype;
   if (!rt::isFloat(dtype))
     return ctx.fail("must produce floats");
-  if (!ctx.allocate(0, dtype, {int64_t(batch), buckets}, result))
+  if (!ctx.allocate(0, dtype, result))
     return false;
   std::optional<FloatInput> w;
   if (weights)

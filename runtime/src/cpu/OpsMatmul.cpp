@@ -32,19 +32,18 @@ bool gemm(KernelContext &ctx, const rt::Instruction &matmul, const Tensor &lhs,
   int64_t k = tl ? lhs.shape[lr - 2] : lhs.shape[lr - 1];
   int64_t rk = tr ? rhs.shape[rr - 1] : rhs.shape[rr - 2];
   int64_t n = tr ? rhs.shape[rr - 2] : rhs.shape[rr - 1];
-  std::vector<int64_t> shape(lhs.shape.begin(), lhs.shape.end() - 2);
-  bool batchesMatch = rr == 2 || std::equal(shape.begin(), shape.end(), rhs.shape.begin());
+  // This kernel takes a 2-D right operand or one with the left's batches.
+  bool batchesMatch = rr == 2 || std::equal(lhs.shape.begin(), lhs.shape.end() - 2,
+                                            rhs.shape.begin());
   if (k != rk || !batchesMatch)
     return ctx.fail("operands " + describe(lhs) + " and " + describe(rhs) + " do not multiply");
   if (bias && (bias->dtype != lhs.dtype || bias->rank() != 1 || bias->shape[0] != n))
     return ctx.fail("bias " + describe(*bias) + " does not fit a GEMM of " +
                     std::to_string(n) + " columns");
   int64_t batches = 1;
-  for (int64_t dim : shape)
-    batches *= dim;
-  shape.push_back(m);
-  shape.push_back(n);
-  if (!ctx.allocate(0, lhs.dtype, shape, result))
+  for (size_t d = 0; d + 2 < lr; ++d)
+    batches *= lhs.shape[d];
+  if (!ctx.allocate(0, lhs.dtype, result))
     return false;
   if (result.numElements() == 0)
     return true;

@@ -29,7 +29,7 @@ bool runAdamwRows(KernelContext &ctx, const Operands &in, std::vector<Tensor> &o
   // The results start as the state; a result the backend placed in its
   // parameter's storage (an in-place update) already is.
   for (size_t r = 0; r < 3; ++r) {
-    if (!ctx.allocate(r, DType::F32, in[r]->shape, out[r]))
+    if (!ctx.allocate(r, DType::F32, out[r]))
       return false;
     if (out[r].data != in[r]->data)
       std::memcpy(out[r].data, in[r]->data, size_t(shard) * sizeof(float));

@@ -28,17 +28,11 @@ bool linesOf(KernelContext &ctx, const Tensor &input, int64_t axis, Lines &lines
 
 bool runReduce(KernelContext &ctx, const Tensor &input, Tensor &result) {
   int64_t axis = ctx.instruction->ints[ops::slot::reduce::axis];
-  bool keepDims = ctx.instruction->ints[ops::slot::reduce::keepDims] != 0;
   bool isMax = ctx.instruction->opcode == Opcode::ReduceMax;
   Lines lines;
   if (!linesOf(ctx, input, axis, lines))
     return false;
-  std::vector<int64_t> shape(input.shape);
-  if (keepDims)
-    shape[size_t(axis)] = 1;
-  else
-    shape.erase(shape.begin() + axis);
-  if (!ctx.allocate(0, input.dtype, shape, result))
+  if (!ctx.allocate(0, input.dtype, result))
     return false;
   if (!rt::isFloat(input.dtype)) {
     for (int64_t o = 0; o < lines.outer; ++o)
@@ -80,7 +74,7 @@ bool runSoftmax(KernelContext &ctx, const Tensor &input, Tensor &result) {
     return false;
   if (!rt::isFloat(input.dtype))
     return ctx.fail("needs a float operand, not " + describe(input));
-  if (!ctx.allocate(0, input.dtype, input.shape, result))
+  if (!ctx.allocate(0, input.dtype, result))
     return false;
   FloatInput x(input);
   FloatOutput out(result);

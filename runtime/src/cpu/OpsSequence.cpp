@@ -55,10 +55,8 @@ bool runUnpad(KernelContext &ctx, const Operands &in, std::vector<Tensor> &out) 
                       " exceeds the padded length " + std::to_string(padded));
     cu[size_t(b + 1)] = cu[size_t(b)] + length;
   }
-  std::vector<int64_t> shape{cu.back()};
-  shape.insert(shape.end(), input.shape.begin() + 2, input.shape.end());
-  if (!ctx.allocate(0, input.dtype, shape, out[0]) ||
-      !ctx.allocate(1, cuType, {batch + 1}, out[1]))
+  if (!ctx.allocate(0, input.dtype, out[0]) ||
+      !ctx.allocate(1, cuType, out[1]))
     return false;
   int64_t width = rowBytes(input, 2);
   for (int64_t b = 0; b < batch; ++b)
@@ -74,25 +72,14 @@ bool runPad(KernelContext &ctx, const Operands &in, std::vector<Tensor> &out) {
   const Tensor &packed = *in[0], &cu = *in[1];
   if (packed.rank() < 1 || !checkCuSeqlens(ctx, cu, packed.shape[0]))
     return packed.rank() < 1 ? ctx.fail("needs a packed operand") : false;
-  int64_t batch = cu.numElements() - 1, longest = 0;
-  for (int64_t b = 0; b < batch; ++b)
-    longest = std::max(longest, integerAt(cu, b + 1) - integerAt(cu, b));
-  int64_t padded = ctx.instruction->results[0].shape.size() > 1
-                       ? ctx.instruction->results[0].shape[1]
-                       : -1;
-  if (padded < 0)
-    padded = longest;
-  else if (longest > padded)
-    return ctx.fail("a sequence of " + std::to_string(longest) +
-                    " tokens does not fit the padded length " + std::to_string(padded));
-  std::vector<int64_t> shape{batch, padded};
-  shape.insert(shape.end(), packed.shape.begin() + 1, packed.shape.end());
-  if (!ctx.allocate(0, packed.dtype, shape, out[0]) ||
-      !ctx.allocate(1, ctx.instruction->results[1].dtype, {batch}, out[1]))
+  // The shape rule has made the padded length fit the longest sequence.
+  int64_t batch = cu.numElements() - 1;
+  if (!ctx.allocate(0, packed.dtype, out[0]) ||
+      !ctx.allocate(1, ctx.instruction->results[1].dtype, out[1]))
     return false;
   if (!isIndex(out[1]))
     return ctx.fail("lengths must be i32 or i64");
-  int64_t width = rowBytes(packed, 1);
+  int64_t width = rowBytes(packed, 1), padded = out[0].shape[1];
   std::memset(out[0].data, 0, out[0].numBytes());
   for (int64_t b = 0; b < batch; ++b) {
     int64_t begin = integerAt(cu, b), length = integerAt(cu, b + 1) - begin;
@@ -116,9 +103,7 @@ bool runSegmentReduce(KernelContext &ctx, const Operands &in, Tensor &result) {
   int64_t width = 1;
   for (size_t d = 1; d < packed.shape.size(); ++d)
     width *= packed.shape[d];
-  std::vector<int64_t> shape{segments};
-  shape.insert(shape.end(), packed.shape.begin() + 1, packed.shape.end());
-  if (!ctx.allocate(0, packed.dtype, shape, result))
+  if (!ctx.allocate(0, packed.dtype, result))
     return false;
   int64_t kind = ctx.instruction->ints[ops::slot::segmentReduce::reduction];
   if (kind < 0 || kind > 3)
@@ -153,7 +138,7 @@ bool runSegmentReduce(KernelContext &ctx, const Operands &in, Tensor &result) {
 bool runPositions(KernelContext &ctx, const Tensor &cu, Tensor &result) {
   int64_t tokens = isIndex(cu) && cu.numElements() ? integerAt(cu, cu.numElements() - 1) : 0;
   if (!checkCuSeqlens(ctx, cu, tokens) ||
-      !ctx.allocate(0, ctx.instruction->results[0].dtype, {tokens}, result))
+      !ctx.allocate(0, ctx.instruction->results[0].dtype, result))
     return false;
   if (!isIndex(result))
     return ctx.fail("positions must be i32 or i64");

@@ -2,7 +2,8 @@
 //
 // The CUDA backend sizes grids, scratch and copies before any kernel runs,
 // so it works out each kernel-local value's shape from its operands' shapes
-// (the CPU backend learns them as it computes). The few shapes that depend
+// with the ops' shape rules (artifact/ShapeRules.h), as the CPU backend does
+// when it allocates each result. The few shapes that depend
 // on data -- the tokens of an unpad, the longest sequence of a pad -- come
 // from integer values the host holds: model inputs such as lengths, and the
 // cu_seqlens an unpad derives from them, which are computed here too.
@@ -10,7 +11,7 @@
 #ifndef LMC_RUNTIME_CUDA_HOSTSHAPES_H
 #define LMC_RUNTIME_CUDA_HOSTSHAPES_H
 
-#include "artifact/Plan.h"
+#include "artifact/ShapeRules.h"
 
 #include <cstdint>
 #include <string>
@@ -18,15 +19,9 @@
 
 namespace lmc::cuda {
 
-struct HostValue {
-  std::vector<int64_t> shape;
-  /// The integer elements, when the host knows them (`known`).
-  std::vector<int64_t> data;
-  bool known = false;
-
-  /// The elements from dimension `from` on (all of them by default).
-  int64_t numElements(size_t from = 0) const;
-};
+/// A kernel-local value's shape, and its integer elements when the host
+/// knows them (model inputs such as lengths, and what is derived from them).
+using HostValue = ops::ValueShape;
 
 /// Fills the instruction results of `locals` (which holds the kernel's
 /// arguments on entry, and gets one entry per kernel-local value). On
