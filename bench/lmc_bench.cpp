@@ -14,6 +14,7 @@
 // package and its examples, see bench/README.md), training_step/{in_place,
 // copying} time its steps with the lazy table updates in place and copied.
 
+#include "artifact/OpSlots.h"
 #include "artifact/Plan.h"
 #include "collectives/Communicator.h"
 #include "cpu/CpuBackend.h"
@@ -69,7 +70,9 @@ rt::Plan attentionPlan(bool packed, int64_t heads, int64_t dim) {
     kernel.arguments.push_back(value.type);
   rt::Instruction attention;
   attention.opcode = rt::Opcode::Attention;
-  attention.operands = packed ? std::vector<int>{0, 1, 2, 3, -1} : std::vector<int>{0, 1, 2, -1, 3};
+  attention.operands = {0, 1, 2, -1, -1};
+  attention.operands[packed ? lmc::ops::slot::attentionOperand::cuSeqlens
+                            : lmc::ops::slot::attentionOperand::lengths] = 3;
   attention.results = {{rt::DType::F32, qkv, {}}};
   attention.ints = {0};
   attention.reals = {std::nan("")};

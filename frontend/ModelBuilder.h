@@ -94,7 +94,7 @@ struct EmbeddingOptions {
   std::optional<double> initializerStddev;
 };
 
-enum class Activation { None, Relu, Gelu, GeluTanh };
+enum class Activation { None, Relu, Gelu, GeluTanh, Silu };
 
 struct TransformerOptions {
   int64_t layers = 1, heads = 1, headDim = 0, ffn = 0;

@@ -166,6 +166,8 @@ Value ModelBuilder::activate(Value value, Activation activation, Location loc) {
     return builder.create<GeluOp>(loc, GeluApproximation::erf, value);
   case Activation::GeluTanh:
     return builder.create<GeluOp>(loc, GeluApproximation::tanh, value);
+  case Activation::Silu:
+    return builder.create<SiluOp>(loc, value);
   }
   llvm_unreachable("unknown activation");
 }

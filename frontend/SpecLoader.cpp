@@ -224,7 +224,8 @@ const std::pair<llvm::StringRef, Activation> kActivations[] = {
     {"none", Activation::None},
     {"relu", Activation::Relu},
     {"gelu", Activation::Gelu},
-    {"gelu_tanh", Activation::GeluTanh}};
+    {"gelu_tanh", Activation::GeluTanh},
+    {"silu", Activation::Silu}};
 const std::pair<llvm::StringRef, Loss> kLosses[] = {
     {"binary_cross_entropy", Loss::BinaryCrossEntropy},
     {"softmax_cross_entropy", Loss::SoftmaxCrossEntropy},

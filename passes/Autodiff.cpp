@@ -205,3 +205,10 @@ struct AutodiffPass : mlir::lmc::impl::AutodiffPassBase<AutodiffPass> {
 };
 
 } // namespace
+
+bool mlir::lmc::autodiff::hasGradientRule(Operation *op) {
+  OpBuilder builder(op->getContext());
+  GradientBuilder probe(builder, {});
+  probe.probing = true;
+  return differentiateOp(op, {}, probe).has_value();
+}

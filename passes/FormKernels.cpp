@@ -12,6 +12,8 @@
 
 #include "dialects/lmc/IR/LmcOps.h"
 
+#include "artifact/OpTable.h"
+
 #include "mlir/IR/IRMapping.h"
 #include "llvm/ADT/SetVector.h"
 
@@ -68,6 +70,21 @@ AddOp biasAddOf(MatmulOp matmul) {
 
 /// Moves `group` (ops in block order) into one kernel placed where the last
 /// of them was.
+/// The kind of kernel `op` runs alone in, from the op table's CUDA form
+/// (runtime/artifact/Ops.def), which both backends follow; std::nullopt for
+/// an op that joins a fused kernel.
+std::optional<KernelKind> kernelOfItsOwn(Operation &op) {
+  std::optional<::lmc::fb::Opcode> opcode = ::lmc::ops::opcodeNamed(op.getName().getStringRef());
+  if (!opcode)
+    return std::nullopt;
+  switch (::lmc::ops::info(*opcode).cuda) {
+  case ::lmc::ops::CudaForm::AttentionKernel: return KernelKind::attention;
+  case ::lmc::ops::CudaForm::CollectiveKernel: return KernelKind::collective;
+  case ::lmc::ops::CudaForm::OptimizerKernel: return KernelKind::optimizer;
+  default: return std::nullopt;
+  }
+}
+
 void outline(ArrayRef<Operation *> group, KernelKind kind, int64_t index) {
   llvm::SmallPtrSet<Operation *, 16> members(group.begin(), group.end());
   SetVector<Value> inputs, outputs;
@@ -137,20 +154,9 @@ struct FormKernelsPass
         groups.push_back({gemm, KernelKind::gemm});
         continue;
       }
-      if (isa<AttentionOp, AttentionGradOp>(op)) {
+      if (std::optional<KernelKind> kind = kernelOfItsOwn(op)) {
         closeFused();
-        groups.push_back({{&op}, KernelKind::attention});
-        continue;
-      }
-      if (isa<AllReduceOp, ReduceScatterOp, AllGatherOp, AllGatherRowsOp, ShardSliceOp,
-              RankOp>(op)) {
-        closeFused();
-        groups.push_back({{&op}, KernelKind::collective});
-        continue;
-      }
-      if (isa<AdamwRowsOp>(op)) {
-        closeFused();
-        groups.push_back({{&op}, KernelKind::optimizer});
+        groups.push_back({{&op}, *kind});
         continue;
       }
       fused.push_back(&op);

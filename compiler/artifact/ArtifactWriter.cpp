@@ -227,18 +227,38 @@ FailureOr<Offset<fb::Instruction>> Writer::instruction(Operation *op,
   std::vector<double> reals;
   int table = -1;
   auto local = [&](Value value) { return value ? locals.lookup(value) : -1; };
-  for (Value operand : op->getOperands())
-    operands.push_back(local(operand));
-  // The opcode by the op's name (Ops.def); the ops below carry attributes,
-  // or order their operands unlike their ODS declaration.
+  // The opcode by the op's name (Ops.def); the ops below carry attributes.
   std::optional<fb::Opcode> opcode = ::lmc::ops::opcodeNamed(op->getName().getStringRef());
   if (!opcode)
     return op->emitError("the runtime has no implementation of '")
            << op->getName() << "'";
+  // Operands in ODS order, an absent optional one as -1: an op with several
+  // optional operands records each group's size (operandSegmentSizes); one
+  // with a single optional operand lacks exactly that one (Ops.def's
+  // optionalOperands names it).
+  auto properties = llvm::dyn_cast_or_null<DictionaryAttr>(op->getPropertiesAsAttribute());
+  auto segments =
+      properties ? properties.getAs<DenseI32ArrayAttr>("operandSegmentSizes") : nullptr;
+  const ::lmc::ops::OpInfo &row = ::lmc::ops::info(*opcode);
+  if (segments) {
+    unsigned next = 0;
+    for (int32_t size : segments.asArrayRef()) {
+      if (size == 0)
+        operands.push_back(-1);
+      for (int32_t i = 0; i < size; ++i)
+        operands.push_back(local(op->getOperand(next++)));
+    }
+  } else {
+    for (Value operand : op->getOperands())
+      operands.push_back(local(operand));
+    if (row.maxOperands != ::lmc::ops::kVariadic && int(operands.size()) < row.maxOperands &&
+        row.optionalOperands)
+      operands.insert(operands.begin() + llvm::countr_zero(row.optionalOperands), -1);
+  }
   // Attributes go to their named slots (artifact/OpSlots.h).
   namespace slot = ::lmc::ops::slot;
-  ints.assign(size_t(::lmc::ops::info(*opcode).ints), 0);
-  reals.assign(size_t(::lmc::ops::info(*opcode).reals), 0.0);
+  ints.assign(size_t(row.ints), 0);
+  reals.assign(size_t(row.reals), 0.0);
   LogicalResult encoded =
       llvm::TypeSwitch<Operation *, LogicalResult>(op)
           .Case([&](CompareOp compare) {
@@ -298,9 +318,6 @@ FailureOr<Offset<fb::Instruction>> Writer::instruction(Operation *op,
             return success();
           })
           .Case([&](AttentionOp attention) {
-            operands = {local(attention.getQuery()), local(attention.getKey()),
-                        local(attention.getValue()), local(attention.getCuSeqlens()),
-                        local(attention.getLengths())};
             ints[slot::attention::causal] = attention.getCausal();
             reals[slot::attention::scale] =
                 attention.getScale() ? double(attention.getScale()->convertToFloat())
@@ -308,10 +325,6 @@ FailureOr<Offset<fb::Instruction>> Writer::instruction(Operation *op,
             return success();
           })
           .Case([&](AttentionGradOp grad) {
-            operands = {local(grad.getQuery()),    local(grad.getKey()),
-                        local(grad.getValue()),    local(grad.getOut()),
-                        local(grad.getLse()),      local(grad.getGradOut()),
-                        local(grad.getCuSeqlens()), local(grad.getLengths())};
             ints[slot::attention::causal] = grad.getCausal();
             reals[slot::attention::scale] = grad.getScale()
                                                 ? double(grad.getScale()->convertToFloat())
@@ -343,9 +356,6 @@ FailureOr<Offset<fb::Instruction>> Writer::instruction(Operation *op,
             return success();
           })
           .Case([&](AdamwRowsOp op) {
-            operands = {local(op.getTable()), local(op.getM()),     local(op.getV()),
-                        local(op.getIds()),   local(op.getRows()),  local(op.getStep()),
-                        local(op.getApply()), local(op.getRank())};
             ints[slot::adamwRows::ranks] = op.getRanks();
             ints[slot::adamwRows::tableRows] = op.getTableRows();
             reals[slot::adamwRows::beta1] = op.getBeta1().convertToDouble();
@@ -401,7 +411,6 @@ FailureOr<Offset<fb::Instruction>> Writer::instruction(Operation *op,
             return success();
           })
           .Case([&](FcEmbeddingBagOp bag) {
-            operands = {local(bag.getTable()), local(bag.getIds()), local(bag.getWeights())};
             ints[slot::fcEmbeddingBag::combiner] = int64_t(bag.getCombiner());
             ints[slot::fcEmbeddingBag::hasMaxNorm] = bag.getMaxNorm().has_value();
             reals[slot::fcEmbeddingBag::maxNorm] =
@@ -409,7 +418,6 @@ FailureOr<Offset<fb::Instruction>> Writer::instruction(Operation *op,
             return success();
           })
           .Case([&](FcIndicatorOp indicator) {
-            operands = {local(indicator.getIds()), local(indicator.getWeights())};
             ints[slot::fcIndicator::buckets] = indicator.getNumBuckets();
             return success();
           })

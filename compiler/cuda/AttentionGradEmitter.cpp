@@ -476,7 +476,7 @@ bool emitAttentionGradKernel(const rt::Kernel &kernel, EmittedKernel &out, std::
   };
   if (kernel.body.size() != 1)
     return fail("an attention kernel holds one op");
-  if (grad.operands[6] < 0)
+  if (grad.operands[slot::attentionGradOperand::cuSeqlens] < 0)
     return fail("only the packed form (cu_seqlens) has a CUDA form; `lmc compile --train` "
                 "packs sequences unless --packing=false");
   const rt::TensorType &query = localType(kernel, size_t(grad.operands[0]));
@@ -544,8 +544,10 @@ bool emitAttentionGradKernel(const rt::Kernel &kernel, EmittedKernel &out, std::
     out.source.replace(at, 9, entry);
   using Kind = rt::LaunchArgKind;
   std::vector<rt::LaunchArg> inputs;
-  for (int operand = 0; operand < 6; ++operand)
-    inputs.push_back({Kind::Pointer, grad.operands[size_t(operand)], -1});
+  // The tensors, in the order the entry points take them (ahead of the
+  // sequence layout).
+  for (size_t operand = 0; operand < slot::attentionGradOperand::lengths; ++operand)
+    inputs.push_back({Kind::Pointer, grad.operands[operand], -1});
   rt::Launch dq{entry + "_dq", rt::LaunchPattern::AttentionTiles, firstResult, threads,
                 blockQ, sharedBytes, inputs};
   dq.args.push_back({Kind::Pointer, firstResult, -1});

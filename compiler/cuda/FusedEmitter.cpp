@@ -198,11 +198,8 @@ Index FusedEmitter::delinearize(int v, size_t dims, const std::string &flat,
 
 bool FusedEmitter::costsALoop(int v) const {
   const rt::Instruction &op = producerOf(v);
-  return op.opcode == Opcode::Matmul || op.opcode == Opcode::ReduceSum ||
-         op.opcode == Opcode::ReduceMax || op.opcode == Opcode::Softmax ||
-         op.opcode == Opcode::SegmentReduce || op.opcode == Opcode::FcEmbeddingBag ||
-         op.opcode == Opcode::FcIndicator || op.opcode == Opcode::LayerNorm ||
-         op.opcode == Opcode::RmsNorm ||
+  // An unpad's cu_seqlens is a prefix sum; its packed rows are a gather.
+  return ::lmc::ops::info(op.opcode).loops ||
          (op.opcode == Opcode::Unpad && producers[size_t(v)].result == 1);
 }
 

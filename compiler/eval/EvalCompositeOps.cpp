@@ -1,12 +1,12 @@
 //===- EvalCompositeOps.cpp - evaluating norms, gelu, embedding, attention ===//
 
 #include "compiler/eval/EvalOps.h"
+#include "dialects/lmc/IR/OpRuleSwitch.h"
 
 #include "dialects/lmc/IR/LmcOps.h"
 
 #include "artifact/OpTable.h"
 
-#include "llvm/ADT/TypeSwitch.h"
 
 #include <cmath>
 
@@ -258,7 +258,7 @@ LogicalResult evalAttentionGrad(AttentionGradOp op, EvalFrame &frame) {
 } // namespace
 
 std::optional<LogicalResult> evaluateCompositeOp(Operation *op, EvalFrame &frame) {
-  return llvm::TypeSwitch<Operation *, std::optional<LogicalResult>>(op)
+  return OpRuleSwitch(op, frame.probing)
       .Case([&](LayerNormOp norm) {
         return evalNorm(op, frame, norm.getInput(), norm.getGamma(), norm.getBeta(),
                         norm.getEpsilon().convertToDouble(), /*centered=*/true);
@@ -271,7 +271,7 @@ std::optional<LogicalResult> evaluateCompositeOp(Operation *op, EvalFrame &frame
       .Case([&](EmbeddingOp embedding) { return evalEmbedding(embedding, frame); })
       .Case([&](AttentionOp attention) { return evalAttention(attention, frame); })
       .Case([&](AttentionGradOp grad) { return evalAttentionGrad(grad, frame); })
-      .Default([](Operation *) { return std::nullopt; });
+      .Default();
 }
 
 } // namespace mlir::lmc::eval

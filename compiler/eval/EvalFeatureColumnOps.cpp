@@ -6,13 +6,13 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/eval/EvalOps.h"
+#include "dialects/lmc/IR/OpRuleSwitch.h"
 
 #include "dialects/lmc/IR/LmcOps.h"
 
 #include "cpu/FeatureColumnKernels.h"
 #include "lmc/fingerprint.h"
 
-#include "llvm/ADT/TypeSwitch.h"
 
 namespace mlir::lmc::eval {
 namespace {
@@ -136,7 +136,7 @@ LogicalResult evalIndicator(FcIndicatorOp op, EvalFrame &frame) {
 } // namespace
 
 std::optional<LogicalResult> evaluateFeatureColumnOp(Operation *op, EvalFrame &frame) {
-  return llvm::TypeSwitch<Operation *, std::optional<LogicalResult>>(op)
+  return OpRuleSwitch(op, frame.probing)
       .Case([&](FcNumericOp numeric) { return evalNumeric(numeric, frame); })
       .Case([&](FcBucketizeOp bucketize) { return evalBucketize(bucketize, frame); })
       .Case([&](FcHashBucketOp hash) -> LogicalResult {
@@ -168,7 +168,7 @@ std::optional<LogicalResult> evaluateFeatureColumnOp(Operation *op, EvalFrame &f
       .Case([&](FcCrossOp cross) { return evalCross(cross, frame); })
       .Case([&](FcEmbeddingBagOp bag) { return evalEmbeddingBag(bag, frame); })
       .Case([&](FcIndicatorOp indicator) { return evalIndicator(indicator, frame); })
-      .Default([](Operation *) { return std::nullopt; });
+      .Default();
 }
 
 } // namespace mlir::lmc::eval

@@ -24,6 +24,8 @@ struct EvalFrame {
 
   llvm::DenseMap<Value, EvalTensor> values;
   Parameters &parameters;
+  /// Only ask whether the families have a rule for an op (OpRuleSwitch).
+  bool probing = false;
   /// Results stay in f64 (EvalOptions::exact).
   bool exact;
 

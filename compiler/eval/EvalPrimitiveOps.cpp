@@ -1,10 +1,10 @@
 //===- EvalPrimitiveOps.cpp - evaluating primitive ops --------------------===//
 
 #include "compiler/eval/EvalOps.h"
+#include "dialects/lmc/IR/OpRuleSwitch.h"
 
 #include "dialects/lmc/IR/LmcOps.h"
 
-#include "llvm/ADT/TypeSwitch.h"
 
 #include <cmath>
 
@@ -393,7 +393,7 @@ LogicalResult evalCast(CastOp op, EvalFrame &frame) {
 } // namespace
 
 std::optional<LogicalResult> evaluatePrimitiveOp(Operation *op, EvalFrame &frame) {
-  return llvm::TypeSwitch<Operation *, std::optional<LogicalResult>>(op)
+  return OpRuleSwitch(op, frame.probing)
       .Case([&](ConstantOp constant) -> LogicalResult {
         auto attr = llvm::cast<DenseElementsAttr>(constant.getValue());
         EvalTensor out = EvalTensor::zeros(attr.getType().getShape(),
@@ -467,7 +467,7 @@ std::optional<LogicalResult> evaluatePrimitiveOp(Operation *op, EvalFrame &frame
       .Case([&](ConcatOp concat) { return evalConcat(concat, frame); })
       .Case([&](SliceOp slice) { return evalSlice(slice, frame); })
       .Case([&](CastOp cast) { return evalCast(cast, frame); })
-      .Default([](Operation *) { return std::nullopt; });
+      .Default();
 }
 
 } // namespace mlir::lmc::eval

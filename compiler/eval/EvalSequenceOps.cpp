@@ -1,10 +1,10 @@
 //===- EvalSequenceOps.cpp - evaluating unpad, pad, pooling, positions ----===//
 
 #include "compiler/eval/EvalOps.h"
+#include "dialects/lmc/IR/OpRuleSwitch.h"
 
 #include "dialects/lmc/IR/LmcOps.h"
 
-#include "llvm/ADT/TypeSwitch.h"
 
 #include <cmath>
 
@@ -147,12 +147,12 @@ LogicalResult evalPositions(PositionsOp op, EvalFrame &frame) {
 } // namespace
 
 std::optional<LogicalResult> evaluateSequenceOp(Operation *op, EvalFrame &frame) {
-  return llvm::TypeSwitch<Operation *, std::optional<LogicalResult>>(op)
+  return OpRuleSwitch(op, frame.probing)
       .Case([&](UnpadOp unpad) { return evalUnpad(unpad, frame); })
       .Case([&](PadOp pad) { return evalPad(pad, frame); })
       .Case([&](SegmentReduceOp reduce) { return evalSegmentReduce(reduce, frame); })
       .Case([&](PositionsOp positions) { return evalPositions(positions, frame); })
-      .Default([](Operation *) { return std::nullopt; });
+      .Default();
 }
 
 } // namespace mlir::lmc::eval

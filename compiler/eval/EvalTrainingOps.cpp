@@ -8,10 +8,10 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/eval/EvalOps.h"
+#include "dialects/lmc/IR/OpRuleSwitch.h"
 
 #include "dialects/lmc/IR/LmcOps.h"
 
-#include "llvm/ADT/TypeSwitch.h"
 
 #include <cmath>
 #include <map>
@@ -60,7 +60,7 @@ LogicalResult evalAdamwRows(AdamwRowsOp op, EvalFrame &frame) {
 } // namespace
 
 std::optional<LogicalResult> evaluateTrainingOp(Operation *op, EvalFrame &frame) {
-  return llvm::TypeSwitch<Operation *, std::optional<LogicalResult>>(op)
+  return OpRuleSwitch(op, frame.probing)
       .Case([&](AdamwRowsOp update) { return evalAdamwRows(update, frame); })
       .Case<AllReduceOp, ReduceScatterOp, AllGatherOp, AllGatherRowsOp, ShardSliceOp, RankOp>(
           [&](Operation *collective) -> std::optional<LogicalResult> {
@@ -68,7 +68,7 @@ std::optional<LogicalResult> evaluateTrainingOp(Operation *op, EvalFrame &frame)
                    << collective->getName()
                    << "' needs the ranks of a training run (lmc train under mpirun)";
           })
-      .Default([](Operation *) { return std::nullopt; });
+      .Default();
 }
 
 } // namespace mlir::lmc::eval

@@ -51,6 +51,27 @@ static LogicalResult checkInput(func::FuncOp function, unsigned index,
 
 /// Runs the ops of `block` in `frame` up to its terminator (a return or a
 /// kernel's yield) and returns the terminator's operands.
+/// The rule of `op`'s family; std::nullopt when no family has one.
+static std::optional<LogicalResult> evaluateOp(Operation *op, EvalFrame &frame) {
+  std::optional<LogicalResult> done = evaluatePrimitiveOp(op, frame);
+  if (!done)
+    done = evaluateCompositeOp(op, frame);
+  if (!done)
+    done = evaluateSequenceOp(op, frame);
+  if (!done)
+    done = evaluateFeatureColumnOp(op, frame);
+  if (!done)
+    done = evaluateTrainingOp(op, frame);
+  return done;
+}
+
+bool hasEvaluationRule(Operation *op) {
+  Parameters none = Parameters::fromSeed(0);
+  EvalFrame probe(none, /*exact=*/false);
+  probe.probing = true;
+  return evaluateOp(op, probe).has_value();
+}
+
 static FailureOr<SmallVector<EvalTensor>> runBlock(Block &block,
                                                    EvalFrame &frame,
                                                    EvalObserver observer) {
@@ -75,15 +96,7 @@ static FailureOr<SmallVector<EvalTensor>> runBlock(Block &block,
         frame.values[result] = std::move(tensor);
       continue;
     }
-    std::optional<LogicalResult> done = evaluatePrimitiveOp(&op, frame);
-    if (!done)
-      done = evaluateCompositeOp(&op, frame);
-    if (!done)
-      done = evaluateSequenceOp(&op, frame);
-    if (!done)
-      done = evaluateFeatureColumnOp(&op, frame);
-    if (!done)
-      done = evaluateTrainingOp(&op, frame);
+    std::optional<LogicalResult> done = evaluateOp(&op, frame);
     if (!done)
       return op.emitError("the evaluator cannot run this op");
     if (failed(*done))

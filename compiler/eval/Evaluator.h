@@ -38,6 +38,10 @@ FailureOr<SmallVector<EvalTensor>> evaluate(func::FuncOp function,
                                             EvalObserver observer = nullptr,
                                             EvalOptions options = {});
 
+/// Whether the evaluator has a rule for `op`'s kind (without running it:
+/// `op` may be a bare instance without operands).
+bool hasEvaluationRule(Operation *op);
+
 } // namespace mlir::lmc::eval
 
 #endif // LMC_COMPILER_EVAL_EVALUATOR_H

@@ -7,8 +7,8 @@
 //===----------------------------------------------------------------------===//
 
 #include "passes/autodiff/GradientBuilder.h"
+#include "dialects/lmc/IR/OpRuleSwitch.h"
 
-#include "llvm/ADT/TypeSwitch.h"
 
 #include <cmath>
 
@@ -110,7 +110,7 @@ std::optional<LogicalResult> differentiateCompositeOp(Operation *op,
                                                       ArrayRef<Value> resultGradients,
                                                       GradientBuilder &gb) {
   Value dy = resultGradients.empty() ? Value() : resultGradients.front();
-  return llvm::TypeSwitch<Operation *, std::optional<LogicalResult>>(op)
+  return OpRuleSwitch(op, gb.probing)
       .Case([&](LayerNormOp norm) {
         return differentiateNorm(op, norm.getInput(), norm.getGamma(), norm.getBeta(),
                                  norm.getEpsilon().convertToDouble(),
@@ -132,7 +132,7 @@ std::optional<LogicalResult> differentiateCompositeOp(Operation *op,
       .Case([&](AttentionOp attention) {
         return differentiateAttention(attention, resultGradients, gb);
       })
-      .Default([](Operation *) { return std::nullopt; });
+      .Default();
 }
 
 } // namespace mlir::lmc::autodiff

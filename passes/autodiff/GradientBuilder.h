@@ -33,6 +33,9 @@ public:
   GradientBuilder(OpBuilder &builder, llvm::DenseSet<Value> active)
       : builder(builder), active(std::move(active)) {}
 
+  /// Only ask whether the families have a rule for an op (OpRuleSwitch).
+  bool probing = false;
+
   /// True when `value` depends on a parameter and the loss depends on it:
   /// only such values get gradients.
   bool isActive(Value value) const { return active.contains(value); }
@@ -113,6 +116,10 @@ std::optional<LogicalResult> differentiateCompositeOp(Operation *op,
 std::optional<LogicalResult> differentiateSequenceOp(Operation *op,
                                                      ArrayRef<Value> resultGradients,
                                                      GradientBuilder &gb);
+
+/// Whether a family has a gradient rule for `op`'s kind (without running
+/// it: `op` may be a bare instance without operands).
+bool hasGradientRule(Operation *op);
 
 /// The static or dynamic shape of a ranked tensor value.
 inline ArrayRef<int64_t> shapeOf(Value value) {

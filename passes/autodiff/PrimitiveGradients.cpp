@@ -7,8 +7,8 @@
 //===----------------------------------------------------------------------===//
 
 #include "passes/autodiff/GradientBuilder.h"
+#include "dialects/lmc/IR/OpRuleSwitch.h"
 
-#include "llvm/ADT/TypeSwitch.h"
 
 #include <cmath>
 
@@ -120,7 +120,7 @@ std::optional<LogicalResult> differentiatePrimitiveOp(Operation *op,
                                                       GradientBuilder &gb) {
   Value dy = resultGradients.empty() ? Value() : resultGradients.front();
   auto done = [](auto...) -> std::optional<LogicalResult> { return success(); };
-  return llvm::TypeSwitch<Operation *, std::optional<LogicalResult>>(op)
+  return OpRuleSwitch(op, gb.probing)
       .Case([&](AddOp add) {
         gb.accumulate(add.getLhs(), dy);
         gb.accumulate(add.getRhs(), dy);
@@ -254,7 +254,7 @@ std::optional<LogicalResult> differentiatePrimitiveOp(Operation *op,
         return done();
       })
       .Case<ParamLoadOp, ConstantOp>([&](Operation *) { return done(); })
-      .Default([](Operation *) { return std::nullopt; });
+      .Default();
 }
 
 } // namespace mlir::lmc::autodiff

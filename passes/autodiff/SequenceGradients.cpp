@@ -8,8 +8,8 @@
 //===----------------------------------------------------------------------===//
 
 #include "passes/autodiff/GradientBuilder.h"
+#include "dialects/lmc/IR/OpRuleSwitch.h"
 
-#include "llvm/ADT/TypeSwitch.h"
 
 namespace mlir::lmc::autodiff {
 namespace {
@@ -116,7 +116,7 @@ std::optional<LogicalResult> differentiateSequenceOp(Operation *op,
                                                      ArrayRef<Value> resultGradients,
                                                      GradientBuilder &gb) {
   Value dy = resultGradients.empty() ? Value() : resultGradients.front();
-  return llvm::TypeSwitch<Operation *, std::optional<LogicalResult>>(op)
+  return OpRuleSwitch(op, gb.probing)
       .Case([&](UnpadOp unpad) -> std::optional<LogicalResult> {
         // The padded input's gradient is zero at its padding positions.
         // Its padded length is the longest sequence's, as the packer's
@@ -136,7 +136,7 @@ std::optional<LogicalResult> differentiateSequenceOp(Operation *op,
       })
       .Case([&](SegmentReduceOp reduce) { return differentiateSegmentReduce(reduce, dy, gb); })
       .Case([&](FcEmbeddingBagOp bag) { return differentiateEmbeddingBag(bag, dy, gb); })
-      .Default([](Operation *) { return std::nullopt; });
+      .Default();
 }
 
 } // namespace mlir::lmc::autodiff

@@ -328,6 +328,8 @@ bool decodeKernel(const fb::Kernel *in, size_t index, const Plan &plan,
   if ((out.kind == KernelKind::Collective || out.kind == KernelKind::Optimizer) &&
       !checkSingleOpKernel(out, where, check))
     return false;
+  if (out.kind == KernelKind::Gemm && !gemmForm(out))
+    return check.fail(where + " is not a matmul with an optional rank-1 bias add");
   return decodeCode(in, where, defined, plan, out, check);
 }
 

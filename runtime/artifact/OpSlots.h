@@ -31,6 +31,15 @@ namespace attention {
 enum : size_t { causal, kInts };
 enum : size_t { scale, kReals };
 } // namespace attention
+
+// Operands by name where readers pick them out (the ODS order, which the
+// package keeps).
+namespace attentionOperand {
+enum : size_t { query, key, value, lengths, cuSeqlens, kOperands };
+} // namespace attentionOperand
+namespace attentionGradOperand {
+enum : size_t { query, key, value, out, lse, gradOut, lengths, cuSeqlens, kOperands };
+} // namespace attentionGradOperand
 /// 0 sum, 1 mean, 2 max, 3 first.
 namespace segmentReduce { enum : size_t { reduction, kInts }; }
 namespace fcNumeric {

@@ -46,13 +46,14 @@ struct OpInfo {
   int minOperands, maxOperands, minResults, maxResults, ints, reals;
   bool usesTable;
   unsigned optionalOperands; // bit i set: operand i may be -1
+  bool loops;                // an element of the result costs a loop
 };
 
 inline constexpr OpInfo kOps[] = {
 #define LMC_OP(opcode, name, cpu, cuda, shape, minOperands, maxOperands, minResults, maxResults, \
-               ints, reals, usesTable, optionalOperands)                                         \
+               ints, reals, usesTable, optionalOperands, loops)                                  \
   {fb::Opcode::opcode, name, CpuGroup::cpu, CudaForm::cuda, ShapeRule::shape, minOperands,       \
-   maxOperands, minResults, maxResults, ints, reals, usesTable, optionalOperands},
+   maxOperands, minResults, maxResults, ints, reals, usesTable, optionalOperands, loops},
 #include "Ops.def"
 };
 

@@ -28,7 +28,7 @@ using fb::StepKind;
 using fb::ValueKind;
 
 /// The artifact version this runtime reads and the compiler writes.
-constexpr uint32_t kFormatVersion = 5;
+constexpr uint32_t kFormatVersion = 6;
 
 /// The most elements a tensor and the most bytes an arena may have (2^40):
 /// the compiler refuses more, and so does the loader, whatever a damaged
@@ -241,6 +241,20 @@ inline int64_t plannedBytes(const Value &value, const Budget &budget) {
 /// The type of kernel-local value `local` (an argument or an instruction's
 /// result); an empty type when out of range.
 const TensorType &localType(const Kernel &kernel, size_t local);
+
+/// A gemm kernel's parts, as kernel-local values: the matmul (its first
+/// instruction) of `lhs` and `rhs`, and the rank-1 `bias` an add after it
+/// puts on every row (-1 when there is none; then the product is the
+/// result). The compiler forms these (--lmc-form-kernels) and both
+/// backends run them as one GEMM with a bias epilogue.
+struct GemmForm {
+  const Instruction *matmul = nullptr;
+  int lhs = -1, rhs = -1, bias = -1, result = -1;
+};
+
+/// The form of a gemm kernel; std::nullopt when `kernel` is not a matmul
+/// with an optional bias add (the loader refuses such a gemm kernel).
+std::optional<GemmForm> gemmForm(const Kernel &kernel);
 
 /// The instruction's name as written in the lmc dialect ("lmc.add").
 const char *opcodeName(Opcode opcode);

@@ -257,10 +257,9 @@ bool Rule::collective() {
   int64_t ranks = attribute(slot::collective::ranks);
   if (ranks < 1)
     return fail("runs over " + std::to_string(ranks) + " ranks");
-  const Shape &x = shape(0);
   switch (op.opcode) {
   case Opcode::AllReduce:
-    out[0].shape = x;
+    out[0].shape = shape(0);
     return true;
   case Opcode::ReduceScatter: case Opcode::ShardSlice: {
     int64_t n = in[0]->numElements();
@@ -273,9 +272,9 @@ bool Rule::collective() {
   case Opcode::AllGatherRows: // every rank's rows: known once they arrive
     if (!rankAtLeast(0, 1, "the rows"))
       return false;
-    out[0].shape = withLeading({kUnknown}, x, 1);
+    out[0].shape = withLeading({kUnknown}, shape(0), 1);
     return true;
-  default: // Rank
+  default: // Rank, which reads no operand
     out[0].shape = {};
     return true;
   }

@@ -5,6 +5,7 @@
 #ifndef LMC_TEST_SUPPORT_ATTENTIONKERNELS_H
 #define LMC_TEST_SUPPORT_ATTENTIONKERNELS_H
 
+#include "artifact/OpSlots.h"
 #include "artifact/Plan.h"
 
 #include <cmath>
@@ -31,7 +32,10 @@ inline rt::Kernel attentionKernel(rt::DType dtype, int64_t heads, int64_t keyHea
   kernel.arguments = {type(heads), type(keyHeads), type(keyHeads), {rt::DType::I32, {-1}, {}}};
   rt::Instruction attention;
   attention.opcode = rt::Opcode::Attention;
-  attention.operands = padded ? std::vector<int>{0, 1, 2, -1, 3} : std::vector<int>{0, 1, 2, 3, -1};
+  // q, k, v, then the layout: lengths (padded) or cu_seqlens (packed).
+  attention.operands = {0, 1, 2, -1, -1};
+  attention.operands[padded ? ::lmc::ops::slot::attentionOperand::lengths
+                            : ::lmc::ops::slot::attentionOperand::cuSeqlens] = 3;
   attention.results = {type(heads)};
   attention.ints = {causal};
   attention.reals = {std::nan("")};
@@ -55,7 +59,8 @@ inline rt::Kernel attentionGradKernel(rt::DType dtype, int64_t heads, int64_t ke
                       {rt::DType::I32, {-1}, {}}};
   rt::Instruction grad;
   grad.opcode = rt::Opcode::AttentionGrad;
-  grad.operands = {0, 1, 2, 3, 4, 5, 6, -1};
+  grad.operands = {0, 1, 2, 3, 4, 5, -1, -1};
+  grad.operands[::lmc::ops::slot::attentionGradOperand::cuSeqlens] = 6;
   grad.results = {query, key, key};
   grad.ints = {causal};
   grad.reals = {std::nan("")};

@@ -86,6 +86,7 @@ ACTIVATIONS = {
     'relu': lambda x: max(x, 0.0),
     'gelu': lambda x: 0.5 * x * (1 + math.erf(x / math.sqrt(2))),
     'gelu_tanh': lambda x: 0.5 * x * (1 + math.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x**3))),
+    'silu': lambda x: x / (1 + math.exp(-x)),
 }
 
 
@@ -220,7 +221,8 @@ class Reference:
         tower = [ACTIVATIONS['relu'](v) for v in self.affine(normed, 'tower.dense0.kernel', 'tower.dense0.bias')]
         tower = [ACTIVATIONS['relu'](v) for v in self.affine(tower, 'tower.dense1.kernel', 'tower.dense1.bias')]
         dense = [ACTIVATIONS['gelu_tanh'](v) for v in self.affine(pooled_max, 'd.kernel', 'd.bias')]
-        joined = tower + dense + pooled_mean + pooled_first
+        swished = [ACTIVATIONS['silu'](v) for v in self.affine(pooled_first, 'd2.kernel', 'd2.bias')]
+        joined = tower + dense + pooled_mean + pooled_first + swished
         return {'out': self.affine(joined, 'out.kernel', 'out.bias'), 'feats': features}
 
 

@@ -171,8 +171,9 @@ bool attentionSpans(KernelContext &ctx, const Tensor &q, const Tensor &k, const 
 
 
 bool runAttention(KernelContext &ctx, const Operands &in, std::vector<Tensor> &out) {
-  const Tensor &q = *in[0], &k = *in[1], &v = *in[2];
-  const Tensor *cu = in[3], *lengths = in[4];
+  namespace operand = ops::slot::attentionOperand;
+  const Tensor &q = *in[operand::query], &k = *in[operand::key], &v = *in[operand::value];
+  const Tensor *cu = in[operand::cuSeqlens], *lengths = in[operand::lengths];
   size_t rank = cu ? 3 : 4;
   bool fits = q.rank() == int64_t(rank) && k.rank() == int64_t(rank) &&
               v.rank() == int64_t(rank) && rt::isFloat(q.dtype) && k.dtype == q.dtype &&

@@ -93,9 +93,10 @@ void queryTileGrad(const GradProblem &g, const Span &span, int64_t h, int64_t kh
 } // namespace
 
 bool runAttentionGrad(KernelContext &ctx, const Operands &in, std::vector<Tensor> &out) {
-  const Tensor &q = *in[0], &k = *in[1], &v = *in[2], &o = *in[3], &lse = *in[4],
-               &dO = *in[5];
-  const Tensor *cu = in[6], *lengths = in[7];
+  namespace operand = ops::slot::attentionGradOperand;
+  const Tensor &q = *in[operand::query], &k = *in[operand::key], &v = *in[operand::value],
+               &o = *in[operand::out], &lse = *in[operand::lse], &dO = *in[operand::gradOut];
+  const Tensor *cu = in[operand::cuSeqlens], *lengths = in[operand::lengths];
   size_t rank = cu ? 3 : 4;
   bool fits = q.rank() == int64_t(rank) && k.rank() == int64_t(rank) &&
               v.rank() == int64_t(rank) && rt::isFloat(q.dtype) && k.dtype == q.dtype &&

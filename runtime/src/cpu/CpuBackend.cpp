@@ -42,20 +42,6 @@ bool overlaps(const Tensor &a, const Tensor &b) {
   return a0 < b0 + b.numBytes() && b0 < a0 + a.numBytes();
 }
 
-/// In a gemm kernel, the operand of `add` that is a bias for the matmul
-/// result `product` (the other operand, of rank 1), or -1.
-int biasOperand(const rt::Kernel &kernel, const rt::Instruction &add, int product,
-                const std::vector<const rt::TensorType *> &types) {
-  if (kernel.kind != rt::KernelKind::Gemm || add.opcode != Opcode::Add)
-    return -1;
-  int lhs = add.operands[0], rhs = add.operands[1];
-  int bias = lhs == product ? rhs : rhs == product ? lhs : -1;
-  if (bias < 0 || bias == product || size_t(bias) >= types.size() ||
-      types[size_t(bias)]->shape.size() != 1)
-    return -1;
-  return bias;
-}
-
 /// The shape rule's view of an operand: its shape, and its elements when
 /// the rule reads them (an unpad's lengths, a pad's cu_seqlens).
 ops::ValueShape shapeOf(const Tensor &tensor, bool withValues) {
@@ -356,11 +342,9 @@ bool CpuBackend::runStep(const rt::Step &step, std::vector<Tensor> &values, uint
       error = ctx.error();
       return false;
     }
-    // A matmul and the bias add after it run as one GEMM with an epilogue.
+    // A gemm kernel's matmul and bias add run as one GEMM with an epilogue.
     int product = int(locals.size());
-    int bias = instruction.opcode == Opcode::Matmul && current + 1 < kernel.body.size()
-                   ? biasOperand(kernel, kernel.body[current + 1], product, localTypes)
-                   : -1;
+    int bias = kernel.kind == rt::KernelKind::Gemm && current == 0 ? rt::gemmForm(kernel)->bias : -1;
     if (bias >= 0) {
       locals.emplace_back(); // the unbiased product is never materialized
       localTypes.push_back(&instruction.results[0]);

@@ -4,6 +4,8 @@
 
 #include "cuda/HostShapes.h"
 
+#include "artifact/OpSlots.h"
+
 #include <algorithm>
 #include <cstring>
 
@@ -36,9 +38,11 @@ bool attentionTiles(const rt::Kernel &kernel, const std::vector<HostValue> &loca
   const rt::Instruction &attention = kernel.body[0];
   const HostValue &q = locals[size_t(attention.operands[0])];
   const HostValue &k = locals[size_t(attention.operands[1])];
-  // The gradient op takes out, lse and grad_out before the sequence layout.
-  size_t layout = attention.opcode == rt::Opcode::AttentionGrad ? 6 : 3;
-  int cu = attention.operands[layout], lengths = attention.operands[layout + 1];
+  bool gradient = attention.opcode == rt::Opcode::AttentionGrad;
+  int cu = attention.operands[gradient ? ops::slot::attentionGradOperand::cuSeqlens
+                                       : ops::slot::attentionOperand::cuSeqlens];
+  int lengths = attention.operands[gradient ? ops::slot::attentionGradOperand::lengths
+                                            : ops::slot::attentionOperand::lengths];
   struct Span { int64_t queryBase, keyBase, queries, keys; };
   std::vector<Span> spans;
   if (cu >= 0) {
@@ -59,18 +63,23 @@ bool attentionTiles(const rt::Kernel &kernel, const std::vector<HostValue> &loca
                        known ? std::min(known->data[size_t(b)], keySequence) : keySequence});
   }
   int64_t blockQ = kernel.blockQ;
-  std::vector<std::pair<int64_t, Tile>> costed;
+  // (keys, position): the most keys first, in list order among equals.
+  std::vector<std::pair<int64_t, size_t>> order;
+  tiles.clear();
   for (const Span &span : spans)
     for (int64_t start = 0; start < span.queries; start += blockQ) {
-      Tile tile{int32_t(span.queryBase + start), int32_t(std::min(blockQ, span.queries - start)),
-                int32_t(span.keyBase), int32_t(span.keys), int32_t(start), {0, 0, 0}};
-      costed.push_back({span.keys, tile});
+      tiles.push_back({int32_t(span.queryBase + start),
+                       int32_t(std::min(blockQ, span.queries - start)), int32_t(span.keyBase),
+                       int32_t(span.keys), int32_t(start), {0, 0, 0}});
+      order.push_back({span.keys, order.size()});
     }
-  std::stable_sort(costed.begin(), costed.end(),
-                   [](const auto &a, const auto &b) { return a.first > b.first; });
+  std::sort(order.begin(), order.end(), [](const auto &a, const auto &b) {
+    return a.first != b.first ? a.first > b.first : a.second < b.second;
+  });
+  std::vector<Tile> listed = std::move(tiles);
   tiles.clear();
-  for (const auto &[cost, tile] : costed)
-    tiles.push_back(tile);
+  for (const auto &[keys, position] : order)
+    tiles.push_back(listed[position]);
   return true;
 }
 
@@ -192,8 +201,7 @@ bool CudaBackend::initialize(rt::Communicator *ranks, const Nccl *nccl, std::str
       std::vector<std::pair<int64_t, int64_t>> pairs;
       for (size_t i = 0; i < table.fingerprints.size(); ++i)
         pairs.push_back({table.fingerprints[i], int64_t(i)});
-      std::stable_sort(pairs.begin(), pairs.end(),
-                       [](const auto &a, const auto &b) { return a.first < b.first; });
+      std::sort(pairs.begin(), pairs.end()); // equal fingerprints: the first index first
       bytes.assign(reinterpret_cast<const char *>(pairs.data()), pairs.size() * 16);
       tableSizes.push_back(int64_t(pairs.size()));
     } else {

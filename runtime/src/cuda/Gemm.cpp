@@ -26,20 +26,11 @@ bool GemmRunner::run(const rt::Kernel &kernel, const std::vector<HostValue> &sha
                      const std::vector<CUdeviceptr> &pointers, CUstream stream,
                      std::string &error) {
   std::string where = "kernel '" + kernel.name + "'";
-  const rt::Instruction &matmul = kernel.body.front();
-  int a = matmul.operands[0], b = matmul.operands[1];
-  int product = int(kernel.arguments.size());
-  int bias = -1, result = product;
-  if (kernel.body.size() == 2) {
-    const rt::Instruction &add = kernel.body[1];
-    int other = add.operands[0] == product ? add.operands[1] : add.operands[0];
-    if (add.opcode != rt::Opcode::Add || shapes[size_t(other)].shape.size() != 1)
-      return (error = where + ": a GEMM kernel takes only a rank-1 bias after its matmul"), false;
-    bias = other;
-    result = product + 1;
-  } else if (kernel.body.size() != 1 || matmul.opcode != rt::Opcode::Matmul) {
+  std::optional<rt::GemmForm> form = rt::gemmForm(kernel); // the loader checked it
+  if (!form)
     return (error = where + " is not a matmul with an optional bias"), false;
-  }
+  const rt::Instruction &matmul = *form->matmul;
+  int a = form->lhs, b = form->rhs, bias = form->bias, result = form->result;
   const std::vector<int64_t> &as = shapes[size_t(a)].shape, &bs = shapes[size_t(b)].shape;
   if (bs.size() != 2 || as.size() < 2)
     return (error = where + ": batched right-hand sides have no CUDA GEMM yet"), false;

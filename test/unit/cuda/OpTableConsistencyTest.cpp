@@ -13,6 +13,7 @@
 #include "compiler/cuda/KernelEmitter.h"
 #include "compiler/eval/Evaluator.h"
 #include "dialects/lmc/IR/LmcOps.h"
+#include "passes/autodiff/GradientBuilder.h"
 
 #include "cpu/Tensor.h"
 
@@ -39,6 +40,27 @@ const std::map<std::string, const char *> kCompilerOnly = {
     {"lmc.param_load", "a read of a parameter: the step's operand is the parameter itself"},
     {"lmc.kernel", "the package's kernel: its body becomes the instructions"},
     {"lmc.yield", "the kernel's results: the package's yields"},
+};
+
+/// Ops a gradient never flows through, and why.
+const std::map<std::string, const char *> kNotDifferentiable = {
+    {"lmc.compare", "an i1 result"},
+    {"lmc.positions", "integer positions from cu_seqlens"},
+    {"lmc.fc.bucketize", "ids from raw feature values"},
+    {"lmc.fc.hash_bucket", "ids from fingerprints"},
+    {"lmc.fc.vocab_lookup", "ids from fingerprints"},
+    {"lmc.fc.identity", "ids from integers"},
+    {"lmc.fc.cross", "ids from ids"},
+    {"lmc.fc.numeric", "reads raw input values, which hold no parameter"},
+    {"lmc.fc.indicator", "counts ids (weighted by raw input values)"},
+    {"lmc.attention_grad", "itself the gradient of lmc.attention (no second order)"},
+    {"lmc.all_reduce", "a training step's collective, placed after autodiff"},
+    {"lmc.reduce_scatter", "a training step's collective, placed after autodiff"},
+    {"lmc.all_gather", "a training step's collective, placed after autodiff"},
+    {"lmc.all_gather_rows", "a training step's collective, placed after autodiff"},
+    {"lmc.shard_slice", "a training step's collective, placed after autodiff"},
+    {"lmc.rank", "the executing rank"},
+    {"lmc.adamw_rows", "the optimizer update, placed after autodiff"},
 };
 
 class OpTable : public ::testing::Test {
@@ -68,6 +90,26 @@ TEST_F(OpTable, EveryOpHasARowOrAStatedReason) {
     EXPECT_TRUE(row || kCompilerOnly.count(text))
         << text << " has no row in runtime/artifact/Ops.def (and is not a compiler-only op)";
     EXPECT_FALSE(row && kCompilerOnly.count(text)) << text << " is listed twice";
+  }
+}
+
+// The evaluator (the reference every backend is tested against) has a rule
+// for every op a package can hold, and autodiff a gradient rule for every
+// such op but those listed in kNotDifferentiable. The shape rule of every
+// row is checked by ShapeRules.EveryOpcodeHasARule (lmc-runtime-tests).
+TEST_F(OpTable, EveryOpHasAnEvaluatorRuleAndAGradientRuleOrAStatedReason) {
+  for (mlir::RegisteredOperationName name : lmcOps()) {
+    std::string text = name.getStringRef().str();
+    if (kCompilerOnly.count(text))
+      continue;
+    mlir::OperationState state(mlir::UnknownLoc::get(&context), name);
+    mlir::Operation *bare = mlir::Operation::create(state);
+    EXPECT_TRUE(mlir::lmc::eval::hasEvaluationRule(bare)) << text << " has no evaluator rule";
+    bool gradient = mlir::lmc::autodiff::hasGradientRule(bare);
+    EXPECT_NE(gradient, kNotDifferentiable.count(text) == 1)
+        << text << (gradient ? " has a gradient rule and is listed as not differentiable"
+                             : " has no gradient rule (and is not listed as not differentiable)");
+    bare->destroy();
   }
 }
 
