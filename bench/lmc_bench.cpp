@@ -131,12 +131,16 @@ void attention(benchmark::State &state, bool packed) {
 
 void encoder(benchmark::State &state, std::string package, std::string weights,
              std::string examplesPath) {
-  std::string error;
-  std::unique_ptr<rt::Model> model = rt::Model::fromFile(package, error);
+  rt::Status status;
+  std::unique_ptr<rt::Model> model = rt::Model::fromFile(package, status);
+  if (!model || !model->loadWeights(weights, status)) {
+    state.SkipWithError(status.message().c_str());
+    return;
+  }
   std::vector<rt::Example> examples;
   std::ifstream in(examplesPath);
-  if (!model || !model->loadWeights(weights, error) ||
-      !rt::readExamplesJsonl(in, examplesPath, examples, error)) {
+  std::string error;
+  if (!rt::readExamplesJsonl(in, examplesPath, examples, error)) {
     state.SkipWithError(error.c_str());
     return;
   }
@@ -145,8 +149,8 @@ void encoder(benchmark::State &state, std::string package, std::string weights,
   std::vector<rt::ExampleOutputs> outputs;
   rt::RunStatistics statistics;
   for (auto _ : state)
-    if (!model->run(examples, options, outputs, statistics, error))
-      state.SkipWithError(error.c_str());
+    if (!model->run(examples, options, outputs, statistics, status))
+      state.SkipWithError(status.message().c_str());
   state.counters["tokens/s"] = benchmark::Counter(double(statistics.tokens),
                                                   benchmark::Counter::kIsIterationInvariantRate);
 }
@@ -158,15 +162,19 @@ void encoder(benchmark::State &state, std::string package, std::string weights,
 /// runtime updated them in place.
 void trainingStep(benchmark::State &state, std::string package, std::string examplesPath,
                   bool inPlace) {
-  std::string error;
   rt::Plan copying; // outlives the backend made from it
-  std::unique_ptr<rt::Model> model = rt::Model::fromFile(package, error);
+  rt::Status status;
+  std::unique_ptr<rt::Model> model = rt::Model::fromFile(package, status);
+  std::vector<std::pair<std::string, cpu::Tensor>> weights;
+  if (!model || !model->generateWeights(1, weights, status) ||
+      !model->setWeights({weights.begin(), weights.end()}, status)) {
+    state.SkipWithError(status.message().c_str());
+    return;
+  }
   std::vector<rt::Example> examples;
   std::ifstream in(examplesPath);
-  std::vector<std::pair<std::string, cpu::Tensor>> weights;
-  if (!model || !rt::readExamplesJsonl(in, examplesPath, examples, error) ||
-      !model->generateWeights(1, weights, error) ||
-      !model->setWeights({weights.begin(), weights.end()}, error)) {
+  std::string error;
+  if (!rt::readExamplesJsonl(in, examplesPath, examples, error)) {
     state.SkipWithError(error.c_str());
     return;
   }

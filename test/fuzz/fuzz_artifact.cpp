@@ -23,21 +23,21 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   }
   // Flatbuffers reads aligned scalars: give the payload an aligned copy.
   std::string payload(reinterpret_cast<const char *>(data), size);
-  std::string error;
+  lmc::rt::Status status;
   std::unique_ptr<lmc::rt::Model> model = lmc::rt::Model::fromBytes(
-      lmc::rt::wrapArtifact(reinterpret_cast<const uint8_t *>(payload.data()), size), error);
+      lmc::rt::wrapArtifact(reinterpret_cast<const uint8_t *>(payload.data()), size), status);
   if (!model)
     return 0;
   // Whatever sizes the package claims, the model refuses (rather than
   // allocates) more than this for its parameters and arena.
   model->setMemoryLimit(int64_t(64) << 20);
   std::vector<std::pair<std::string, lmc::cpu::Tensor>> weights;
-  if (!model->generateWeights(1, weights, error) ||
-      !model->setWeights({weights.begin(), weights.end()}, error))
+  if (!model->generateWeights(1, weights, status) ||
+      !model->setWeights({weights.begin(), weights.end()}, status))
     return 0;
   std::vector<lmc::rt::ExampleOutputs> outputs;
   lmc::rt::RunStatistics statistics;
   model->run(lmc::testing::randomExamples(model->plan(), 2, 3, size), {}, outputs, statistics,
-             error);
+             status);
   return 0;
 }

@@ -52,10 +52,11 @@ int main(int argc, char **argv) {
       return fail(std::string("unknown argument '") + argv[i] + "'");
   }
   std::string error;
-  std::unique_ptr<rt::Model> onCpu = rt::Model::fromFile(package, error);
-  std::unique_ptr<rt::Model> onGpu = rt::Model::fromFile(package, error);
+  rt::Status status;
+  std::unique_ptr<rt::Model> onCpu = rt::Model::fromFile(package, status);
+  std::unique_ptr<rt::Model> onGpu = rt::Model::fromFile(package, status);
   if (!onCpu || !onGpu)
-    return fail(error);
+    return fail(status.message());
   if (!cpuOnly) {
     std::unique_ptr<lmc::cuda::CudaBackend> gpu = lmc::cuda::CudaBackend::create(onGpu->plan(), error);
     if (!gpu)
@@ -64,9 +65,9 @@ int main(int argc, char **argv) {
   }
   for (rt::Model *model : {onCpu.get(), onGpu.get()}) {
     std::vector<std::pair<std::string, lmc::cpu::Tensor>> weights;
-    if (!model->generateWeights(seed, weights, error) ||
-        !model->setWeights({weights.begin(), weights.end()}, error))
-      return fail(error);
+    if (!model->generateWeights(seed, weights, status) ||
+        !model->setWeights({weights.begin(), weights.end()}, status))
+      return fail(status.message());
   }
   std::ifstream in(data);
   std::vector<rt::Example> examples;
@@ -104,8 +105,8 @@ int main(int argc, char **argv) {
     std::printf("step %lld: loss cpu %.6f gpu %.6f%s\n", (long long)(step + 1), cpuReport.loss,
                 cpuOnly ? NAN : gpuReport.loss, gpuReport.skipped ? " (gpu skipped)" : "");
   }
-  if (!onGpu->syncParameters(error))
-    return fail("copying the GPU's weights back: " + error);
+  if (!onGpu->syncParameters(status))
+    return fail("copying the GPU's weights back: " + status.message());
   double difference = 0, norm = 0;
   for (size_t p = 0; p < onCpu->plan().parameters.size(); ++p) {
     const lmc::cpu::Tensor &a = onGpu->parameterTensors()[p], &b = onCpu->parameterTensors()[p];

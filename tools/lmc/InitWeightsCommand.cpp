@@ -32,10 +32,10 @@ cl::opt<std::string> outputPath("o", cl::desc("Output safetensors file"),
 } // namespace
 
 int runInitWeightsCommand() {
-  std::string error;
-  std::unique_ptr<rt::Model> model = rt::Model::fromFile(packagePath, error);
-  if (!model || !model->writeGeneratedWeights(seed, outputPath, error)) {
-    llvm::WithColor::error(llvm::errs(), "lmc init-weights") << error << "\n";
+  rt::Status status;
+  std::unique_ptr<rt::Model> model = rt::Model::fromFile(packagePath, status);
+  if (!model || !model->writeGeneratedWeights(seed, outputPath, status)) {
+    llvm::WithColor::error(llvm::errs(), "lmc init-weights") << status.message() << "\n";
     return 1;
   }
   return 0;

@@ -56,10 +56,10 @@ const char *kindName(rt::KernelKind kind) {
 } // namespace
 
 int runInspectCommand() {
-  std::string error;
-  std::unique_ptr<rt::Model> model = rt::Model::fromFile(packagePath, error);
+  rt::Status status;
+  std::unique_ptr<rt::Model> model = rt::Model::fromFile(packagePath, status);
   if (!model) {
-    llvm::WithColor::error(llvm::errs(), "lmc inspect") << error << "\n";
+    llvm::WithColor::error(llvm::errs(), "lmc inspect") << status.message() << "\n";
     return 1;
   }
   const rt::Plan &plan = model->plan();

@@ -48,17 +48,21 @@ std::unique_ptr<rt::Model> openPackage(const std::string &path, BackendChoice ch
                                        const std::string &weightsPath, uint64_t seed,
                                        llvm::StringRef command, std::string &error,
                                        rt::Communicator *ranks) {
-  std::unique_ptr<rt::Model> model = rt::Model::fromFile(path, error);
-  if (!model || !chooseBackend(*model, choice, command, error, ranks))
+  rt::Status status;
+  std::unique_ptr<rt::Model> model = rt::Model::fromFile(path, status);
+  if (!model)
+    return (error = status.message()), nullptr;
+  if (!chooseBackend(*model, choice, command, error, ranks))
     return nullptr;
   if (ranks)
     model->setCommunicator(*ranks);
-  if (!weightsPath.empty())
-    return model->loadWeights(weightsPath, error) ? std::move(model) : nullptr;
   std::vector<std::pair<std::string, cpu::Tensor>> weights;
-  if (!model->generateWeights(seed, weights, error) ||
-      !model->setWeights({weights.begin(), weights.end()}, error))
-    return nullptr;
+  bool loaded = weightsPath.empty()
+                    ? model->generateWeights(seed, weights, status) &&
+                          model->setWeights({weights.begin(), weights.end()}, status)
+                    : model->loadWeights(weightsPath, status);
+  if (!loaded)
+    return (error = status.message()), nullptr;
   return model;
 }
 

@@ -121,8 +121,9 @@ int runRunCommand() {
       break;
     std::vector<rt::ExampleOutputs> results;
     rt::RunStatistics statistics;
-    if (!model->run(window, options, results, statistics, error))
-      return fail(error);
+    rt::Status status;
+    if (!model->run(window, options, results, statistics, status))
+      return fail(status.message());
     std::string text;
     for (const rt::ExampleOutputs &example : results)
       text += rt::outputsToJson(model->plan(), example) + "\n";

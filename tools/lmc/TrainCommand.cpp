@@ -212,8 +212,10 @@ int runTrainCommand() {
 
   if (!outputPath.empty()) {
     std::vector<std::pair<std::string, cpu::Tensor>> weights;
-    if (!model->wholeWeights(weights, error) ||
-        (lead && !rt::writeSafetensors(outputPath, weights, error)))
+    rt::Status status;
+    if (!model->wholeWeights(weights, status))
+      return fail(status.message());
+    if (lead && !rt::writeSafetensors(outputPath, weights, error))
       return fail(error);
   }
   if (!lead || resumed >= steps)

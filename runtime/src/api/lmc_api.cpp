@@ -6,10 +6,8 @@
 #include "api/ApiTypes.h"
 #include "io/ExampleJson.h"
 
-#include <cerrno>
 #include <cstring>
 #include <new>
-#include <sys/stat.h>
 
 namespace {
 
@@ -17,22 +15,10 @@ lmc_status_t invalid(const char *what) {
   return lmc_status_create(LMC_STATUS_INVALID_ARGUMENT, "%s", what);
 }
 
-/// A failure to load `path`: NOT_FOUND when there is no such file, else
-/// INVALID_ARGUMENT (the file is not a package or weights lmc can use).
-lmc_status_t loadFailure(const char *path, const std::string &error) {
-  struct stat status;
-  bool absent = ::stat(path, &status) != 0 && errno == ENOENT;
-  return lmc_status_create(absent ? LMC_STATUS_NOT_FOUND : LMC_STATUS_INVALID_ARGUMENT, "%s",
-                           error.c_str());
-}
-
-/// OUT_OF_MEMORY, with the sizes, when the model's parameters and arena
-/// exceed its memory limit (lmc_model_set_memory_limit) or the host.
-lmc_status_t checkMemory(const lmc_model_t *model, const char *doing) {
-  std::string error;
-  if (model->model->fitsInMemory(doing, error))
-    return nullptr;
-  return lmc_status_create(LMC_STATUS_OUT_OF_MEMORY, "%s", error.c_str());
+/// The runtime's status as the C API's: its code and message as they are.
+lmc_status_t toC(const lmc::rt::Status &status) {
+  return status.ok() ? nullptr
+                     : lmc_status_create(status.code(), "%s", status.message().c_str());
 }
 
 lmc_status_t lastExample(lmc_examples_t *examples, const char *feature,
@@ -55,10 +41,10 @@ lmc_status_t lmc_model_load(const char *path, lmc_model_t **model) {
     if (!model || !path)
       return invalid("path and model must not be NULL");
     *model = nullptr;
-    std::string error;
-    std::unique_ptr<lmc::rt::Model> loaded = lmc::rt::Model::fromFile(path, error);
+    lmc::rt::Status status;
+    std::unique_ptr<lmc::rt::Model> loaded = lmc::rt::Model::fromFile(path, status);
     if (!loaded)
-      return loadFailure(path, error);
+      return toC(status);
     std::string device = loaded->currentBackend().label();
     *model = new (std::nothrow) lmc_model{std::move(loaded), std::move(device)};
     return *model ? nullptr : lmc_status_create(LMC_STATUS_OUT_OF_MEMORY, "out of memory");
@@ -69,11 +55,9 @@ lmc_status_t lmc_model_load_weights(lmc_model_t *model, const char *path) {
   return lmc::api::guarded([&]() -> lmc_status_t {
     if (!model || !path)
       return invalid("model and path must not be NULL");
-    LMC_RETURN_IF_ERROR(checkMemory(model, "loading its weights"));
-    std::string error;
-    if (!model->model->loadWeights(path, error))
-      return loadFailure(path, error);
-    return nullptr;
+    lmc::rt::Status status;
+    model->model->loadWeights(path, status);
+    return toC(status);
   });
 }
 
@@ -81,13 +65,11 @@ lmc_status_t lmc_model_init_weights(lmc_model_t *model, uint64_t seed) {
   return lmc::api::guarded([&]() -> lmc_status_t {
     if (!model)
       return invalid("model must not be NULL");
-    LMC_RETURN_IF_ERROR(checkMemory(model, "generating its weights"));
     std::vector<std::pair<std::string, lmc::cpu::Tensor>> weights;
-    std::string error;
-    if (!model->model->generateWeights(seed, weights, error) ||
-        !model->model->setWeights({weights.begin(), weights.end()}, error))
-      return lmc_status_create(LMC_STATUS_INVALID_ARGUMENT, "%s", error.c_str());
-    return nullptr;
+    lmc::rt::Status status;
+    if (model->model->generateWeights(seed, weights, status))
+      model->model->setWeights({weights.begin(), weights.end()}, status);
+    return toC(status);
   });
 }
 
@@ -214,15 +196,14 @@ lmc_status_t lmc_model_run(const lmc_model_t *model, const lmc_examples_t *examp
       packing.packingLength = options->packing_length;
       packing.overlong = lmc::rt::OverlongPolicy(overlong);
     }
-    LMC_RETURN_IF_ERROR(checkMemory(model, "running it"));
     std::vector<lmc::rt::ExampleOutputs> outputs;
     // Owned until handed over, so an exception cannot leak it.
     std::unique_ptr<lmc_results> out(new (std::nothrow) lmc_results());
     if (!out)
       return lmc_status_create(LMC_STATUS_OUT_OF_MEMORY, "out of memory");
-    std::string error;
-    if (!model->model->run(examples->examples, packing, outputs, out->statistics, error))
-      return lmc_status_create(LMC_STATUS_INVALID_ARGUMENT, "%s", error.c_str());
+    lmc::rt::Status status;
+    if (!model->model->run(examples->examples, packing, outputs, out->statistics, status))
+      return toC(status);
     for (const lmc::rt::ExampleOutputs &example : outputs) {
       out->values.emplace_back();
       for (const lmc::cpu::Tensor &tensor : example.outputs) {

@@ -8,8 +8,10 @@
 #include "weights/Initializers.h"
 #include "weights/Safetensors.h"
 
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <future>
 
@@ -51,26 +53,39 @@ cpu::Tensor rowsOf(const cpu::Tensor &tensor, int64_t begin, int64_t count, int6
   return out;
 }
 
+/// The code of a file that could not be read: NOT_FOUND when it does not
+/// exist, INVALID_ARGUMENT otherwise (a directory, a file lmc cannot use).
+lmc_status_code_t failedOpen(const std::string &path) {
+  struct stat info;
+  return ::stat(path.c_str(), &info) != 0 && errno == ENOENT ? LMC_STATUS_NOT_FOUND
+                                                             : LMC_STATUS_INVALID_ARGUMENT;
+}
+
 } // namespace
 
-std::unique_ptr<Model> Model::fromFile(const std::string &path, std::string &error) {
-  std::string bytes;
-  if (!readFile(path, bytes, error))
+std::unique_ptr<Model> Model::fromFile(const std::string &path, Status &status) {
+  std::string bytes, error;
+  if (!readFile(path, bytes, error)) {
+    status.fail(failedOpen(path), error);
     return nullptr;
-  std::unique_ptr<Model> model = fromBytes(std::move(bytes), error);
+  }
+  std::unique_ptr<Model> model = fromBytes(std::move(bytes), status);
   if (!model)
-    error = path + ": " + error;
+    status.addContext(path);
   return model;
 }
 
-std::unique_ptr<Model> Model::fromBytes(std::string bytes, std::string &error) {
+std::unique_ptr<Model> Model::fromBytes(std::string bytes, Status &status) {
   std::unique_ptr<Model> model(new Model(std::move(bytes)));
   const uint8_t *payload = nullptr;
   size_t payloadSize = 0;
+  std::string error;
   if (!unwrapArtifact(reinterpret_cast<const uint8_t *>(model->bytes.data()),
                       model->bytes.size(), payload, payloadSize, error) ||
-      !loadPlan(payload, payloadSize, model->loaded, error))
+      !loadPlan(payload, payloadSize, model->loaded, error)) {
+    status.fail(error);
     return nullptr;
+  }
   model->backend = std::make_unique<cpu::CpuBackend>(model->loaded);
   return model;
 }
@@ -99,40 +114,36 @@ cpu::Tensor shardOf(const cpu::Tensor &whole, int64_t shard, int rank) {
 
 } // namespace
 
-bool Model::setWeights(std::map<std::string, cpu::Tensor> weights, std::string &error) {
+bool Model::setWeights(std::map<std::string, cpu::Tensor> weights, Status &status) {
   std::vector<cpu::Tensor> values;
   Communicator &world = ranks();
   for (const Parameter &parameter : loaded.parameters) {
     if (parameter.optimizerState) {
       if (weights.count(parameter.name))
-        return (error = "the weights hold '" + parameter.name +
-                        "', an optimizer moment (training starts it at zero; checkpoints "
-                        "carry it)"),
-               false;
+        return status.fail("the weights hold '" + parameter.name +
+                           "', an optimizer moment (training starts it at zero; checkpoints "
+                           "carry it)");
       values.push_back(cpu::Tensor::owned(parameter.type.dtype, parameter.type.shape));
       continue;
     }
     if (parameter.shardCount > 1 && parameter.shardCount != world.size())
-      return (error = "parameter '" + parameter.name + "' is stored in shards over " +
-                      std::to_string(parameter.shardCount) + " ranks; this run has " +
-                      std::to_string(world.size()) + " (launch it with mpirun -np " +
-                      std::to_string(parameter.shardCount) + ")"),
-             false;
+      return status.fail("parameter '" + parameter.name + "' is stored in shards over " +
+                         std::to_string(parameter.shardCount) + " ranks; this run has " +
+                         std::to_string(world.size()) + " (launch it with mpirun -np " +
+                         std::to_string(parameter.shardCount) + ")");
     auto found = weights.find(parameter.name);
     if (found == weights.end())
-      return (error = "the weights lack parameter '" + parameter.name + "'"), false;
+      return status.fail("the weights lack parameter '" + parameter.name + "'");
     cpu::Tensor &tensor = found->second;
     if (tensor.shape != parameter.type.shape)
-      return (error = "the weights hold '" + parameter.name + "' as " + cpu::describe(tensor) +
-                      "; the model declares " + cpu::formatShape(parameter.type.shape) + " " +
-                      dtypeName(parameter.type.dtype)),
-             false;
+      return status.fail("the weights hold '" + parameter.name + "' as " + cpu::describe(tensor) +
+                         "; the model declares " + cpu::formatShape(parameter.type.shape) + " " +
+                         dtypeName(parameter.type.dtype));
     if (tensor.dtype != parameter.type.dtype) {
       if (!isFloat(tensor.dtype) || !isFloat(parameter.type.dtype))
-        return (error = "the weights hold '" + parameter.name + "' as " +
-                        cpu::describe(tensor) + "; the model takes " +
-                        dtypeName(parameter.type.dtype)),
-               false;
+        return status.fail("the weights hold '" + parameter.name + "' as " +
+                           cpu::describe(tensor) + "; the model takes " +
+                           dtypeName(parameter.type.dtype));
       tensor = convertFloat(tensor, parameter.type.dtype);
     }
     if (parameter.shardCount > 1)
@@ -141,19 +152,19 @@ bool Model::setWeights(std::map<std::string, cpu::Tensor> weights, std::string &
     weights.erase(found);
   }
   if (!weights.empty())
-    return (error = "the weights hold '" + weights.begin()->first +
-                    "', which is not a parameter of the model"),
-           false;
+    return status.fail("the weights hold '" + weights.begin()->first +
+                       "', which is not a parameter of the model");
   parameters = std::move(values);
   return true;
 }
 
 bool Model::wholeWeights(std::vector<std::pair<std::string, cpu::Tensor>> &weights,
-                         std::string &error) const {
+                         Status &status) const {
   weights.clear();
   Communicator &world = ranks();
-  if (!syncParameters(error))
+  if (!syncParameters(status))
     return false;
+  std::string error;
   for (size_t p = 0; p < loaded.parameters.size() && !parameters.empty(); ++p) {
     const Parameter &parameter = loaded.parameters[p];
     if (parameter.optimizerState)
@@ -166,7 +177,7 @@ bool Model::wholeWeights(std::vector<std::pair<std::string, cpu::Tensor>> &weigh
     std::vector<float> joined(size_t(shard * world.size()));
     if (!world.allGather(parameters[p].as<float>(), joined.data(),
                          std::vector<int>(size_t(world.size()), int(shard)), error))
-      return false;
+      return status.fail(error);
     cpu::Tensor whole = cpu::Tensor::owned(DType::F32, parameter.type.shape);
     std::copy(joined.begin(), joined.begin() + whole.numElements(), whole.as<float>());
     weights.emplace_back(parameter.name, std::move(whole));
@@ -174,14 +185,15 @@ bool Model::wholeWeights(std::vector<std::pair<std::string, cpu::Tensor>> &weigh
   return true;
 }
 
-bool Model::loadWeights(const std::string &path, std::string &error) {
-  if (!fitsInMemory("loading its weights", error))
+bool Model::loadWeights(const std::string &path, Status &status) {
+  if (!fitsInMemory("loading its weights", status))
     return false;
   std::map<std::string, cpu::Tensor> weights;
+  std::string error;
   if (!readSafetensors(path, weights, error))
-    return false;
-  if (!setWeights(std::move(weights), error)) {
-    error = path + ": " + error;
+    return status.fail(failedOpen(path), error);
+  if (!setWeights(std::move(weights), status)) {
+    status.addContext(path);
     return false;
   }
   return true;
@@ -218,9 +230,9 @@ constexpr int64_t kChunk = int64_t(1) << 20;
 
 bool Model::generateWeights(uint64_t seed,
                             std::vector<std::pair<std::string, cpu::Tensor>> &weights,
-                            std::string &error) const {
+                            Status &status) const {
   weights.clear();
-  if (!fitsInMemory("generating its weights", error))
+  if (!fitsInMemory("generating its weights", status))
     return false;
   for (const Parameter &parameter : loaded.parameters) {
     if (parameter.optimizerState)
@@ -228,12 +240,12 @@ bool Model::generateWeights(uint64_t seed,
     Initializer values(parameter.name, seed, parameter.initializer, parameter.initializerFields,
                        parameter.type.shape);
     if (!values.known())
-      return (error = "parameter '" + parameter.name + "' has unknown initializer '" +
-                      parameter.initializer + "'"),
-             false;
+      return status.fail("parameter '" + parameter.name + "' has unknown initializer '" +
+                         parameter.initializer + "'");
     cpu::Tensor tensor = cpu::Tensor::owned(parameter.type.dtype, parameter.type.shape);
     if (!tensor.data && values.size() > 0)
-      return (error = "out of memory for parameter '" + parameter.name + "'"), false;
+      return status.fail(LMC_STATUS_OUT_OF_MEMORY,
+                         "out of memory for parameter '" + parameter.name + "'");
     size_t width = dtypeSize(parameter.type.dtype);
     for (int64_t done = 0; done < values.size(); done += kChunk)
       generateInto(values, parameter.type.dtype, std::min(kChunk, values.size() - done),
@@ -244,7 +256,7 @@ bool Model::generateWeights(uint64_t seed,
 }
 
 bool Model::writeGeneratedWeights(uint64_t seed, const std::string &path,
-                                  std::string &error) const {
+                                  Status &status) const {
   std::vector<TensorHeader> headers;
   std::vector<const Parameter *> generated;
   for (const Parameter &parameter : loaded.parameters)
@@ -253,6 +265,7 @@ bool Model::writeGeneratedWeights(uint64_t seed, const std::string &path,
       generated.push_back(&parameter);
     }
   std::vector<uint8_t> buffer;
+  std::string error;
   return writeSafetensors(
       path, headers,
       [&](size_t i, OutputFile &out, std::string &failure) {
@@ -273,7 +286,7 @@ bool Model::writeGeneratedWeights(uint64_t seed, const std::string &path,
         }
         return true;
       },
-      error);
+      error) || status.fail(error);
 }
 
 namespace {
@@ -293,7 +306,7 @@ std::string describeBytes(double bytes) {
 
 } // namespace
 
-bool Model::fitsInMemory(const std::string &doing, std::string &error) const {
+bool Model::fitsInMemory(const std::string &doing, Status &status) const {
   // Refused with the sizes rather than ended by an allocation failure: a
   // package, damaged or not, cannot make the host allocate what it lacks.
   double parameters = 0;
@@ -311,13 +324,14 @@ bool Model::fitsInMemory(const std::string &doing, std::string &error) const {
     available = double(memoryLimit);
   if (available <= 0 || parameters + arena + inputs <= available)
     return true;
-  error = "the model needs " + describeBytes(parameters + arena + inputs) + " (parameters " +
-          describeBytes(parameters) + ", activation arena " + describeBytes(arena) +
-          ", batch inputs " + describeBytes(inputs) + "), more than " +
-          (limited ? "its memory limit of " + describeBytes(available)
-                   : "this host's " + describeBytes(available) + " of memory") +
-          ", for " + doing;
-  return false;
+  return status.fail(LMC_STATUS_OUT_OF_MEMORY,
+                     "the model needs " + describeBytes(parameters + arena + inputs) +
+                     " (parameters " + describeBytes(parameters) + ", activation arena " +
+                     describeBytes(arena) + ", batch inputs " + describeBytes(inputs) +
+                     "), more than " +
+                     (limited ? "its memory limit of " + describeBytes(available)
+                     : "this host's " + describeBytes(available) + " of memory") +
+                     ", for " + doing);
 }
 
 bool Model::slice(const PackedBatch &batch, const std::vector<cpu::Tensor> &outputs,
@@ -347,29 +361,33 @@ bool Model::slice(const PackedBatch &batch, const std::vector<cpu::Tensor> &outp
 }
 
 bool Model::runBatch(const PackedBatch &batch, std::vector<cpu::Tensor> &outputs,
-                     std::string &error) {
+                     Status &status) {
   if (!hasWeights() && !loaded.parameters.empty())
-    return (error = "the model has no weights yet"), false;
+    return status.fail("the model has no weights yet");
   // The backend writes a training step's updates over the parameters.
-  return backend->run(batch.inputs, parameters, outputs, error);
+  std::string error;
+  return backend->run(batch.inputs, parameters, outputs, error) || status.fail(error);
 }
 
 bool Model::run(const std::vector<Example> &examples, const PackingOptions &options,
                 std::vector<ExampleOutputs> &results, RunStatistics &statistics,
-                std::string &error) const {
+                Status &status) const {
   if (!hasWeights() && !loaded.parameters.empty())
-    return (error = "the model has no weights yet"), false;
-  if (!fitsInMemory("running it", error))
+    return status.fail("the model has no weights yet");
+  if (!fitsInMemory("running it", status))
     return false;
   std::vector<PackedBatch> batches;
+  std::string error;
   if (!planBatches(loaded, examples, options, batches, error))
-    return false;
+    return status.fail(error);
   results.assign(examples.size(), ExampleOutputs());
   for (ExampleOutputs &slot : results)
     slot.outputs.resize(loaded.outputs.size());
   statistics = RunStatistics();
-  if (batches.empty() || !buildBatchInputs(loaded, examples, options, batches[0], error))
-    return batches.empty();
+  if (batches.empty())
+    return true;
+  if (!buildBatchInputs(loaded, examples, options, batches[0], error))
+    return status.fail(error);
   // While a GPU runs one batch, a host thread builds the next one's inputs
   // (fingerprints, tensors). The CPU backend has the cores busy itself.
   bool overlap = !backend->runsOnHost();
@@ -389,9 +407,9 @@ bool Model::run(const std::vector<Example> &examples, const PackingOptions &opti
                                       : ran && buildBatchInputs(loaded, examples, options,
                                                                 batches[b + 1], nextError));
     if (!ran)
-      return false;
+      return status.fail(error);
     if (!built)
-      return (error = nextError), false;
+      return status.fail(nextError);
     batch.inputs.clear(); // this batch's tensors are done with
     statistics.batches += 1;
     statistics.rows += size_t(batch.rows);

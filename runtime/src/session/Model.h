@@ -10,6 +10,7 @@
 #include "artifact/Plan.h"
 #include "cpu/CpuBackend.h"
 #include "packer/Packer.h"
+#include "session/Status.h"
 
 #include <map>
 #include <memory>
@@ -28,8 +29,8 @@ struct RunStatistics {
 
 class Model {
 public:
-  static std::unique_ptr<Model> fromFile(const std::string &path, std::string &error);
-  static std::unique_ptr<Model> fromBytes(std::string bytes, std::string &error);
+  static std::unique_ptr<Model> fromFile(const std::string &path, Status &status);
+  static std::unique_ptr<Model> fromBytes(std::string bytes, Status &status);
 
   const Plan &plan() const { return loaded; }
   bool hasWeights() const { return !parameters.empty(); }
@@ -48,43 +49,45 @@ public:
   void setCommunicator(Communicator &ranks);
   const Backend &currentBackend() const { return *backend; }
 
+  // Calls that can fail return false with `status` set (Status.h).
+
   /// Takes weights by parameter name: every parameter must be present with
   /// its shape; float tensors are converted to the plan's float type. A
   /// missing, extra or mis-shaped tensor is an error naming it. Optimizer
   /// moments are not weights: they start at zero. A parameter stored in
   /// shards keeps this rank's shard of the tensor given.
-  bool setWeights(std::map<std::string, cpu::Tensor> weights, std::string &error);
+  bool setWeights(std::map<std::string, cpu::Tensor> weights, Status &status);
   /// The weights whole, by name (no optimizer moments); sharded ones are
   /// gathered from every rank, so every rank must call it.
   bool wholeWeights(std::vector<std::pair<std::string, cpu::Tensor>> &weights,
-                    std::string &error) const;
-  bool loadWeights(const std::string &safetensorsPath, std::string &error);
+                    Status &status) const;
+  /// NOT_FOUND when there is no such file, OUT_OF_MEMORY as fitsInMemory.
+  bool loadWeights(const std::string &safetensorsPath, Status &status);
   /// Values generated from the recorded initializers (see Initializers.h);
   /// refused, with the sizes, when they cannot fit in this host's memory.
   bool generateWeights(uint64_t seed, std::vector<std::pair<std::string, cpu::Tensor>> &weights,
-                       std::string &error) const;
+                       Status &status) const;
   /// The same values written straight to a safetensors file a piece at a
   /// time: memory stays bounded however large the model.
-  bool writeGeneratedWeights(uint64_t seed, const std::string &path, std::string &error) const;
-  /// False, with the sizes in `error`, when the parameters, the activation
+  bool writeGeneratedWeights(uint64_t seed, const std::string &path, Status &status) const;
+  /// False, OUT_OF_MEMORY with the sizes, when the parameters, the activation
   /// arena and a batch's inputs exceed the memory limit or this host's
   /// physical memory (`doing` says what needed them). Loading, generating
   /// weights and running check it before they allocate.
-  bool fitsInMemory(const std::string &doing, std::string &error) const;
+  bool fitsInMemory(const std::string &doing, Status &status) const;
 
   /// Packs `examples`, runs every batch, and returns outputs per example in
   /// input order.
   bool run(const std::vector<Example> &examples, const PackingOptions &options,
            std::vector<ExampleOutputs> &results, RunStatistics &statistics,
-           std::string &error) const;
+           Status &status) const;
 
   /// Runs one packed batch whose inputs are built (buildBatchInputs) and
   /// returns the plan's outputs whole: what a training step needs, whose
   /// loss belongs to the batch, not to single examples. A training step's
   /// new parameter and moment values (its "update:" outputs) are written
   /// over the parameters, and those outputs come back empty.
-  bool runBatch(const PackedBatch &batch, std::vector<cpu::Tensor> &outputs,
-                std::string &error);
+  bool runBatch(const PackedBatch &batch, std::vector<cpu::Tensor> &outputs, Status &status);
 
   /// The parameter tensors in plan order as this rank stores them (empty
   /// until weights are set), for checkpoints: as of the last
@@ -92,8 +95,9 @@ public:
   /// asked); call parametersChanged() after writing them. They share
   /// storage with the tensors setWeights() was given (no copy is made).
   std::vector<cpu::Tensor> &parameterTensors() { return parameters; }
-  bool syncParameters(std::string &error) const {
-    return backend->pullParameters(parameters, error);
+  bool syncParameters(Status &status) const {
+    std::string error;
+    return backend->pullParameters(parameters, error) || status.fail(error);
   }
   void parametersChanged() { backend->parametersChanged(); }
   Communicator &ranks() const { return backend->communicator(); }

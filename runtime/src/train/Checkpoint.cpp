@@ -85,8 +85,9 @@ bool Trainer::saveCheckpoint(const std::string &directory, std::string &error) {
   if (code)
     return (error = "cannot create '" + directory + "': " + code.message()), false;
   const Plan &plan = model.plan();
-  if (!model.syncParameters(error))
-    return false;
+  Status status;
+  if (!model.syncParameters(status))
+    return (error = status.message()), false;
   std::vector<cpu::Tensor> &stored = model.parameterTensors();
   int rank = communicator.rank(), ranks = communicator.size();
   std::vector<WeightState> states = weightStates(plan, training.zeroStage >= 1 && ranks > 1);

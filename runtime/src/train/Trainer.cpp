@@ -128,8 +128,9 @@ bool Trainer::step(PackedBatch &batch, StepReport &report, std::string &error, b
   optimizerStep[2] = float(1 / std::sqrt(1 - std::pow(training.beta2, t)));
   optimizerStep[3] = float(1 / scale);
   std::vector<cpu::Tensor> outputs;
-  if (!model.runBatch(batch, outputs, error))
-    return false;
+  Status status;
+  if (!model.runBatch(batch, outputs, status))
+    return (error = status.message()), false;
   double loss = standIn ? 0 : cpu::realAt(outputs[0], 0) * share;
   if (!communicator.allReduceSum(&loss, 1, error))
     return false;

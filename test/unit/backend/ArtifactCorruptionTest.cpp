@@ -22,8 +22,8 @@ protected:
   void SetUp() override {
     bytes = ::lmc::testing::compileExample(GetParam(), {});
     ASSERT_FALSE(bytes.empty());
-    std::string error;
-    ASSERT_TRUE(rt::Model::fromBytes(bytes, error)) << error;
+    rt::Status status;
+    ASSERT_TRUE(rt::Model::fromBytes(bytes, status)) << status;
   }
   std::string bytes;
 };
@@ -31,9 +31,9 @@ protected:
 TEST_P(ArtifactCorruption, TruncationAtEveryKibibyteIsRejected) {
   size_t rejected = 0;
   for (size_t size = 0; size < bytes.size(); size += 1024) {
-    std::string error;
-    EXPECT_FALSE(rt::Model::fromBytes(bytes.substr(0, size), error)) << size;
-    EXPECT_FALSE(error.empty());
+    rt::Status status;
+    EXPECT_FALSE(rt::Model::fromBytes(bytes.substr(0, size), status)) << size;
+    EXPECT_FALSE(status.message().empty());
     ++rejected;
   }
   EXPECT_GE(rejected, bytes.size() / 1024);
@@ -45,9 +45,9 @@ TEST_P(ArtifactCorruption, EveryRandomByteFlipIsRejected) {
     std::string damaged = bytes;
     size_t at = engine() % damaged.size();
     damaged[at] = char(damaged[at] ^ uint8_t(1 + engine() % 255));
-    std::string error;
-    EXPECT_FALSE(rt::Model::fromBytes(damaged, error)) << "byte " << at;
-    EXPECT_FALSE(error.empty());
+    rt::Status status;
+    EXPECT_FALSE(rt::Model::fromBytes(damaged, status)) << "byte " << at;
+    EXPECT_FALSE(status.message().empty());
   }
 }
 
@@ -57,11 +57,11 @@ TEST_P(ArtifactCorruption, EveryRandomByteFlipIsRejected) {
 // then run or fail with a message.
 TEST_P(ArtifactCorruption, PayloadFlipsAreRejectedOrRunCleanly) {
   std::string payload = bytes.substr(rt::kEnvelopeBytes);
-  std::string error;
+  rt::Status status;
   // Weights from the undamaged package: a damaged parameter shape must be
   // caught when the weights are set, as with a user's weights file.
   std::vector<std::pair<std::string, ::lmc::cpu::Tensor>> weights;
-  ASSERT_TRUE(rt::Model::fromBytes(bytes, error)->generateWeights(1, weights, error));
+  ASSERT_TRUE(rt::Model::fromBytes(bytes, status)->generateWeights(1, weights, status));
   std::mt19937_64 engine(7);
   int rejected = 0, ran = 0, failedCleanly = 0;
   for (int i = 0; i < 400; ++i) {
@@ -70,9 +70,9 @@ TEST_P(ArtifactCorruption, PayloadFlipsAreRejectedOrRunCleanly) {
     damaged[at] = char(damaged[at] ^ uint8_t(1 + engine() % 255));
     auto model = rt::Model::fromBytes(
         rt::wrapArtifact(reinterpret_cast<const uint8_t *>(damaged.data()), damaged.size()),
-        error);
+        status);
     if (!model) {
-      EXPECT_FALSE(error.empty());
+      EXPECT_FALSE(status.message().empty());
       ++rejected;
       continue;
     }
@@ -82,11 +82,12 @@ TEST_P(ArtifactCorruption, PayloadFlipsAreRejectedOrRunCleanly) {
     std::vector<rt::ExampleOutputs> outputs;
     rt::RunStatistics statistics;
     auto examples = ::lmc::testing::randomExamples(model->plan(), 3, 4, uint64_t(i));
-    bool ok = model->setWeights({weights.begin(), weights.end()}, error) &&
-              model->run(examples, {}, outputs, statistics, error);
+    rt::Status status;
+    bool ok = model->setWeights({weights.begin(), weights.end()}, status) &&
+              model->run(examples, {}, outputs, statistics, status);
     ok ? ++ran : ++failedCleanly;
     if (!ok)
-      EXPECT_FALSE(error.empty());
+      EXPECT_FALSE(status.message().empty());
   }
   std::printf("%s: %d flips rejected at load, %d loaded and failed cleanly, %d ran\n",
               GetParam(), rejected, failedCleanly, ran);
@@ -97,21 +98,23 @@ TEST_P(ArtifactCorruption, AnotherFormatVersionIsRejected) {
   std::string payload = bytes.substr(rt::kEnvelopeBytes);
   auto *model = ::lmc::fb::GetMutableModel(payload.data());
   ASSERT_TRUE(model->mutate_format_version(rt::kFormatVersion + 1));
-  std::string error;
+  rt::Status status;
   EXPECT_FALSE(rt::Model::fromBytes(
       rt::wrapArtifact(reinterpret_cast<const uint8_t *>(payload.data()), payload.size()),
-      error));
-  EXPECT_EQ(error, "the artifact has format version " + std::to_string(rt::kFormatVersion + 1) +
-                       "; this runtime reads version " + std::to_string(rt::kFormatVersion) +
-                       " (recompile the model with this lmc)");
+      status));
+  EXPECT_EQ(status.message(), "the artifact has format version " +
+                                  std::to_string(rt::kFormatVersion + 1) +
+                                  "; this runtime reads version " +
+                                  std::to_string(rt::kFormatVersion) +
+                                  " (recompile the model with this lmc)");
 }
 
 TEST_P(ArtifactCorruption, OtherFilesAreNotPackages) {
-  std::string error;
-  EXPECT_FALSE(rt::Model::fromBytes("model: bst_ranker\n", error));
-  EXPECT_EQ(error, "not an lmc package (no LMCPKG header)");
-  EXPECT_FALSE(rt::Model::fromBytes(bytes + "x", error));
-  EXPECT_NE(error.find("trailing bytes"), std::string::npos);
+  rt::Status status;
+  EXPECT_FALSE(rt::Model::fromBytes("model: bst_ranker\n", status));
+  EXPECT_EQ(status.message(), "not an lmc package (no LMCPKG header)");
+  EXPECT_FALSE(rt::Model::fromBytes(bytes + "x", status));
+  EXPECT_NE(status.message().find("trailing bytes"), std::string::npos);
 }
 
 INSTANTIATE_TEST_SUITE_P(Examples, ArtifactCorruption,

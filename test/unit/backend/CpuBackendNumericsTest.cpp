@@ -66,24 +66,25 @@ TEST_P(CpuBackendNumerics, MatchesTheFloat64Evaluator) {
   ASSERT_TRUE(succeeded(compiler::runCompilePipeline(*compiled, options)));
   FailureOr<std::string> bytes = compiler::writeArtifact(*compiled, "test");
   ASSERT_TRUE(succeeded(bytes));
-  std::string error;
-  std::unique_ptr<rt::Model> model = rt::Model::fromBytes(*bytes, error);
-  ASSERT_TRUE(model) << error;
+  rt::Status status;
+  std::unique_ptr<rt::Model> model = rt::Model::fromBytes(*bytes, status);
+  ASSERT_TRUE(model) << status;
   auto function = *reference->getOps<func::FuncOp>().begin();
 
   for (uint64_t seed : {1, 2}) {
     std::vector<std::pair<std::string, cpu::Tensor>> weights;
-    ASSERT_TRUE(model->generateWeights(seed, weights, error)) << error;
-    ASSERT_TRUE(model->setWeights({weights.begin(), weights.end()}, error)) << error;
+    ASSERT_TRUE(model->generateWeights(seed, weights, status)) << status;
+    ASSERT_TRUE(model->setWeights({weights.begin(), weights.end()}, status)) << status;
     std::vector<rt::Example> examples = ::lmc::testing::randomExamples(model->plan(), 37, 20, seed);
     rt::PackingOptions packing;
     std::vector<rt::ExampleOutputs> got;
     rt::RunStatistics statistics;
-    ASSERT_TRUE(model->run(examples, packing, got, statistics, error)) << error;
+    ASSERT_TRUE(model->run(examples, packing, got, statistics, status)) << status;
     EXPECT_GT(statistics.batches, 0u);
 
     // The reference: the uncompiled model in f64 on each packed batch.
     std::vector<rt::PackedBatch> batches;
+    std::string error;
     ASSERT_TRUE(rt::packExamples(model->plan(), examples, packing, batches, error)) << error;
     auto parameters = eval::Parameters::fromSeed(seed);
     double errorSquared = 0, normSquared = 0;

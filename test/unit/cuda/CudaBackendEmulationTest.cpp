@@ -53,6 +53,7 @@ TEST_P(CudaBackendEmulation, MatchesTheCpuBackend) {
   std::string bytes = lmc::testing::compilePackageWithCode(param.example, options);
   ASSERT_FALSE(bytes.empty());
   std::string error;
+  rt::Status status;
   std::unique_ptr<rt::Model> onCpu, onGpu;
   ASSERT_TRUE(lmc::testing::loadOnCpuAndEmulatedGpu(bytes, param.arch, onCpu, onGpu, error))
       << error;
@@ -60,16 +61,16 @@ TEST_P(CudaBackendEmulation, MatchesTheCpuBackend) {
             "the GPU (lmc device emulator, sm_" + std::to_string(param.arch) + ")");
 
   std::vector<std::pair<std::string, cpu::Tensor>> weights;
-  ASSERT_TRUE(onCpu->generateWeights(3, weights, error)) << error;
-  ASSERT_TRUE(onCpu->setWeights({weights.begin(), weights.end()}, error)) << error;
-  ASSERT_TRUE(onGpu->setWeights({weights.begin(), weights.end()}, error)) << error;
+  ASSERT_TRUE(onCpu->generateWeights(3, weights, status)) << status;
+  ASSERT_TRUE(onCpu->setWeights({weights.begin(), weights.end()}, status)) << status;
+  ASSERT_TRUE(onGpu->setWeights({weights.begin(), weights.end()}, status)) << status;
   std::vector<rt::Example> examples = lmc::testing::randomExamples(onCpu->plan(), 11, 20, 5);
   rt::PackingOptions packing;
   std::vector<rt::ExampleOutputs> expected, got;
   rt::RunStatistics statistics;
-  ASSERT_TRUE(onCpu->run(examples, packing, expected, statistics, error)) << error;
+  ASSERT_TRUE(onCpu->run(examples, packing, expected, statistics, status)) << status;
   int launchesBefore = lmc::testing::emulatorCounts().launches;
-  ASSERT_TRUE(onGpu->run(examples, packing, got, statistics, error)) << error;
+  ASSERT_TRUE(onGpu->run(examples, packing, got, statistics, status)) << status;
   EXPECT_GT(statistics.batches, 1u);
   EXPECT_GT(lmc::testing::emulatorCounts().launches, launchesBefore);
   ASSERT_EQ(got.size(), expected.size());

@@ -138,10 +138,11 @@ bool loadOnCpuAndEmulatedGpu(const std::string &bytes, int arch,
                              std::unique_ptr<rt::Model> &onCpu,
                              std::unique_ptr<rt::Model> &onGpu, std::string &error,
                              rt::Communicator *ranks) {
-  onCpu = rt::Model::fromBytes(bytes, error);
-  onGpu = onCpu ? rt::Model::fromBytes(bytes, error) : nullptr;
+  rt::Status status;
+  onCpu = rt::Model::fromBytes(bytes, status);
+  onGpu = onCpu ? rt::Model::fromBytes(bytes, status) : nullptr;
   if (!onGpu)
-    return false;
+    return (error = status.message()), false;
   std::unique_ptr<cuda::CudaBackend> backend = cuda::CudaBackend::create(
       onGpu->plan(), error, emulatedDriver(arch), ranks, ranks ? emulatedNccl(*ranks) : nullptr);
   if (!backend)
@@ -157,11 +158,12 @@ bool loadOnCpuAndEmulatedGpu(const std::string &bytes, int arch,
 void trainBothAndCompare(rt::Model &onCpu, rt::Model &onGpu, rt::Communicator &ranks,
                          const std::vector<rt::Example> &examples, int steps) {
   std::string error;
+  rt::Status status;
   std::vector<std::unique_ptr<rt::Trainer>> trainers;
   for (rt::Model *model : {&onCpu, &onGpu}) {
     std::vector<std::pair<std::string, cpu::Tensor>> weights;
-    ASSERT_TRUE(model->generateWeights(3, weights, error)) << error;
-    ASSERT_TRUE(model->setWeights({weights.begin(), weights.end()}, error)) << error;
+    ASSERT_TRUE(model->generateWeights(3, weights, status)) << status;
+    ASSERT_TRUE(model->setWeights({weights.begin(), weights.end()}, status)) << status;
     trainers.push_back(rt::Trainer::create(*model, ranks, error));
     ASSERT_TRUE(trainers.back()) << error;
   }
@@ -174,7 +176,7 @@ void trainBothAndCompare(rt::Model &onCpu, rt::Model &onGpu, rt::Communicator &r
       ASSERT_TRUE(trainer->step(batches[0], report, error)) << error;
       ASSERT_FALSE(report.skipped);
     }
-  ASSERT_TRUE(onGpu.syncParameters(error)) << error;
+  ASSERT_TRUE(onGpu.syncParameters(status)) << status;
   const rt::Plan &plan = onCpu.plan();
   for (size_t p = 0; p < plan.parameters.size(); ++p) {
     const cpu::Tensor &a = onGpu.parameterTensors()[p], &b = onCpu.parameterTensors()[p];

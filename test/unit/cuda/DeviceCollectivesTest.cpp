@@ -71,7 +71,8 @@ TEST(CudaBackendRanks, APackageForTwoRanksNeedsTwoRanks) {
       lmc::testing::compileTrainingStepWithCode(lmc::testing::shardedTinyTrainingModel(2, 2));
   ASSERT_FALSE(bytes.empty());
   std::string error;
-  std::unique_ptr<rt::Model> model = rt::Model::fromBytes(bytes, error);
+  rt::Status status;
+  std::unique_ptr<rt::Model> model = rt::Model::fromBytes(bytes, status);
   ASSERT_TRUE(model) << error;
   EXPECT_FALSE(lmc::cuda::CudaBackend::create(model->plan(), error,
                                               lmc::testing::emulatedDriver(75)));

@@ -42,10 +42,11 @@ std::unique_ptr<Model> compiled(bool optimizer) {
   options.optimizer = optimizer;
   options.maxBatch = 8;
   options.maxTokens = 64;
-  std::string bytes = testing::compileSource(testing::kTinyTrainingModel, options), error;
+  std::string bytes = testing::compileSource(testing::kTinyTrainingModel, options);
   EXPECT_FALSE(bytes.empty());
-  std::unique_ptr<Model> model = Model::fromBytes(bytes, error);
-  EXPECT_TRUE(model) << error;
+  Status status;
+  std::unique_ptr<Model> model = Model::fromBytes(bytes, status);
+  EXPECT_TRUE(model) << status;
   return model;
 }
 
@@ -62,9 +63,10 @@ TEST(CompiledAdamW, DenseAndLazyRowUpdatesFollowTheirDefinitions) {
   std::unique_ptr<Model> gradients = compiled(false), step = compiled(true);
   ASSERT_TRUE(gradients && step);
   std::string error;
+  Status status;
   std::vector<std::pair<std::string, cpu::Tensor>> weights;
-  ASSERT_TRUE(step->generateWeights(11, weights, error)) << error;
-  ASSERT_TRUE(step->setWeights({weights.begin(), weights.end()}, error)) << error;
+  ASSERT_TRUE(step->generateWeights(11, weights, status)) << status;
+  ASSERT_TRUE(step->setWeights({weights.begin(), weights.end()}, status)) << status;
   std::map<std::string, std::vector<ReferenceAdamW>> reference;
   for (const std::string name : {"w", "table"}) {
     const cpu::Tensor &value = named(*step, name);
@@ -86,11 +88,11 @@ TEST(CompiledAdamW, DenseAndLazyRowUpdatesFollowTheirDefinitions) {
                 named(*step, name).as<float>() + copy.numElements(), copy.as<float>());
       current[name] = copy;
     }
-    ASSERT_TRUE(gradients->setWeights(current, error)) << error;
+    ASSERT_TRUE(gradients->setWeights(current, status)) << status;
     std::vector<PackedBatch> packed;
     ASSERT_TRUE(packExamples(gradients->plan(), batch, packing, packed, error)) << error;
     std::vector<cpu::Tensor> outputs;
-    ASSERT_TRUE(gradients->runBatch(packed[0], outputs, error)) << error;
+    ASSERT_TRUE(gradients->runBatch(packed[0], outputs, status)) << status;
     std::map<std::string, const cpu::Tensor *> byName;
     for (size_t o = 0; o < outputs.size(); ++o)
       byName[gradients->plan().outputs[o].name] = &outputs[o];
@@ -141,16 +143,16 @@ TEST(CompiledAdamW, DenseAndLazyRowUpdatesFollowTheirDefinitions) {
 TEST(CompiledAdamW, MomentsStartAtZeroAndAreNotWeights) {
   std::unique_ptr<Model> step = compiled(true);
   ASSERT_TRUE(step);
-  std::string error;
+  Status status;
   std::vector<std::pair<std::string, cpu::Tensor>> weights;
-  ASSERT_TRUE(step->generateWeights(1, weights, error)) << error;
+  ASSERT_TRUE(step->generateWeights(1, weights, status)) << status;
   for (const auto &[name, tensor] : weights)
     EXPECT_EQ(name.find(".adam_"), std::string::npos) << name << " is generated as a weight";
   std::map<std::string, cpu::Tensor> withMoment(weights.begin(), weights.end());
   withMoment["w.adam_m"] = cpu::Tensor::owned(DType::F32, {12});
-  EXPECT_FALSE(step->setWeights(withMoment, error));
-  EXPECT_NE(error.find("'w.adam_m', an optimizer moment"), std::string::npos) << error;
-  ASSERT_TRUE(step->setWeights({weights.begin(), weights.end()}, error)) << error;
+  EXPECT_FALSE(step->setWeights(withMoment, status));
+  EXPECT_NE(status.message().find("'w.adam_m', an optimizer moment"), std::string::npos) << status;
+  ASSERT_TRUE(step->setWeights({weights.begin(), weights.end()}, status)) << status;
   const cpu::Tensor &moment = named(*step, "table.adam_v");
   EXPECT_EQ(moment.shape, std::vector<int64_t>{18});
   for (int64_t i = 0; i < moment.numElements(); ++i)
@@ -184,8 +186,9 @@ TEST(CompiledAdamW, LazyTableUpdatesRunInPlace) {
   for (int stage : {2, 3}) {
     std::string bytes =
         testing::compileSource(testing::shardedTinyTrainingModel(stage, 2), options), error;
-    std::unique_ptr<Model> sharded = Model::fromBytes(bytes, error);
-    ASSERT_TRUE(sharded) << error;
+    Status status;
+    std::unique_ptr<Model> sharded = Model::fromBytes(bytes, status);
+    ASSERT_TRUE(sharded) << status;
     std::set<std::string> moments = {"update:table.adam_m", "update:table.adam_v"};
     if (stage == 3)
       moments.insert("update:table");

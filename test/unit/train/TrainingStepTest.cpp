@@ -38,14 +38,15 @@ std::unique_ptr<rt::Model> trainingPackage(mlir::lmc::Precision precision, uint6
   options.maxBatch = 32;
   options.maxSequence = 16;
   options.maxTokens = 512;
-  std::string bytes = testing::compileExample("bst_ranker.yaml", options), error;
+  std::string bytes = testing::compileExample("bst_ranker.yaml", options);
   EXPECT_FALSE(bytes.empty());
-  std::unique_ptr<rt::Model> model = rt::Model::fromBytes(bytes, error);
-  EXPECT_TRUE(model) << error;
+  rt::Status status;
+  std::unique_ptr<rt::Model> model = rt::Model::fromBytes(bytes, status);
+  EXPECT_TRUE(model) << status;
   std::vector<std::pair<std::string, cpu::Tensor>> weights;
-  EXPECT_TRUE(model && model->generateWeights(seed, weights, error) &&
-              model->setWeights({weights.begin(), weights.end()}, error))
-      << error;
+  EXPECT_TRUE(model && model->generateWeights(seed, weights, status) &&
+              model->setWeights({weights.begin(), weights.end()}, status))
+      << status;
   return model;
 }
 
@@ -116,10 +117,11 @@ TEST(TrainingStep, MatchesTheFloat64Evaluator) {
   std::vector<rt::Example> examples = labelledExamples(plan, 24, 4);
   std::vector<rt::PackedBatch> batches;
   std::string error;
+  rt::Status status;
   rt::PackingOptions packing;
   ASSERT_TRUE(rt::packExamples(plan, examples, packing, batches, error)) << error;
   std::vector<cpu::Tensor> outputs;
-  ASSERT_TRUE(model->runBatch(batches[0], outputs, error)) << error;
+  ASSERT_TRUE(model->runBatch(batches[0], outputs, status)) << status;
 
   // The reference: the uncompiled model, its loss and its gradients in f64
   // on the same (padded) inputs.
