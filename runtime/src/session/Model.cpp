@@ -324,14 +324,13 @@ bool Model::fitsInMemory(const std::string &doing, Status &status) const {
     available = double(memoryLimit);
   if (available <= 0 || parameters + arena + inputs <= available)
     return true;
+  std::string room = limited ? "its memory limit of " + describeBytes(available)
+                             : "this host's " + describeBytes(available) + " of memory";
   return status.fail(LMC_STATUS_OUT_OF_MEMORY,
                      "the model needs " + describeBytes(parameters + arena + inputs) +
-                     " (parameters " + describeBytes(parameters) + ", activation arena " +
-                     describeBytes(arena) + ", batch inputs " + describeBytes(inputs) +
-                     "), more than " +
-                     (limited ? "its memory limit of " + describeBytes(available)
-                     : "this host's " + describeBytes(available) + " of memory") +
-                     ", for " + doing);
+                         " (parameters " + describeBytes(parameters) + ", activation arena " +
+                         describeBytes(arena) + ", batch inputs " + describeBytes(inputs) +
+                         "), more than " + room + ", for " + doing);
 }
 
 bool Model::slice(const PackedBatch &batch, const std::vector<cpu::Tensor> &outputs,
