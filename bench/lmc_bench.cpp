@@ -120,10 +120,10 @@ void attention(benchmark::State &state, bool packed) {
   }
   inputs.push_back(index);
   std::vector<cpu::Tensor> outputs;
-  std::string error;
+  rt::Status error;
   for (auto _ : state)
     if (!backend.run(inputs, {}, outputs, error))
-      state.SkipWithError(error.c_str());
+      state.SkipWithError(error.message().c_str());
   state.counters["tokens/s"] =
       benchmark::Counter(double(tokens), benchmark::Counter::kIsIterationInvariantRate);
   state.counters["padding"] = 1.0 - double(tokens) / double(batch * longest);
@@ -139,9 +139,9 @@ void encoder(benchmark::State &state, std::string package, std::string weights,
   }
   std::vector<rt::Example> examples;
   std::ifstream in(examplesPath);
-  std::string error;
+  rt::Status error;
   if (!rt::readExamplesJsonl(in, examplesPath, examples, error)) {
-    state.SkipWithError(error.c_str());
+    state.SkipWithError(error.message().c_str());
     return;
   }
   rt::PackingOptions options;
@@ -173,9 +173,9 @@ void trainingStep(benchmark::State &state, std::string package, std::string exam
   }
   std::vector<rt::Example> examples;
   std::ifstream in(examplesPath);
-  std::string error;
+  rt::Status error;
   if (!rt::readExamplesJsonl(in, examplesPath, examples, error)) {
-    state.SkipWithError(error.c_str());
+    state.SkipWithError(error.message().c_str());
     return;
   }
   if (!inPlace) {
@@ -192,7 +192,7 @@ void trainingStep(benchmark::State &state, std::string package, std::string exam
   rt::PackingOptions options;
   options.packingLength = 512;
   if (!trainer || !rt::packExamples(model->plan(), examples, options, batches, error)) {
-    state.SkipWithError(error.c_str());
+    state.SkipWithError(error.message().c_str());
     return;
   }
   size_t next = 0;
@@ -200,7 +200,7 @@ void trainingStep(benchmark::State &state, std::string package, std::string exam
   for (auto _ : state) {
     rt::StepReport report;
     if (!trainer->step(batches[next++ % batches.size()], report, error))
-      state.SkipWithError(error.c_str());
+      state.SkipWithError(error.message().c_str());
     tokens += report.tokens;
   }
   state.counters["tokens/s"] = benchmark::Counter(double(tokens), benchmark::Counter::kIsRate);
@@ -231,10 +231,10 @@ void packing(benchmark::State &state) {
     tokens.strings.assign(engine() % 20, "t");
   }
   std::vector<rt::PackedBatch> batches;
-  std::string error;
+  rt::Status error;
   for (auto _ : state)
     if (!rt::planBatches(plan, examples, rt::PackingOptions(), batches, error))
-      state.SkipWithError(error.c_str());
+      state.SkipWithError(error.message().c_str());
   state.counters["examples/s"] =
       benchmark::Counter(double(examples.size()), benchmark::Counter::kIsIterationInvariantRate);
 }

@@ -72,11 +72,10 @@ FailureOr<CodeByKernel> generateCudaCode(ModuleOp module, const std::string &art
   std::vector<std::pair<std::string, std::string>> failures;
   llvm::parallelFor(0, pending.size(), [&](size_t i) {
     ::lmc::cuda::CompiledKernel compiled;
-    std::string message;
-    if (!::lmc::cuda::compileCuda(pending[i]->source, names[i], arch, compiled,
-                                  message)) {
+    ::lmc::rt::Status failure;
+    if (!::lmc::cuda::compileCuda(pending[i]->source, names[i], arch, compiled, failure)) {
       std::lock_guard<std::mutex> lock(failureMutex);
-      failures.push_back({names[i], message});
+      failures.push_back({names[i], failure.message()});
       return;
     }
     std::string virtualArch = "compute_" + arch.substr(arch.find('_') + 1);

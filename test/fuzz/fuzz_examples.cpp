@@ -32,7 +32,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   static const lmc::rt::Plan plan = makePlan();
   std::istringstream in(std::string(reinterpret_cast<const char *>(data), size));
   std::vector<lmc::rt::Example> examples;
-  std::string error;
+  lmc::rt::Status error;
   if (!lmc::rt::readExamplesJsonl(in, "fuzz", examples, error))
     return 0;
   for (lmc::rt::OverlongPolicy policy :

@@ -8,7 +8,7 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   std::map<std::string, lmc::cpu::Tensor> tensors;
-  std::string error;
+  ::lmc::rt::Status error;
   lmc::rt::parseSafetensors(std::string(reinterpret_cast<const char *>(data), size), "fuzz",
                             tensors, error);
   return 0;

@@ -23,6 +23,7 @@ int fail(const std::string &message) {
   std::fprintf(stderr, "lmc-gpu-nccl: %s\n", message.c_str());
   return 1;
 }
+int fail(const rt::Status &error) { return fail(error.message()); }
 
 /// A collective kernel of `opcode` over one rank, from f32 [5] to `result`.
 rt::Kernel collective(rt::Opcode opcode, std::vector<int64_t> result, bool takesInput = true) {
@@ -45,7 +46,7 @@ rt::Kernel collective(rt::Opcode opcode, std::vector<int64_t> result, bool takes
 } // namespace
 
 int main() {
-  std::string error;
+  rt::Status error;
   const lmc::cuda::Driver *driver = lmc::cuda::Driver::get(error);
   const lmc::cuda::Nccl *nccl = driver ? lmc::cuda::Nccl::get(error) : nullptr;
   if (!nccl)
@@ -92,7 +93,7 @@ int main() {
         !driver->check(driver->cuMemcpyDtoHAsync(got.data(), out, 5 * sizeof(float), stream),
                        "download", error) ||
         !driver->check(driver->cuStreamSynchronize(stream), c.name, error))
-      return fail(std::string(c.name) + ": " + error);
+      return fail(std::string(c.name) + ": " + error.message());
     if (got != std::vector<float>(input, input + 5))
       return fail(std::string(c.name) + ": wrong values");
   }
@@ -105,7 +106,7 @@ int main() {
       !driver->check(driver->cuMemcpyDtoHAsync(&value, out, sizeof value, stream), "rank",
                      error) ||
       !driver->check(driver->cuStreamSynchronize(stream), "rank", error))
-    return fail("rank: " + error);
+    return fail("rank: " + error.message());
   if (value != 0)
     return fail("rank: " + std::to_string(value) + ", not 0");
   int version = 0;

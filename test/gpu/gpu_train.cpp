@@ -28,6 +28,7 @@ int fail(const std::string &message) {
   std::fprintf(stderr, "lmc-gpu-train: %s\n", message.c_str());
   return 1;
 }
+int fail(const rt::Status &error) { return fail(error.message()); }
 
 } // namespace
 
@@ -51,12 +52,11 @@ int main(int argc, char **argv) {
     else
       return fail(std::string("unknown argument '") + argv[i] + "'");
   }
-  std::string error;
-  rt::Status status;
-  std::unique_ptr<rt::Model> onCpu = rt::Model::fromFile(package, status);
-  std::unique_ptr<rt::Model> onGpu = rt::Model::fromFile(package, status);
+  rt::Status error;
+  std::unique_ptr<rt::Model> onCpu = rt::Model::fromFile(package, error);
+  std::unique_ptr<rt::Model> onGpu = rt::Model::fromFile(package, error);
   if (!onCpu || !onGpu)
-    return fail(status.message());
+    return fail(error.message());
   if (!cpuOnly) {
     std::unique_ptr<lmc::cuda::CudaBackend> gpu = lmc::cuda::CudaBackend::create(onGpu->plan(), error);
     if (!gpu)
@@ -65,18 +65,18 @@ int main(int argc, char **argv) {
   }
   for (rt::Model *model : {onCpu.get(), onGpu.get()}) {
     std::vector<std::pair<std::string, lmc::cpu::Tensor>> weights;
-    if (!model->generateWeights(seed, weights, status) ||
-        !model->setWeights({weights.begin(), weights.end()}, status))
-      return fail(status.message());
+    if (!model->generateWeights(seed, weights, error) ||
+        !model->setWeights({weights.begin(), weights.end()}, error))
+      return fail(error.message());
   }
   std::ifstream in(data);
   std::vector<rt::Example> examples;
   if (!in || !rt::readExamplesJsonl(in, data, examples, error))
-    return fail(in ? error : "cannot read '" + data + "'");
+    return fail(in ? error.message() : "cannot read '" + data + "'");
   rt::PackingOptions packing;
   std::vector<rt::PackedBatch> batches;
   if (!rt::planBatches(onCpu->plan(), examples, packing, batches, error) || batches.empty())
-    return fail(batches.empty() ? "no batches" : error);
+    return fail(batches.empty() ? "no batches" : error.message());
 
   std::unique_ptr<rt::Communicator> alone = rt::singleRank();
   std::unique_ptr<rt::Trainer> cpuTrainer = rt::Trainer::create(*onCpu, *alone, error);
@@ -91,10 +91,10 @@ int main(int argc, char **argv) {
     rt::StepReport cpuReport, gpuReport;
     auto start = std::chrono::steady_clock::now();
     if (!cpuTrainer->step(batch, cpuReport, error))
-      return fail("CPU step: " + error);
+      return fail("CPU step: " + error.message());
     auto middle = std::chrono::steady_clock::now();
     if (!cpuOnly && !gpuTrainer->step(batch, gpuReport, error))
-      return fail("GPU step: " + error);
+      return fail("GPU step: " + error.message());
     auto end = std::chrono::steady_clock::now();
     cpuSeconds += std::chrono::duration<double>(middle - start).count();
     gpuSeconds += std::chrono::duration<double>(end - middle).count();
@@ -105,8 +105,8 @@ int main(int argc, char **argv) {
     std::printf("step %lld: loss cpu %.6f gpu %.6f%s\n", (long long)(step + 1), cpuReport.loss,
                 cpuOnly ? NAN : gpuReport.loss, gpuReport.skipped ? " (gpu skipped)" : "");
   }
-  if (!onGpu->syncParameters(status))
-    return fail("copying the GPU's weights back: " + status.message());
+  if (!onGpu->syncParameters(error))
+    return fail("copying the GPU's weights back: " + error.message());
   double difference = 0, norm = 0;
   for (size_t p = 0; p < onCpu->plan().parameters.size(); ++p) {
     const lmc::cpu::Tensor &a = onGpu->parameterTensors()[p], &b = onCpu->parameterTensors()[p];

@@ -212,7 +212,8 @@ int runCompileCommand() {
     }
     package = std::move(*bytes);
   }
-  std::string text, error;
+  std::string text;
+  ::lmc::rt::Status error;
   if (emit == EmitKind::Package) {
     text = std::move(package);
   } else {
@@ -220,7 +221,7 @@ int runCompileCommand() {
     module->print(os);
   }
   if (!rt::writeFileAtomically(outputPath, text, error)) {
-    llvm::WithColor::error(llvm::errs(), "lmc compile") << error << "\n";
+    llvm::WithColor::error(llvm::errs(), "lmc compile") << error.message() << "\n";
     return 1;
   }
   return 0;

@@ -87,13 +87,14 @@ int runEvalCommand() {
   if (inputsPath.empty() == examplesPath.empty())
     return fail("give --inputs (tensors) or --examples (JSON lines), one of them");
   std::string error;
+  ::lmc::rt::Status status;
   mlir::FailureOr<llvm::SmallVector<mlir::lmc::eval::EvalTensor>> tensors;
   // Per example, its token count: the rows of a padded sequence output.
   std::vector<int64_t> tokens;
   if (!examplesPath.empty()) {
     std::vector<rt::Example> examples;
-    if (!rt::readExamplesFile(examplesPath, examples, error))
-      return fail(error);
+    if (!rt::readExamplesFile(examplesPath, examples, status))
+      return fail(status.message());
     if (examples.empty())
       return fail(examplesPath + ": no examples");
     tensors = examplesToEvalInputs(function, examples, tokens, error);
@@ -128,8 +129,8 @@ int runEvalCommand() {
   else
     for (size_t e = 0; e < tokens.size(); ++e)
       os << exampleOutputsToJson(function, *outputs, int64_t(e), tokens[e]) << "\n";
-  if (!rt::writeFileAtomically(outputPath, text, error))
-    return fail(error);
+  if (!rt::writeFileAtomically(outputPath, text, status))
+    return fail(status.message());
   return 0;
 }
 

@@ -88,8 +88,9 @@ examplesToEvalInputs(mlir::func::FuncOp function, const std::vector<rt::Example>
   rt::PackedBatch batch;
   for (size_t e = 0; e < examples.size(); ++e)
     batch.examples.push_back(e);
-  if (!rt::buildBatchInputs(plan, examples, rt::PackingOptions(), batch, error))
-    return mlir::failure();
+  rt::Status status;
+  if (!rt::buildBatchInputs(plan, examples, rt::PackingOptions(), batch, status))
+    return (error = status.message()), mlir::failure();
   llvm::SmallVector<EvalTensor> inputs;
   for (auto [argument, tensor] : llvm::zip(function.getArguments(), batch.inputs))
     inputs.push_back(toEvalTensor(

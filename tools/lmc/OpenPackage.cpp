@@ -20,50 +20,47 @@ llvm::cl::ValuesClass backendChoices() {
 }
 
 bool chooseBackend(rt::Model &model, BackendChoice choice, llvm::StringRef command,
-                   std::string &error, rt::Communicator *ranks) {
+                   rt::Status &error, rt::Communicator *ranks) {
   if (choice == BackendChoice::Cpu ||
       (choice == BackendChoice::Auto && model.plan().target == "cpu"))
     return true;
 #ifdef LMC_HAVE_CUDA_BACKEND
-  std::string why;
-  if (std::unique_ptr<cuda::CudaBackend> gpu = cuda::CudaBackend::create(model.plan(), why, nullptr, ranks)) {
+  rt::Status why;
+  if (std::unique_ptr<cuda::CudaBackend> gpu =
+          cuda::CudaBackend::create(model.plan(), why, nullptr, ranks)) {
     model.setBackend(std::move(gpu));
     return true;
   }
   // Without a driver, auto quietly means the CPU; a GPU that fails says so.
-  if (choice == BackendChoice::Auto && why.rfind("no CUDA driver", 0) != 0)
-    llvm::WithColor::warning(llvm::errs(), command) << "running on the CPU: " << why << "\n";
+  if (choice == BackendChoice::Auto && why.message().rfind("no CUDA driver", 0) != 0)
+    llvm::WithColor::warning(llvm::errs(), command)
+        << "running on the CPU: " << why.message() << "\n";
   if (choice == BackendChoice::Auto)
     return true;
-  error = "--backend=cuda: " + why;
+  error = why;
+  return error.addContext("--backend=cuda");
 #else
   if (choice == BackendChoice::Auto)
     return true;
-  error = "--backend=cuda: this lmc was built without the CUDA toolkit";
+  return error.fail(LMC_STATUS_UNAVAILABLE,
+                    "--backend=cuda: this lmc was built without the CUDA toolkit");
 #endif
-  return false;
 }
 
 std::unique_ptr<rt::Model> openPackage(const std::string &path, BackendChoice choice,
                                        const std::string &weightsPath, uint64_t seed,
-                                       llvm::StringRef command, std::string &error,
+                                       llvm::StringRef command, rt::Status &error,
                                        rt::Communicator *ranks) {
-  rt::Status status;
-  std::unique_ptr<rt::Model> model = rt::Model::fromFile(path, status);
-  if (!model)
-    return (error = status.message()), nullptr;
-  if (!chooseBackend(*model, choice, command, error, ranks))
+  std::unique_ptr<rt::Model> model = rt::Model::fromFile(path, error);
+  if (!model || !chooseBackend(*model, choice, command, error, ranks))
     return nullptr;
   if (ranks)
     model->setCommunicator(*ranks);
   std::vector<std::pair<std::string, cpu::Tensor>> weights;
-  bool loaded = weightsPath.empty()
-                    ? model->generateWeights(seed, weights, status) &&
-                          model->setWeights({weights.begin(), weights.end()}, status)
-                    : model->loadWeights(weightsPath, status);
-  if (!loaded)
-    return (error = status.message()), nullptr;
-  return model;
+  bool loaded = weightsPath.empty() ? model->generateWeights(seed, weights, error) &&
+                                          model->setWeights({weights.begin(), weights.end()}, error)
+                                    : model->loadWeights(weightsPath, error);
+  return loaded ? std::move(model) : nullptr;
 }
 
 } // namespace lmc::tools

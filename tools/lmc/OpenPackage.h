@@ -20,7 +20,7 @@ llvm::cl::ValuesClass backendChoices();
 /// for and cannot be had. A package training over several ranks needs the
 /// process's `ranks` on the GPU (a GPU per rank, collectives over NCCL).
 bool chooseBackend(rt::Model &model, BackendChoice choice, llvm::StringRef command,
-                   std::string &error, rt::Communicator *ranks = nullptr);
+                   rt::Status &error, rt::Communicator *ranks = nullptr);
 
 /// Loads the package at `path`, puts it on its backend (chooseBackend) and
 /// gives it weights: the safetensors file `weightsPath`, or, when that is
@@ -30,7 +30,7 @@ bool chooseBackend(rt::Model &model, BackendChoice choice, llvm::StringRef comma
 /// needs before its weights.
 std::unique_ptr<rt::Model> openPackage(const std::string &path, BackendChoice choice,
                                        const std::string &weightsPath, uint64_t seed,
-                                       llvm::StringRef command, std::string &error,
+                                       llvm::StringRef command, rt::Status &error,
                                        rt::Communicator *ranks = nullptr);
 
 } // namespace lmc::tools

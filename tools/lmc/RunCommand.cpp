@@ -71,6 +71,7 @@ int fail(const std::string &message) {
   llvm::WithColor::error(llvm::errs(), "lmc run") << message << "\n";
   return 1;
 }
+int fail(const rt::Status &error) { return fail(error.message()); }
 
 } // namespace
 
@@ -85,7 +86,7 @@ int runRunCommand() {
   if (weightsPath.empty() && !seed.getNumOccurrences())
     return fail("give --weights FILE (trained weights), or --seed N to run on random weights "
                 "generated from the recorded initializers");
-  std::string error;
+  rt::Status error;
   std::unique_ptr<rt::Model> model =
       openPackage(packagePath, backend, weightsPath, seed, "lmc run", error);
   if (!model)

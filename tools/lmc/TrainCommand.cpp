@@ -83,6 +83,7 @@ int fail(const std::string &message) {
     communicator->abort();
   return 1;
 }
+int fail(const rt::Status &error) { return fail(error.message()); }
 
 /// This rank's share of a planned batch: every size-th example from its
 /// rank on, packed as a batch of its own. A rank left without examples (a
@@ -91,7 +92,7 @@ int fail(const std::string &message) {
 bool shareOf(const rt::Plan &plan, const std::vector<rt::Example> &examples,
              const rt::PackedBatch &batch, const rt::PackingOptions &packing,
              std::vector<rt::Example> &mine, rt::PackedBatch &share, bool &standIn,
-             std::string &error) {
+             rt::Status &error) {
   mine.clear();
   for (size_t i = size_t(communicator->rank()); i < batch.examples.size();
        i += size_t(communicator->size()))
@@ -104,7 +105,7 @@ bool shareOf(const rt::Plan &plan, const std::vector<rt::Example> &examples,
   if (!rt::planBatches(plan, mine, packing, batches, error))
     return false;
   if (batches.size() != 1)
-    return (error = "a rank's share of a batch does not pack into one batch"), false;
+    return error.fail("a rank's share of a batch does not pack into one batch");
   share = std::move(batches[0]);
   return rt::buildBatchInputs(plan, mine, packing, share, error);
 }
@@ -118,7 +119,7 @@ int runTrainCommand() {
     return fail("--packing-length must be positive");
   if (!weightsPath.empty() && seed.getNumOccurrences())
     return fail("give --weights or --seed, not both");
-  std::string error;
+  rt::Status error;
   std::unique_ptr<rt::Communicator> ranks;
 #ifdef LMC_HAVE_MPI
   if (rt::launchedByMpirun() && !(ranks = rt::mpiWorld(error)))
@@ -178,7 +179,7 @@ int runTrainCommand() {
     bool standIn = false;
     if (!shareOf(model->plan(), examples, batch, packing, mine, share, standIn, error) ||
         !trainer->step(share, report, error, standIn))
-      return fail("step " + std::to_string(step + 1) + ": " + error);
+      return fail("step " + std::to_string(step + 1) + ": " + error.message());
     double stepTokens = double(report.tokens);
     if (!communicator->allReduceSum(&stepTokens, 1, error))
       return fail(error);

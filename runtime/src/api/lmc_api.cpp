@@ -115,10 +115,10 @@ lmc_status_t lmc_examples_add_json(lmc_examples_t *examples, const char *json) {
     if (!examples || !json)
       return invalid("examples and json must not be NULL");
     lmc::rt::Example example;
-    std::string error;
+    lmc::rt::Status error;
     if (!lmc::rt::parseExample(json, "example " + std::to_string(examples->examples.size()),
                                example, error))
-      return lmc_status_create(LMC_STATUS_INVALID_ARGUMENT, "%s", error.c_str());
+      return toC(error);
     examples->examples.push_back(std::move(example));
     return nullptr;
   });

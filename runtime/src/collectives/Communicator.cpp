@@ -7,8 +7,8 @@
 namespace lmc::rt {
 namespace {
 
-Communicator::Pending finished(std::string error) {
-  std::promise<std::string> done;
+Communicator::Pending finished(Status error) {
+  std::promise<Status> done;
   done.set_value(std::move(error));
   return done.get_future();
 }
@@ -17,20 +17,20 @@ class SingleRank final : public Communicator {
 public:
   int rank() const override { return 0; }
   int size() const override { return 1; }
-  bool allReduceSum(double *, size_t, std::string &) override { return true; }
-  bool allReduceSum(float *, size_t, std::string &) override { return true; }
+  bool allReduceSum(double *, size_t, Status &) override { return true; }
+  bool allReduceSum(float *, size_t, Status &) override { return true; }
   bool reduceScatterSum(const float *data, float *shard, const std::vector<int> &counts,
-                        std::string &) override {
+                        Status &) override {
     std::copy(data, data + counts[0], shard);
     return true;
   }
   bool allGather(const float *shard, float *data, const std::vector<int> &counts,
-                 std::string &) override {
+                 Status &) override {
     std::copy(shard, shard + counts[0], data);
     return true;
   }
   bool allGatherBytes(const std::vector<uint8_t> &mine, std::vector<std::vector<uint8_t>> &all,
-                      std::string &) override {
+                      Status &) override {
     all = {mine};
     return true;
   }
@@ -40,14 +40,14 @@ public:
 } // namespace
 
 Communicator::Pending Communicator::startAllReduceSum(float *data, size_t count) {
-  std::string error;
+  Status error;
   allReduceSum(data, count, error);
   return finished(error);
 }
 
 Communicator::Pending Communicator::startReduceScatterSum(std::vector<float> padded, float *shard,
                                                           std::vector<int> counts) {
-  std::string error;
+  Status error;
   reduceScatterSum(padded.data(), shard, counts, error);
   return finished(error);
 }

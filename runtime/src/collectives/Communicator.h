@@ -10,6 +10,8 @@
 #ifndef LMC_RUNTIME_TRAIN_COMMUNICATOR_H
 #define LMC_RUNTIME_TRAIN_COMMUNICATOR_H
 
+#include "Status.h"
+
 #include <cstddef>
 #include <cstdint>
 #include <future>
@@ -26,22 +28,22 @@ public:
   virtual int size() const = 0;
 
   /// Sums `count` values over the ranks, in place, on every rank.
-  virtual bool allReduceSum(double *data, size_t count, std::string &error) = 0;
-  virtual bool allReduceSum(float *data, size_t count, std::string &error) = 0;
+  virtual bool allReduceSum(double *data, size_t count, rt::Status &error) = 0;
+  virtual bool allReduceSum(float *data, size_t count, rt::Status &error) = 0;
   /// Sums `data` (the concatenation of every rank's shard, `counts[r]`
   /// values each) over the ranks; `shard` receives this rank's part.
   virtual bool reduceScatterSum(const float *data, float *shard, const std::vector<int> &counts,
-                                std::string &error) = 0;
+                                rt::Status &error) = 0;
   /// Concatenates every rank's `shard` (`counts[r]` values) into `data`.
   virtual bool allGather(const float *shard, float *data, const std::vector<int> &counts,
-                         std::string &error) = 0;
+                         rt::Status &error) = 0;
   /// Every rank's bytes, in rank order.
   virtual bool allGatherBytes(const std::vector<uint8_t> &mine,
-                              std::vector<std::vector<uint8_t>> &all, std::string &error) = 0;
+                              std::vector<std::vector<uint8_t>> &all, rt::Status &error) = 0;
 
-  /// A collective in flight: get() waits for it and gives "" on success,
-  /// else the error. Until then the caller leaves its buffers alone.
-  using Pending = std::future<std::string>;
+  /// A collective in flight: get() waits for it and gives its status.
+  /// Until then the caller leaves its buffers alone.
+  using Pending = std::future<Status>;
   /// allReduceSum and reduceScatterSum (of `padded`, which the collective
   /// keeps), started now so the caller can compute meanwhile. This base
   /// runs them at once; MpiCommunicator runs them on its own thread.

@@ -44,17 +44,17 @@ public:
   int rank() const override { return me; }
   int size() const override { return ranks; }
 
-  bool allReduceSum(double *data, size_t count, std::string &error) override {
+  bool allReduceSum(double *data, size_t count, rt::Status &error) override {
     return wait(startTask([=] { return call(MPI_Allreduce(MPI_IN_PLACE, data, int(count),
                                                           MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD),
                                             "MPI_Allreduce"); }),
                 error);
   }
-  bool allReduceSum(float *data, size_t count, std::string &error) override {
+  bool allReduceSum(float *data, size_t count, rt::Status &error) override {
     return wait(startAllReduceSum(data, count), error);
   }
   bool reduceScatterSum(const float *data, float *shard, const std::vector<int> &counts,
-                        std::string &error) override {
+                        rt::Status &error) override {
     return wait(startTask([=, &counts] {
                   return call(MPI_Reduce_scatter(data, shard, counts.data(), MPI_FLOAT, MPI_SUM,
                                                  MPI_COMM_WORLD),
@@ -63,7 +63,7 @@ public:
                 error);
   }
   bool allGather(const float *shard, float *data, const std::vector<int> &counts,
-                 std::string &error) override {
+                 rt::Status &error) override {
     return wait(startTask([=, &counts] {
                   std::vector<int> offsets(counts.size(), 0);
                   std::partial_sum(counts.begin(), counts.end() - 1, offsets.begin() + 1);
@@ -75,7 +75,7 @@ public:
                 error);
   }
   bool allGatherBytes(const std::vector<uint8_t> &mine, std::vector<std::vector<uint8_t>> &all,
-                      std::string &error) override {
+                      rt::Status &error) override {
     return wait(startTask([&] { return gatherBytes(mine, all); }), error);
   }
 
@@ -98,8 +98,8 @@ public:
   void abort() override { MPI_Abort(MPI_COMM_WORLD, 1); }
 
 private:
-  /// A task returns "" when its MPI calls succeeded, else the error.
-  using Task = std::packaged_task<std::string()>;
+  /// A task returns the status of its MPI calls.
+  using Task = std::packaged_task<Status()>;
 
   template <typename F>
   Pending startTask(F body) {
@@ -112,9 +112,9 @@ private:
     ready.notify_one();
     return done;
   }
-  static bool wait(Pending pending, std::string &error) {
+  static bool wait(Pending pending, rt::Status &error) {
     error = pending.get();
-    return error.empty();
+    return error.ok();
   }
   void serve() {
     for (;;) {
@@ -131,31 +131,36 @@ private:
     }
   }
 
-  static std::string call(int code, const char *name) {
-    return code == MPI_SUCCESS ? "" : std::string(name) + " failed: " + describe(code);
+  /// UNAVAILABLE when an MPI call fails: another rank or the transport
+  /// between them is gone.
+  static Status call(int code, const char *name) {
+    Status status;
+    if (code != MPI_SUCCESS)
+      status.fail(LMC_STATUS_UNAVAILABLE, std::string(name) + " failed: " + describe(code));
+    return status;
   }
-  std::string gatherBytes(const std::vector<uint8_t> &mine,
-                          std::vector<std::vector<uint8_t>> &all) const {
+  Status gatherBytes(const std::vector<uint8_t> &mine,
+                     std::vector<std::vector<uint8_t>> &all) const {
     int length = int(mine.size());
     std::vector<int> lengths(static_cast<size_t>(ranks), 0);
     std::vector<int> offsets(static_cast<size_t>(ranks), 0);
-    std::string error = call(
-        MPI_Allgather(&length, 1, MPI_INT, lengths.data(), 1, MPI_INT, MPI_COMM_WORLD),
-        "MPI_Allgather");
-    if (!error.empty())
+    Status error =
+        call(MPI_Allgather(&length, 1, MPI_INT, lengths.data(), 1, MPI_INT, MPI_COMM_WORLD),
+             "MPI_Allgather");
+    if (!error.ok())
       return error;
     std::partial_sum(lengths.begin(), lengths.end() - 1, offsets.begin() + 1);
     std::vector<uint8_t> joined(size_t(offsets.back() + lengths.back()));
     error = call(MPI_Allgatherv(mine.data(), length, MPI_BYTE, joined.data(), lengths.data(),
                                 offsets.data(), MPI_BYTE, MPI_COMM_WORLD),
                  "MPI_Allgatherv");
-    if (!error.empty())
+    if (!error.ok())
       return error;
     all.clear();
     for (int r = 0; r < ranks; ++r)
       all.emplace_back(joined.begin() + offsets[size_t(r)],
                        joined.begin() + offsets[size_t(r)] + lengths[size_t(r)]);
-    return "";
+    return error;
   }
 
   int me = 0, ranks = 1;
@@ -170,17 +175,18 @@ private:
 
 bool launchedByMpirun() { return std::getenv("OMPI_COMM_WORLD_SIZE") != nullptr; }
 
-std::unique_ptr<Communicator> mpiWorld(std::string &error) {
+std::unique_ptr<Communicator> mpiWorld(rt::Status &error) {
   int initialized = 0;
   MPI_Initialized(&initialized);
   if (!initialized) {
     // Collectives run on the communicator's own thread, one call at a time.
     int provided = MPI_THREAD_SINGLE;
     if (MPI_Init_thread(nullptr, nullptr, MPI_THREAD_SERIALIZED, &provided) != MPI_SUCCESS)
-      return (error = "MPI_Init_thread failed"), nullptr;
+      return error.fail(LMC_STATUS_UNAVAILABLE, "MPI_Init_thread failed"), nullptr;
     if (provided < MPI_THREAD_SERIALIZED)
-      return (error = "this MPI cannot be called from a thread other than main "
-                      "(MPI_THREAD_SERIALIZED)"),
+      return error.fail(LMC_STATUS_UNAVAILABLE,
+                        "this MPI cannot be called from a thread other than main "
+                        "(MPI_THREAD_SERIALIZED)"),
              nullptr;
     // Errors come back as codes, reported with the call that failed.
     MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);

@@ -4,6 +4,7 @@
 #ifndef LMC_RUNTIME_TRAIN_MPICOMMUNICATOR_H
 #define LMC_RUNTIME_TRAIN_MPICOMMUNICATOR_H
 
+#include "Status.h"
 #include "collectives/Communicator.h"
 
 namespace lmc::rt {
@@ -13,7 +14,7 @@ bool launchedByMpirun();
 
 /// Initializes MPI (once per process; finalized at exit) and returns the
 /// world communicator; null with `error` set when MPI fails to start.
-std::unique_ptr<Communicator> mpiWorld(std::string &error);
+std::unique_ptr<Communicator> mpiWorld(rt::Status &error);
 
 } // namespace lmc::rt
 

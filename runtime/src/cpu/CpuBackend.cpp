@@ -104,11 +104,10 @@ CpuBackend::CpuBackend(const rt::Plan &plan) : plan(plan) {
 }
 
 bool CpuBackend::run(const std::vector<Tensor> &inputs, const std::vector<Tensor> &parameters,
-                     std::vector<Tensor> &outputs, std::string &error) const {
+                     std::vector<Tensor> &outputs, rt::Status &error) const {
   if (inputs.size() != plan.inputs.size() || parameters.size() != plan.parameters.size()) {
-    error = "the plan takes " + std::to_string(plan.inputs.size()) + " inputs and " +
-            std::to_string(plan.parameters.size()) + " parameters";
-    return false;
+    return error.fail("the plan takes " + std::to_string(plan.inputs.size()) + " inputs and " +
+                      std::to_string(plan.parameters.size()) + " parameters");
   }
   std::vector<Tensor> values(plan.values.size());
   for (size_t v = 0; v < plan.values.size(); ++v) {
@@ -116,18 +115,16 @@ bool CpuBackend::run(const std::vector<Tensor> &inputs, const std::vector<Tensor
     if (value.kind == rt::ValueKind::Input) {
       values[v] = inputs[size_t(value.index)];
       if (!matchesType(values[v], value.type)) {
-        error = "input '" + plan.inputs[size_t(value.index)].feature + "' is " +
-                describe(values[v]) + "; the model takes " + formatShape(value.type.shape) +
-                " " + rt::dtypeName(value.type.dtype);
-        return false;
+        return error.fail("input '" + plan.inputs[size_t(value.index)].feature + "' is " +
+                          describe(values[v]) + "; the model takes " +
+                          formatShape(value.type.shape) + " " + rt::dtypeName(value.type.dtype));
       }
     } else if (value.kind == rt::ValueKind::Parameter) {
       values[v] = parameters[size_t(value.index)];
       if (!matchesType(values[v], value.type)) {
-        error = "parameter '" + plan.parameters[size_t(value.index)].name + "' is " +
-                describe(values[v]) + "; the model declares " +
-                formatShape(value.type.shape) + " " + rt::dtypeName(value.type.dtype);
-        return false;
+        return error.fail("parameter '" + plan.parameters[size_t(value.index)].name + "' is " +
+                          describe(values[v]) + "; the model declares " +
+                          formatShape(value.type.shape) + " " + rt::dtypeName(value.type.dtype));
       }
     } else if (value.kind == rt::ValueKind::Constant) {
       const rt::Constant &constant = plan.constants[size_t(value.index)];
@@ -137,9 +134,9 @@ bool CpuBackend::run(const std::vector<Tensor> &inputs, const std::vector<Tensor
     }
   }
   if (plan.arenaBytes > memoryLimit) {
-    error = "the plan's arena of " + std::to_string(plan.arenaBytes) +
-            " bytes is more than the memory limit of " + std::to_string(memoryLimit);
-    return false;
+    return error.fail(LMC_STATUS_OUT_OF_MEMORY,
+                      "the plan's arena of " + std::to_string(plan.arenaBytes) +
+                          " bytes is more than the memory limit of " + std::to_string(memoryLimit));
   }
   // An arena of a finished run, or a new one. A value larger than its
   // planned slot (a batch beyond the budget) gets its own buffer instead, so
@@ -159,10 +156,10 @@ bool CpuBackend::run(const std::vector<Tensor> &inputs, const std::vector<Tensor
   // reads one waits for it; the rest of the backward runs meanwhile.
   std::map<int, rt::Communicator::Pending> inFlight;
   auto land = [&](int value) {
-    std::string failure = inFlight.at(value).get();
+    rt::Status landed = inFlight.at(value).get();
     inFlight.erase(value);
-    if (!failure.empty() && ok) {
-      error = failure;
+    if (!landed.ok() && ok) {
+      error = landed;
       ok = false;
     }
   };
@@ -193,8 +190,8 @@ bool CpuBackend::run(const std::vector<Tensor> &inputs, const std::vector<Tensor
     }
     Tensor copy = Tensor::uninitialized(value.dtype, value.shape);
     if (!copy.data) {
-      error = "out of memory copying output '" + plan.outputs[o].name + "'";
-      ok = false;
+      ok = error.fail(LMC_STATUS_OUT_OF_MEMORY,
+                      "out of memory copying output '" + plan.outputs[o].name + "'");
       break;
     }
     std::memcpy(copy.data, value.data, value.numBytes());
@@ -249,7 +246,7 @@ bool CpuBackend::startCollective(const rt::Step &step, std::vector<Tensor> &valu
 }
 
 bool CpuBackend::runStep(const rt::Step &step, std::vector<Tensor> &values, uint8_t *arena,
-                         std::string &error) const {
+                         rt::Status &error) const {
   const rt::Kernel &kernel = plan.kernels[size_t(step.kernel)];
   std::vector<Tensor> locals;
   std::vector<const rt::TensorType *> localTypes;
@@ -257,11 +254,10 @@ bool CpuBackend::runStep(const rt::Step &step, std::vector<Tensor> &values, uint
     locals.push_back(values[size_t(step.operands[a])]);
     localTypes.push_back(&kernel.arguments[a]);
     if (!matchesType(locals.back(), kernel.arguments[a])) {
-      error = "kernel '" + kernel.name + "' argument #" + std::to_string(a) + " is " +
-              describe(locals.back()) + ", declared " +
-              formatShape(kernel.arguments[a].shape) + " " +
-              rt::dtypeName(kernel.arguments[a].dtype);
-      return false;
+      return error.fail("kernel '" + kernel.name + "' argument #" + std::to_string(a) + " is " +
+                        describe(locals.back()) + ", declared " +
+                        formatShape(kernel.arguments[a].shape) + " " +
+                        rt::dtypeName(kernel.arguments[a].dtype));
     }
   }
   // The last instruction reading each kernel argument: a yielded result
@@ -327,9 +323,8 @@ bool CpuBackend::runStep(const rt::Step &step, std::vector<Tensor> &values, uint
     for (int operand : instruction.operands) {
       // Only the product of a GEMM whose bias add was fused has no data.
       if (operand >= 0 && !locals[size_t(operand)].data) {
-        error = "kernel '" + kernel.name + "': " + rt::opcodeName(instruction.opcode) +
-                " reads a matmul product that only exists with its bias added";
-        return false;
+        return error.fail("kernel '" + kernel.name + "': " + rt::opcodeName(instruction.opcode) +
+                          " reads a matmul product that only exists with its bias added");
       }
       operands.push_back(operand < 0 ? nullptr : &locals[size_t(operand)]);
       ctx.operandTypes.push_back(operand < 0 ? nullptr : localTypes[size_t(operand)]);
@@ -339,8 +334,7 @@ bool CpuBackend::runStep(const rt::Step &step, std::vector<Tensor> &values, uint
                                                                    shapes.size())));
     }
     if (!inferResults(ctx, shapes)) {
-      error = ctx.error();
-      return false;
+      return (error = ctx.error()), false;
     }
     // A gemm kernel's matmul and bias add run as one GEMM with an epilogue.
     int product = int(locals.size());
@@ -358,14 +352,12 @@ bool CpuBackend::runStep(const rt::Step &step, std::vector<Tensor> &values, uint
         ctx.operandTypes.push_back(localTypes[size_t(operand)]);
       }
       if (!inferResults(ctx, shapes)) {
-        error = ctx.error();
-        return false;
+        return (error = ctx.error()), false;
       }
       Tensor sum;
       if (!runBiasMatmul(ctx, instruction, *operands[0], *operands[1],
                          locals[size_t(bias)], sum)) {
-        error = ctx.error();
-        return false;
+        return (error = ctx.error()), false;
       }
       locals.push_back(std::move(sum));
       localTypes.push_back(&kernel.body[current].results[0]);
@@ -373,8 +365,7 @@ bool CpuBackend::runStep(const rt::Step &step, std::vector<Tensor> &values, uint
     }
     std::vector<Tensor> results(instruction.results.size());
     if (!dispatch(ctx, operands, results)) {
-      error = ctx.error();
-      return false;
+      return (error = ctx.error()), false;
     }
     for (size_t r = 0; r < results.size(); ++r) {
       locals.push_back(std::move(results[r]));
@@ -386,9 +377,9 @@ bool CpuBackend::runStep(const rt::Step &step, std::vector<Tensor> &values, uint
     const Tensor &local = locals[size_t(kernel.yields[y])];
     const rt::Value &value = plan.values[size_t(step.results[y])];
     if (!matchesType(local, value.type)) {
-      error = "kernel '" + kernel.name + "' yields " + describe(local) + " for a value declared " +
-              formatShape(value.type.shape) + " " + rt::dtypeName(value.type.dtype);
-      return false;
+      return error.fail("kernel '" + kernel.name + "' yields " + describe(local) +
+                        " for a value declared " + formatShape(value.type.shape) + " " +
+                        rt::dtypeName(value.type.dtype));
     }
     Tensor &destination = values[size_t(step.results[y])];
     uint8_t *slot = arena ? arena + value.offset : nullptr;

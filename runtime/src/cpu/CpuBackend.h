@@ -16,6 +16,7 @@
 #ifndef LMC_RUNTIME_CPU_CPUBACKEND_H
 #define LMC_RUNTIME_CPU_CPUBACKEND_H
 
+#include "Status.h"
 #include "cpu/FeatureColumnKernels.h"
 #include "cpu/ScratchPool.h"
 #include "cpu/Tensor.h"
@@ -43,7 +44,7 @@ public:
   /// plan.parameters; `outputs` receive owned tensors in plan.outputs'
   /// order. Returns false with `error` set on any failure.
   bool run(const std::vector<Tensor> &inputs, const std::vector<Tensor> &parameters,
-           std::vector<Tensor> &outputs, std::string &error) const override;
+           std::vector<Tensor> &outputs, rt::Status &error) const override;
 
   /// The most bytes one tensor (or the arena) may take; larger requests
   /// fail the run with a message instead of exhausting the host.
@@ -53,7 +54,7 @@ public:
 
 private:
   bool runStep(const rt::Step &step, std::vector<Tensor> &values, uint8_t *arena,
-               std::string &error) const;
+               rt::Status &error) const;
   /// Starts a gradient collective (all-reduce, reduce-scatter over several
   /// ranks) in the background, writing its arena slot; false when `step`
   /// is not one, and runStep runs it.

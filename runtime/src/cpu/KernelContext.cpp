@@ -24,17 +24,20 @@ bool KernelContext::allocate(size_t result, DType dtype, Tensor &out) {
     bytes *= double(dim);
   if (bytes > double(memoryLimit))
     return fail("needs " + std::to_string(int64_t(bytes)) + " bytes for " + formatShape(shape) +
-                ", more than the memory limit of " + std::to_string(memoryLimit));
+                    ", more than the memory limit of " + std::to_string(memoryLimit),
+                LMC_STATUS_OUT_OF_MEMORY);
   out = allocator(result, dtype, std::move(shape));
   if (!out.data)
-    return fail("cannot allocate " + std::to_string(out.numBytes()) + " bytes");
+    return fail("cannot allocate " + std::to_string(out.numBytes()) + " bytes",
+                LMC_STATUS_OUT_OF_MEMORY);
   return true;
 }
 
-bool KernelContext::fail(const std::string &text) {
-  if (message.empty())
-    message = "kernel '" + kernel.name + "', " +
-              (instruction ? rt::opcodeName(instruction->opcode) : "yield") + ": " + text;
+bool KernelContext::fail(const std::string &text, lmc_status_code_t code) {
+  if (status.ok())
+    status.fail(code, "kernel '" + kernel.name + "', " +
+                          (instruction ? rt::opcodeName(instruction->opcode) : "yield") + ": " +
+                          text);
   return false;
 }
 

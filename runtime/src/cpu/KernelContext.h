@@ -53,14 +53,17 @@ public:
   /// Returns false (with the error set) on a mismatch.
   bool allocate(size_t result, DType dtype, Tensor &out);
 
-  /// Records `message` about the current instruction; returns false.
-  bool fail(const std::string &message);
-  const std::string &error() const { return message; }
+  /// Records a failure of the current instruction (INVALID_ARGUMENT unless
+  /// `code` says otherwise); the first one is kept. Returns false.
+  bool fail(const std::string &message, lmc_status_code_t code = LMC_STATUS_INVALID_ARGUMENT);
+  /// Records `failure` (a communicator's, say) with its code.
+  bool fail(const rt::Status &failure) { return fail(failure.message(), failure.code()); }
+  const rt::Status &error() const { return status; }
 
 private:
   int64_t memoryLimit;
   Allocator allocator;
-  std::string message;
+  rt::Status status;
 };
 
 /// An operand as f32 values: the tensor's own data when it is f32, else a

@@ -37,7 +37,7 @@ bool runAllReduce(KernelContext &ctx, const Tensor &input, Tensor &result) {
       !ctx.allocate(0, input.dtype, result))
     return false;
   std::memcpy(result.data, input.data, input.numBytes());
-  std::string error;
+  rt::Status error;
   return ctx.communicator->allReduceSum(result.as<float>(), size_t(result.numElements()), error) ||
          ctx.fail(error);
 }
@@ -50,7 +50,7 @@ bool runReduceScatter(KernelContext &ctx, const Tensor &input, Tensor &result) {
   int ranks = ctx.communicator->size();
   std::vector<float> padded(size_t(shard * ranks), 0.0f);
   std::copy(input.as<float>(), input.as<float>() + input.numElements(), padded.begin());
-  std::string error;
+  rt::Status error;
   return ctx.communicator->reduceScatterSum(padded.data(), result.as<float>(),
                                             std::vector<int>(size_t(ranks), int(shard)),
                                             error) ||
@@ -71,7 +71,7 @@ bool runAllGather(KernelContext &ctx, const Tensor &input, Tensor &result) {
     return false;
   int ranks = ctx.communicator->size();
   std::vector<float> joined(size_t(shard * ranks));
-  std::string error;
+  rt::Status error;
   if (!ctx.communicator->allGather(input.as<float>(), joined.data(),
                                    std::vector<int>(size_t(ranks), int(shard)), error))
     return ctx.fail(error);
@@ -85,7 +85,7 @@ bool runAllGatherRows(KernelContext &ctx, const Tensor &input, Tensor &result) {
     return false;
   const auto *bytes = static_cast<const uint8_t *>(input.data);
   std::vector<std::vector<uint8_t>> all;
-  std::string error;
+  rt::Status error;
   if (!ctx.communicator->allGatherBytes({bytes, bytes + input.numBytes()}, all, error))
     return ctx.fail(error);
   size_t rowBytes = rt::dtypeSize(input.dtype);

@@ -34,7 +34,7 @@ static_assert(sizeof(Tile) == 32, "LmcTile is 8 ints");
 
 /// The query tiles of every sequence, the longest sequences first.
 bool attentionTiles(const rt::Kernel &kernel, const std::vector<HostValue> &locals,
-                    std::vector<Tile> &tiles, std::string &error) {
+                    std::vector<Tile> &tiles, rt::Status &error) {
   const rt::Instruction &attention = kernel.body[0];
   const HostValue &q = locals[size_t(attention.operands[0])];
   const HostValue &k = locals[size_t(attention.operands[1])];
@@ -48,7 +48,7 @@ bool attentionTiles(const rt::Kernel &kernel, const std::vector<HostValue> &loca
   if (cu >= 0) {
     const HostValue &offsets = locals[size_t(cu)];
     if (!offsets.known)
-      return (error = "kernel '" + kernel.name + "': cu_seqlens is not known on the host"), false;
+      return error.fail("kernel '" + kernel.name + "': cu_seqlens is not known on the host");
     for (size_t s = 0; s + 1 < offsets.data.size(); ++s) {
       int64_t length = offsets.data[s + 1] - offsets.data[s];
       spans.push_back({offsets.data[s], offsets.data[s], length, length});
@@ -57,7 +57,7 @@ bool attentionTiles(const rt::Kernel &kernel, const std::vector<HostValue> &loca
     int64_t batch = q.shape[0], sequence = q.shape[1], keySequence = k.shape[1];
     const HostValue *known = lengths >= 0 ? &locals[size_t(lengths)] : nullptr;
     if (known && !known->known)
-      return (error = "kernel '" + kernel.name + "': lengths are not known on the host"), false;
+      return error.fail("kernel '" + kernel.name + "': lengths are not known on the host");
     for (int64_t b = 0; b < batch; ++b) // every query row attends; keys are masked
       spans.push_back({b * sequence, b * keySequence, sequence,
                        known ? std::min(known->data[size_t(b)], keySequence) : keySequence});
@@ -106,7 +106,7 @@ bool movesNothing(const rt::Kernel &kernel, const std::vector<CUdeviceptr> &poin
 
 } // namespace
 
-std::unique_ptr<CudaBackend> CudaBackend::create(const rt::Plan &plan, std::string &error,
+std::unique_ptr<CudaBackend> CudaBackend::create(const rt::Plan &plan, rt::Status &error,
                                                  const Driver *driver, rt::Communicator *ranks,
                                                  const Nccl *nccl) {
   std::unique_ptr<CudaBackend> backend(new CudaBackend(plan));
@@ -118,22 +118,21 @@ std::unique_ptr<CudaBackend> CudaBackend::create(const rt::Plan &plan, std::stri
   return backend;
 }
 
-bool CudaBackend::initialize(rt::Communicator *ranks, const Nccl *nccl, std::string &error) {
+bool CudaBackend::initialize(rt::Communicator *ranks, const Nccl *nccl, rt::Status &error) {
   if (!driver && !(driver = Driver::get(error)))
     return false;
   bool hasCode = false;
   for (const rt::Kernel &kernel : plan.kernels)
     hasCode |= !kernel.launches.empty();
   if (!hasCode && !plan.kernels.empty() && plan.target == "cpu")
-    return (error = "the package was compiled for the CPU (--target=cpu): it holds no CUDA "
-                    "code; recompile with --target=cuda or sm_XX"),
-           false;
+    return error.fail("the package was compiled for the CPU (--target=cpu): it holds no CUDA "
+                      "code; recompile with --target=cuda or sm_XX");
   int count = 0, ordinal = 0, major = 0, minor = 0;
   char name[256] = {};
   if (!driver->check(driver->cuDeviceGetCount(&count), "cuDeviceGetCount", error))
     return false;
   if (count == 0)
-    return (error = "the CUDA driver sees no GPU"), false;
+    return error.fail(LMC_STATUS_UNAVAILABLE, "the CUDA driver sees no GPU");
   bool collective = std::any_of(plan.kernels.begin(), plan.kernels.end(), [](const auto &kernel) {
     return kernel.kind == rt::KernelKind::Collective;
   });
@@ -262,14 +261,14 @@ std::string CudaBackend::label() const {
   return "the GPU (" + deviceName + ", sm_" + std::to_string(arch) + ")";
 }
 
-bool CudaBackend::reserve(Buffer &buffer, size_t bytes, const char *what,
-                          std::string &error) const {
+bool CudaBackend::reserve(Buffer &buffer, size_t bytes, const char *what, rt::Status &error) const {
   if (bytes <= buffer.bytes)
     return true;
   if (int64_t(bytes) > memoryLimit)
-    return (error = std::string(what) + " needs " + std::to_string(bytes) +
-                    " bytes, more than the memory limit of " + std::to_string(memoryLimit)),
-           false;
+    return error.fail(LMC_STATUS_OUT_OF_MEMORY, std::string(what) + " needs " +
+                                                    std::to_string(bytes) +
+                                                    " bytes, more than the memory limit of " +
+                                                    std::to_string(memoryLimit));
   // Work queued on either stream may still use the old buffer.
   if (buffer.pointer) {
     if (!driver->check(driver->cuStreamSynchronize(stream), "cuStreamSynchronize", error) ||
@@ -287,16 +286,15 @@ bool CudaBackend::reserve(Buffer &buffer, size_t bytes, const char *what,
   return true;
 }
 
-bool CudaBackend::upload(CUdeviceptr to, const void *from, size_t bytes,
-                         std::string &error) const {
+bool CudaBackend::upload(CUdeviceptr to, const void *from, size_t bytes, rt::Status &error) const {
   return bytes == 0 ||
          driver->check(driver->cuMemcpyHtoDAsync(to, from, bytes, stream), "cuMemcpyHtoD", error);
 }
 
 bool CudaBackend::launch(const rt::Kernel &kernel, size_t entry,
                          const std::vector<HostValue> &locals,
-                         const std::vector<CUdeviceptr> &pointers, CUdeviceptr tiles,
-                         int tileCount, CUdeviceptr rowScratch, std::string &error) const {
+                         const std::vector<CUdeviceptr> &pointers, CUdeviceptr tiles, int tileCount,
+                         CUdeviceptr rowScratch, rt::Status &error) const {
   const rt::Launch &spec = kernel.launches[entry];
   size_t kernelIndex = size_t(&kernel - plan.kernels.data());
   // Argument storage: every parameter is a pointer or an int64 (int32 for
@@ -359,8 +357,8 @@ bool CudaBackend::launch(const rt::Kernel &kernel, size_t entry,
                        "kernel '" + kernel.name + "' entry '" + spec.entry + "'", error);
 }
 
-bool CudaBackend::planStep(const rt::Step &step, std::vector<HostValue> &shapes,
-                           StepFrame &frame, std::string &error) const {
+bool CudaBackend::planStep(const rt::Step &step, std::vector<HostValue> &shapes, StepFrame &frame,
+                           rt::Status &error) const {
   const rt::Kernel &kernel = plan.kernels[size_t(step.kernel)];
   for (int operand : step.operands)
     frame.locals.push_back(shapes[size_t(operand)]);
@@ -373,12 +371,11 @@ bool CudaBackend::planStep(const rt::Step &step, std::vector<HostValue> &shapes,
     const HostValue &value = frame.locals[size_t(kernel.yields[y])];
     int64_t bytes = bytesOf(value, plan.values[size_t(result)].type.dtype);
     if (bytes > plannedBytes[size_t(result)])
-      return (error = "kernel '" + kernel.name + "' yields " + std::to_string(bytes) +
-                      " bytes where the memory plan has " +
-                      std::to_string(plannedBytes[size_t(result)]) +
-                      ": the batch exceeds the package's budget (--max-batch, --max-sequence, "
-                      "--max-tokens)"),
-             false;
+      return error.fail("kernel '" + kernel.name + "' yields " + std::to_string(bytes) +
+                        " bytes where the memory plan has " +
+                        std::to_string(plannedBytes[size_t(result)]) +
+                        ": the batch exceeds the package's budget (--max-batch, --max-sequence, "
+                        "--max-tokens)");
     shapes[size_t(result)] = value;
   }
   // Row scratch: an optimizer's chain of duplicate ids (an int per id), an
@@ -398,7 +395,7 @@ bool CudaBackend::planStep(const rt::Step &step, std::vector<HostValue> &shapes,
 
 bool CudaBackend::launchStep(const rt::Step &step, const StepFrame &frame,
                              std::vector<CUdeviceptr> &addresses, CUdeviceptr tiles,
-                             std::string &error) const {
+                             rt::Status &error) const {
   const rt::Kernel &kernel = plan.kernels[size_t(step.kernel)];
   std::vector<CUdeviceptr> pointers(frame.locals.size(), 0);
   for (size_t a = 0; a < step.operands.size(); ++a)
@@ -459,13 +456,12 @@ size_t CudaBackend::scratchBytes(const rt::Step &step, const StepFrame &frame) c
 }
 
 bool CudaBackend::run(const std::vector<cpu::Tensor> &inputs,
-                      const std::vector<cpu::Tensor> &parameters,
-                      std::vector<cpu::Tensor> &outputs, std::string &error) const {
+                      const std::vector<cpu::Tensor> &parameters, std::vector<cpu::Tensor> &outputs,
+                      rt::Status &error) const {
   std::lock_guard<std::mutex> lock(runMutex);
   if (inputs.size() != plan.inputs.size() || parameters.size() != plan.parameters.size())
-    return (error = "the plan takes " + std::to_string(plan.inputs.size()) + " inputs and " +
-                    std::to_string(plan.parameters.size()) + " parameters"),
-           false;
+    return error.fail("the plan takes " + std::to_string(plan.inputs.size()) + " inputs and " +
+                      std::to_string(plan.parameters.size()) + " parameters");
   if (!driver->check(driver->cuCtxSetCurrent(context), "cuCtxSetCurrent", error))
     return false;
   // Parameters: copied once, and again when the host tensors change.
@@ -495,9 +491,8 @@ bool CudaBackend::run(const std::vector<cpu::Tensor> &inputs,
     if (value.kind == rt::ValueKind::Input) {
       const cpu::Tensor &input = inputs[size_t(value.index)];
       if (input.dtype != value.type.dtype || input.shape.size() != value.type.shape.size())
-        return (error = "input '" + plan.inputs[size_t(value.index)].feature + "' is " +
-                        cpu::describe(input) + "; the model takes another type"),
-               false;
+        return error.fail("input '" + plan.inputs[size_t(value.index)].feature + "' is " +
+                          cpu::describe(input) + "; the model takes another type");
       shape.shape = input.shape;
       if (!rt::isFloat(input.dtype)) { // lengths and ids: the host keeps them for shapes
         shape.known = true;
@@ -570,7 +565,7 @@ bool CudaBackend::run(const std::vector<cpu::Tensor> &inputs,
     cpu::Tensor host =
         cpu::Tensor::uninitialized(plan.values[size_t(output.value)].type.dtype, shape.shape);
     if (!host.data && host.numBytes())
-      return (error = "out of host memory for output '" + output.name + "'"), false;
+      return error.fail("out of host memory for output '" + output.name + "'");
     if (host.numBytes() &&
         !driver->check(driver->cuMemcpyDtoHAsync(host.data, addresses[size_t(output.value)],
                                                  host.numBytes(), stream),

@@ -24,6 +24,7 @@
 #ifndef LMC_RUNTIME_CUDA_CUDABACKEND_H
 #define LMC_RUNTIME_CUDA_CUDABACKEND_H
 
+#include "Status.h"
 #include "artifact/Plan.h"
 #include "cuda/DeviceCollectives.h"
 #include "cuda/Driver.h"
@@ -45,14 +46,14 @@ public:
   /// ranks needs this process's `ranks` (every rank creates its backend at
   /// the same point): the backend takes the GPU of the rank's place on its
   /// host and joins the others over `nccl` (the process's NCCL when null).
-  static std::unique_ptr<CudaBackend> create(const rt::Plan &plan, std::string &error,
+  static std::unique_ptr<CudaBackend> create(const rt::Plan &plan, rt::Status &error,
                                              const Driver *driver = nullptr,
                                              rt::Communicator *ranks = nullptr,
                                              const Nccl *nccl = nullptr);
   ~CudaBackend() override;
 
   bool run(const std::vector<cpu::Tensor> &inputs, const std::vector<cpu::Tensor> &parameters,
-           std::vector<cpu::Tensor> &outputs, std::string &error) const override;
+           std::vector<cpu::Tensor> &outputs, rt::Status &error) const override;
   void setMemoryLimit(int64_t bytes) override { memoryLimit = bytes; }
   std::string label() const override;
   bool runsOnHost() const override { return false; }
@@ -62,8 +63,7 @@ public:
     parameterSources.assign(parameterSources.size(), nullptr);
     deviceNewer.assign(deviceNewer.size(), false);
   }
-  bool pullParameters(const std::vector<cpu::Tensor> &parameters,
-                      std::string &error) const override;
+  bool pullParameters(const std::vector<cpu::Tensor> &parameters, rt::Status &error) const override;
 
   /// Where each kernel's module came from (cubin, cache, nvrtc, ptx).
   const std::vector<ModuleSource> &moduleSources() const { return sources; }
@@ -100,30 +100,29 @@ private:
     size_t bytes = 0;
   };
   explicit CudaBackend(const rt::Plan &plan) : plan(plan) {}
-  bool initialize(rt::Communicator *ranks, const Nccl *nccl, std::string &error);
-  bool joinRanks(rt::Communicator *ranks, const Nccl *nccl, int count, std::string &error);
-  bool reserve(Buffer &buffer, size_t bytes, const char *what, std::string &error) const;
-  bool upload(CUdeviceptr to, const void *from, size_t bytes, std::string &error) const;
+  bool initialize(rt::Communicator *ranks, const Nccl *nccl, rt::Status &error);
+  bool joinRanks(rt::Communicator *ranks, const Nccl *nccl, int count, rt::Status &error);
+  bool reserve(Buffer &buffer, size_t bytes, const char *what, rt::Status &error) const;
+  bool upload(CUdeviceptr to, const void *from, size_t bytes, rt::Status &error) const;
   bool planStep(const rt::Step &step, std::vector<HostValue> &shapes, StepFrame &frame,
-                std::string &error) const;
-  bool launchStep(const rt::Step &step, const StepFrame &frame,
-                  std::vector<CUdeviceptr> &addresses, CUdeviceptr tiles,
-                  std::string &error) const;
+                rt::Status &error) const;
+  bool launchStep(const rt::Step &step, const StepFrame &frame, std::vector<CUdeviceptr> &addresses,
+                  CUdeviceptr tiles, rt::Status &error) const;
   /// Queues collective step `s` on the side stream after the kernels
   /// queued so far, and records it in `inFlight`.
   bool startCollective(size_t s, const StepFrame &frame, std::vector<CUdeviceptr> &addresses,
-                       std::vector<InFlight> &inFlight, std::string &error) const;
+                       std::vector<InFlight> &inFlight, rt::Status &error) const;
   /// Makes the compute stream wait for every collective in `inFlight` that
   /// `step` depends on (every one when `step` is null) and forgets them.
   bool awaitCollectives(const rt::Step *step, std::vector<InFlight> &inFlight,
-                        std::string &error) const;
+                        rt::Status &error) const;
   /// The bytes of `values` that live in the arena or a parameter's copy.
   std::vector<Span> spansOf(const std::vector<int> &values) const;
   size_t scratchBytes(const rt::Step &step, const StepFrame &frame) const;
   static size_t scratchBytesOf(const rt::Kernel &kernel, const StepFrame &frame, int value);
   bool launch(const rt::Kernel &kernel, size_t entry, const std::vector<HostValue> &locals,
               const std::vector<CUdeviceptr> &pointers, CUdeviceptr tiles, int tileCount,
-              CUdeviceptr rowScratch, std::string &error) const;
+              CUdeviceptr rowScratch, rt::Status &error) const;
 
   const rt::Plan &plan;
   const Driver *driver = nullptr;

@@ -8,15 +8,14 @@
 namespace lmc::cuda {
 
 bool CudaBackend::joinRanks(rt::Communicator *ranks, const Nccl *nccl, int count,
-                            std::string &error) {
+                            rt::Status &error) {
   int64_t compiledFor = plan.training ? plan.training->ranks : 0;
   if (!ranks || ranks->size() != compiledFor)
-    return (error = "the package trains over " + std::to_string(compiledFor) +
-                    " ranks, a GPU each; this process runs " +
-                    std::to_string(ranks ? ranks->size() : 1) + " (launch it with mpirun -np " +
-                    std::to_string(compiledFor) + " lmc train, on hosts with " +
-                    std::to_string(count) + " GPU(s) each)"),
-           false;
+    return error.fail("the package trains over " + std::to_string(compiledFor) +
+                      " ranks, a GPU each; this process runs " +
+                      std::to_string(ranks ? ranks->size() : 1) + " (launch it with mpirun -np " +
+                      std::to_string(compiledFor) + " lmc train, on hosts with " +
+                      std::to_string(count) + " GPU(s) each)");
   if (!nccl && !(nccl = Nccl::get(error)))
     return false;
   if (!(collectives = DeviceCollectives::create(*driver, *nccl, *ranks, error)) ||
@@ -35,7 +34,7 @@ bool CudaBackend::joinRanks(rt::Communicator *ranks, const Nccl *nccl, int count
 }
 
 bool CudaBackend::pullParameters(const std::vector<cpu::Tensor> &parameters,
-                                 std::string &error) const {
+                                 rt::Status &error) const {
   std::lock_guard<std::mutex> lock(runMutex);
   if (!driver->check(driver->cuCtxSetCurrent(context), "cuCtxSetCurrent", error))
     return false;
@@ -54,7 +53,7 @@ bool CudaBackend::pullParameters(const std::vector<cpu::Tensor> &parameters,
 
 bool CudaBackend::startCollective(size_t s, const StepFrame &frame,
                                   std::vector<CUdeviceptr> &addresses,
-                                  std::vector<InFlight> &inFlight, std::string &error) const {
+                                  std::vector<InFlight> &inFlight, rt::Status &error) const {
   const rt::Step &step = plan.steps[s];
   const rt::Kernel &kernel = plan.kernels[size_t(step.kernel)];
   std::vector<CUdeviceptr> pointers(frame.locals.size(), 0);
@@ -75,7 +74,7 @@ bool CudaBackend::startCollective(size_t s, const StepFrame &frame,
 }
 
 bool CudaBackend::awaitCollectives(const rt::Step *step, std::vector<InFlight> &inFlight,
-                                   std::string &error) const {
+                                   rt::Status &error) const {
   std::vector<Span> reads, writes;
   if (step) {
     reads = spansOf(step->operands);

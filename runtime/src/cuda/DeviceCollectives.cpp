@@ -22,7 +22,7 @@ size_t rowBytesOf(const rt::Kernel &kernel, const HostValue &value) {
 
 } // namespace
 
-bool chooseRankDevice(rt::Communicator &ranks, int count, int &device, std::string &error) {
+bool chooseRankDevice(rt::Communicator &ranks, int count, int &device, rt::Status &error) {
   char host[256] = {};
   gethostname(host, sizeof host - 1);
   std::vector<uint8_t> mine(host, host + std::strlen(host));
@@ -36,23 +36,23 @@ bool chooseRankDevice(rt::Communicator &ranks, int count, int &device, std::stri
       ++sharing;
     }
   if (sharing > count)
-    return (error = std::to_string(sharing) + " ranks run on host '" + host + "', which has " +
-                    std::to_string(count) + " GPU(s): NCCL needs a GPU of its own for each "
-                    "rank (launch at most " + std::to_string(count) + " per host)"),
-           false;
+    return error.fail(std::to_string(sharing) + " ranks run on host '" + host + "', which has " +
+                      std::to_string(count) +
+                      " GPU(s): NCCL needs a GPU of its own for each "
+                      "rank (launch at most " +
+                      std::to_string(count) + " per host)");
   device = place;
   return true;
 }
 
-std::unique_ptr<DeviceCollectives> DeviceCollectives::create(const Driver &driver,
-                                                             const Nccl &nccl,
+std::unique_ptr<DeviceCollectives> DeviceCollectives::create(const Driver &driver, const Nccl &nccl,
                                                              rt::Communicator &ranks,
-                                                             std::string &error) {
+                                                             rt::Status &error) {
   std::unique_ptr<DeviceCollectives> collectives(new DeviceCollectives(driver, nccl, ranks));
   // Rank 0 makes the id; every rank receives it over the communicator.
   ncclUniqueId id;
   std::memset(&id, 0, sizeof id);
-  std::string failure;
+  rt::Status failure;
   bool made = ranks.rank() != 0 || nccl.check(nccl.ncclGetUniqueId(&id), "ncclGetUniqueId",
                                                failure);
   std::vector<uint8_t> mine(made ? sizeof id : 0);
@@ -60,9 +60,13 @@ std::unique_ptr<DeviceCollectives> DeviceCollectives::create(const Driver &drive
   std::vector<std::vector<uint8_t>> all;
   if (!ranks.allGatherBytes(mine, all, error))
     return nullptr;
-  if (all[0].size() != sizeof id)
-    return (error = ranks.rank() == 0 ? failure : "rank 0 could not make NCCL's unique id"),
-           nullptr;
+  if (all[0].size() != sizeof id) {
+    if (ranks.rank() == 0)
+      error = failure;
+    else
+      error.fail(LMC_STATUS_UNAVAILABLE, "rank 0 could not make NCCL's unique id");
+    return nullptr;
+  }
   std::memcpy(&id, all[0].data(), sizeof id);
   if (!nccl.check(nccl.ncclCommInitRank(&collectives->comm, ranks.size(), id, ranks.rank()),
                   "ncclCommInitRank (rank " + std::to_string(ranks.rank()) + " of " +
@@ -77,15 +81,14 @@ DeviceCollectives::~DeviceCollectives() {
     nccl.ncclCommDestroy(comm);
 }
 
-bool DeviceCollectives::plan(const rt::Kernel &kernel, std::vector<HostValue> &locals,
-                             Frame &frame, std::string &error) const {
+bool DeviceCollectives::plan(const rt::Kernel &kernel, std::vector<HostValue> &locals, Frame &frame,
+                             rt::Status &error) const {
   const rt::Instruction &op = kernel.body[0];
   std::string where = "kernel '" + kernel.name + "': ";
   int64_t count = op.ints.empty() ? 0 : op.ints[ops::slot::collective::ranks];
   if (count != ranks.size())
-    return (error = where + "was compiled for " + std::to_string(count) + " ranks; this run has " +
-                    std::to_string(ranks.size())),
-           false;
+    return error.fail(where + "was compiled for " + std::to_string(count) +
+                      " ranks; this run has " + std::to_string(ranks.size()));
   locals.resize(kernel.numLocals());
   HostValue &result = locals[kernel.arguments.size()];
   result = HostValue();
@@ -108,9 +111,8 @@ bool DeviceCollectives::plan(const rt::Kernel &kernel, std::vector<HostValue> &l
     result.shape = op.results[0].shape;
     int64_t whole = result.numElements(), shard = shardOf(whole);
     if (elements != shard)
-      return (error = where + "gathers shards of " + std::to_string(shard) + " elements, not " +
-                      std::to_string(elements)),
-             false;
+      return error.fail(where + "gathers shards of " + std::to_string(shard) + " elements, not " +
+                        std::to_string(elements));
     if (shard * count != whole)
       frame.stagingBytes = deviceAligned(size_t(shard * count) * sizeof(float));
     return true;
@@ -126,7 +128,7 @@ bool DeviceCollectives::plan(const rt::Kernel &kernel, std::vector<HostValue> &l
     for (const std::vector<uint8_t> &part : all) {
       int64_t theirs = 0;
       if (part.size() != sizeof theirs)
-        return (error = where + "a rank sent no row count"), false;
+        return error.fail(where + "a rank sent no row count");
       std::memcpy(&theirs, part.data(), sizeof theirs);
       frame.rowsPerRank.push_back(theirs);
       total += theirs;
@@ -139,13 +141,14 @@ bool DeviceCollectives::plan(const rt::Kernel &kernel, std::vector<HostValue> &l
         deviceAligned(size_t(most) * rowBytesOf(kernel, input)) * size_t(count + 1);
     return true;
   }
-  default: return (error = where + "is not a collective"), false;
+  default:
+    return error.fail(where + "is not a collective");
   }
 }
 
 bool DeviceCollectives::run(const rt::Kernel &kernel, const std::vector<HostValue> &locals,
                             const Frame &frame, const std::vector<CUdeviceptr> &pointers,
-                            CUdeviceptr staging, CUstream stream, std::string &error) const {
+                            CUdeviceptr staging, CUstream stream, rt::Status &error) const {
   const rt::Instruction &op = kernel.body[0];
   std::string what = "kernel '" + kernel.name + "'";
   size_t resultLocal = kernel.arguments.size();
@@ -217,7 +220,8 @@ bool DeviceCollectives::run(const rt::Kernel &kernel, const std::vector<HostValu
            (bytes == 0 ||
             driver.check(driver.cuMemcpyDtoDAsync(out, in + begin, bytes, stream), what, error));
   }
-  default: return (error = what + " is not a collective"), false;
+  default:
+    return error.fail(what + " is not a collective");
   }
 }
 

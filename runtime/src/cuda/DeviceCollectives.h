@@ -20,6 +20,7 @@
 #ifndef LMC_RUNTIME_CUDA_DEVICECOLLECTIVES_H
 #define LMC_RUNTIME_CUDA_DEVICECOLLECTIVES_H
 
+#include "Status.h"
 #include "artifact/Plan.h"
 #include "collectives/Communicator.h"
 #include "cuda/Driver.h"
@@ -34,14 +35,14 @@ namespace lmc::cuda {
 /// Which of the `count` GPUs this rank takes: its place among the ranks
 /// that share its host (every rank calls it). An error when the host has
 /// more ranks than GPUs (NCCL refuses two ranks on one GPU).
-bool chooseRankDevice(rt::Communicator &ranks, int count, int &device, std::string &error);
+bool chooseRankDevice(rt::Communicator &ranks, int count, int &device, rt::Status &error);
 
 class DeviceCollectives {
 public:
   /// Joins every rank of `ranks` in one NCCL communicator on the current
   /// context's GPU; every rank calls it, in the same order.
   static std::unique_ptr<DeviceCollectives> create(const Driver &driver, const Nccl &nccl,
-                                                   rt::Communicator &ranks, std::string &error);
+                                                   rt::Communicator &ranks, rt::Status &error);
   ~DeviceCollectives();
 
   int size() const { return ranks.size(); }
@@ -56,12 +57,12 @@ public:
   /// entry) and the step's `frame`; lmc.all_gather_rows exchanges its row
   /// count with every rank here.
   bool plan(const rt::Kernel &kernel, std::vector<HostValue> &locals, Frame &frame,
-            std::string &error) const;
+            rt::Status &error) const;
   /// Queues the collective on `stream`: `pointers` hold the kernel's
   /// locals (argument, result), `staging` the frame's staging bytes.
   bool run(const rt::Kernel &kernel, const std::vector<HostValue> &locals, const Frame &frame,
            const std::vector<CUdeviceptr> &pointers, CUdeviceptr staging, CUstream stream,
-           std::string &error) const;
+           rt::Status &error) const;
 
 private:
   DeviceCollectives(const Driver &driver, const Nccl &nccl, rt::Communicator &ranks)

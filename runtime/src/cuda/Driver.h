@@ -9,6 +9,8 @@
 #ifndef LMC_RUNTIME_CUDA_DRIVER_H
 #define LMC_RUNTIME_CUDA_DRIVER_H
 
+#include "Status.h"
+
 #include <cublasLt.h>
 #include <cuda.h>
 
@@ -48,12 +50,12 @@ struct Driver {
 
   /// The process's driver, opened and initialized once; null with `error`
   /// set when there is no usable driver or cuBLASLt.
-  static const Driver *get(std::string &error);
+  static const Driver *get(rt::Status &error);
 
   /// False, with `error` = "<what>: CUDA_ERROR_...: <description>", unless
   /// `result` is CUDA_SUCCESS.
-  bool check(CUresult result, const std::string &what, std::string &error) const;
-  bool check(cublasStatus_t status, const std::string &what, std::string &error) const;
+  bool check(CUresult result, const std::string &what, rt::Status &error) const;
+  bool check(cublasStatus_t status, const std::string &what, rt::Status &error) const;
 };
 
 } // namespace lmc::cuda

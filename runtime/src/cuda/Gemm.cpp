@@ -23,21 +23,20 @@ cudaDataType_t dataType(rt::DType dtype) {
 } // namespace
 
 bool GemmRunner::run(const rt::Kernel &kernel, const std::vector<HostValue> &shapes,
-                     const std::vector<CUdeviceptr> &pointers, CUstream stream,
-                     std::string &error) {
+                     const std::vector<CUdeviceptr> &pointers, CUstream stream, rt::Status &error) {
   std::string where = "kernel '" + kernel.name + "'";
   std::optional<rt::GemmForm> form = rt::gemmForm(kernel); // the loader checked it
   if (!form)
-    return (error = where + " is not a matmul with an optional bias"), false;
+    return error.fail(where + " is not a matmul with an optional bias");
   const rt::Instruction &matmul = *form->matmul;
   int a = form->lhs, b = form->rhs, bias = form->bias, result = form->result;
   const std::vector<int64_t> &as = shapes[size_t(a)].shape, &bs = shapes[size_t(b)].shape;
   if (bs.size() != 2 || as.size() < 2)
-    return (error = where + ": batched right-hand sides have no CUDA GEMM yet"), false;
+    return error.fail(where + ": batched right-hand sides have no CUDA GEMM yet");
   bool transposeA = matmul.ints[ops::slot::matmul::transposeLhs] != 0,
        transposeB = matmul.ints[ops::slot::matmul::transposeRhs] != 0;
   if (transposeA && as.size() != 2)
-    return (error = where + ": a transposed batched left-hand side has no CUDA GEMM yet"), false;
+    return error.fail(where + ": a transposed batched left-hand side has no CUDA GEMM yet");
   // Leading dimensions of A fold into its rows.
   int64_t k = transposeA ? as[0] : as.back();
   int64_t m = shapes[size_t(a)].numElements() / std::max<int64_t>(k, 1);
@@ -99,9 +98,8 @@ bool GemmRunner::run(const rt::Kernel &kernel, const std::vector<HostValue> &sha
         handle, desc, first, second, out, out, preference, 1, &heuristic, &count);
     driver.cublasLtMatmulPreferenceDestroy(preference);
     if (status != CUBLAS_STATUS_SUCCESS || count == 0)
-      return (error = where + ": cuBLASLt has no algorithm for " + std::to_string(m) + "x" +
-                      std::to_string(n) + "x" + std::to_string(k)),
-             false;
+      return error.fail(where + ": cuBLASLt has no algorithm for " + std::to_string(m) + "x" +
+                        std::to_string(n) + "x" + std::to_string(k));
     found = algorithms.emplace(key, heuristic.algo).first;
   }
   float one = 1.0f, zero = 0.0f;

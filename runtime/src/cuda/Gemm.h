@@ -3,6 +3,7 @@
 #ifndef LMC_RUNTIME_CUDA_GEMM_H
 #define LMC_RUNTIME_CUDA_GEMM_H
 
+#include "Status.h"
 #include "artifact/Plan.h"
 #include "cuda/Driver.h"
 #include "cuda/HostShapes.h"
@@ -24,7 +25,7 @@ public:
   /// bias, fused as cuBLASLt's bias epilogue) on `stream`; `pointers` and
   /// `shapes` are indexed by kernel-local value.
   bool run(const rt::Kernel &kernel, const std::vector<HostValue> &shapes,
-           const std::vector<CUdeviceptr> &pointers, CUstream stream, std::string &error);
+           const std::vector<CUdeviceptr> &pointers, CUstream stream, rt::Status &error);
 
 private:
   const Driver &driver;

@@ -7,13 +7,12 @@
 namespace lmc::cuda {
 
 bool inferKernelShapes(const rt::Kernel &kernel, std::vector<HostValue> &locals,
-                       std::string &error) {
+                       rt::Status &error) {
   for (size_t i = 0; i < kernel.body.size(); ++i) {
     const rt::Instruction &op = kernel.body[i];
     auto fail = [&](const std::string &why) {
-      error = "kernel '" + kernel.name + "' instruction #" + std::to_string(i) + " (" +
-              rt::opcodeName(op.opcode) + "): " + why;
-      return false;
+      return error.fail("kernel '" + kernel.name + "' instruction #" + std::to_string(i) + " (" +
+                        rt::opcodeName(op.opcode) + "): " + why);
     };
     if (ops::info(op.opcode).cpu == ops::CpuGroup::Collective)
       return fail("is a collective: DeviceCollectives plans it, not the kernel shapes");

@@ -11,6 +11,7 @@
 #ifndef LMC_RUNTIME_CUDA_HOSTSHAPES_H
 #define LMC_RUNTIME_CUDA_HOSTSHAPES_H
 
+#include "Status.h"
 #include "artifact/ShapeRules.h"
 
 #include <cstdint>
@@ -26,8 +27,7 @@ using HostValue = ops::ValueShape;
 /// Fills the instruction results of `locals` (which holds the kernel's
 /// arguments on entry, and gets one entry per kernel-local value). On
 /// failure returns false with `error` naming the instruction.
-bool inferKernelShapes(const rt::Kernel &kernel, std::vector<HostValue> &locals,
-                       std::string &error);
+bool inferKernelShapes(const rt::Kernel &kernel, std::vector<HostValue> &locals, rt::Status &error);
 
 } // namespace lmc::cuda
 

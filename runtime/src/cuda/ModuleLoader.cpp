@@ -20,7 +20,7 @@ uint64_t fnv1a(const std::string &bytes, uint64_t hash = 0xcbf29ce484222325ULL) 
 }
 
 bool load(const Driver &driver, const std::string &image, const rt::Kernel &kernel,
-          const char *what, CUmodule &module, std::string &error) {
+          const char *what, CUmodule &module, rt::Status &error) {
   return driver.check(driver.cuModuleLoadData(&module, image.c_str()),
                       "kernel '" + kernel.name + "': loading its " + what, error);
 }
@@ -57,7 +57,7 @@ std::string defaultCacheDir() {
 
 bool loadModule(const Driver &driver, const rt::Kernel &kernel, int arch, int driverVersion,
                 const std::string &cacheDir, CUmodule &module, ModuleSource &source,
-                std::string &error) {
+                rt::Status &error) {
   std::string smArch = "sm_" + std::to_string(arch);
   if (driver.loadsSource) {
     source = ModuleSource::Nvrtc;
@@ -74,7 +74,8 @@ bool loadModule(const Driver &driver, const rt::Kernel &kernel, int arch, int dr
                   (unsigned long long)fnv1a(smArch + "/" + std::to_string(driverVersion),
                                             fnv1a(kernel.source)));
     std::string path = cacheDir.empty() ? "" : cacheDir + "/" + key + "." + smArch + ".cubin";
-    std::string cached, ignored;
+    std::string cached;
+    rt::Status ignored;
     if (!path.empty() && rt::readFile(path, cached, ignored) && !cached.empty() &&
         load(driver, cached, kernel, "cached cubin", module, ignored)) {
       source = ModuleSource::Cache;
@@ -101,9 +102,8 @@ bool loadModule(const Driver &driver, const rt::Kernel &kernel, int arch, int dr
     }
   }
   if (!best)
-    return (error = "kernel '" + kernel.name + "' has no code for sm_" + std::to_string(arch) +
-                    " (recompile the model with --target=" + smArch + ")"),
-           false;
+    return error.fail("kernel '" + kernel.name + "' has no code for sm_" + std::to_string(arch) +
+                      " (recompile the model with --target=" + smArch + ")");
   source = ModuleSource::Ptx;
   return load(driver, best->data, kernel, "PTX", module, error);
 }

@@ -10,6 +10,7 @@
 #ifndef LMC_RUNTIME_CUDA_MODULELOADER_H
 #define LMC_RUNTIME_CUDA_MODULELOADER_H
 
+#include "Status.h"
 #include "artifact/Plan.h"
 #include "cuda/Driver.h"
 
@@ -28,7 +29,7 @@ std::string defaultCacheDir();
 /// (90 for sm_90) under driver version `driverVersion`.
 bool loadModule(const Driver &driver, const rt::Kernel &kernel, int arch, int driverVersion,
                 const std::string &cacheDir, CUmodule &module, ModuleSource &source,
-                std::string &error);
+                rt::Status &error);
 
 } // namespace lmc::cuda
 

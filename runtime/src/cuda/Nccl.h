@@ -8,6 +8,8 @@
 #ifndef LMC_RUNTIME_CUDA_NCCL_H
 #define LMC_RUNTIME_CUDA_NCCL_H
 
+#include "Status.h"
+
 #include <nccl.h>
 
 #include <string>
@@ -26,11 +28,11 @@ struct Nccl {
   /// The process's NCCL, opened once; null with `error` set when there is
   /// none (libnccl.so.2 is looked up where the dynamic linker looks: set
   /// LD_LIBRARY_PATH to the directory of, say, PyTorch's copy).
-  static const Nccl *get(std::string &error);
+  static const Nccl *get(rt::Status &error);
 
   /// False, with `error` = "<what>: <NCCL's description>", unless `result`
   /// is ncclSuccess.
-  bool check(ncclResult_t result, const std::string &what, std::string &error) const;
+  bool check(ncclResult_t result, const std::string &what, rt::Status &error) const;
 };
 
 } // namespace lmc::cuda

@@ -27,11 +27,11 @@ std::string firstLines(const std::string &text, int count) {
 } // namespace
 
 bool compileCuda(const std::string &source, const std::string &name, const std::string &arch,
-                 CompiledKernel &out, std::string &error) {
+                 CompiledKernel &out, rt::Status &error) {
   nvrtcProgram program;
   if (nvrtcCreateProgram(&program, source.c_str(), (name + ".cu").c_str(), 0, nullptr,
                          nullptr) != NVRTC_SUCCESS)
-    return (error = "NVRTC cannot create a program for '" + name + "'"), false;
+    return error.fail("NVRTC cannot create a program for '" + name + "'");
   std::unique_ptr<nvrtcProgram, void (*)(nvrtcProgram *)> owner(
       &program, [](nvrtcProgram *p) { nvrtcDestroyProgram(p); });
   std::string archOption = "--gpu-architecture=" + arch;
@@ -47,9 +47,8 @@ bool compileCuda(const std::string &source, const std::string &name, const std::
   while (!out.log.empty() && (out.log.back() == '\0' || out.log.back() == '\n'))
     out.log.pop_back();
   if (compiled != NVRTC_SUCCESS)
-    return (error = "NVRTC cannot compile '" + name + "' for " + arch + ": " +
-                    nvrtcGetErrorString(compiled) + "\n" + firstLines(out.log, 10)),
-           false;
+    return error.fail("NVRTC cannot compile '" + name + "' for " + arch + ": " +
+                      nvrtcGetErrorString(compiled) + "\n" + firstLines(out.log, 10));
   size_t size = 0;
   nvrtcGetPTXSize(program, &size);
   out.ptx.assign(size, '\0');
@@ -66,7 +65,7 @@ bool compileCuda(const std::string &source, const std::string &name, const std::
 }
 
 bool ptxasResources(const std::string &ptx, const std::string &arch, std::string &report,
-                    std::string &error) {
+                    rt::Status &error) {
   std::string path = "/tmp/lmc-ptxas-" + std::to_string(::getpid()) + ".ptx";
   if (!rt::writeFileAtomically(path, ptx, error))
     return false;
@@ -75,7 +74,7 @@ bool ptxasResources(const std::string &ptx, const std::string &arch, std::string
   FILE *pipe = ::popen(command.c_str(), "r");
   if (!pipe) {
     std::remove(path.c_str());
-    return (error = "cannot run ptxas"), false;
+    return error.fail("cannot run ptxas");
   }
   std::string output;
   char buffer[4096];
@@ -84,7 +83,7 @@ bool ptxasResources(const std::string &ptx, const std::string &arch, std::string
   int status = ::pclose(pipe);
   std::remove(path.c_str());
   if (status != 0)
-    return (error = "ptxas failed for " + arch + ":\n" + firstLines(output, 10)), false;
+    return error.fail("ptxas failed for " + arch + ":\n" + firstLines(output, 10));
   // ptxas -v: "Compiling entry function 'k' for 'sm_90'", then
   // "N bytes stack frame, S bytes spill stores, L bytes spill loads" and
   // "Used R registers, ...".

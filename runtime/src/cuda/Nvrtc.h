@@ -9,6 +9,8 @@
 #ifndef LMC_RUNTIME_CUDA_NVRTC_H
 #define LMC_RUNTIME_CUDA_NVRTC_H
 
+#include "Status.h"
+
 #include <string>
 
 namespace lmc::cuda {
@@ -25,13 +27,13 @@ struct CompiledKernel {
 /// failure returns false and sets `error` to the first lines of NVRTC's log,
 /// naming `name`.
 bool compileCuda(const std::string &source, const std::string &name, const std::string &arch,
-                 CompiledKernel &out, std::string &error);
+                 CompiledKernel &out, rt::Status &error);
 
 /// The registers, spill stores and spill loads `ptxas -v` reports for each
 /// function of `ptx` on `arch`, as "name: N registers, S spill stores, L
 /// spill loads" lines; false when ptxas cannot run.
 bool ptxasResources(const std::string &ptx, const std::string &arch, std::string &report,
-                    std::string &error);
+                    rt::Status &error);
 
 } // namespace lmc::cuda
 

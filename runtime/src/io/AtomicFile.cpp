@@ -114,10 +114,9 @@ void syncDirectory(const std::string &directory) {
 
 OutputFile::~OutputFile() { abandon(); }
 
-bool OutputFile::fail(const std::string &what, std::string &error) {
-  error = "cannot write '" + path + "': " + what;
+bool OutputFile::fail(const std::string &what, rt::Status &error) {
   abandon();
-  return false;
+  return error.fail("cannot write '" + path + "': " + what);
 }
 
 void OutputFile::abandon() {
@@ -132,7 +131,7 @@ void OutputFile::abandon() {
   pendingSlot = -1;
 }
 
-bool OutputFile::open(const std::string &target, std::string &error) {
+bool OutputFile::open(const std::string &target, rt::Status &error) {
   abandon();
   path = target;
   if (path.empty())
@@ -182,7 +181,7 @@ bool OutputFile::open(const std::string &target, std::string &error) {
   return true;
 }
 
-bool OutputFile::write(const void *data, size_t size, std::string &error) {
+bool OutputFile::write(const void *data, size_t size, rt::Status &error) {
   if (fd < 0)
     return fail("it is not open", error);
   const char *bytes = static_cast<const char *>(data);
@@ -200,7 +199,7 @@ bool OutputFile::write(const void *data, size_t size, std::string &error) {
   return true;
 }
 
-bool OutputFile::reserve(uint64_t bytes, std::string &error) {
+bool OutputFile::reserve(uint64_t bytes, rt::Status &error) {
   struct statvfs space;
   if (temporary.empty() || ::fstatvfs(fd, &space) != 0)
     return true;
@@ -213,7 +212,7 @@ bool OutputFile::reserve(uint64_t bytes, std::string &error) {
   return fail(text, error);
 }
 
-bool OutputFile::commit(std::string &error) {
+bool OutputFile::commit(rt::Status &error) {
   if (fd < 0)
     return fail("it is not open", error);
   // The descriptor is closed exactly once, whatever fails.
@@ -239,8 +238,7 @@ bool OutputFile::commit(std::string &error) {
   return true;
 }
 
-bool writeFileAtomically(const std::string &path, const std::string &bytes,
-                         std::string &error) {
+bool writeFileAtomically(const std::string &path, const std::string &bytes, rt::Status &error) {
   OutputFile out;
   return out.open(path, error) && out.write(bytes, error) && out.commit(error);
 }
@@ -253,18 +251,18 @@ void removeTemporariesOnSignals() {
       std::signal(signal, SIG_IGN);
 }
 
-bool readFile(const std::string &path, std::string &bytes, std::string &error) {
+bool readFile(const std::string &path, std::string &bytes, rt::Status &error) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0)
-    return (error = "cannot read '" + path + "': " + std::strerror(errno)), false;
+    return error.fail(errno == ENOENT ? LMC_STATUS_NOT_FOUND : LMC_STATUS_INVALID_ARGUMENT,
+                      "cannot read '" + path + "': " + std::strerror(errno));
   struct stat status = {};
   if (::fstat(fd, &status) != 0 || !S_ISREG(status.st_mode)) {
     // A pipe or device may never end: packages, weights and checkpoints
     // are regular files of a known size.
     ::close(fd);
-    return (error = "cannot read '" + path + "': " +
-                    (S_ISDIR(status.st_mode) ? "it is a directory" : "it is not a regular file")),
-           false;
+    return error.fail("cannot read '" + path + "': " +
+                      (S_ISDIR(status.st_mode) ? "it is a directory" : "it is not a regular file"));
   }
   bytes.clear();
   bytes.reserve(size_t(status.st_size));
@@ -276,7 +274,7 @@ bool readFile(const std::string &path, std::string &bytes, std::string &error) {
     if (got < 0) {
       int code = errno;
       ::close(fd);
-      return (error = "cannot read '" + path + "': " + std::strerror(code)), false;
+      return error.fail("cannot read '" + path + "': " + std::strerror(code));
     }
     if (got == 0)
       break;

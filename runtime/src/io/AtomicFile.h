@@ -3,6 +3,8 @@
 #ifndef LMC_RUNTIME_IO_ATOMICFILE_H
 #define LMC_RUNTIME_IO_ATOMICFILE_H
 
+#include "Status.h"
+
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -22,21 +24,21 @@ public:
   OutputFile &operator=(const OutputFile &) = delete;
   ~OutputFile();
 
-  bool open(const std::string &path, std::string &error);
-  bool write(const void *data, size_t size, std::string &error);
-  bool write(const std::string &text, std::string &error) {
+  bool open(const std::string &path, rt::Status &error);
+  bool write(const void *data, size_t size, rt::Status &error);
+  bool write(const std::string &text, rt::Status &error) {
     return write(text.data(), text.size(), error);
   }
   /// Refuses, with the sizes, to start writing `bytes` that the file system
   /// holding the path has no room for (devices and pipes are not checked).
-  bool reserve(uint64_t bytes, std::string &error);
+  bool reserve(uint64_t bytes, rt::Status &error);
   /// Syncs and renames the temporary into place (and syncs its folder).
-  bool commit(std::string &error);
+  bool commit(rt::Status &error);
   /// The bytes written so far.
   uint64_t bytesWritten() const { return written; }
 
 private:
-  bool fail(const std::string &what, std::string &error);
+  bool fail(const std::string &what, rt::Status &error);
   void abandon();
 
   std::string path, temporary;
@@ -47,8 +49,7 @@ private:
 };
 
 /// Writes `bytes` to `path` through an OutputFile.
-bool writeFileAtomically(const std::string &path, const std::string &bytes,
-                         std::string &error);
+bool writeFileAtomically(const std::string &path, const std::string &bytes, rt::Status &error);
 
 /// Makes SIGINT, SIGTERM and SIGHUP remove the temporaries of outputs not
 /// yet committed before the process ends; for programs (the lmc tool), not
@@ -57,7 +58,7 @@ void removeTemporariesOnSignals();
 
 /// Reads a whole regular file; false with `error` set when it cannot (a
 /// directory, pipe or device is refused by name: it may never end).
-bool readFile(const std::string &path, std::string &bytes, std::string &error);
+bool readFile(const std::string &path, std::string &bytes, rt::Status &error);
 
 } // namespace lmc::rt
 

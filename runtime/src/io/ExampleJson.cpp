@@ -138,31 +138,29 @@ private:
 } // namespace
 
 bool parseExample(const std::string &text, const std::string &origin, Example &example,
-                  std::string &error) {
+                  rt::Status &error) {
   example = Example();
   example.origin = origin;
   ExampleBuilder builder(example);
   Json::sax_parse(text, &builder);
   if (builder.invalid)
-    return (error = origin + ": not valid JSON"), false;
+    return error.fail(origin + ": not valid JSON");
   if (builder.notObject)
-    return (error = origin + ": an example must be a JSON object of features"), false;
+    return error.fail(origin + ": an example must be a JSON object of features");
   if (!builder.badFeature.empty())
-    return (error = origin + ": feature '" + builder.badFeature +
-                    "' must be a string, a number or a flat array of one kind"),
-           false;
+    return error.fail(origin + ": feature '" + builder.badFeature +
+                      "' must be a string, a number or a flat array of one kind");
   return true;
 }
 
-bool readExamplesJsonl(std::istream &in, const std::string &name,
-                       std::vector<Example> &examples, std::string &error) {
+bool readExamplesJsonl(std::istream &in, const std::string &name, std::vector<Example> &examples,
+                       rt::Status &error) {
   ExampleStream stream;
   stream.attach(in, name);
   return stream.read(std::numeric_limits<size_t>::max(), examples, error);
 }
 
-bool readExamplesFile(const std::string &path, std::vector<Example> &examples,
-                      std::string &error) {
+bool readExamplesFile(const std::string &path, std::vector<Example> &examples, rt::Status &error) {
   ExampleStream stream;
   return stream.open(path, error) &&
          stream.read(std::numeric_limits<size_t>::max(), examples, error);
@@ -174,17 +172,17 @@ void ExampleStream::attach(std::istream &stream, const std::string &streamName) 
   name = streamName;
 }
 
-bool ExampleStream::open(const std::string &path, std::string &error) {
+bool ExampleStream::open(const std::string &path, rt::Status &error) {
   if (path == "-") {
     attach(std::cin, "<stdin>");
     return true;
   }
   struct stat status = {};
   if (::stat(path.c_str(), &status) == 0 && S_ISDIR(status.st_mode))
-    return (error = "cannot read '" + path + "': it is a directory"), false;
+    return error.fail("cannot read '" + path + "': it is a directory");
   auto file = std::make_unique<std::ifstream>(path);
   if (!*file)
-    return (error = "cannot read '" + path + "': " + std::strerror(errno)), false;
+    return error.fail("cannot read '" + path + "': " + std::strerror(errno));
   bytes = S_ISREG(status.st_mode) ? uint64_t(status.st_size) : 0;
   owned = std::move(file);
   in = owned.get();
@@ -192,7 +190,7 @@ bool ExampleStream::open(const std::string &path, std::string &error) {
   return true;
 }
 
-bool ExampleStream::read(size_t count, std::vector<Example> &examples, std::string &error) {
+bool ExampleStream::read(size_t count, std::vector<Example> &examples, rt::Status &error) {
   std::string text;
   for (size_t added = 0; added < count && in && std::getline(*in, text);) {
     ++line;

@@ -6,6 +6,7 @@
 #ifndef LMC_RUNTIME_IO_EXAMPLEJSON_H
 #define LMC_RUNTIME_IO_EXAMPLEJSON_H
 
+#include "Status.h"
 #include "packer/Example.h"
 
 #include <cstdint>
@@ -17,27 +18,26 @@ namespace lmc::rt {
 
 /// Parses one example. `origin` prefixes every message.
 bool parseExample(const std::string &text, const std::string &origin, Example &example,
-                  std::string &error);
+                  rt::Status &error);
 
 /// Reads JSON Lines (blank lines skipped); messages name `name:line`.
-bool readExamplesJsonl(std::istream &in, const std::string &name,
-                       std::vector<Example> &examples, std::string &error);
+bool readExamplesJsonl(std::istream &in, const std::string &name, std::vector<Example> &examples,
+                       rt::Status &error);
 
 /// readExamplesJsonl of the file at `path`, or of standard input for "-".
-bool readExamplesFile(const std::string &path, std::vector<Example> &examples,
-                      std::string &error);
+bool readExamplesFile(const std::string &path, std::vector<Example> &examples, rt::Status &error);
 
 /// JSON Lines examples read a window at a time, so a run's memory does not
 /// grow with its input: a file, or standard input for "-" (a pipe works).
 class ExampleStream {
 public:
   /// Fails for a directory or a file that cannot be opened.
-  bool open(const std::string &path, std::string &error);
+  bool open(const std::string &path, rt::Status &error);
   /// Reads `stream` (which outlives this), naming lines `name:N`.
   void attach(std::istream &stream, const std::string &name);
   /// Appends up to `count` more examples; false on a bad line (`error`
   /// names it), true with none appended at the end of the input.
-  bool read(size_t count, std::vector<Example> &examples, std::string &error);
+  bool read(size_t count, std::vector<Example> &examples, rt::Status &error);
   /// The size of a regular file being read (for progress), or 0.
   uint64_t inputBytes() const { return bytes; }
   /// How far into it reading has got.

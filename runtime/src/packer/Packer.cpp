@@ -110,7 +110,7 @@ public:
         counted.insert(input.feature);
   }
 
-  bool build(PackedBatch &batch, std::string &error) {
+  bool build(PackedBatch &batch, rt::Status &error) {
     for (const Input &input : plan.inputs) {
       batch.inputs.emplace_back();
       if (!buildInput(input, batch, batch.inputs.back(), error))
@@ -126,18 +126,18 @@ private:
   }
 
   bool buildInput(const Input &input, const PackedBatch &batch, cpu::Tensor &tensor,
-                  std::string &error) {
+                  rt::Status &error) {
     const TensorType &type = plan.values[size_t(input.value)].type;
     if (input.ingest == Ingest::LossScale) {
       if (!type.shape.empty() || type.dtype != DType::F32)
-        return (error = "the loss scale input must be an f32 scalar"), false;
+        return error.fail("the loss scale input must be an f32 scalar");
       tensor = cpu::Tensor::owned(DType::F32, {});
       tensor.as<float>()[0] = 1.0f; // unscaled unless a trainer sets it
       return true;
     }
     if (input.ingest == Ingest::OptimizerStep) {
       if (type.shape != std::vector<int64_t>{4} || type.dtype != DType::F32)
-        return (error = "the optimizer step input must be f32 [4]"), false;
+        return error.fail("the optimizer step input must be f32 [4]");
       // Learning rate 0 (the weights stay) unless a trainer sets it.
       tensor = cpu::Tensor::owned(DType::F32, {4});
       std::fill(tensor.as<float>() + 1, tensor.as<float>() + 4, 1.0f);
@@ -149,14 +149,15 @@ private:
     bool sequence = ofSequence && input.ingest != Ingest::Lengths;
     std::vector<int64_t> shape(type.shape);
     if (shape.empty())
-      return (error = "input '" + input.feature + "' is a scalar; the packer needs a batch dimension"), false;
+      return error.fail("input '" + input.feature +
+                        "' is a scalar; the packer needs a batch dimension");
     shape[0] = rows;
     int64_t width = 1;
     // A sequence's tokens each hold `perToken` values ([batch, sequence, k...]).
     int64_t perToken = 1;
     if (sequence) {
       if (shape.size() < 2)
-        return (error = "sequence input '" + input.feature + "' must be [batch, sequence, ...]"), false;
+        return error.fail("sequence input '" + input.feature + "' must be [batch, sequence, ...]");
       // Every sequence of the batch is padded to its longest example's tokens,
       // so sequences a model concatenates token by token line up.
       perToken = sequences.at(input.feature);
@@ -172,13 +173,15 @@ private:
     } else {
       for (size_t d = 1; d < shape.size(); ++d) {
         if (shape[d] < 0)
-          return (error = "input '" + input.feature + "' has a dynamic dimension the packer cannot fill"), false;
+          return error.fail("input '" + input.feature +
+                            "' has a dynamic dimension the packer cannot fill");
         width *= shape[d];
       }
     }
     tensor = cpu::Tensor::owned(type.dtype, shape);
     if (!tensor.data)
-      return (error = "out of memory for input '" + input.feature + "'"), false;
+      return error.fail(LMC_STATUS_OUT_OF_MEMORY,
+                        "out of memory for input '" + input.feature + "'");
     for (int64_t r = 0; r < rows; ++r) {
       const Example &example = examples[batch.examples[size_t(r)]];
       auto found = example.features.find(input.feature);
@@ -191,11 +194,10 @@ private:
           auto paired = example.features.find(input.pairedWith);
           size_t ids = paired == example.features.end() ? 0 : paired->second.size();
           if (ids != value.size())
-            return (error = example.origin + ": feature '" + input.feature + "' has " +
-                            std::to_string(value.size()) + " weights for the " +
-                            std::to_string(ids) + " values of '" + input.pairedWith +
-                            "'; a weighted column needs one weight per value"),
-                   false;
+            return error.fail(example.origin + ": feature '" + input.feature + "' has " +
+                              std::to_string(value.size()) + " weights for the " +
+                              std::to_string(ids) + " values of '" + input.pairedWith +
+                              "'; a weighted column needs one weight per value");
         }
         if (type.dtype == DType::I32)
           tensor.as<int32_t>()[r] = int32_t(length);
@@ -209,24 +211,22 @@ private:
       bool counts = counted.count(input.feature);
       if (found == example.features.end() && !ofSequence && !counts) {
         if (input.defaults.empty())
-          return (error = example.origin + ": missing feature '" + input.feature +
-                          "' (its column has no default_value)"),
-                 false;
+          return error.fail(example.origin + ": missing feature '" + input.feature +
+                            "' (its column has no default_value)");
         fillDefaults(input.defaults, type.dtype, tensor, r * width);
         continue;
       }
       if (!sequence && (counts ? int64_t(count) > width : int64_t(count) != width))
-        return (error = example.origin + ": feature '" + input.feature + "' has " +
-                        std::to_string(count) + " values; the model takes " +
-                        (counts ? "at most " : "") + std::to_string(width)),
-               false;
+        return error.fail(example.origin + ": feature '" + input.feature + "' has " +
+                          std::to_string(count) + " values; the model takes " +
+                          (counts ? "at most " : "") + std::to_string(width));
       if (counts)
         std::memset(tensor.as<uint8_t>() + size_t(r * width) * rt::dtypeSize(type.dtype), 0,
                     size_t(width) * rt::dtypeSize(type.dtype));
       for (size_t i = 0; i < count; ++i) {
         std::string problem;
         if (!convert(value, i, input.ingest, type.dtype, tensor, r * width + int64_t(i), problem))
-          return (error = example.origin + ": feature '" + input.feature + "' " + problem), false;
+          return error.fail(example.origin + ": feature '" + input.feature + "' " + problem);
       }
     }
     return true;
@@ -278,17 +278,16 @@ std::map<std::string, int64_t> sequenceFeatures(const Plan &plan) {
 
 bool planBatches(const Plan &plan, const std::vector<Example> &examples,
                  const PackingOptions &options, std::vector<PackedBatch> &batches,
-                 std::string &error) {
+                 rt::Status &error) {
   batches.clear();
   int64_t packingLength = packingLengthOf(plan, options);
   if (packingLength <= 0)
-    return (error = "the packing length must be positive"), false;
+    return error.fail("the packing length must be positive");
   if (packingLength > plan.budget.tokens)
-    return (error = "the packing length " + std::to_string(packingLength) +
-                    " is more than the " + std::to_string(plan.budget.tokens) +
-                    " tokens a batch of this package holds (compile with --max-tokens=" +
-                    std::to_string(packingLength) + " or more)"),
-           false;
+    return error.fail("the packing length " + std::to_string(packingLength) + " is more than the " +
+                      std::to_string(plan.budget.tokens) +
+                      " tokens a batch of this package holds (compile with --max-tokens=" +
+                      std::to_string(packingLength) + " or more)");
   std::map<std::string, int64_t> sequences = sequenceFeatures(plan);
   // Each example's token count: its longest sequence feature.
   std::vector<int64_t> lengths(examples.size(), sequences.empty() ? 1 : 0);
@@ -298,28 +297,26 @@ bool planBatches(const Plan &plan, const std::vector<Example> &examples,
       if (found == examples[e].features.end())
         continue; // a missing sequence is empty
       if (found->second.size() % size_t(perToken))
-        return (error = examples[e].origin + ": sequence '" + feature + "' has " +
-                        std::to_string(found->second.size()) + " values, not a multiple of the " +
-                        std::to_string(perToken) + " each token holds"),
-               false;
+        return error.fail(examples[e].origin + ": sequence '" + feature + "' has " +
+                          std::to_string(found->second.size()) + " values, not a multiple of the " +
+                          std::to_string(perToken) + " each token holds");
       int64_t length = int64_t(found->second.size()) / perToken;
       if (length > packingLength && options.overlong == OverlongPolicy::Error)
-        return (error = examples[e].origin + ": sequence '" + feature + "' has " +
-                        std::to_string(length) + " tokens, more than the packing length " +
-                        std::to_string(packingLength) +
-                        " (lmc run --overlong=truncate or =alone, or LMC_OVERLONG_TRUNCATE or _ALONE, runs it)"),
-               false;
+        return error.fail(examples[e].origin + ": sequence '" + feature + "' has " +
+                          std::to_string(length) + " tokens, more than the packing length " +
+                          std::to_string(packingLength) +
+                          " (lmc run --overlong=truncate or =alone, or LMC_OVERLONG_TRUNCATE or "
+                          "_ALONE, runs it)");
       if (options.overlong == OverlongPolicy::Truncate)
         length = std::min(length, packingLength);
       // A row of its own still has to fit the batch the package was
       // planned for; past that, attention's cost grows without bound.
       if (length > plan.budget.tokens)
-        return (error = examples[e].origin + ": sequence '" + feature + "' has " +
-                        std::to_string(length) + " tokens, more than the " +
-                        std::to_string(plan.budget.tokens) +
-                        " a batch of this package holds (compile with a larger --max-tokens, "
-                        "or truncate it: lmc run --overlong=truncate)"),
-               false;
+        return error.fail(examples[e].origin + ": sequence '" + feature + "' has " +
+                          std::to_string(length) + " tokens, more than the " +
+                          std::to_string(plan.budget.tokens) +
+                          " a batch of this package holds (compile with a larger --max-tokens, "
+                          "or truncate it: lmc run --overlong=truncate)");
       lengths[e] = std::max(lengths[e], length);
     }
   }
@@ -377,7 +374,7 @@ bool planBatches(const Plan &plan, const std::vector<Example> &examples,
 }
 
 bool buildBatchInputs(const Plan &plan, const std::vector<Example> &examples,
-                      const PackingOptions &options, PackedBatch &batch, std::string &error) {
+                      const PackingOptions &options, PackedBatch &batch, rt::Status &error) {
   std::map<std::string, int64_t> sequences = sequenceFeatures(plan);
   Assembler assembler(plan, examples, sequences, packingLengthOf(plan, options),
                       options.overlong == OverlongPolicy::Truncate);
@@ -387,7 +384,7 @@ bool buildBatchInputs(const Plan &plan, const std::vector<Example> &examples,
 
 bool packExamples(const Plan &plan, const std::vector<Example> &examples,
                   const PackingOptions &options, std::vector<PackedBatch> &batches,
-                  std::string &error) {
+                  rt::Status &error) {
   if (!planBatches(plan, examples, options, batches, error))
     return false;
   for (PackedBatch &batch : batches)
@@ -395,6 +392,5 @@ bool packExamples(const Plan &plan, const std::vector<Example> &examples,
       return false;
   return true;
 }
-
 
 } // namespace lmc::rt

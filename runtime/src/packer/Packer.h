@@ -10,6 +10,7 @@
 #ifndef LMC_RUNTIME_PACKER_PACKER_H
 #define LMC_RUNTIME_PACKER_PACKER_H
 
+#include "Status.h"
 #include "cpu/Tensor.h"
 #include "packer/Example.h"
 
@@ -44,17 +45,17 @@ struct PackedBatch {
 /// without their input tensors.
 bool planBatches(const Plan &plan, const std::vector<Example> &examples,
                  const PackingOptions &options, std::vector<PackedBatch> &batches,
-                 std::string &error);
+                 rt::Status &error);
 
 /// Fills `batch.inputs`: its examples as the plan's input tensors. Separate
 /// from planBatches so the next batch can be built while one runs.
 bool buildBatchInputs(const Plan &plan, const std::vector<Example> &examples,
-                      const PackingOptions &options, PackedBatch &batch, std::string &error);
+                      const PackingOptions &options, PackedBatch &batch, rt::Status &error);
 
 /// planBatches, then buildBatchInputs for every batch.
 bool packExamples(const Plan &plan, const std::vector<Example> &examples,
                   const PackingOptions &options, std::vector<PackedBatch> &batches,
-                  std::string &error);
+                  rt::Status &error);
 
 } // namespace lmc::rt
 

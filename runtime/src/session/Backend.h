@@ -7,6 +7,7 @@
 #ifndef LMC_RUNTIME_SESSION_BACKEND_H
 #define LMC_RUNTIME_SESSION_BACKEND_H
 
+#include "Status.h"
 #include "collectives/Communicator.h"
 #include "cpu/Tensor.h"
 
@@ -26,7 +27,7 @@ public:
   /// come back empty. Returns false with `error` set on any failure.
   virtual bool run(const std::vector<cpu::Tensor> &inputs,
                    const std::vector<cpu::Tensor> &parameters, std::vector<cpu::Tensor> &outputs,
-                   std::string &error) const = 0;
+                   rt::Status &error) const = 0;
 
   /// The most bytes one tensor (or the arena) may take.
   virtual void setMemoryLimit(int64_t bytes) = 0;
@@ -45,8 +46,7 @@ public:
   /// Brings the host `parameters` up to date where the backend holds newer
   /// values: a GPU keeps a training step's updates on the device and copies
   /// them back only when asked (checkpoints, `lmc train -o`).
-  virtual bool pullParameters(const std::vector<cpu::Tensor> &parameters,
-                              std::string &error) const {
+  virtual bool pullParameters(const std::vector<cpu::Tensor> &parameters, rt::Status &error) const {
     (void)parameters, (void)error;
     return true;
   }

@@ -8,12 +8,10 @@
 #include "weights/Initializers.h"
 #include "weights/Safetensors.h"
 
-#include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <future>
+#include <unistd.h>
 
 namespace lmc::rt {
 namespace {
@@ -53,22 +51,12 @@ cpu::Tensor rowsOf(const cpu::Tensor &tensor, int64_t begin, int64_t count, int6
   return out;
 }
 
-/// The code of a file that could not be read: NOT_FOUND when it does not
-/// exist, INVALID_ARGUMENT otherwise (a directory, a file lmc cannot use).
-lmc_status_code_t failedOpen(const std::string &path) {
-  struct stat info;
-  return ::stat(path.c_str(), &info) != 0 && errno == ENOENT ? LMC_STATUS_NOT_FOUND
-                                                             : LMC_STATUS_INVALID_ARGUMENT;
-}
-
 } // namespace
 
 std::unique_ptr<Model> Model::fromFile(const std::string &path, Status &status) {
-  std::string bytes, error;
-  if (!readFile(path, bytes, error)) {
-    status.fail(failedOpen(path), error);
+  std::string bytes;
+  if (!readFile(path, bytes, status))
     return nullptr;
-  }
   std::unique_ptr<Model> model = fromBytes(std::move(bytes), status);
   if (!model)
     status.addContext(path);
@@ -164,7 +152,6 @@ bool Model::wholeWeights(std::vector<std::pair<std::string, cpu::Tensor>> &weigh
   Communicator &world = ranks();
   if (!syncParameters(status))
     return false;
-  std::string error;
   for (size_t p = 0; p < loaded.parameters.size() && !parameters.empty(); ++p) {
     const Parameter &parameter = loaded.parameters[p];
     if (parameter.optimizerState)
@@ -176,8 +163,8 @@ bool Model::wholeWeights(std::vector<std::pair<std::string, cpu::Tensor>> &weigh
     int64_t shard = parameter.storedElements();
     std::vector<float> joined(size_t(shard * world.size()));
     if (!world.allGather(parameters[p].as<float>(), joined.data(),
-                         std::vector<int>(size_t(world.size()), int(shard)), error))
-      return status.fail(error);
+                         std::vector<int>(size_t(world.size()), int(shard)), status))
+      return false;
     cpu::Tensor whole = cpu::Tensor::owned(DType::F32, parameter.type.shape);
     std::copy(joined.begin(), joined.begin() + whole.numElements(), whole.as<float>());
     weights.emplace_back(parameter.name, std::move(whole));
@@ -189,9 +176,8 @@ bool Model::loadWeights(const std::string &path, Status &status) {
   if (!fitsInMemory("loading its weights", status))
     return false;
   std::map<std::string, cpu::Tensor> weights;
-  std::string error;
-  if (!readSafetensors(path, weights, error))
-    return status.fail(failedOpen(path), error);
+  if (!readSafetensors(path, weights, status))
+    return false;
   if (!setWeights(std::move(weights), status)) {
     status.addContext(path);
     return false;
@@ -265,17 +251,15 @@ bool Model::writeGeneratedWeights(uint64_t seed, const std::string &path,
       generated.push_back(&parameter);
     }
   std::vector<uint8_t> buffer;
-  std::string error;
   return writeSafetensors(
       path, headers,
-      [&](size_t i, OutputFile &out, std::string &failure) {
+      [&](size_t i, OutputFile &out, Status &failure) {
         const Parameter &parameter = *generated[i];
         Initializer values(parameter.name, seed, parameter.initializer,
                            parameter.initializerFields, parameter.type.shape);
         if (!values.known())
-          return (failure = "parameter '" + parameter.name + "' has unknown initializer '" +
-                            parameter.initializer + "'"),
-                 false;
+          return failure.fail("parameter '" + parameter.name + "' has unknown initializer '" +
+                              parameter.initializer + "'");
         size_t width = dtypeSize(parameter.type.dtype);
         for (int64_t done = 0; done < values.size(); done += kChunk) {
           int64_t count = std::min(kChunk, values.size() - done);
@@ -286,7 +270,7 @@ bool Model::writeGeneratedWeights(uint64_t seed, const std::string &path,
         }
         return true;
       },
-      error) || status.fail(error);
+      status);
 }
 
 namespace {
@@ -334,7 +318,7 @@ bool Model::fitsInMemory(const std::string &doing, Status &status) const {
 }
 
 bool Model::slice(const PackedBatch &batch, const std::vector<cpu::Tensor> &outputs,
-                  std::vector<ExampleOutputs> &results, std::string &error) const {
+                  std::vector<ExampleOutputs> &results, rt::Status &error) const {
   int64_t count = int64_t(batch.examples.size());
   for (size_t o = 0; o < outputs.size(); ++o) {
     const cpu::Tensor &tensor = outputs[o];
@@ -343,9 +327,8 @@ bool Model::slice(const PackedBatch &batch, const std::vector<cpu::Tensor> &outp
     bool packed = !tensor.shape.empty() && tensor.shape[0] == batch.cuSeqlens.back() &&
                   tensor.shape[0] != count;
     if (tensor.shape.empty() || (!packed && tensor.shape[0] != count))
-      return (error = "output '" + loaded.outputs[o].name + "' is " + cpu::describe(tensor) +
-                      ", not one row per example of the batch of " + std::to_string(count)),
-             false;
+      return error.fail("output '" + loaded.outputs[o].name + "' is " + cpu::describe(tensor) +
+                        ", not one row per example of the batch of " + std::to_string(count));
     for (int64_t r = 0; r < count; ++r) {
       ExampleOutputs &slot = results[batch.examples[size_t(r)]];
       if (packed)
@@ -364,8 +347,7 @@ bool Model::runBatch(const PackedBatch &batch, std::vector<cpu::Tensor> &outputs
   if (!hasWeights() && !loaded.parameters.empty())
     return status.fail("the model has no weights yet");
   // The backend writes a training step's updates over the parameters.
-  std::string error;
-  return backend->run(batch.inputs, parameters, outputs, error) || status.fail(error);
+  return backend->run(batch.inputs, parameters, outputs, status);
 }
 
 bool Model::run(const std::vector<Example> &examples, const PackingOptions &options,
@@ -376,23 +358,22 @@ bool Model::run(const std::vector<Example> &examples, const PackingOptions &opti
   if (!fitsInMemory("running it", status))
     return false;
   std::vector<PackedBatch> batches;
-  std::string error;
-  if (!planBatches(loaded, examples, options, batches, error))
-    return status.fail(error);
+  if (!planBatches(loaded, examples, options, batches, status))
+    return false;
   results.assign(examples.size(), ExampleOutputs());
   for (ExampleOutputs &slot : results)
     slot.outputs.resize(loaded.outputs.size());
   statistics = RunStatistics();
   if (batches.empty())
     return true;
-  if (!buildBatchInputs(loaded, examples, options, batches[0], error))
-    return status.fail(error);
+  if (!buildBatchInputs(loaded, examples, options, batches[0], status))
+    return false;
   // While a GPU runs one batch, a host thread builds the next one's inputs
   // (fingerprints, tensors). The CPU backend has the cores busy itself.
   bool overlap = !backend->runsOnHost();
   for (size_t b = 0; b < batches.size(); ++b) {
     bool hasNext = b + 1 < batches.size();
-    std::string nextError;
+    Status nextError;
     std::future<bool> next;
     if (overlap && hasNext)
       next = std::async(std::launch::async, [&, b] {
@@ -400,15 +381,15 @@ bool Model::run(const std::vector<Example> &examples, const PackingOptions &opti
       });
     PackedBatch &batch = batches[b];
     std::vector<cpu::Tensor> outputs;
-    bool ran = backend->run(batch.inputs, parameters, outputs, error) &&
-               slice(batch, outputs, results, error);
+    bool ran = backend->run(batch.inputs, parameters, outputs, status) &&
+               slice(batch, outputs, results, status);
     bool built = !hasNext || (overlap ? next.get()
                                       : ran && buildBatchInputs(loaded, examples, options,
                                                                 batches[b + 1], nextError));
     if (!ran)
-      return status.fail(error);
+      return false;
     if (!built)
-      return status.fail(nextError);
+      return (status = nextError), false;
     batch.inputs.clear(); // this batch's tensors are done with
     statistics.batches += 1;
     statistics.rows += size_t(batch.rows);

@@ -7,10 +7,10 @@
 #ifndef LMC_RUNTIME_SESSION_MODEL_H
 #define LMC_RUNTIME_SESSION_MODEL_H
 
+#include "Status.h"
 #include "artifact/Plan.h"
 #include "cpu/CpuBackend.h"
 #include "packer/Packer.h"
-#include "session/Status.h"
 
 #include <map>
 #include <memory>
@@ -95,17 +95,14 @@ public:
   /// asked); call parametersChanged() after writing them. They share
   /// storage with the tensors setWeights() was given (no copy is made).
   std::vector<cpu::Tensor> &parameterTensors() { return parameters; }
-  bool syncParameters(Status &status) const {
-    std::string error;
-    return backend->pullParameters(parameters, error) || status.fail(error);
-  }
+  bool syncParameters(Status &status) const { return backend->pullParameters(parameters, status); }
   void parametersChanged() { backend->parametersChanged(); }
   Communicator &ranks() const { return backend->communicator(); }
 
 private:
   explicit Model(std::string bytes) : bytes(std::move(bytes)) {}
   bool slice(const PackedBatch &batch, const std::vector<cpu::Tensor> &outputs,
-             std::vector<ExampleOutputs> &results, std::string &error) const;
+             std::vector<ExampleOutputs> &results, rt::Status &error) const;
 
   std::string bytes;
   Plan loaded;

@@ -79,15 +79,14 @@ std::vector<WeightState> weightStates(const Plan &plan, bool shardedMoments) {
 
 } // namespace
 
-bool Trainer::saveCheckpoint(const std::string &directory, std::string &error) {
+bool Trainer::saveCheckpoint(const std::string &directory, rt::Status &error) {
   std::error_code code;
   std::filesystem::create_directories(directory, code);
   if (code)
-    return (error = "cannot create '" + directory + "': " + code.message()), false;
+    return error.fail("cannot create '" + directory + "': " + code.message());
   const Plan &plan = model.plan();
-  Status status;
-  if (!model.syncParameters(status))
-    return (error = status.message()), false;
+  if (!model.syncParameters(error))
+    return false;
   std::vector<cpu::Tensor> &stored = model.parameterTensors();
   int rank = communicator.rank(), ranks = communicator.size();
   std::vector<WeightState> states = weightStates(plan, training.zeroStage >= 1 && ranks > 1);
@@ -98,9 +97,8 @@ bool Trainer::saveCheckpoint(const std::string &directory, std::string &error) {
     for (const StatePart &part : state.parts) {
       const cpu::Tensor &from = stored[size_t(part.parameter)];
       if (from.dtype != DType::F32)
-        return (error = "parameter '" + part.name +
-                        "' is not f32; checkpoints hold f32 training state"),
-               false;
+        return error.fail("parameter '" + part.name +
+                          "' is not f32; checkpoints hold f32 training state");
       const float *first = from.as<float>() + (part.sharded ? 0 : begin);
       cpu::Tensor slice = cpu::Tensor::owned(DType::F32, {end - begin});
       std::copy(first, first + (end - begin), slice.as<float>());
@@ -143,7 +141,7 @@ bool Trainer::saveCheckpoint(const std::string &directory, std::string &error) {
   return true;
 }
 
-bool Trainer::loadCheckpoint(const std::string &directory, std::string &error) {
+bool Trainer::loadCheckpoint(const std::string &directory, rt::Status &error) {
   std::string text;
   std::string indexPath = directory + "/index.json";
   if (!readFile(indexPath, text, error))
@@ -152,13 +150,12 @@ bool Trainer::loadCheckpoint(const std::string &directory, std::string &error) {
   if (index.is_discarded() || index.value("format", "") != "lmc-checkpoint-2" ||
       !index.contains("shards") || !index["shards"].is_array() || index["shards"].empty() ||
       !index.contains("parameters"))
-    return (error = indexPath + ": not an lmc checkpoint index (of this lmc's format)"), false;
+    return error.fail(indexPath + ": not an lmc checkpoint index (of this lmc's format)");
   const Plan &plan = model.plan();
   std::string modelName = index.value("model", "");
   if (modelName != plan.name)
-    return (error = "the checkpoint in '" + directory + "' holds model '" + modelName +
-                    "', not '" + plan.name + "'"),
-           false;
+    return error.fail("the checkpoint in '" + directory + "' holds model '" + modelName +
+                      "', not '" + plan.name + "'");
   std::vector<cpu::Tensor> &stored = model.parameterTensors();
   int rank = communicator.rank(), ranks = communicator.size();
   std::vector<WeightState> states = weightStates(plan, training.zeroStage >= 1 && ranks > 1);
@@ -168,9 +165,8 @@ bool Trainer::loadCheckpoint(const std::string &directory, std::string &error) {
     same = declared[w].value("name", "") == states[w].weight->name &&
            declared[w]["shape"].get<std::vector<int64_t>>() == states[w].weight->type.shape;
   if (!same)
-    return (error = "the checkpoint in '" + directory + "' has other parameters than '" +
-                    plan.name + "' (names or shapes differ)"),
-           false;
+    return error.fail("the checkpoint in '" + directory + "' has other parameters than '" +
+                      plan.name + "' (names or shapes differ)");
 
   // Each weight and moment whole, from every shard's slice.
   std::map<std::string, std::vector<float>> whole;
@@ -182,8 +178,7 @@ bool Trainer::loadCheckpoint(const std::string &directory, std::string &error) {
     std::string name = index["shards"][size_t(r)].get<std::string>();
     std::string file = directory + "/" + name;
     if (!std::filesystem::exists(file))
-      return (error = "the checkpoint in '" + directory + "' lacks its shard '" + name + "'"),
-             false;
+      return error.fail("the checkpoint in '" + directory + "' lacks its shard '" + name + "'");
     std::map<std::string, cpu::Tensor> tensors;
     if (!readSafetensors(file, tensors, error))
       return false;
@@ -193,7 +188,7 @@ bool Trainer::loadCheckpoint(const std::string &directory, std::string &error) {
         auto found = tensors.find(part.name);
         if (found == tensors.end() || found->second.dtype != DType::F32 ||
             found->second.numElements() != end - begin)
-          return (error = file + ": tensor '" + part.name + "' is missing or mis-sized"), false;
+          return error.fail(file + ": tensor '" + part.name + "' is missing or mis-sized");
         std::copy(found->second.as<float>(), found->second.as<float>() + (end - begin),
                   whole[part.name].begin() + begin);
       }
@@ -207,9 +202,8 @@ bool Trainer::loadCheckpoint(const std::string &directory, std::string &error) {
       const std::vector<float> &values = whole[part.name];
       cpu::Tensor &into = stored[size_t(part.parameter)];
       if (into.dtype != DType::F32)
-        return (error = "parameter '" + part.name +
-                        "' is not f32; checkpoints hold f32 training state"),
-               false;
+        return error.fail("parameter '" + part.name +
+                          "' is not f32; checkpoints hold f32 training state");
       std::fill(into.as<float>(), into.as<float>() + into.numElements(), 0.0f);
       if (part.sharded)
         std::copy(values.begin() + begin, values.begin() + end, into.as<float>());

@@ -21,7 +21,7 @@ double scheduledLearningRate(const Training &training, int64_t step) {
   return rate * 0.5 * (1 + std::cos(M_PI * progress));
 }
 
-bool checkLabels(const Plan &plan, const std::vector<Example> &examples, std::string &error) {
+bool checkLabels(const Plan &plan, const std::vector<Example> &examples, rt::Status &error) {
   if (!plan.training || plan.training->loss != "binary_cross_entropy")
     return true;
   const std::string &label = plan.training->label;
@@ -35,10 +35,10 @@ bool checkLabels(const Plan &plan, const std::vector<Example> &examples, std::st
                  : value.kind == FeatureValue::Kind::Reals  ? value.reals[i]
                                                             : -1;
       if (!(y >= 0 && y <= 1)) {
-        error = example.origin + ": label '" + label + "' is " +
-                (value.kind == FeatureValue::Kind::Strings ? "a string" : std::to_string(y)) +
-                "; binary_cross_entropy takes labels in [0, 1]";
-        return false;
+        return error.fail(
+            example.origin + ": label '" + label + "' is " +
+            (value.kind == FeatureValue::Kind::Strings ? "a string" : std::to_string(y)) +
+            "; binary_cross_entropy takes labels in [0, 1]");
       }
     }
   }
@@ -55,20 +55,23 @@ StateBytes zeroStateBytes(int64_t parameters, int stage, int ranks) {
 }
 
 std::unique_ptr<Trainer> Trainer::create(Model &model, Communicator &communicator,
-                                         std::string &error) {
+                                         rt::Status &error) {
   const Plan &plan = model.plan();
   if (!plan.training)
-    return (error = "'" + plan.name + "' is not a training package (compile it with lmc "
-                    "compile --train)"),
+    return error.fail("'" + plan.name +
+                      "' is not a training package (compile it with lmc "
+                      "compile --train)"),
            nullptr;
   if (plan.training->ranks != communicator.size())
-    return (error = "'" + plan.name + "' was compiled for " +
-                    std::to_string(plan.training->ranks) + " rank(s) (its training section's "
-                    "ranks); this run has " + std::to_string(communicator.size()) +
-                    " (launch it with mpirun -np " + std::to_string(plan.training->ranks) + ")"),
+    return error.fail("'" + plan.name + "' was compiled for " +
+                      std::to_string(plan.training->ranks) +
+                      " rank(s) (its training section's "
+                      "ranks); this run has " +
+                      std::to_string(communicator.size()) + " (launch it with mpirun -np " +
+                      std::to_string(plan.training->ranks) + ")"),
            nullptr;
   if (!model.hasWeights() && !plan.parameters.empty())
-    return (error = "the model has no weights yet"), nullptr;
+    return error.fail("the model has no weights yet"), nullptr;
   model.setCommunicator(communicator);
   std::unique_ptr<Trainer> trainer(new Trainer(model, communicator, *plan.training));
   bool scale = false, optimizerStep = false, finite = false;
@@ -88,8 +91,8 @@ std::unique_ptr<Trainer> Trainer::create(Model &model, Communicator &communicato
       finite = true;
     }
   if (!scale || !optimizerStep || !finite || plan.outputs[0].name != "loss")
-    return (error = "the training package lacks its loss scale or optimizer step input, or its "
-                    "loss or finite output (recompile it with lmc compile --train)"),
+    return error.fail("the training package lacks its loss scale or optimizer step input, or its "
+                      "loss or finite output (recompile it with lmc compile --train)"),
            nullptr;
   return trainer;
 }
@@ -98,10 +101,10 @@ Trainer::Trainer(Model &model, Communicator &communicator, const Training &train
     : model(model), communicator(communicator), training(training),
       scaler(model.plan().precision == "fp16") {}
 
-bool Trainer::step(PackedBatch &batch, StepReport &report, std::string &error, bool standIn) {
+bool Trainer::step(PackedBatch &batch, StepReport &report, rt::Status &error, bool standIn) {
   report = StepReport();
   if (batch.examples.empty())
-    return (error = "the step's batch holds no examples"), false;
+    return error.fail("the step's batch holds no examples");
   if (!standIn) {
     report.examples = int64_t(batch.examples.size());
     report.tokens = batch.cuSeqlens.empty() ? report.examples : batch.cuSeqlens.back();
@@ -110,7 +113,7 @@ bool Trainer::step(PackedBatch &batch, StepReport &report, std::string &error, b
   if (!communicator.allReduceSum(&examples, 1, error))
     return false;
   if (examples == 0)
-    return (error = "no rank has examples for the step"), false;
+    return error.fail("no rank has examples for the step");
   double share = double(report.examples) / examples;
   double scale = forcedScale ? forcedScale : scaler.scale();
   forcedScale = 0;
@@ -128,9 +131,8 @@ bool Trainer::step(PackedBatch &batch, StepReport &report, std::string &error, b
   optimizerStep[2] = float(1 / std::sqrt(1 - std::pow(training.beta2, t)));
   optimizerStep[3] = float(1 / scale);
   std::vector<cpu::Tensor> outputs;
-  Status status;
-  if (!model.runBatch(batch, outputs, status))
-    return (error = status.message()), false;
+  if (!model.runBatch(batch, outputs, error))
+    return false;
   double loss = standIn ? 0 : cpu::realAt(outputs[0], 0) * share;
   if (!communicator.allReduceSum(&loss, 1, error))
     return false;

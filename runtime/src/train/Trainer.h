@@ -16,6 +16,7 @@
 #ifndef LMC_RUNTIME_TRAIN_TRAINER_H
 #define LMC_RUNTIME_TRAIN_TRAINER_H
 
+#include "Status.h"
 #include "collectives/Communicator.h"
 #include "session/Model.h"
 #include "train/LossScaler.h"
@@ -49,31 +50,31 @@ StateBytes zeroStateBytes(int64_t parameters, int stage, int ranks);
 
 /// Refuses labels the package's loss cannot take, naming the example:
 /// binary_cross_entropy needs each label value in [0, 1].
-bool checkLabels(const Plan &plan, const std::vector<Example> &examples, std::string &error);
+bool checkLabels(const Plan &plan, const std::vector<Example> &examples, rt::Status &error);
 
 class Trainer {
 public:
   /// Fails unless `model` is a training package with weights set, run over
   /// `communicator` (Model::setCommunicator) with the package's rank count.
   static std::unique_ptr<Trainer> create(Model &model, Communicator &communicator,
-                                         std::string &error);
+                                         rt::Status &error);
 
   /// One step on this rank's `batch` (inputs built; at least one example).
   /// Every rank calls it once per step. A skipped step leaves every
   /// parameter and moment untouched. A rank whose share of the batch is
   /// empty still runs the step's collectives: it passes any batch as a
   /// `standIn`, which counts for nothing (loss scale 0).
-  bool step(PackedBatch &batch, StepReport &report, std::string &error, bool standIn = false);
+  bool step(PackedBatch &batch, StepReport &report, rt::Status &error, bool standIn = false);
 
   /// Writes this rank's shard of the training state (its slice of every
   /// parameter and of both moments) to `directory`, and rank 0 the index
   /// naming the shards, the model, the step and the loss scaler; every
   /// file is written whole or not at all, the index last. Collective.
-  bool saveCheckpoint(const std::string &directory, std::string &error);
+  bool saveCheckpoint(const std::string &directory, rt::Status &error);
   /// Reads a checkpoint written by saveCheckpoint, with any rank count:
   /// each rank takes what it stores from the shards. Refuses a checkpoint
   /// of another model or one missing a shard.
-  bool loadCheckpoint(const std::string &directory, std::string &error);
+  bool loadCheckpoint(const std::string &directory, rt::Status &error);
 
   int64_t stepsTaken() const { return updates + skipped; }
   int64_t skippedSteps() const { return skipped; }

@@ -38,26 +38,26 @@ const char *safetensorsName(DType dtype) {
 }
 
 bool readSafetensors(const std::string &path, std::map<std::string, cpu::Tensor> &tensors,
-                     std::string &error) {
+                     rt::Status &error) {
   std::string bytes;
   return readFile(path, bytes, error) &&
          parseSafetensors(bytes, "weights file '" + path + "'", tensors, error);
 }
 
 bool parseSafetensors(const std::string &bytes, const std::string &where,
-                      std::map<std::string, cpu::Tensor> &tensors, std::string &error) {
+                      std::map<std::string, cpu::Tensor> &tensors, rt::Status &error) {
   if (bytes.size() < 8)
-    return (error = where + " is too short for safetensors"), false;
+    return error.fail(where + " is too short for safetensors");
   uint64_t headerSize = 0;
   for (int i = 7; i >= 0; --i)
     headerSize = (headerSize << 8) | uint8_t(bytes[size_t(i)]);
   if (headerSize > bytes.size() - 8)
-    return (error = where + " has a header larger than itself"), false;
+    return error.fail(where + " has a header larger than itself");
   nlohmann::json header = nlohmann::json::parse(bytes.begin() + 8,
                                                 bytes.begin() + 8 + int64_t(headerSize),
                                                 nullptr, /*allow_exceptions=*/false);
   if (!header.is_object())
-    return (error = where + " has a malformed JSON header"), false;
+    return error.fail(where + " has a malformed JSON header");
   size_t dataStart = 8 + size_t(headerSize), dataSize = bytes.size() - dataStart;
   std::vector<std::tuple<uint64_t, uint64_t, std::string>> spans;
   for (const auto &[name, entry] : header.items()) {
@@ -68,12 +68,11 @@ bool parseSafetensors(const std::string &bytes, const std::string &where,
         !entry.contains("shape") || !entry["shape"].is_array() ||
         !entry.contains("data_offsets") || !entry["data_offsets"].is_array() ||
         entry["data_offsets"].size() != 2)
-      return (error = at + " lacks dtype, shape or data_offsets"), false;
+      return error.fail(at + " lacks dtype, shape or data_offsets");
     DType dtype;
     if (!dtypeFromSafetensors(entry["dtype"].get<std::string>(), dtype))
-      return (error = at + " has dtype " + entry["dtype"].get<std::string>() +
-                      ", which lmc does not read"),
-             false;
+      return error.fail(at + " has dtype " + entry["dtype"].get<std::string>() +
+                        ", which lmc does not read");
     std::vector<int64_t> shape;
     uint64_t elements = 1;
     constexpr uint64_t kMaxElements = uint64_t(1) << 40;
@@ -81,25 +80,24 @@ bool parseSafetensors(const std::string &bytes, const std::string &where,
       // Checked before multiplying: a product past 2^64 would wrap.
       if (!dim.is_number_unsigned() || dim.get<uint64_t>() > kMaxElements ||
           (dim.get<uint64_t>() != 0 && elements > kMaxElements / dim.get<uint64_t>()))
-        return (error = at + " has an invalid shape (more than 2^40 elements)"), false;
+        return error.fail(at + " has an invalid shape (more than 2^40 elements)");
       shape.push_back(dim.get<int64_t>());
       elements *= dim.get<uint64_t>();
     }
     const auto &offsets = entry["data_offsets"];
     if (!offsets[0].is_number_unsigned() || !offsets[1].is_number_unsigned())
-      return (error = at + " has invalid data_offsets"), false;
+      return error.fail(at + " has invalid data_offsets");
     uint64_t begin = offsets[0].get<uint64_t>(), end = offsets[1].get<uint64_t>();
     if (end < begin || end > dataSize)
-      return (error = at + " lies outside the file"), false;
+      return error.fail(at + " lies outside the file");
     if (end - begin != elements * dtypeSize(dtype))
-      return (error = at + " holds " + std::to_string(end - begin) + " bytes; its shape " +
-                      cpu::formatShape(shape) + " needs " +
-                      std::to_string(elements * dtypeSize(dtype))),
-             false;
+      return error.fail(at + " holds " + std::to_string(end - begin) + " bytes; its shape " +
+                        cpu::formatShape(shape) + " needs " +
+                        std::to_string(elements * dtypeSize(dtype)));
     spans.push_back({begin, end, name});
     cpu::Tensor tensor = cpu::Tensor::owned(dtype, shape);
     if (!tensor.data)
-      return (error = at + ": out of memory"), false;
+      return error.fail(LMC_STATUS_OUT_OF_MEMORY, at + ": out of memory");
     std::memcpy(tensor.data, bytes.data() + dataStart + begin, size_t(end - begin));
     tensors[name] = std::move(tensor);
   }
@@ -109,21 +107,19 @@ bool parseSafetensors(const std::string &bytes, const std::string &where,
   uint64_t next = 0;
   for (const auto &[begin, end, name] : spans) {
     if (begin != next)
-      return (error = where + ": tensor '" + name + "' starts at byte " + std::to_string(begin) +
-                      " of the data, not at " + std::to_string(next) +
-                      (begin < next ? " (it overlaps the tensor before it)" : " (a gap)")),
-             false;
+      return error.fail(where + ": tensor '" + name + "' starts at byte " + std::to_string(begin) +
+                        " of the data, not at " + std::to_string(next) +
+                        (begin < next ? " (it overlaps the tensor before it)" : " (a gap)"));
     next = end;
   }
   if (next != dataSize)
-    return (error = where + " holds " + std::to_string(dataSize - next) +
-                    " bytes after its last tensor"),
-           false;
+    return error.fail(where + " holds " + std::to_string(dataSize - next) +
+                      " bytes after its last tensor");
   return true;
 }
 
 bool writeSafetensors(const std::string &path, const std::vector<TensorHeader> &headers,
-                      const TensorWriter &writeData, std::string &error) {
+                      const TensorWriter &writeData, rt::Status &error) {
   nlohmann::ordered_json header = nlohmann::ordered_json::object();
   header["__metadata__"] = {{"format", "pt"}, {"producer", "lmc"}};
   uint64_t offset = 0;
@@ -153,23 +149,22 @@ bool writeSafetensors(const std::string &path, const std::vector<TensorHeader> &
     // A writer that wrote more or less than its header says would shift
     // every later tensor: the file would load, wrong.
     if (out.bytesWritten() - dataStart != ends[i])
-      return (error = "cannot write '" + path + "': tensor '" + headers[i].name + "' ended at byte " +
-                      std::to_string(out.bytesWritten() - dataStart) + " of the data, not at " +
-                      std::to_string(ends[i]) + " as its header says"),
-             false;
+      return error.fail("cannot write '" + path + "': tensor '" + headers[i].name +
+                        "' ended at byte " + std::to_string(out.bytesWritten() - dataStart) +
+                        " of the data, not at " + std::to_string(ends[i]) + " as its header says");
   }
   return out.commit(error);
 }
 
 bool writeSafetensors(const std::string &path,
                       const std::vector<std::pair<std::string, cpu::Tensor>> &tensors,
-                      std::string &error) {
+                      rt::Status &error) {
   std::vector<TensorHeader> headers;
   for (const auto &[name, tensor] : tensors)
     headers.push_back({name, tensor.dtype, tensor.shape});
   return writeSafetensors(
       path, headers,
-      [&](size_t i, OutputFile &out, std::string &failure) {
+      [&](size_t i, OutputFile &out, Status &failure) {
         return out.write(tensors[i].second.data, tensors[i].second.numBytes(), failure);
       },
       error);

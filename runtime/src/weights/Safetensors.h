@@ -5,6 +5,7 @@
 #ifndef LMC_RUNTIME_WEIGHTS_SAFETENSORS_H
 #define LMC_RUNTIME_WEIGHTS_SAFETENSORS_H
 
+#include "Status.h"
 #include "cpu/Tensor.h"
 #include "io/AtomicFile.h"
 
@@ -23,14 +24,14 @@ const char *safetensorsName(DType dtype);
 /// naming the file and the tensor, on a malformed header, an unknown dtype
 /// or data outside the file.
 bool readSafetensors(const std::string &path, std::map<std::string, cpu::Tensor> &tensors,
-                     std::string &error);
+                     rt::Status &error);
 
 /// readSafetensors of a file's bytes; `where` names it in messages. Besides
 /// the header and offsets it checks what the reference implementation
 /// does: shapes of at most 2^40 elements, tensors that tile the data
 /// exactly (no overlap, no gap, no trailing bytes).
 bool parseSafetensors(const std::string &bytes, const std::string &where,
-                      std::map<std::string, cpu::Tensor> &tensors, std::string &error);
+                      std::map<std::string, cpu::Tensor> &tensors, rt::Status &error);
 
 struct TensorHeader {
   std::string name;
@@ -38,19 +39,19 @@ struct TensorHeader {
   std::vector<int64_t> shape;
 };
 /// Writes tensor `i`'s bytes (as its header says) to `out`.
-using TensorWriter = std::function<bool(size_t i, OutputFile &out, std::string &error)>;
+using TensorWriter = std::function<bool(size_t i, OutputFile &out, rt::Status &error)>;
 
 /// Writes tensors described by `headers` to `path`, their data produced one
 /// at a time by `writeData`, so a file larger than memory can be written
 /// (through an OutputFile: whole or not at all).
 bool writeSafetensors(const std::string &path, const std::vector<TensorHeader> &headers,
-                      const TensorWriter &writeData, std::string &error);
+                      const TensorWriter &writeData, rt::Status &error);
 
 /// Writes `tensors` in the given order to `path` through a temporary file
 /// renamed into place, so a failure never leaves a partial file.
 bool writeSafetensors(const std::string &path,
                       const std::vector<std::pair<std::string, cpu::Tensor>> &tensors,
-                      std::string &error);
+                      rt::Status &error);
 
 } // namespace lmc::rt
 

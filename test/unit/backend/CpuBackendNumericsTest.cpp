@@ -84,7 +84,7 @@ TEST_P(CpuBackendNumerics, MatchesTheFloat64Evaluator) {
 
     // The reference: the uncompiled model in f64 on each packed batch.
     std::vector<rt::PackedBatch> batches;
-    std::string error;
+    rt::Status error;
     ASSERT_TRUE(rt::packExamples(model->plan(), examples, packing, batches, error)) << error;
     auto parameters = eval::Parameters::fromSeed(seed);
     double errorSquared = 0, normSquared = 0;

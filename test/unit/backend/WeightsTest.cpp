@@ -38,9 +38,8 @@ TEST(Weights, SafetensorsRoundTrip) {
   auto model = load(mlir::lmc::Precision::FP32);
   ASSERT_TRUE(model);
   std::vector<std::pair<std::string, cpu::Tensor>> weights;
-  std::string error;
-  rt::Status status;
-  ASSERT_TRUE(model->generateWeights(5, weights, status));
+  rt::Status error;
+  ASSERT_TRUE(model->generateWeights(5, weights, error));
   std::string path = ::testing::TempDir() + "/weights-roundtrip.safetensors";
   ASSERT_TRUE(rt::writeSafetensors(path, weights, error)) << error;
   Weights read;
@@ -50,7 +49,7 @@ TEST(Weights, SafetensorsRoundTrip) {
     ASSERT_EQ(read[name].shape, tensor.shape) << name;
     EXPECT_EQ(std::memcmp(read[name].data, tensor.data, tensor.numBytes()), 0) << name;
   }
-  EXPECT_TRUE(model->loadWeights(path, status)) << status;
+  EXPECT_TRUE(model->loadWeights(path, error)) << error;
   std::remove(path.c_str());
 }
 

@@ -121,8 +121,9 @@ TEST_P(AdamwRowsEmulation, MatchesTheCpuBackend) {
   }
 
   std::vector<cpu::Tensor> expected, got;
-  ASSERT_TRUE(lmc::testing::runOnCpuAndEmulatedGpu(plan, 75, inputs, expected, got, error))
-      << error;
+  rt::Status failure;
+  ASSERT_TRUE(lmc::testing::runOnCpuAndEmulatedGpu(plan, 75, inputs, expected, got, failure))
+      << failure;
   // The CPU sums an id's rows in f64, the GPU in f32, in the same order.
   for (size_t o = 0; o < 3; ++o)
     EXPECT_LE(lmc::testing::relativeL2(got[o], expected[o], plan.outputs[o].name), 1e-6)

@@ -101,8 +101,9 @@ TEST_P(AttentionEmulation, MatchesTheCpuBackend) {
   inputs.push_back(index);
 
   std::vector<cpu::Tensor> expected, got;
-  ASSERT_TRUE(lmc::testing::runOnCpuAndEmulatedGpu(plan, c.arch, inputs, expected, got, error))
-      << error;
+  rt::Status failure;
+  ASSERT_TRUE(lmc::testing::runOnCpuAndEmulatedGpu(plan, c.arch, inputs, expected, got, failure))
+      << failure;
   // The tensor-core kernel rounds P to the input type before P V.
   double bound = c.dtype == rt::DType::F32 ? 1e-5 : c.dtype == rt::DType::F16 ? 2e-3 : 1e-2;
   EXPECT_LE(lmc::testing::relativeL2(got[0], expected[0], "out"), bound);

@@ -119,8 +119,9 @@ TEST_P(AttentionGradEmulation, MatchesTheCpuBackend) {
   inputs.push_back(cuSeqlens);
 
   std::vector<cpu::Tensor> expected, got;
-  ASSERT_TRUE(lmc::testing::runOnCpuAndEmulatedGpu(plan, c.arch, inputs, expected, got, error))
-      << error;
+  rt::Status failure;
+  ASSERT_TRUE(lmc::testing::runOnCpuAndEmulatedGpu(plan, c.arch, inputs, expected, got, failure))
+      << failure;
   // The tensor-core kernels round P and dS to the input type before their
   // products (FlashAttention-2 does too); the CPU keeps them f32.
   double bound = c.dtype == rt::DType::F32 ? 1e-5

@@ -52,8 +52,7 @@ TEST_P(CudaBackendEmulation, MatchesTheCpuBackend) {
   options.maxTokens = 96;
   std::string bytes = lmc::testing::compilePackageWithCode(param.example, options);
   ASSERT_FALSE(bytes.empty());
-  std::string error;
-  rt::Status status;
+  rt::Status error;
   std::unique_ptr<rt::Model> onCpu, onGpu;
   ASSERT_TRUE(lmc::testing::loadOnCpuAndEmulatedGpu(bytes, param.arch, onCpu, onGpu, error))
       << error;
@@ -61,16 +60,16 @@ TEST_P(CudaBackendEmulation, MatchesTheCpuBackend) {
             "the GPU (lmc device emulator, sm_" + std::to_string(param.arch) + ")");
 
   std::vector<std::pair<std::string, cpu::Tensor>> weights;
-  ASSERT_TRUE(onCpu->generateWeights(3, weights, status)) << status;
-  ASSERT_TRUE(onCpu->setWeights({weights.begin(), weights.end()}, status)) << status;
-  ASSERT_TRUE(onGpu->setWeights({weights.begin(), weights.end()}, status)) << status;
+  ASSERT_TRUE(onCpu->generateWeights(3, weights, error)) << error;
+  ASSERT_TRUE(onCpu->setWeights({weights.begin(), weights.end()}, error)) << error;
+  ASSERT_TRUE(onGpu->setWeights({weights.begin(), weights.end()}, error)) << error;
   std::vector<rt::Example> examples = lmc::testing::randomExamples(onCpu->plan(), 11, 20, 5);
   rt::PackingOptions packing;
   std::vector<rt::ExampleOutputs> expected, got;
   rt::RunStatistics statistics;
-  ASSERT_TRUE(onCpu->run(examples, packing, expected, statistics, status)) << status;
+  ASSERT_TRUE(onCpu->run(examples, packing, expected, statistics, error)) << error;
   int launchesBefore = lmc::testing::emulatorCounts().launches;
-  ASSERT_TRUE(onGpu->run(examples, packing, got, statistics, status)) << status;
+  ASSERT_TRUE(onGpu->run(examples, packing, got, statistics, error)) << error;
   EXPECT_GT(statistics.batches, 1u);
   EXPECT_GT(lmc::testing::emulatorCounts().launches, launchesBefore);
   ASSERT_EQ(got.size(), expected.size());
@@ -94,5 +93,19 @@ INSTANTIATE_TEST_SUITE_P(
                       Case{"text_encoder.yaml", mlir::lmc::Precision::FP16, true, 3e-3},
                       Case{"ranker.mlir", mlir::lmc::Precision::FP32, true, 1e-5},
                       Case{"text_encoder.yaml", mlir::lmc::Precision::BF16, true, 2e-2, 80}));
+
+// A CUDA failure reaches the C API with the code of its kind: out of
+// memory, a device that is not there, or lmc's own failure.
+TEST(DriverStatus, CudaErrorsKeepTheirKind) {
+  const lmc::cuda::Driver *driver = lmc::testing::emulatedDriver();
+  rt::Status memory, device, other;
+  EXPECT_FALSE(driver->check(CUDA_ERROR_OUT_OF_MEMORY, "cuMemAlloc", memory));
+  EXPECT_EQ(memory.code(), LMC_STATUS_OUT_OF_MEMORY) << memory;
+  EXPECT_FALSE(driver->check(CUDA_ERROR_NO_DEVICE, "cuDeviceGet", device));
+  EXPECT_EQ(device.code(), LMC_STATUS_UNAVAILABLE) << device;
+  EXPECT_FALSE(driver->check(CUDA_ERROR_ILLEGAL_ADDRESS, "cuStreamSynchronize", other));
+  EXPECT_EQ(other.code(), LMC_STATUS_INTERNAL) << other;
+  EXPECT_NE(other.message().find("cuStreamSynchronize"), std::string::npos) << other;
+}
 
 } // namespace

@@ -134,15 +134,13 @@ std::string compileTrainingStepWithCode(const std::string &source) {
   return compileSourceWithCode(source, options);
 }
 
-bool loadOnCpuAndEmulatedGpu(const std::string &bytes, int arch,
-                             std::unique_ptr<rt::Model> &onCpu,
-                             std::unique_ptr<rt::Model> &onGpu, std::string &error,
+bool loadOnCpuAndEmulatedGpu(const std::string &bytes, int arch, std::unique_ptr<rt::Model> &onCpu,
+                             std::unique_ptr<rt::Model> &onGpu, rt::Status &error,
                              rt::Communicator *ranks) {
-  rt::Status status;
-  onCpu = rt::Model::fromBytes(bytes, status);
-  onGpu = onCpu ? rt::Model::fromBytes(bytes, status) : nullptr;
+  onCpu = rt::Model::fromBytes(bytes, error);
+  onGpu = onCpu ? rt::Model::fromBytes(bytes, error) : nullptr;
   if (!onGpu)
-    return (error = status.message()), false;
+    return false;
   std::unique_ptr<cuda::CudaBackend> backend = cuda::CudaBackend::create(
       onGpu->plan(), error, emulatedDriver(arch), ranks, ranks ? emulatedNccl(*ranks) : nullptr);
   if (!backend)
@@ -157,13 +155,12 @@ bool loadOnCpuAndEmulatedGpu(const std::string &bytes, int arch,
 
 void trainBothAndCompare(rt::Model &onCpu, rt::Model &onGpu, rt::Communicator &ranks,
                          const std::vector<rt::Example> &examples, int steps) {
-  std::string error;
-  rt::Status status;
+  ::lmc::rt::Status error;
   std::vector<std::unique_ptr<rt::Trainer>> trainers;
   for (rt::Model *model : {&onCpu, &onGpu}) {
     std::vector<std::pair<std::string, cpu::Tensor>> weights;
-    ASSERT_TRUE(model->generateWeights(3, weights, status)) << status;
-    ASSERT_TRUE(model->setWeights({weights.begin(), weights.end()}, status)) << status;
+    ASSERT_TRUE(model->generateWeights(3, weights, error)) << error;
+    ASSERT_TRUE(model->setWeights({weights.begin(), weights.end()}, error)) << error;
     trainers.push_back(rt::Trainer::create(*model, ranks, error));
     ASSERT_TRUE(trainers.back()) << error;
   }
@@ -176,7 +173,7 @@ void trainBothAndCompare(rt::Model &onCpu, rt::Model &onGpu, rt::Communicator &r
       ASSERT_TRUE(trainer->step(batches[0], report, error)) << error;
       ASSERT_FALSE(report.skipped);
     }
-  ASSERT_TRUE(onGpu.syncParameters(status)) << status;
+  ASSERT_TRUE(onGpu.syncParameters(error)) << error;
   const rt::Plan &plan = onCpu.plan();
   for (size_t p = 0; p < plan.parameters.size(); ++p) {
     const cpu::Tensor &a = onGpu.parameterTensors()[p], &b = onCpu.parameterTensors()[p];
@@ -189,7 +186,7 @@ void trainBothAndCompare(rt::Model &onCpu, rt::Model &onGpu, rt::Communicator &r
 
 bool runOnCpuAndEmulatedGpu(const rt::Plan &plan, int arch, const std::vector<cpu::Tensor> &inputs,
                             std::vector<cpu::Tensor> &expected, std::vector<cpu::Tensor> &got,
-                            std::string &error) {
+                            rt::Status &error) {
   cpu::CpuBackend reference(plan);
   std::unique_ptr<cuda::CudaBackend> device =
       cuda::CudaBackend::create(plan, error, emulatedDriver(arch));

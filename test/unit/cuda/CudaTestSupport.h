@@ -46,9 +46,8 @@ bool compilePlan(const std::string &name, mlir::lmc::CompileOptions options, rt:
 /// backend of an emulated device of compute capability `arch` (75 or 80).
 /// With `ranks`, both train over them (the GPU's collectives over the
 /// emulated NCCL). False with `error` set when either fails.
-bool loadOnCpuAndEmulatedGpu(const std::string &bytes, int arch,
-                             std::unique_ptr<rt::Model> &onCpu,
-                             std::unique_ptr<rt::Model> &onGpu, std::string &error,
+bool loadOnCpuAndEmulatedGpu(const std::string &bytes, int arch, std::unique_ptr<rt::Model> &onCpu,
+                             std::unique_ptr<rt::Model> &onGpu, rt::Status &error,
                              rt::Communicator *ranks = nullptr);
 
 /// Runs a plan without parameters on `inputs`, on the CPU backend into
@@ -56,7 +55,7 @@ bool loadOnCpuAndEmulatedGpu(const std::string &bytes, int arch,
 /// capability `arch` into `got`. False with `error` set when either fails.
 bool runOnCpuAndEmulatedGpu(const rt::Plan &plan, int arch, const std::vector<cpu::Tensor> &inputs,
                             std::vector<cpu::Tensor> &expected, std::vector<cpu::Tensor> &got,
-                            std::string &error);
+                            rt::Status &error);
 
 /// Gives `onCpu` and `onGpu` (loadOnCpuAndEmulatedGpu) the same generated
 /// weights, trains each `steps` optimizer steps on one batch of `examples`

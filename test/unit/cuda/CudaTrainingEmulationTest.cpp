@@ -28,14 +28,13 @@ namespace cpu = ::lmc::cpu;
 /// relative L2.
 void expectGradientsMatch(const std::string &bytes, int arch, double bound) {
   ASSERT_FALSE(bytes.empty());
-  std::string error;
-  rt::Status status;
+  rt::Status error;
   std::unique_ptr<rt::Model> onCpu, onGpu;
   ASSERT_TRUE(lmc::testing::loadOnCpuAndEmulatedGpu(bytes, arch, onCpu, onGpu, error)) << error;
   for (rt::Model *model : {onCpu.get(), onGpu.get()}) {
     std::vector<std::pair<std::string, cpu::Tensor>> weights;
-    ASSERT_TRUE(model->generateWeights(5, weights, status)) << status;
-    ASSERT_TRUE(model->setWeights({weights.begin(), weights.end()}, status)) << status;
+    ASSERT_TRUE(model->generateWeights(5, weights, error)) << error;
+    ASSERT_TRUE(model->setWeights({weights.begin(), weights.end()}, error)) << error;
   }
 
   std::vector<rt::Example> examples = lmc::testing::randomExamples(onCpu->plan(), 6, 10, 9);
@@ -43,8 +42,8 @@ void expectGradientsMatch(const std::string &bytes, int arch, double bound) {
   rt::PackingOptions packing;
   ASSERT_TRUE(rt::packExamples(onCpu->plan(), examples, packing, batches, error)) << error;
   std::vector<cpu::Tensor> expected, got;
-  ASSERT_TRUE(onCpu->runBatch(batches[0], expected, status)) << status;
-  ASSERT_TRUE(onGpu->runBatch(batches[0], got, status)) << status;
+  ASSERT_TRUE(onCpu->runBatch(batches[0], expected, error)) << error;
+  ASSERT_TRUE(onGpu->runBatch(batches[0], got, error)) << error;
   ASSERT_EQ(got.size(), expected.size());
   const rt::Plan &plan = onCpu->plan();
   for (size_t o = 0; o < expected.size(); ++o) {
@@ -96,7 +95,7 @@ void loadTinyTrainingStep(std::unique_ptr<rt::Model> &onCpu, std::unique_ptr<rt:
   std::string bytes =
       lmc::testing::compileTrainingStepWithCode(lmc::testing::kTinyTrainingModel);
   ASSERT_FALSE(bytes.empty());
-  std::string error;
+  rt::Status error;
   ASSERT_TRUE(lmc::testing::loadOnCpuAndEmulatedGpu(bytes, 75, onCpu, onGpu, error)) << error;
 }
 
@@ -140,11 +139,10 @@ TEST(CudaTrainingEmulation, WeightAndMomentsUpdateInOneEntryPoint) {
 TEST(CudaTrainingEmulation, UpdatesStayOnTheDeviceUntilAsked) {
   std::unique_ptr<rt::Model> onCpu, onGpu;
   ASSERT_NO_FATAL_FAILURE(loadTinyTrainingStep(onCpu, onGpu));
-  std::string error;
-  rt::Status status;
+  rt::Status error;
   std::vector<std::pair<std::string, cpu::Tensor>> weights;
-  ASSERT_TRUE(onGpu->generateWeights(3, weights, status)) << status;
-  ASSERT_TRUE(onGpu->setWeights({weights.begin(), weights.end()}, status)) << status;
+  ASSERT_TRUE(onGpu->generateWeights(3, weights, error)) << error;
+  ASSERT_TRUE(onGpu->setWeights({weights.begin(), weights.end()}, error)) << error;
   std::unique_ptr<rt::Communicator> alone = rt::singleRank();
   std::unique_ptr<rt::Trainer> trainer = rt::Trainer::create(*onGpu, *alone, error);
   ASSERT_TRUE(trainer) << error;
@@ -165,13 +163,13 @@ TEST(CudaTrainingEmulation, UpdatesStayOnTheDeviceUntilAsked) {
   rt::StepReport report;
   ASSERT_TRUE(trainer->step(batches[0], report, error)) << error;
   EXPECT_EQ(hostValues(), before) << "a step copied its updates to the host";
-  ASSERT_TRUE(onGpu->syncParameters(status)) << status;
+  ASSERT_TRUE(onGpu->syncParameters(error)) << error;
   std::vector<std::vector<double>> after = hostValues();
   for (size_t p = 0; p < after.size(); ++p)
     EXPECT_NE(after[p], before[p]) << onGpu->plan().parameters[p].name << " was not updated";
   // The next step starts from the device's values, not a new upload.
   ASSERT_TRUE(trainer->step(batches[0], report, error)) << error;
-  ASSERT_TRUE(onGpu->syncParameters(status)) << status;
+  ASSERT_TRUE(onGpu->syncParameters(error)) << error;
   EXPECT_NE(hostValues(), after);
 }
 

@@ -38,7 +38,7 @@ TEST_P(CudaZeroEmulation, EveryRanksStateMatchesTheCpuBackend) {
   std::string bytes = lmc::testing::compileTrainingStepWithCode(
       lmc::testing::shardedTinyTrainingModel(stage, world->size()));
   ASSERT_FALSE(bytes.empty());
-  std::string error;
+  rt::Status error;
   std::unique_ptr<rt::Model> onCpu, onGpu;
   ASSERT_TRUE(lmc::testing::loadOnCpuAndEmulatedGpu(bytes, 75, onCpu, onGpu, error, world))
       << error;
@@ -64,10 +64,10 @@ INSTANTIATE_TEST_SUITE_P(
 /// Runs every test on every rank; the process fails when any rank's did.
 int main(int argc, char **argv) {
   ::testing::InitGoogleTest(&argc, argv);
-  std::string error;
+  rt::Status error;
   std::unique_ptr<rt::Communicator> ranks = rt::mpiWorld(error);
   if (!ranks) {
-    std::fprintf(stderr, "MPI: %s\n", error.c_str());
+    std::fprintf(stderr, "MPI: %s\n", error.message().c_str());
     return 1;
   }
   if (ranks->size() < 2) {
@@ -77,7 +77,7 @@ int main(int argc, char **argv) {
   world = ranks.get();
   double failed = RUN_ALL_TESTS() != 0;
   if (!ranks->allReduceSum(&failed, 1, error)) {
-    std::fprintf(stderr, "MPI: %s\n", error.c_str());
+    std::fprintf(stderr, "MPI: %s\n", error.message().c_str());
     return 1;
   }
   return failed != 0;

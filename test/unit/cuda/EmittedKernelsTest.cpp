@@ -28,7 +28,8 @@ void expectCompilesWithoutSpills(const std::string &what, const std::string &sou
                                  const std::vector<rt::Launch> &launches) {
   for (const char *arch : kArchitectures) {
     lmc::cuda::CompiledKernel compiled;
-    std::string error, report;
+    std::string report;
+    rt::Status error;
     ASSERT_TRUE(lmc::cuda::compileCuda(source, what, arch, compiled, error))
         << error << "\n" << source;
     ASSERT_TRUE(lmc::cuda::ptxasResources(compiled.ptx, arch, report, error)) << error;

@@ -29,22 +29,21 @@ TEST(EmptySequencesEmulation, EveryPoolAndTheTransformerMatchTheCpuBackend) {
   std::string bytes =
       lmc::testing::compileSpecFileWithCode(kInputs + "empty-sequences.yaml", options);
   ASSERT_FALSE(bytes.empty());
-  std::string error;
-  rt::Status status;
+  rt::Status error;
   std::unique_ptr<rt::Model> onCpu, onGpu;
   ASSERT_TRUE(lmc::testing::loadOnCpuAndEmulatedGpu(bytes, 75, onCpu, onGpu, error)) << error;
   std::vector<std::pair<std::string, cpu::Tensor>> weights;
-  ASSERT_TRUE(onCpu->generateWeights(3, weights, status)) << status;
-  ASSERT_TRUE(onCpu->setWeights({weights.begin(), weights.end()}, status)) << status;
-  ASSERT_TRUE(onGpu->setWeights({weights.begin(), weights.end()}, status)) << status;
+  ASSERT_TRUE(onCpu->generateWeights(3, weights, error)) << error;
+  ASSERT_TRUE(onCpu->setWeights({weights.begin(), weights.end()}, error)) << error;
+  ASSERT_TRUE(onGpu->setWeights({weights.begin(), weights.end()}, error)) << error;
 
   std::vector<rt::Example> examples;
   ASSERT_TRUE(rt::readExamplesFile(kInputs + "empty-sequences.jsonl", examples, error)) << error;
   rt::PackingOptions packing;
   std::vector<rt::ExampleOutputs> expected, got;
   rt::RunStatistics statistics;
-  ASSERT_TRUE(onCpu->run(examples, packing, expected, statistics, status)) << status;
-  ASSERT_TRUE(onGpu->run(examples, packing, got, statistics, status)) << status;
+  ASSERT_TRUE(onCpu->run(examples, packing, expected, statistics, error)) << error;
+  ASSERT_TRUE(onGpu->run(examples, packing, got, statistics, error)) << error;
   EXPECT_GT(statistics.batches, 10u);
   ASSERT_EQ(got.size(), expected.size());
   for (size_t e = 0; e < expected.size(); ++e)

@@ -66,7 +66,7 @@ TEST_F(ModuleLoader, CompilesTheSourceOnceThenReadsTheCache) {
   rt::Kernel kernel = kernelWithSource();
   CUmodule module;
   ModuleSource source;
-  std::string error;
+  rt::Status error;
   ASSERT_TRUE(lmc::cuda::loadModule(driver, kernel, 90, 13000, cache, module, source, error))
       << error;
   EXPECT_EQ(source, ModuleSource::Nvrtc);
@@ -89,7 +89,7 @@ TEST_F(ModuleLoader, PrefersTheCubinForTheDevice) {
   kernel.binaries = {{"sm_80", "cubin", "CUB8"}, {"sm_90", "cubin", "CUB9"}};
   CUmodule module;
   ModuleSource source;
-  std::string error;
+  rt::Status error;
   ASSERT_TRUE(lmc::cuda::loadModule(driver, kernel, 90, 13000, cache, module, source, error));
   EXPECT_EQ(source, ModuleSource::Cubin);
   EXPECT_EQ(loaded.back(), "CUB9");
@@ -102,12 +102,13 @@ TEST_F(ModuleLoader, FallsBackToPtxWithoutSource) {
   kernel.binaries = {{"compute_80", "ptx", "PTX8"}, {"compute_90", "ptx", "PTX9"}};
   CUmodule module;
   ModuleSource source;
-  std::string error;
+  rt::Status error;
   ASSERT_TRUE(lmc::cuda::loadModule(driver, kernel, 86, 13000, cache, module, source, error));
   EXPECT_EQ(source, ModuleSource::Ptx);
   EXPECT_EQ(loaded.back(), "PTX8") << "the newest PTX the device can run";
   EXPECT_FALSE(lmc::cuda::loadModule(driver, kernel, 75, 13000, cache, module, source, error));
-  EXPECT_EQ(error, "kernel 'k1' has no code for sm_75 (recompile the model with --target=sm_75)");
+  EXPECT_EQ(error.message(),
+            "kernel 'k1' has no code for sm_75 (recompile the model with --target=sm_75)");
 }
 
 } // namespace

@@ -199,8 +199,9 @@ TEST_F(OpTable, UnaryElementwiseOpsAgreeOnEveryBackend) {
     plan.kernels[0].source = code.source;
     plan.kernels[0].launches = code.launches;
     std::vector<cpu::Tensor> onCpu, onGpu;
-    ASSERT_TRUE(lmc::testing::runOnCpuAndEmulatedGpu(plan, 80, {input}, onCpu, onGpu, error))
-        << error;
+    rt::Status failure;
+    ASSERT_TRUE(lmc::testing::runOnCpuAndEmulatedGpu(plan, 80, {input}, onCpu, onGpu, failure))
+        << failure;
     std::vector<double> reference = evaluated(context, row.name, input);
     ASSERT_EQ(reference.size(), 16u) << "the evaluator has no rule for " << row.name;
     for (int64_t i = 0; i < 16; ++i) {

@@ -54,19 +54,18 @@ TEST_P(TensorFlowColumnsEmulation, MatchesTensorFlow) {
   options.maxBatch = 8; // several batches per case
   std::string bytes = lmc::testing::compileSpecFileWithCode(base + ".yaml", options);
   ASSERT_FALSE(bytes.empty());
-  std::string error;
-  rt::Status status;
+  rt::Status error;
   std::unique_ptr<rt::Model> onCpu, onGpu;
   ASSERT_TRUE(lmc::testing::loadOnCpuAndEmulatedGpu(bytes, 90, onCpu, onGpu, error)) << error;
   std::map<std::string, cpu::Tensor> tables;
   ASSERT_TRUE(rt::readSafetensors(base + ".safetensors", tables, error)) << error;
-  ASSERT_TRUE(onGpu->setWeights(std::move(tables), status)) << status;
+  ASSERT_TRUE(onGpu->setWeights(std::move(tables), error)) << error;
 
   std::vector<rt::Example> examples;
   ASSERT_TRUE(rt::readExamplesFile(base + ".jsonl", examples, error)) << error;
   std::vector<rt::ExampleOutputs> got;
   rt::RunStatistics statistics;
-  ASSERT_TRUE(onGpu->run(examples, rt::PackingOptions(), got, statistics, status)) << status;
+  ASSERT_TRUE(onGpu->run(examples, rt::PackingOptions(), got, statistics, error)) << error;
   std::vector<std::vector<double>> expected = readExpected(base + ".expected.jsonl");
   ASSERT_EQ(got.size(), expected.size());
   for (size_t e = 0; e < expected.size(); ++e) {

@@ -57,7 +57,8 @@ protected:
 };
 
 TEST_F(AtomicFileTest, WritesAndReplacesRegularFilesLeavingNoTemporary) {
-  std::string path = directory + "/out.txt", error;
+  std::string path = directory + "/out.txt";
+  Status error;
   ASSERT_TRUE(writeFileAtomically(path, "first", error)) << error;
   ASSERT_TRUE(writeFileAtomically(path, "second", error)) << error;
   EXPECT_EQ(contents(path), "second");
@@ -68,10 +69,10 @@ TEST_F(AtomicFileTest, WritesAndReplacesRegularFilesLeavingNoTemporary) {
 }
 
 TEST_F(AtomicFileTest, RefusesADirectoryAndLeavesIt) {
-  std::string error;
+  Status error;
   ASSERT_EQ(::mkdir((directory + "/d").c_str(), 0755), 0);
   EXPECT_FALSE(writeFileAtomically(directory + "/d", "x", error));
-  EXPECT_EQ(error, "cannot write '" + directory + "/d': it is a directory");
+  EXPECT_EQ(error.message(), "cannot write '" + directory + "/d': it is a directory");
   struct stat status;
   ASSERT_EQ(::stat((directory + "/d").c_str(), &status), 0);
   EXPECT_TRUE(S_ISDIR(status.st_mode));
@@ -79,7 +80,7 @@ TEST_F(AtomicFileTest, RefusesADirectoryAndLeavesIt) {
 }
 
 TEST_F(AtomicFileTest, WritesDevicesAndPipesInPlace) {
-  std::string error;
+  Status error;
   ASSERT_TRUE(writeFileAtomically("/dev/null", "discarded", error)) << error;
   struct stat status;
   ASSERT_EQ(::stat("/dev/null", &status), 0);
@@ -102,7 +103,8 @@ TEST_F(AtomicFileTest, WritesDevicesAndPipesInPlace) {
 }
 
 TEST_F(AtomicFileTest, AnUncommittedOutputLeavesNothing) {
-  std::string path = directory + "/out.txt", error;
+  std::string path = directory + "/out.txt";
+  Status error;
   {
     OutputFile out;
     ASSERT_TRUE(out.open(path, error)) << error;
@@ -117,7 +119,7 @@ TEST_F(AtomicFileTest, TheNextWriteRemovesTemporariesOfKilledProcesses) {
   std::string dead = ".out.txt.lmc-2147483632-abcdef", alive = ".out.txt.lmc-1-abcdef";
   std::ofstream(directory + "/" + dead) << "stale";
   std::ofstream(directory + "/" + alive) << "someone else's";
-  std::string error;
+  Status error;
   ASSERT_TRUE(writeFileAtomically(directory + "/out.txt", "new", error)) << error;
   std::vector<std::string> names = entries();
   EXPECT_EQ(std::count(names.begin(), names.end(), dead), 0);
@@ -125,7 +127,8 @@ TEST_F(AtomicFileTest, TheNextWriteRemovesTemporariesOfKilledProcesses) {
 }
 
 TEST_F(AtomicFileTest, ASymlinkIsKeptAndItsTargetReplacedWithItsMode) {
-  std::string target = directory + "/target.txt", link = directory + "/link.txt", error;
+  std::string target = directory + "/target.txt", link = directory + "/link.txt";
+  Status error;
   std::ofstream(target) << "old";
   ASSERT_EQ(::chmod(target.c_str(), 0600), 0);
   ASSERT_EQ(::symlink(target.c_str(), link.c_str()), 0);
@@ -142,7 +145,7 @@ TEST_F(AtomicFileTest, OnlyItsOwnTemporariesAreSwept) {
   // A name that merely starts like a temporary is someone else's file.
   std::string foreign = ".out.txt.lmc-2147483632-foo";
   std::ofstream(directory + "/" + foreign) << "not ours";
-  std::string error;
+  Status error;
   ASSERT_TRUE(writeFileAtomically(directory + "/out.txt", "new", error)) << error;
   std::vector<std::string> names = entries();
   EXPECT_EQ(std::count(names.begin(), names.end(), foreign), 1);
@@ -166,7 +169,7 @@ TEST_F(AtomicFileTest, SigtermRemovesTheTemporary) {
   if (child == 0) {
     removeTemporariesOnSignals();
     OutputFile out;
-    std::string error;
+    Status error;
     if (!out.open(path, error) || !out.write("half", error))
       ::_exit(2);
     ::raise(SIGTERM);
@@ -179,15 +182,16 @@ TEST_F(AtomicFileTest, SigtermRemovesTheTemporary) {
 }
 
 TEST_F(AtomicFileTest, ReadsOnlyRegularFiles) {
-  std::string bytes, error;
+  std::string bytes;
+  Status error;
   EXPECT_FALSE(readFile(directory, bytes, error));
-  EXPECT_EQ(error, "cannot read '" + directory + "': it is a directory");
+  EXPECT_EQ(error.message(), "cannot read '" + directory + "': it is a directory");
   std::string fifo = directory + "/pipe";
   ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
   EXPECT_FALSE(readFile(fifo, bytes, error)) << "a pipe may never end";
-  EXPECT_EQ(error, "cannot read '" + fifo + "': it is not a regular file");
+  EXPECT_EQ(error.message(), "cannot read '" + fifo + "': it is not a regular file");
   EXPECT_FALSE(readFile(directory + "/absent", bytes, error));
-  EXPECT_EQ(error, "cannot read '" + directory + "/absent': No such file or directory");
+  EXPECT_EQ(error.message(), "cannot read '" + directory + "/absent': No such file or directory");
 }
 
 } // namespace

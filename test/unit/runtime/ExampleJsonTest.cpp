@@ -13,16 +13,16 @@ namespace {
 
 Example parsed(const std::string &text) {
   Example example;
-  std::string error;
+  ::lmc::rt::Status error;
   EXPECT_TRUE(parseExample(text, "line 1", example, error)) << error;
   return example;
 }
 
 std::string failure(const std::string &text) {
   Example example;
-  std::string error;
+  ::lmc::rt::Status error;
   EXPECT_FALSE(parseExample(text, "line 1", example, error)) << text;
-  return error;
+  return error.message();
 }
 
 TEST(ExampleJson, FeaturesTakeTheKindOfTheirValues) {
@@ -102,12 +102,12 @@ TEST(ExampleJson, StreamsSkipBlankLinesAndNameLines) {
   ExampleStream stream;
   stream.attach(in, "in.jsonl");
   std::vector<Example> examples;
-  std::string error;
+  ::lmc::rt::Status error;
   ASSERT_TRUE(stream.read(2, examples, error)) << error;
   ASSERT_EQ(examples.size(), 2u);
   EXPECT_EQ(examples[1].origin, "in.jsonl:4");
   EXPECT_FALSE(stream.read(2, examples, error));
-  EXPECT_EQ(error, "in.jsonl:5: not valid JSON");
+  EXPECT_EQ(error.message(), "in.jsonl:5: not valid JSON");
 }
 
 } // namespace

@@ -23,7 +23,7 @@ extern "C" __global__ void scale_rows(const __half *x, const float *scale, __hal
 TEST(Nvrtc, CompilesForEachTargetWithoutSpills) {
   for (const char *arch : {"sm_80", "sm_90"}) {
     lmc::cuda::CompiledKernel kernel;
-    std::string error;
+    ::lmc::rt::Status error;
     ASSERT_TRUE(lmc::cuda::compileCuda(kScaleRows, "scale_rows", arch, kernel, error)) << error;
     EXPECT_NE(kernel.ptx.find(".entry scale_rows"), std::string::npos);
     EXPECT_FALSE(kernel.cubin.empty()) << arch;
@@ -36,11 +36,11 @@ TEST(Nvrtc, CompilesForEachTargetWithoutSpills) {
 
 TEST(Nvrtc, ErrorsNameTheKernelAndTheLine) {
   lmc::cuda::CompiledKernel kernel;
-  std::string error;
+  ::lmc::rt::Status error;
   EXPECT_FALSE(lmc::cuda::compileCuda("extern \"C\" __global__ void k() { undefined(); }", "k",
                                       "sm_90", kernel, error));
-  EXPECT_NE(error.find("NVRTC cannot compile 'k' for sm_90"), std::string::npos) << error;
-  EXPECT_NE(error.find("k.cu(1)"), std::string::npos) << error;
+  EXPECT_NE(error.message().find("NVRTC cannot compile 'k' for sm_90"), std::string::npos) << error;
+  EXPECT_NE(error.message().find("k.cu(1)"), std::string::npos) << error;
 }
 
 } // namespace

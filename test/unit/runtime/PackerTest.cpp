@@ -44,7 +44,7 @@ TEST(Packer, FirstFitDecreasingIntoRows) {
   // Lengths 5, 3, 2, 2, 1 into rows of 5: [5], [3, 2], [2, 1].
   std::vector<Example> examples = {example(2), example(5), example(1), example(3), example(2)};
   std::vector<PackedBatch> batches;
-  std::string error;
+  Status error;
   ASSERT_TRUE(packExamples(makePlan(64, 100), examples, {5, OverlongPolicy::Error}, batches,
                            error))
       << error;
@@ -71,7 +71,7 @@ TEST(Packer, BatchesStayWithinTheBudget) {
   for (size_t i = 0; i < 10; ++i)
     examples.push_back(example(1 + i % 4));
   std::vector<PackedBatch> batches;
-  std::string error;
+  Status error;
   // At most 3 examples and 6 tokens per batch.
   ASSERT_TRUE(packExamples(makePlan(3, 6), examples, {4, OverlongPolicy::Error}, batches, error));
   size_t seen = 0;
@@ -86,10 +86,11 @@ TEST(Packer, BatchesStayWithinTheBudget) {
 TEST(Packer, OverlongSequencesFollowThePolicy) {
   std::vector<Example> examples = {example(2), example(7)};
   std::vector<PackedBatch> batches;
-  std::string error;
+  Status error;
   EXPECT_FALSE(packExamples(makePlan(8, 64), examples, {4, OverlongPolicy::Error}, batches, error));
-  EXPECT_EQ(error, "example of 7: sequence 'history' has 7 tokens, more than the packing length 4 "
-                   "(lmc run --overlong=truncate or =alone, or LMC_OVERLONG_TRUNCATE or _ALONE, runs it)");
+  EXPECT_EQ(error.message(),
+            "example of 7: sequence 'history' has 7 tokens, more than the packing length 4 "
+            "(lmc run --overlong=truncate or =alone, or LMC_OVERLONG_TRUNCATE or _ALONE, runs it)");
 
   ASSERT_TRUE(packExamples(makePlan(8, 64), examples, {4, OverlongPolicy::Truncate}, batches,
                            error));
@@ -102,9 +103,10 @@ TEST(Packer, OverlongSequencesFollowThePolicy) {
 
   // A row of its own must still fit the batch the package was planned for.
   EXPECT_FALSE(packExamples(makePlan(8, 6), examples, {4, OverlongPolicy::Alone}, batches, error));
-  EXPECT_EQ(error, "example of 7: sequence 'history' has 7 tokens, more than the 6 a batch of "
-                   "this package holds (compile with a larger --max-tokens, or truncate it: lmc "
-                   "run --overlong=truncate)");
+  EXPECT_EQ(error.message(),
+            "example of 7: sequence 'history' has 7 tokens, more than the 6 a batch of "
+            "this package holds (compile with a larger --max-tokens, or truncate it: lmc "
+            "run --overlong=truncate)");
 }
 
 TEST(Packer, RowsAreExactlyFirstFitDecreasing) {
@@ -119,14 +121,15 @@ TEST(Packer, RowsAreExactlyFirstFitDecreasing) {
   }
   const int64_t rowLength = 8, perRow = 4;
   std::vector<PackedBatch> batches;
-  std::string error;
+  Status error;
   ASSERT_TRUE(planBatches(makePlan(perRow, 1 << 20), examples, {rowLength, OverlongPolicy::Error},
                           batches, error))
       << error;
   std::vector<size_t> order(examples.size());
   std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(),
-                   [&](size_t a, size_t b) { return lengths[a] > lengths[b]; });
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    return lengths[a] != lengths[b] ? lengths[a] > lengths[b] : a < b; // stable
+  });
   std::vector<std::vector<size_t>> rows;
   std::vector<int64_t> used;
   for (size_t e : order) {
@@ -154,22 +157,24 @@ TEST(Packer, RowsAreExactlyFirstFitDecreasing) {
 
 TEST(Packer, BadFeaturesNameTheExample) {
   std::vector<PackedBatch> batches;
-  std::string error;
+  Status error;
   Example missing = example(2);
   missing.features.erase("price");
   EXPECT_FALSE(packExamples(makePlan(8, 64), {missing}, {}, batches, error));
-  EXPECT_EQ(error, "example of 2: missing feature 'price' (its column has no default_value)");
+  EXPECT_EQ(error.message(),
+            "example of 2: missing feature 'price' (its column has no default_value)");
 
   Example narrow = example(2);
   narrow.features["price"].reals = {1};
   EXPECT_FALSE(packExamples(makePlan(8, 64), {narrow}, {}, batches, error));
-  EXPECT_EQ(error, "example of 2: feature 'price' has 1 values; the model takes 2");
+  EXPECT_EQ(error.message(), "example of 2: feature 'price' has 1 values; the model takes 2");
 
   Example numbers = example(2);
   numbers.features["history"] = numbers.features["price"];
   EXPECT_FALSE(packExamples(makePlan(8, 64), {numbers}, {}, batches, error));
-  EXPECT_EQ(error, "example of 2: feature 'history' takes strings (they are fingerprinted), "
-                   "not numbers");
+  EXPECT_EQ(error.message(),
+            "example of 2: feature 'history' takes strings (they are fingerprinted), "
+            "not numbers");
 }
 
 } // namespace

@@ -27,9 +27,9 @@ std::string file(const std::string &header, const std::string &data) {
 
 std::string parse(const std::string &bytes) {
   std::map<std::string, lmc::cpu::Tensor> tensors;
-  std::string error;
+  ::lmc::rt::Status error;
   return parseSafetensors(bytes, "w", tensors, error) ? "ok " + std::to_string(tensors.size())
-                                                      : error;
+                                                      : error.message();
 }
 
 TEST(Safetensors, ReadsTensorsThatTileTheData) {
@@ -66,17 +66,18 @@ TEST(Safetensors, StreamingWriterRefusesATensorOfTheWrongSize) {
   std::remove(path.c_str());
   std::vector<lmc::rt::TensorHeader> headers = {{"a", lmc::rt::DType::F32, {2}},
                                                 {"b", lmc::rt::DType::F32, {1}}};
-  std::string error;
+  ::lmc::rt::Status error;
   // 'a' is two floats, the writer gives one: 'b' would be read shifted.
   EXPECT_FALSE(lmc::rt::writeSafetensors(
       path, headers,
-      [](size_t, lmc::rt::OutputFile &out, std::string &failure) {
+      [](size_t, lmc::rt::OutputFile &out, lmc::rt::Status &failure) {
         float value = 1;
         return out.write(&value, sizeof value, failure);
       },
       error));
-  EXPECT_EQ(error, "cannot write '" + path +
-                       "': tensor 'a' ended at byte 4 of the data, not at 8 as its header says");
+  EXPECT_EQ(error.message(),
+            "cannot write '" + path +
+                "': tensor 'a' ended at byte 4 of the data, not at 8 as its header says");
   // Nothing is left at the path.
   EXPECT_NE(::access(path.c_str(), F_OK), 0);
 }

@@ -1,6 +1,8 @@
 // Tests the runtime's status type: codes, messages, ownership, and the
 // early-return macro.
 
+#include "Status.h"
+#include "io/AtomicFile.h"
 #include "lmc/status.h"
 #include "lmc/version.h"
 
@@ -77,6 +79,32 @@ TEST(Status, CodeNames) {
   EXPECT_STREQ(lmc_status_code_name(LMC_STATUS_UNAVAILABLE), "UNAVAILABLE");
   EXPECT_STREQ(lmc_status_code_name(static_cast<lmc_status_code_t>(99)),
                "UNKNOWN");
+}
+
+// The runtime's own status: a code set where the failure is known, kept
+// when a caller adds context.
+TEST(RuntimeStatus, StartsOkAndKeepsTheCodeUnderContext) {
+  lmc::rt::Status status;
+  EXPECT_TRUE(status.ok());
+  EXPECT_FALSE(status.fail(LMC_STATUS_OUT_OF_MEMORY, "needs 3 GiB"));
+  EXPECT_FALSE(status.addContext("model.lmcpkg"));
+  EXPECT_EQ(status.code(), LMC_STATUS_OUT_OF_MEMORY);
+  EXPECT_EQ(status.message(), "model.lmcpkg: needs 3 GiB");
+  lmc::rt::Status plain;
+  plain.fail("bad value");
+  EXPECT_EQ(plain.code(), LMC_STATUS_INVALID_ARGUMENT);
+  lmc::rt::Status internal;
+  internal.fail(LMC_STATUS_OK, "a failure must have a code");
+  EXPECT_EQ(internal.code(), LMC_STATUS_INTERNAL);
+}
+
+TEST(RuntimeStatus, AMissingFileIsNotFoundAndADirectoryIsInvalid) {
+  std::string bytes;
+  lmc::rt::Status missing, directory;
+  EXPECT_FALSE(lmc::rt::readFile(::testing::TempDir() + "/no-such-file", bytes, missing));
+  EXPECT_EQ(missing.code(), LMC_STATUS_NOT_FOUND) << missing;
+  EXPECT_FALSE(lmc::rt::readFile(::testing::TempDir(), bytes, directory));
+  EXPECT_EQ(directory.code(), LMC_STATUS_INVALID_ARGUMENT) << directory;
 }
 
 TEST(Version, MatchesTheHeader) {

@@ -62,11 +62,10 @@ const cpu::Tensor &named(Model &model, const std::string &name) {
 TEST(CompiledAdamW, DenseAndLazyRowUpdatesFollowTheirDefinitions) {
   std::unique_ptr<Model> gradients = compiled(false), step = compiled(true);
   ASSERT_TRUE(gradients && step);
-  std::string error;
-  Status status;
+  ::lmc::rt::Status error;
   std::vector<std::pair<std::string, cpu::Tensor>> weights;
-  ASSERT_TRUE(step->generateWeights(11, weights, status)) << status;
-  ASSERT_TRUE(step->setWeights({weights.begin(), weights.end()}, status)) << status;
+  ASSERT_TRUE(step->generateWeights(11, weights, error)) << error;
+  ASSERT_TRUE(step->setWeights({weights.begin(), weights.end()}, error)) << error;
   std::map<std::string, std::vector<ReferenceAdamW>> reference;
   for (const std::string name : {"w", "table"}) {
     const cpu::Tensor &value = named(*step, name);
@@ -88,11 +87,11 @@ TEST(CompiledAdamW, DenseAndLazyRowUpdatesFollowTheirDefinitions) {
                 named(*step, name).as<float>() + copy.numElements(), copy.as<float>());
       current[name] = copy;
     }
-    ASSERT_TRUE(gradients->setWeights(current, status)) << status;
+    ASSERT_TRUE(gradients->setWeights(current, error)) << error;
     std::vector<PackedBatch> packed;
     ASSERT_TRUE(packExamples(gradients->plan(), batch, packing, packed, error)) << error;
     std::vector<cpu::Tensor> outputs;
-    ASSERT_TRUE(gradients->runBatch(packed[0], outputs, status)) << status;
+    ASSERT_TRUE(gradients->runBatch(packed[0], outputs, error)) << error;
     std::map<std::string, const cpu::Tensor *> byName;
     for (size_t o = 0; o < outputs.size(); ++o)
       byName[gradients->plan().outputs[o].name] = &outputs[o];

@@ -116,12 +116,11 @@ TEST(TrainingStep, MatchesTheFloat64Evaluator) {
   const rt::Plan &plan = model->plan();
   std::vector<rt::Example> examples = labelledExamples(plan, 24, 4);
   std::vector<rt::PackedBatch> batches;
-  std::string error;
-  rt::Status status;
+  ::lmc::rt::Status error;
   rt::PackingOptions packing;
   ASSERT_TRUE(rt::packExamples(plan, examples, packing, batches, error)) << error;
   std::vector<cpu::Tensor> outputs;
-  ASSERT_TRUE(model->runBatch(batches[0], outputs, status)) << status;
+  ASSERT_TRUE(model->runBatch(batches[0], outputs, error)) << error;
 
   // The reference: the uncompiled model, its loss and its gradients in f64
   // on the same (padded) inputs.
@@ -199,7 +198,7 @@ class RankerLearns : public ::testing::TestWithParam<mlir::lmc::Precision> {};
 TEST_P(RankerLearns, LossFallsByHalf) {
   std::unique_ptr<rt::Model> model = trainingPackage(GetParam(), 1);
   ASSERT_TRUE(model);
-  std::string error;
+  ::lmc::rt::Status error;
   std::unique_ptr<rt::Communicator> alone = rt::singleRank();
   std::unique_ptr<rt::Trainer> trainer = rt::Trainer::create(*model, *alone, error);
   ASSERT_TRUE(trainer) << error;
@@ -244,7 +243,7 @@ INSTANTIATE_TEST_SUITE_P(Precisions, RankerLearns,
 TEST(TrainingStep, InjectedOverflowSkipsTheStepAndHalvesTheScale) {
   std::unique_ptr<rt::Model> model = trainingPackage(mlir::lmc::Precision::FP16, 2);
   ASSERT_TRUE(model);
-  std::string error;
+  ::lmc::rt::Status error;
   std::unique_ptr<rt::Communicator> alone = rt::singleRank();
   std::unique_ptr<rt::Trainer> trainer = rt::Trainer::create(*model, *alone, error);
   ASSERT_TRUE(trainer) << error;

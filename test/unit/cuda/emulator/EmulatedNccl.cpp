@@ -38,7 +38,7 @@ ncclResult_t initRank(ncclComm_t *comm, int ranks, ncclUniqueId id, int rank) {
     return ncclInvalidArgument;
   std::vector<uint8_t> mine(id.internal, id.internal + sizeof id.internal);
   std::vector<std::vector<uint8_t>> all;
-  std::string error;
+  ::lmc::rt::Status error;
   if (!world->allGatherBytes(mine, all, error))
     return ncclSystemError;
   for (const std::vector<uint8_t> &theirs : all)
@@ -50,9 +50,9 @@ ncclResult_t initRank(ncclComm_t *comm, int ranks, ncclUniqueId id, int rank) {
 
 /// Queues `exchange` on the stream, as NCCL does; its failure surfaces at
 /// the stream's next synchronize.
-ncclResult_t queue(cudaStream_t stream, std::function<bool(std::string &)> exchange) {
+ncclResult_t queue(cudaStream_t stream, std::function<bool(::lmc::rt::Status &)> exchange) {
   streams::enqueue(reinterpret_cast<CUstream>(stream), [exchange] {
-    std::string error;
+    ::lmc::rt::Status error;
     return exchange(error) ? CUDA_SUCCESS : CUDA_ERROR_LAUNCH_FAILED;
   });
   return ncclSuccess;
@@ -66,7 +66,7 @@ ncclResult_t allReduce(const void *send, void *receive, size_t count, ncclDataTy
                        ncclRedOp_t op, ncclComm_t comm, cudaStream_t stream) {
   if (comm != theCommunicator() || type != ncclFloat32 || op != ncclSum)
     return ncclInvalidArgument;
-  return queue(stream, [=](std::string &error) {
+  return queue(stream, [=](::lmc::rt::Status &error) {
     if (send != receive)
       std::memmove(receive, send, count * sizeof(float));
     return world->allReduceSum(static_cast<float *>(receive), count, error);
@@ -77,7 +77,7 @@ ncclResult_t reduceScatter(const void *send, void *receive, size_t count, ncclDa
                            ncclRedOp_t op, ncclComm_t comm, cudaStream_t stream) {
   if (comm != theCommunicator() || type != ncclFloat32 || op != ncclSum)
     return ncclInvalidArgument;
-  return queue(stream, [=](std::string &error) {
+  return queue(stream, [=](::lmc::rt::Status &error) {
     return world->reduceScatterSum(static_cast<const float *>(send),
                                    static_cast<float *>(receive),
                                    std::vector<int>(size_t(world->size()), int(count)), error);
@@ -89,7 +89,7 @@ ncclResult_t allGather(const void *send, void *receive, size_t count, ncclDataTy
   size_t width = type == ncclFloat32 ? 4 : type == ncclUint8 ? 1 : 0;
   if (comm != theCommunicator() || width == 0)
     return ncclInvalidArgument;
-  return queue(stream, [=](std::string &error) {
+  return queue(stream, [=](::lmc::rt::Status &error) {
     const auto *bytes = static_cast<const uint8_t *>(send);
     std::vector<std::vector<uint8_t>> all;
     if (!world->allGatherBytes({bytes, bytes + count * width}, all, error))
