@@ -26,7 +26,23 @@ std::string describe(const Shape &shape) {
   return text + "]";
 }
 
-int64_t product(int64_t a, int64_t b) { return a < 0 || b < 0 ? kUnknown : a * b; }
+/// a * b; unknown when either is, or when the product overflows (a damaged
+/// package's sizes: the result then fits no declared type).
+int64_t product(int64_t a, int64_t b) {
+  int64_t result;
+  return a < 0 || b < 0 || __builtin_mul_overflow(a, b, &result) ? kUnknown : result;
+}
+
+/// Known cu_seqlens run from 0 and never decrease (so their differences
+/// cannot overflow), ending at `tokens` when that is known.
+bool validOffsets(const std::vector<int64_t> &cu, int64_t tokens) {
+  if (cu.empty() || cu.front() != 0 || (tokens >= 0 && cu.back() != tokens))
+    return false;
+  for (size_t i = 1; i < cu.size(); ++i)
+    if (cu[i] < cu[i - 1])
+      return false;
+  return true;
+}
 
 /// Same rank, and every dimension known in both equal.
 bool agree(const Shape &a, const Shape &b) {
@@ -235,6 +251,9 @@ bool Rule::pad() {
   int64_t padded = declaredPadded.size() > 1 ? declaredPadded[1] : kUnknown;
   ValueShape &lengths = out[1];
   if (in[1]->known) {
+    if (!validOffsets(in[1]->data, shape(0)[0]))
+      return fail("cu_seqlens do not run from 0 up to the " + std::to_string(shape(0)[0]) +
+                  " packed rows");
     int64_t longest = 0;
     for (size_t s = 0; s + 1 < in[1]->data.size(); ++s) {
       lengths.data.push_back(in[1]->data[s + 1] - in[1]->data[s]);
@@ -363,8 +382,8 @@ bool Rule::special() {
     out[0].shape = withLeading({shape(1)[0] < 0 ? kUnknown : shape(1)[0] - 1}, shape(0), 1);
     return true;
   case Opcode::Positions:
-    if (shape(0).size() != 1 || (in[0]->known && in[0]->data.empty()))
-      return fail("cu_seqlens " + describe(shape(0)) + " is not [batch + 1]");
+    if (shape(0).size() != 1 || (in[0]->known && !validOffsets(in[0]->data, kUnknown)))
+      return fail("cu_seqlens " + describe(shape(0)) + " do not run from 0 upwards");
     out[0].shape = {in[0]->known ? in[0]->data.back() : kUnknown};
     return true;
   case Opcode::FcCross: {

@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
+
 namespace {
 
 namespace ops = ::lmc::ops;
@@ -130,6 +132,19 @@ TEST(ShapeRules, PadTakesTheDeclaredLengthOrTheLongestSequence) {
               {shape({5, 8}), values({0, 2, 2, 5})});
   EXPECT_FALSE(run.ok);
   EXPECT_NE(run.why.find("padded length 2"), std::string::npos) << run.why;
+}
+
+TEST(ShapeRules, OffsetsThatDecreaseOrOverflowAreErrors) {
+  rt::Instruction pad = instruction(Opcode::Pad, {{kDynamic, kDynamic, 8}, {kDynamic}});
+  EXPECT_FALSE(infer(pad, {shape({5, 8}), values({0, 4, 2, 5})}).ok);
+  EXPECT_FALSE(infer(pad, {shape({5, 8}), values({INT64_MIN, INT64_MAX})}).ok);
+  EXPECT_FALSE(infer(pad, {shape({5, 8}), values({0, 2, 4})}).ok); // ends before row 5
+  EXPECT_FALSE(infer(instruction(Opcode::Positions, {{kDynamic}}), {values({0, 3, 1})}).ok);
+  // A product beyond int64 is unknown, never wrapped around.
+  rt::Instruction reshape = instruction(Opcode::Reshape, {{kDynamic}});
+  RuleRun huge = infer(reshape, {shape({int64_t(1) << 40, int64_t(1) << 40})});
+  ASSERT_TRUE(huge.ok) << huge.why;
+  EXPECT_EQ(huge.results[0].shape, (Shape{kDynamic}));
 }
 
 TEST(ShapeRules, AttributesOutOfRangeAreErrors) {
