@@ -252,8 +252,7 @@ bool Rule::pad() {
   ValueShape &lengths = out[1];
   if (in[1]->known) {
     if (!validOffsets(in[1]->data, shape(0)[0]))
-      return fail("cu_seqlens do not run from 0 up to the " + std::to_string(shape(0)[0]) +
-                  " packed rows");
+      return fail("cu_seqlens do not run from 0 up to the packed rows " + describe(shape(0)));
     int64_t longest = 0;
     for (size_t s = 0; s + 1 < in[1]->data.size(); ++s) {
       lengths.data.push_back(in[1]->data[s + 1] - in[1]->data[s]);
@@ -382,8 +381,10 @@ bool Rule::special() {
     out[0].shape = withLeading({shape(1)[0] < 0 ? kUnknown : shape(1)[0] - 1}, shape(0), 1);
     return true;
   case Opcode::Positions:
-    if (shape(0).size() != 1 || (in[0]->known && !validOffsets(in[0]->data, kUnknown)))
-      return fail("cu_seqlens " + describe(shape(0)) + " do not run from 0 upwards");
+    if (shape(0).size() != 1)
+      return fail("cu_seqlens " + describe(shape(0)) + " is not [batch + 1]");
+    if (in[0]->known && !validOffsets(in[0]->data, kUnknown))
+      return fail("cu_seqlens do not run from 0 upwards");
     out[0].shape = {in[0]->known ? in[0]->data.back() : kUnknown};
     return true;
   case Opcode::FcCross: {

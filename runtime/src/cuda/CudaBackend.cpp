@@ -565,7 +565,8 @@ bool CudaBackend::run(const std::vector<cpu::Tensor> &inputs,
     cpu::Tensor host =
         cpu::Tensor::uninitialized(plan.values[size_t(output.value)].type.dtype, shape.shape);
     if (!host.data && host.numBytes())
-      return error.fail("out of host memory for output '" + output.name + "'");
+      return error.fail(LMC_STATUS_OUT_OF_MEMORY,
+                        "out of host memory for output '" + output.name + "'");
     if (host.numBytes() &&
         !driver->check(driver->cuMemcpyDtoHAsync(host.data, addresses[size_t(output.value)],
                                                  host.numBytes(), stream),

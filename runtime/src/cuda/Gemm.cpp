@@ -97,7 +97,9 @@ bool GemmRunner::run(const rt::Kernel &kernel, const std::vector<HostValue> &sha
     cublasStatus_t status = driver.cublasLtMatmulAlgoGetHeuristic(
         handle, desc, first, second, out, out, preference, 1, &heuristic, &count);
     driver.cublasLtMatmulPreferenceDestroy(preference);
-    if (status != CUBLAS_STATUS_SUCCESS || count == 0)
+    if (!driver.check(status, where + ": cublasLtMatmulAlgoGetHeuristic", error))
+      return false;
+    if (count == 0)
       return error.fail(where + ": cuBLASLt has no algorithm for " + std::to_string(m) + "x" +
                         std::to_string(n) + "x" + std::to_string(k));
     found = algorithms.emplace(key, heuristic.algo).first;

@@ -31,7 +31,7 @@ bool compileCuda(const std::string &source, const std::string &name, const std::
   nvrtcProgram program;
   if (nvrtcCreateProgram(&program, source.c_str(), (name + ".cu").c_str(), 0, nullptr,
                          nullptr) != NVRTC_SUCCESS)
-    return error.fail("NVRTC cannot create a program for '" + name + "'");
+    return error.fail(LMC_STATUS_INTERNAL, "NVRTC cannot create a program for '" + name + "'");
   std::unique_ptr<nvrtcProgram, void (*)(nvrtcProgram *)> owner(
       &program, [](nvrtcProgram *p) { nvrtcDestroyProgram(p); });
   std::string archOption = "--gpu-architecture=" + arch;
@@ -47,8 +47,9 @@ bool compileCuda(const std::string &source, const std::string &name, const std::
   while (!out.log.empty() && (out.log.back() == '\0' || out.log.back() == '\n'))
     out.log.pop_back();
   if (compiled != NVRTC_SUCCESS)
-    return error.fail("NVRTC cannot compile '" + name + "' for " + arch + ": " +
-                      nvrtcGetErrorString(compiled) + "\n" + firstLines(out.log, 10));
+    return error.fail(LMC_STATUS_INTERNAL, "NVRTC cannot compile '" + name + "' for " + arch +
+                                               ": " + nvrtcGetErrorString(compiled) + "\n" +
+                                               firstLines(out.log, 10));
   size_t size = 0;
   nvrtcGetPTXSize(program, &size);
   out.ptx.assign(size, '\0');
@@ -74,7 +75,7 @@ bool ptxasResources(const std::string &ptx, const std::string &arch, std::string
   FILE *pipe = ::popen(command.c_str(), "r");
   if (!pipe) {
     std::remove(path.c_str());
-    return error.fail("cannot run ptxas");
+    return error.fail(LMC_STATUS_UNAVAILABLE, "cannot run ptxas");
   }
   std::string output;
   char buffer[4096];

@@ -253,9 +253,11 @@ void removeTemporariesOnSignals() {
 
 bool readFile(const std::string &path, std::string &bytes, rt::Status &error) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-  if (fd < 0)
-    return error.fail(errno == ENOENT ? LMC_STATUS_NOT_FOUND : LMC_STATUS_INVALID_ARGUMENT,
-                      "cannot read '" + path + "': " + std::strerror(errno));
+  if (fd < 0) {
+    int code = errno;
+    return error.fail(code == ENOENT ? LMC_STATUS_NOT_FOUND : LMC_STATUS_INVALID_ARGUMENT,
+                      "cannot read '" + path + "': " + std::strerror(code));
+  }
   struct stat status = {};
   if (::fstat(fd, &status) != 0 || !S_ISREG(status.st_mode)) {
     // A pipe or device may never end: packages, weights and checkpoints

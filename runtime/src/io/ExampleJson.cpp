@@ -181,8 +181,11 @@ bool ExampleStream::open(const std::string &path, rt::Status &error) {
   if (::stat(path.c_str(), &status) == 0 && S_ISDIR(status.st_mode))
     return error.fail("cannot read '" + path + "': it is a directory");
   auto file = std::make_unique<std::ifstream>(path);
-  if (!*file)
-    return error.fail("cannot read '" + path + "': " + std::strerror(errno));
+  if (!*file) {
+    int code = errno;
+    return error.fail(code == ENOENT ? LMC_STATUS_NOT_FOUND : LMC_STATUS_INVALID_ARGUMENT,
+                      "cannot read '" + path + "': " + std::strerror(code));
+  }
   bytes = S_ISREG(status.st_mode) ? uint64_t(status.st_size) : 0;
   owned = std::move(file);
   in = owned.get();

@@ -178,7 +178,8 @@ bool Trainer::loadCheckpoint(const std::string &directory, rt::Status &error) {
     std::string name = index["shards"][size_t(r)].get<std::string>();
     std::string file = directory + "/" + name;
     if (!std::filesystem::exists(file))
-      return error.fail("the checkpoint in '" + directory + "' lacks its shard '" + name + "'");
+      return error.fail(LMC_STATUS_NOT_FOUND,
+                        "the checkpoint in '" + directory + "' lacks its shard '" + name + "'");
     std::map<std::string, cpu::Tensor> tensors;
     if (!readSafetensors(file, tensors, error))
       return false;
