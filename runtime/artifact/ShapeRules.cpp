@@ -99,6 +99,11 @@ struct Rule {
            fail(std::string(what) + " " + describe(shape(operand)) + " has rank below " +
                 std::to_string(rank));
   }
+  /// Rank 2: an embedding table's [rows, width].
+  bool table(size_t operand) {
+    return shape(operand).size() == 2 ||
+           fail("the table " + describe(shape(operand)) + " is not [rows, width]");
+  }
   /// Rank 1 or 2: the [batch] or [batch, width] ids of a feature column.
   bool ids(size_t operand) {
     size_t rank = shape(operand).size();
@@ -344,8 +349,8 @@ bool Rule::special() {
     out[0].shape = op.results[0].shape;
     return out[0].isStatic() || fail("a constant has a dynamic shape");
   case Opcode::Embedding:
-    if (shape(0).size() != 2)
-      return fail("the table " + describe(shape(0)) + " is not [rows, width]");
+    if (!table(0))
+      return false;
     out[0].shape = shape(1);
     out[0].shape.push_back(shape(0)[1]);
     return true;
@@ -405,9 +410,7 @@ bool Rule::special() {
     return true;
   }
   case Opcode::FcEmbeddingBag:
-    if (shape(0).size() != 2)
-      return fail("the table " + describe(shape(0)) + " is not [rows, width]");
-    if (!ids(1))
+    if (!table(0) || !ids(1))
       return false;
     out[0].shape = {shape(1)[0], shape(0)[1]};
     return true;
