@@ -6,8 +6,8 @@ BUILD_DIR ?= build
 DEMO_DIR := $(BUILD_DIR)/demo
 PACKAGES := cmake ninja-build python3 zlib1g-dev libfarmhash-dev clang-19 lld-19 \
             llvm-19-dev llvm-19-tools libmlir-19-dev mlir-19-tools libgtest-dev \
-            libbenchmark-dev flatbuffers-compiler libflatbuffers-dev libopenblas-dev \
-            libomp-19-dev nlohmann-json3-dev libclang-rt-19-dev libopenmpi-dev openmpi-bin
+            libbenchmark-dev flatbuffers-compiler libflatbuffers-dev libopenblas-openmp-dev \
+            nlohmann-json3-dev libclang-rt-19-dev libopenmpi-dev openmpi-bin
 CMAKE_FLAGS := -G Ninja -DCMAKE_BUILD_TYPE=Release \
                -DCMAKE_C_COMPILER=clang-19 -DCMAKE_CXX_COMPILER=clang++-19 \
                -DCMAKE_EXE_LINKER_FLAGS=-fuse-ld=lld -DCMAKE_SHARED_LINKER_FLAGS=-fuse-ld=lld \

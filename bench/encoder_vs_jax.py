@@ -17,7 +17,6 @@ import json
 import os
 import random
 import statistics
-import struct
 import subprocess
 import sys
 import time
@@ -25,6 +24,8 @@ import time
 import jax
 import jax.numpy as jnp
 import numpy as np
+
+from safetensors_file import read_safetensors
 
 # The same list as kMixedLengths in bench/lmc_bench.cpp.
 MIXED = [12, 390, 23, 21, 76, 51, 25, 210, 430, 43, 58, 31, 33, 69, 8, 42, 16, 21, 64, 13,
@@ -34,22 +35,6 @@ LAYERS, HEADS, HEAD_DIM, VOCAB = 2, 4, 64, 8000
 
 def run(*command):
     subprocess.run(command, check=True, stderr=subprocess.DEVNULL)
-
-
-def read_safetensors(path):
-    with open(path, "rb") as f:
-        data = f.read()
-    size = struct.unpack("<Q", data[:8])[0]
-    header = json.loads(data[8:8 + size])
-    tensors = {}
-    for name, entry in header.items():
-        if name == "__metadata__":
-            continue
-        begin, end = entry["data_offsets"]
-        assert entry["dtype"] == "F32"
-        tensors[name] = np.frombuffer(data[8 + size + begin:8 + size + end],
-                                      dtype=np.float32).reshape(entry["shape"])
-    return tensors
 
 
 def layer_norm(x, gamma, beta):

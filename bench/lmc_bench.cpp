@@ -1,23 +1,36 @@
-// lmc_bench.cpp - Google Benchmark for the CPU backend: attention alone and
-// a whole encoder, each on packed and on padded batches of one length mix,
-// and the packer alone over 10k to 1M examples.
+// lmc_bench.cpp - Google Benchmark for the CPU backend: attention alone,
+// whole packages over example files, and the packer alone over 10k to 1M
+// examples.
 //
-//   build/bin/lmc-bench [--data DIR] [--benchmark_* flags]
+//   build/bin/lmc-bench [--data DIR]
+//       [--package P --weights W --examples NAME=PATH... [--packing-length N]
+//        [--overlong error|truncate|alone]] [--threads N] [--benchmark_* flags]
 //
-// Attention runs on synthetic tensors. The encoder benchmarks need DIR as
-// bench/encoder_vs_jax.py prepares it: encoder_packed.lmcpkg and
-// encoder_padded.lmcpkg (the same spec compiled with and without packing),
-// weights.safetensors, and the example sets mixed.jsonl (log-normal lengths,
-// ~84% padding) and equal.jsonl (every sequence the same length). Counters:
-// tokens/s counts real (unpadded) tokens, so packed and padded compare
-// directly. When DIR also holds train.lmcpkg and train.jsonl (a training
-// package and its examples, see bench/README.md), training_step/{in_place,
-// copying} time its steps with the lazy table updates in place and copied.
+// attention/{packed,padded} run one attention kernel on synthetic tensors
+// of a short length mix (4 heads, 84% padding), and .../long on the long mix
+// of the peer benchmark (8 sequences up to 4,096 tokens, 12 heads);
+// counters: real tokens/s and GFLOP/s.
+//
+// model/NAME runs the package P with weights W over each --examples set
+// (JSON Lines), warm, packing included, with the packing options given:
+// bench/cpu_vs_peers.py times lmc this way. --threads sets the team of
+// every benchmark (default: OMP_NUM_THREADS, else every processor).
+//
+// The encoder benchmarks need DIR as bench/encoder_vs_jax.py prepares it:
+// encoder_packed.lmcpkg and encoder_padded.lmcpkg (the same spec compiled
+// with and without packing), weights.safetensors, and the example sets
+// mixed.jsonl (log-normal lengths, ~84% padding) and equal.jsonl (every
+// sequence the same length). Counters: tokens/s counts real (unpadded)
+// tokens, so packed and padded compare directly. When DIR also holds
+// train.lmcpkg and train.jsonl (a training package and its examples, see
+// bench/README.md), training_step/{in_place,copying} time its steps with the
+// lazy table updates in place and copied.
 
 #include "artifact/OpSlots.h"
 #include "artifact/Plan.h"
 #include "collectives/Communicator.h"
 #include "cpu/CpuBackend.h"
+#include "cpu/ThreadPool.h"
 #include "io/ExampleJson.h"
 #include "packer/Packer.h"
 #include "session/Model.h"
@@ -26,6 +39,8 @@
 #include <benchmark/benchmark.h>
 
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <random>
@@ -42,6 +57,11 @@ namespace cpu = lmc::cpu;
 const std::vector<int64_t> kMixedLengths = {12, 390, 23, 21, 76, 51, 25, 210, 430, 43, 58,
                                             31, 33, 69, 8,   42, 16, 21, 64,  13,  26, 20,
                                             171, 63, 15, 22, 91, 13, 67, 19, 32, 8};
+
+/// The long mix of the CPU peer benchmark (bench/cpu_vs_peers.py): 8
+/// sequences, log-normal up to 4,096 tokens, 5,200 real tokens (84% padding
+/// when padded to the longest).
+const std::vector<int64_t> kLongLengths = {4096, 412, 236, 171, 98, 77, 61, 49};
 
 /// A plan of one attention kernel: packed (q, k, v [T, H, D] + cu_seqlens)
 /// or padded (q, k, v [B, S, H, D] + lengths).
@@ -88,13 +108,18 @@ rt::Plan attentionPlan(bool packed, int64_t heads, int64_t dim) {
   return plan;
 }
 
-void attention(benchmark::State &state, bool packed) {
-  const int64_t heads = 4, dim = 64;
-  const std::vector<int64_t> &lengths = kMixedLengths;
+/// One attention kernel over `lengths`, `heads` heads of 64; counters:
+/// real tokens/s and GFLOP/s (the 4 L^2 D multiply-adds per head and
+/// sequence that Q K^T and P V need).
+void attention(benchmark::State &state, bool packed, const std::vector<int64_t> &lengths,
+               int64_t heads) {
+  const int64_t dim = 64;
   int64_t batch = int64_t(lengths.size()), longest = 0, tokens = 0;
+  double flops = 0;
   for (int64_t length : lengths) {
     longest = std::max(longest, length);
     tokens += length;
+    flops += 4.0 * double(length) * double(length) * double(dim * heads);
   }
   rt::Plan plan = attentionPlan(packed, heads, dim);
   cpu::CpuBackend backend(plan);
@@ -127,13 +152,25 @@ void attention(benchmark::State &state, bool packed) {
   state.counters["tokens/s"] =
       benchmark::Counter(double(tokens), benchmark::Counter::kIsIterationInvariantRate);
   state.counters["padding"] = 1.0 - double(tokens) / double(batch * longest);
+  state.counters["GFLOP/s"] =
+      benchmark::Counter(flops * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
 }
 
-void encoder(benchmark::State &state, std::string package, std::string weights,
-             std::string examplesPath) {
+/// What --package runs: a package, its weights and how to pack.
+struct ModelRun {
+  std::string package, weights;
+  rt::PackingOptions packing;
+  int threads = 0;
+};
+
+/// Whole runs of a package over the examples at `examplesPath`, packing
+/// included (Model::run), warm: the package is loaded once.
+void modelRun(benchmark::State &state, ModelRun how, std::string examplesPath) {
   rt::Status status;
-  std::unique_ptr<rt::Model> model = rt::Model::fromFile(package, status);
-  if (!model || !model->loadWeights(weights, status)) {
+  std::unique_ptr<rt::Model> model = rt::Model::fromFile(how.package, status);
+  if (model)
+    model->setThreads(how.threads);
+  if (!model || !model->loadWeights(how.weights, status)) {
     state.SkipWithError(status.message().c_str());
     return;
   }
@@ -144,12 +181,10 @@ void encoder(benchmark::State &state, std::string package, std::string weights,
     state.SkipWithError(error.message().c_str());
     return;
   }
-  rt::PackingOptions options;
-  options.packingLength = 512;
   std::vector<rt::ExampleOutputs> outputs;
   rt::RunStatistics statistics;
   for (auto _ : state)
-    if (!model->run(examples, options, outputs, statistics, status))
+    if (!model->run(examples, how.packing, outputs, statistics, status))
       state.SkipWithError(status.message().c_str());
   state.counters["tokens/s"] = benchmark::Counter(double(statistics.tokens),
                                                   benchmark::Counter::kIsIterationInvariantRate);
@@ -241,19 +276,77 @@ void packing(benchmark::State &state) {
 
 } // namespace
 
+int usage(const std::string &message) {
+  std::fprintf(stderr,
+               "lmc-bench: %s\n"
+               "usage: lmc-bench [--data DIR] [--package P --weights W --examples NAME=PATH... "
+               "[--packing-length N] [--overlong error|truncate|alone]] [--threads N] "
+               "[--benchmark_* flags]\n",
+               message.c_str());
+  return 2;
+}
+
 int main(int argc, char **argv) {
   std::string data;
+  ModelRun how;
+  std::vector<std::pair<std::string, std::string>> exampleSets;
   std::vector<char *> rest;
   for (int i = 0; i < argc; ++i) {
-    if (std::strcmp(argv[i], "--data") == 0 && i + 1 < argc)
+    std::string flag = argv[i];
+    bool valued = i + 1 < argc;
+    if (flag == "--data" && valued) {
       data = argv[++i];
-    else
+    } else if (flag == "--package" && valued) {
+      how.package = argv[++i];
+    } else if (flag == "--weights" && valued) {
+      how.weights = argv[++i];
+    } else if (flag == "--examples" && valued) {
+      std::string set = argv[++i];
+      size_t equals = set.find('=');
+      if (equals == std::string::npos || equals == 0)
+        return usage("--examples takes NAME=PATH, not '" + set + "'");
+      exampleSets.emplace_back(set.substr(0, equals), set.substr(equals + 1));
+    } else if ((flag == "--packing-length" || flag == "--threads") && valued) {
+      char *end = nullptr;
+      long value = std::strtol(argv[++i], &end, 10);
+      if (*end || value < 0 || value > (1 << 30))
+        return usage(flag + " takes a count, not '" + argv[i] + "'");
+      if (flag == "--threads")
+        how.threads = int(value);
+      else
+        how.packing.packingLength = value;
+    } else if (flag == "--overlong" && valued) {
+      std::string policy = argv[++i];
+      if (policy == "error")
+        how.packing.overlong = rt::OverlongPolicy::Error;
+      else if (policy == "truncate")
+        how.packing.overlong = rt::OverlongPolicy::Truncate;
+      else if (policy == "alone")
+        how.packing.overlong = rt::OverlongPolicy::Alone;
+      else
+        return usage("--overlong is error, truncate or alone, not '" + policy + "'");
+    } else {
       rest.push_back(argv[i]);
+    }
   }
+  if (how.package.empty() != how.weights.empty() || how.package.empty() != exampleSets.empty())
+    return usage("--package, --weights and --examples go together");
   int count = int(rest.size());
   benchmark::Initialize(&count, rest.data());
-  benchmark::RegisterBenchmark("attention/packed", attention, true)->Unit(benchmark::kMillisecond);
-  benchmark::RegisterBenchmark("attention/padded", attention, false)->Unit(benchmark::kMillisecond);
+  lmc::cpu::TeamSize team(how.threads);
+  for (bool packed : {true, false}) {
+    std::string layout = packed ? "packed" : "padded";
+    benchmark::RegisterBenchmark(("attention/" + layout).c_str(), attention, packed, kMixedLengths,
+                                 int64_t(4))
+        ->Unit(benchmark::kMillisecond);
+    benchmark::RegisterBenchmark(("attention/" + layout + "/long").c_str(), attention, packed,
+                                 kLongLengths, int64_t(12))
+        ->Unit(benchmark::kMillisecond);
+  }
+  for (const auto &[name, path] : exampleSets)
+    benchmark::RegisterBenchmark(("model/" + name).c_str(), modelRun, how, path)
+        ->Unit(benchmark::kMillisecond)
+        ->MinTime(1.0);
   benchmark::RegisterBenchmark("packing", packing)
       ->Arg(10000)
       ->Arg(100000)
@@ -263,8 +356,9 @@ int main(int argc, char **argv) {
     for (const char *mix : {"mixed", "equal"})
       for (const char *layout : {"packed", "padded"})
         benchmark::RegisterBenchmark(
-            (std::string("encoder/") + layout + "/" + mix).c_str(), encoder,
-            data + "/encoder_" + layout + ".lmcpkg", data + "/weights.safetensors",
+            (std::string("encoder/") + layout + "/" + mix).c_str(), modelRun,
+            ModelRun{data + "/encoder_" + layout + ".lmcpkg", data + "/weights.safetensors",
+                     rt::PackingOptions{512, rt::OverlongPolicy::Error}, how.threads},
             data + "/" + mix + ".jsonl")
             ->Unit(benchmark::kMillisecond)
             ->MinTime(1.0);

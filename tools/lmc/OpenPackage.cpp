@@ -47,12 +47,23 @@ bool chooseBackend(rt::Model &model, BackendChoice choice, llvm::StringRef comma
 #endif
 }
 
-std::unique_ptr<rt::Model> openPackage(const std::string &path, BackendChoice choice,
+const char *const kThreadsHelp =
+    "CPU threads for GEMMs and lmc's loops, one pool (default 0: OMP_NUM_THREADS, else "
+    "every processor)";
+
+std::unique_ptr<rt::Model> openPackage(const std::string &path, int threads, BackendChoice choice,
                                        const std::string &weightsPath, uint64_t seed,
                                        llvm::StringRef command, rt::Status &error,
                                        rt::Communicator *ranks) {
+  if (threads < 0 || threads > 1024) {
+    error.fail("--threads must be 0 (the default) to 1024, not " + std::to_string(threads));
+    return nullptr;
+  }
   std::unique_ptr<rt::Model> model = rt::Model::fromFile(path, error);
-  if (!model || !chooseBackend(*model, choice, command, error, ranks))
+  if (!model)
+    return nullptr;
+  model->setThreads(threads);
+  if (!chooseBackend(*model, choice, command, error, ranks))
     return nullptr;
   if (ranks)
     model->setCommunicator(*ranks);

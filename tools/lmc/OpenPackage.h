@@ -22,13 +22,17 @@ llvm::cl::ValuesClass backendChoices();
 bool chooseBackend(rt::Model &model, BackendChoice choice, llvm::StringRef command,
                    rt::Status &error, rt::Communicator *ranks = nullptr);
 
-/// Loads the package at `path`, puts it on its backend (chooseBackend) and
-/// gives it weights: the safetensors file `weightsPath`, or, when that is
+/// The --threads option's help (run and train declare their own option).
+extern const char *const kThreadsHelp;
+
+/// Loads the package at `path`, computing on `threads` CPU threads (0: the
+/// default; see Model::setThreads), puts it on its backend (chooseBackend)
+/// and gives it weights: the safetensors file `weightsPath`, or, when that is
 /// empty, values generated from the recorded initializers with `seed`.
 /// Null with `error` set on any failure. A training run passes its
 /// `ranks` (Model::setCommunicator), which a model sharding its parameters
 /// needs before its weights.
-std::unique_ptr<rt::Model> openPackage(const std::string &path, BackendChoice choice,
+std::unique_ptr<rt::Model> openPackage(const std::string &path, int threads, BackendChoice choice,
                                        const std::string &weightsPath, uint64_t seed,
                                        llvm::StringRef command, rt::Status &error,
                                        rt::Communicator *ranks = nullptr);

@@ -63,6 +63,8 @@ cl::opt<size_t> windowSize("window",
 cl::opt<bool> showProgress("progress",
                            cl::desc("A progress line on stderr even when it is not a terminal"),
                            cl::init(false), cl::sub(runCommand));
+cl::opt<int> threads("threads", cl::desc(kThreadsHelp), cl::value_desc("N"), cl::init(0),
+                     cl::sub(runCommand));
 cl::opt<BackendChoice> backend("backend", cl::desc("Where to run"),
                                cl::init(BackendChoice::Auto), backendChoices(),
                                cl::sub(runCommand));
@@ -88,7 +90,7 @@ int runRunCommand() {
                 "generated from the recorded initializers");
   rt::Status error;
   std::unique_ptr<rt::Model> model =
-      openPackage(packagePath, backend, weightsPath, seed, "lmc run", error);
+      openPackage(packagePath, threads, backend, weightsPath, seed, "lmc run", error);
   if (!model)
     return fail(error);
   for (const rt::Input &input : model->plan().inputs)

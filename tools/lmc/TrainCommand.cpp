@@ -65,6 +65,8 @@ cl::opt<uint64_t> seed("seed",
                        cl::init(0), cl::sub(trainCommand));
 cl::opt<std::string> outputPath("o", cl::desc("Where to write the trained weights (safetensors)"),
                                 cl::value_desc("path"), cl::sub(trainCommand));
+cl::opt<int> threads("threads", cl::desc(kThreadsHelp), cl::value_desc("N"), cl::init(0),
+                     cl::sub(trainCommand));
 cl::opt<BackendChoice> backend("backend", cl::desc("Where to run the steps"),
                                cl::init(BackendChoice::Auto), backendChoices(),
                                cl::sub(trainCommand));
@@ -129,8 +131,8 @@ int runTrainCommand() {
     ranks = rt::singleRank();
   communicator = ranks.get();
   bool lead = communicator->rank() == 0;
-  std::unique_ptr<rt::Model> model =
-      openPackage(packagePath, backend, weightsPath, seed, "lmc train", error, communicator);
+  std::unique_ptr<rt::Model> model = openPackage(packagePath, threads, backend, weightsPath, seed,
+                                                 "lmc train", error, communicator);
   if (!model)
     return fail(error);
   std::unique_ptr<rt::Trainer> trainer = rt::Trainer::create(*model, *communicator, error);

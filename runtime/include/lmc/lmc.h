@@ -62,6 +62,13 @@ lmc_status_t lmc_model_init_weights(lmc_model_t *model, uint64_t seed);
  * exhaust the host. Call it before loading weights, not during runs. */
 lmc_status_t lmc_model_set_memory_limit(lmc_model_t *model, int64_t bytes);
 
+/* The CPU threads lmc_model_run computes with: its GEMMs and its own
+ * parallel loops share one team of this many threads. 0 (the default)
+ * takes OMP_NUM_THREADS, else every processor the process may run on.
+ * Negative counts and counts above 1024 are INVALID_ARGUMENT. The GPU
+ * backend ignores it. */
+lmc_status_t lmc_model_set_threads(lmc_model_t *model, int threads);
+
 /* Where lmc_model_run computes: "the CPU" (the default), or "the GPU
  * (NVIDIA H200, sm_90)" after lmc_model_use_cuda (lmc/lmc_cuda.h). The
  * string is owned by the model, valid until the next call. */

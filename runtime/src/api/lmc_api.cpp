@@ -85,6 +85,18 @@ lmc_status_t lmc_model_set_memory_limit(lmc_model_t *model, int64_t bytes) {
   });
 }
 
+lmc_status_t lmc_model_set_threads(lmc_model_t *model, int threads) {
+  return lmc::api::guarded([&]() -> lmc_status_t {
+    if (!model)
+      return invalid("model must not be NULL");
+    if (threads < 0 || threads > 1024)
+      return lmc_status_create(LMC_STATUS_INVALID_ARGUMENT,
+                               "threads must be 0 (the default) to 1024, not %d", threads);
+    model->model->setThreads(threads);
+    return nullptr;
+  });
+}
+
 const char *lmc_model_device(const lmc_model_t *model) {
   return model ? model->device.c_str() : "";
 }

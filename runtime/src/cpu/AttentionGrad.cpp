@@ -15,7 +15,6 @@
 #include "artifact/OpTable.h"
 
 #include <cblas.h>
-#include <omp.h>
 
 #include <algorithm>
 #include <cmath>
@@ -138,18 +137,15 @@ bool runAttentionGrad(KernelContext &ctx, const Operands &in, std::vector<Tensor
 
   int64_t group = heads / keyHeads;
   int64_t items = int64_t(spans.size()) * keyHeads;
-#pragma omp parallel if (items > 1 && !omp_in_parallel())
-  {
-    GradScratch scratch(problem);
-#pragma omp for schedule(dynamic, 1)
-    for (int64_t item = 0; item < items; ++item) {
-      const Span &span = spans[size_t(item / keyHeads)];
-      int64_t kh = item % keyHeads;
-      for (int64_t h = kh * group; h < (kh + 1) * group; ++h)
-        for (int64_t start = 0; start < span.queries; start += problem.blockQ)
-          queryTileGrad(problem, span, h, kh, start, scratch);
-    }
-  }
+  parallelForEach(
+      items, [&] { return GradScratch(problem); },
+      [&](int64_t item, GradScratch &scratch) {
+        const Span &span = spans[size_t(item / keyHeads)];
+        int64_t kh = item % keyHeads;
+        for (int64_t h = kh * group; h < (kh + 1) * group; ++h)
+          for (int64_t start = 0; start < span.queries; start += problem.blockQ)
+            queryTileGrad(problem, span, h, kh, start, scratch);
+      });
   dqf.commit();
   dkf.commit();
   dvf.commit();

@@ -7,7 +7,6 @@
 #include "artifact/OpTable.h"
 
 #include <cblas.h>
-#include <omp.h>
 
 #include <algorithm>
 #include <cstring>
@@ -83,11 +82,9 @@ std::string blasKernels() {
   return config + ", " + openblas_get_corename() + " kernels";
 }
 
-CpuBackend::CpuBackend(const rt::Plan &plan) : plan(plan) {
-  // GEMMs use OpenBLAS's threads, as many as OpenMP's (OpsMatmul.cpp);
-  // the small GEMMs of attention tiles, called inside OpenMP threads, stay
-  // below OpenBLAS's threading threshold.
-  openblas_set_num_threads(omp_get_max_threads());
+CpuBackend::CpuBackend(const rt::Plan &plan) : plan(plan), widened(plan.parameters.size()) {
+  for (const rt::Output &output : plan.outputs)
+    servesOnly &= output.updates < 0;
   for (const rt::Kernel &kernel : plan.kernels)
     for (const rt::Instruction &instruction : kernel.body)
       if (instruction.opcode == Opcode::FcVocabLookup)
@@ -103,12 +100,32 @@ CpuBackend::CpuBackend(const rt::Plan &plan) : plan(plan) {
     plannedBytes.push_back(rt::plannedBytes(value, plan.budget));
 }
 
+void CpuBackend::parametersChanged() {
+  std::lock_guard<std::mutex> lock(widenedMutex);
+  for (Widened &copy : widened)
+    copy = Widened();
+}
+
+const float *CpuBackend::widenedParameter(size_t index, const Tensor &parameter) const {
+  std::lock_guard<std::mutex> lock(widenedMutex);
+  Widened &copy = widened[index];
+  if (copy.data != parameter.data) {
+    copy.values.reset(new float[size_t(parameter.numElements())]);
+    widen(parameter, copy.values.get());
+    copy.data = parameter.data;
+  }
+  return copy.values.get();
+}
+
 bool CpuBackend::run(const std::vector<Tensor> &inputs, const std::vector<Tensor> &parameters,
                      std::vector<Tensor> &outputs, rt::Status &error) const {
   if (inputs.size() != plan.inputs.size() || parameters.size() != plan.parameters.size()) {
     return error.fail("the plan takes " + std::to_string(plan.inputs.size()) + " inputs and " +
                       std::to_string(plan.parameters.size()) + " parameters");
   }
+  // This run's loops and GEMMs on one team of `threads` (the calling
+  // thread's setting, restored when the run returns).
+  TeamSize team(threads);
   std::vector<Tensor> values(plan.values.size());
   for (size_t v = 0; v < plan.values.size(); ++v) {
     const rt::Value &value = plan.values[v];
@@ -126,6 +143,8 @@ bool CpuBackend::run(const std::vector<Tensor> &inputs, const std::vector<Tensor
                           describe(values[v]) + "; the model declares " +
                           formatShape(value.type.shape) + " " + rt::dtypeName(value.type.dtype));
       }
+      if (servesOnly && (value.type.dtype == DType::F16 || value.type.dtype == DType::BF16))
+        values[v].widened = widenedParameter(size_t(value.index), values[v]);
     } else if (value.kind == rt::ValueKind::Constant) {
       const rt::Constant &constant = plan.constants[size_t(value.index)];
       values[v].dtype = constant.type.dtype;

@@ -49,7 +49,11 @@ public:
   /// The most bytes one tensor (or the arena) may take; larger requests
   /// fail the run with a message instead of exhausting the host.
   void setMemoryLimit(int64_t bytes) override { memoryLimit = bytes; }
+  /// GEMMs and lmc's loops share one team of this size (cpu/ThreadPool.h).
+  void setThreads(int count) override { threads = count; }
   std::string label() const override { return "the CPU"; }
+  /// Drops the f32 copies of f16/bf16 parameters (widenedParameter).
+  void parametersChanged() override;
   bool runsOnHost() const override { return true; }
 
 private:
@@ -61,15 +65,31 @@ private:
   bool startCollective(const rt::Step &step, std::vector<Tensor> &values, uint8_t *arena,
                        std::map<int, rt::Communicator::Pending> &inFlight) const;
 
+  /// An f16/bf16 parameter's values as f32, converted on its first use
+  /// and kept until parametersChanged() (or a tensor at another address):
+  /// a serving plan's GEMMs read them every run, and converting a weight
+  /// once per run costs more than the f16 storage saves. Training plans,
+  /// which update their parameters, convert in each kernel instead.
+  const float *widenedParameter(size_t index, const Tensor &parameter) const;
+
   const rt::Plan &plan;
+  /// No step writes a parameter: f32 copies of them stay valid.
+  bool servesOnly = true;
   std::unordered_map<const rt::Instruction *, VocabularyIndex> vocabularies;
   /// Per value: the bytes the memory plan gave it (under the budget).
   std::vector<int64_t> plannedBytes;
   int64_t memoryLimit = int64_t(1) << 34;
+  int threads = 0;
   /// Arenas of finished runs, reused by the next ones: a fresh allocation
   /// costs a page fault per page touched, every run.
   mutable std::mutex arenaMutex;
   mutable std::vector<std::unique_ptr<uint8_t[]>> idleArenas;
+  struct Widened {
+    const void *data = nullptr;
+    std::unique_ptr<float[]> values;
+  };
+  mutable std::mutex widenedMutex;
+  mutable std::vector<Widened> widened;
   /// Kernel temporaries and results that do not fit their arena slot.
   mutable ScratchPool scratch;
 };

@@ -61,6 +61,25 @@ __attribute__((always_inline)) inline float dotProduct(const float *a, const flo
   return sum;
 }
 
+/// The largest of values[0, n) (-infinity for none) with sixteen partial
+/// maxima: lane-wise vector max instructions (a plain max reduction stays
+/// scalar, since reordering it changes which NaN or zero is returned).
+__attribute__((always_inline)) inline float maxOf(const float *values, int64_t n) {
+  float partial[16];
+  for (float &value : partial)
+    value = -INFINITY;
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16)
+    for (int lane = 0; lane < 16; ++lane)
+      partial[lane] = partial[lane] < values[i + lane] ? values[i + lane] : partial[lane];
+  float best = -INFINITY;
+  for (; i < n; ++i)
+    best = best < values[i] ? values[i] : best;
+  for (float value : partial)
+    best = best < value ? value : best;
+  return best;
+}
+
 } // namespace lmc::cpu
 
 #endif // LMC_RUNTIME_CPU_FASTMATH_H

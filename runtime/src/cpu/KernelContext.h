@@ -15,6 +15,7 @@
 #include "collectives/Communicator.h"
 #include "cpu/FeatureColumnKernels.h"
 #include "cpu/Tensor.h"
+#include "cpu/ThreadPool.h"
 
 #include <functional>
 #include <string>
@@ -66,20 +67,26 @@ private:
   rt::Status status;
 };
 
-/// An operand as f32 values: the tensor's own data when it is f32, else a
-/// converted copy.
+/// An operand as f32 values: the tensor's own data when it is f32, the
+/// copy the backend keeps of an f16/bf16 parameter (Tensor::widened), else
+/// a copy converted here (on the team's threads).
 class FloatInput {
 public:
   explicit FloatInput(const Tensor &tensor);
   const float *data() const { return pointer; }
 
 private:
-  std::vector<float> converted;
+  std::shared_ptr<uint8_t[]> converted;
   const float *pointer;
 };
 
+/// Writes `tensor`'s values as f32 into `to` (numElements() floats), on
+/// the team's threads.
+void widen(const Tensor &tensor, float *to);
+
 /// A result computed in f32: writes into the tensor directly when it is
-/// f32, else into a buffer that commit() rounds into the tensor's type.
+/// f32, else into a buffer (uninitialized: kernels write every element)
+/// that commit() rounds into the tensor's type.
 class FloatOutput {
 public:
   explicit FloatOutput(Tensor &tensor);
@@ -88,14 +95,9 @@ public:
 
 private:
   Tensor &tensor;
-  std::vector<float> buffer;
+  std::shared_ptr<uint8_t[]> buffer;
   float *pointer;
 };
-
-/// Runs `body(begin, end)` over [0, count) split across threads when the
-/// work is large enough to pay for them; `cost` is the work per item.
-void parallelFor(int64_t count, int64_t cost,
-                 const std::function<void(int64_t, int64_t)> &body);
 
 // One function per op family; each returns false after ctx.fail().
 using Operands = std::vector<const Tensor *>;

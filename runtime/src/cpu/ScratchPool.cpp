@@ -5,10 +5,6 @@
 #include <new>
 
 namespace lmc::cpu {
-namespace {
-// Idle buffers beyond this are freed rather than kept.
-constexpr size_t kMaxIdleBytes = size_t(1) << 30;
-} // namespace
 
 std::shared_ptr<uint8_t[]> ScratchPool::take(size_t bytes) {
   bytes = std::max<size_t>(bytes, 64);
@@ -36,7 +32,7 @@ std::shared_ptr<uint8_t[]> ScratchPool::take(size_t bytes) {
 void ScratchPool::give(uint8_t *buffer, size_t capacity) {
   std::unique_ptr<uint8_t[]> owned(buffer);
   std::lock_guard<std::mutex> lock(mutex);
-  if (idleBytes + capacity > kMaxIdleBytes)
+  if (idleBytes + capacity > maxIdleBytes)
     return;
   idleBytes += capacity;
   idle.emplace(capacity, std::move(owned));

@@ -18,7 +18,8 @@ namespace lmc::cpu {
 
 class ScratchPool {
 public:
-  ScratchPool() = default;
+  /// Keeps at most `maxIdleBytes` of released buffers (the rest are freed).
+  explicit ScratchPool(size_t maxIdleBytes = size_t(1) << 30) : maxIdleBytes(maxIdleBytes) {}
   ScratchPool(const ScratchPool &) = delete;
   ScratchPool &operator=(const ScratchPool &) = delete;
 
@@ -33,6 +34,7 @@ private:
   std::mutex mutex;
   std::multimap<size_t, std::unique_ptr<uint8_t[]>> idle;
   size_t idleBytes = 0;
+  const size_t maxIdleBytes;
 };
 
 } // namespace lmc::cpu

@@ -21,6 +21,10 @@ struct Tensor {
   std::vector<int64_t> shape;
   void *data = nullptr;
   std::shared_ptr<uint8_t[]> storage;
+  /// An f16/bf16 tensor's values as f32, when someone keeps them: the CPU
+  /// backend converts each such parameter of a serving plan once, not in
+  /// every kernel that reads it (FloatInput reads this). Null otherwise.
+  const float *widened = nullptr;
 
   int64_t numElements() const { return elementsOf(shape); }
   static int64_t elementsOf(const std::vector<int64_t> &shape);

@@ -32,6 +32,11 @@ public:
   /// The most bytes one tensor (or the arena) may take.
   virtual void setMemoryLimit(int64_t bytes) = 0;
 
+  /// The host threads run() computes with; 0 (the default) takes
+  /// OMP_NUM_THREADS, else every processor this process may run on. A
+  /// backend that computes elsewhere ignores it.
+  virtual void setThreads(int threads) { (void)threads; }
+
   /// Where it runs, for messages: "the CPU", "the GPU (NVIDIA H200, sm_90)".
   virtual std::string label() const = 0;
 

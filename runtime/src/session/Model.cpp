@@ -80,6 +80,7 @@ std::unique_ptr<Model> Model::fromBytes(std::string bytes, Status &status) {
 
 void Model::setBackend(std::unique_ptr<Backend> other) {
   backend = std::move(other);
+  backend->setThreads(threads);
   if (communicator)
     backend->setCommunicator(*communicator);
 }
@@ -143,6 +144,7 @@ bool Model::setWeights(std::map<std::string, cpu::Tensor> weights, Status &statu
     return status.fail("the weights hold '" + weights.begin()->first +
                        "', which is not a parameter of the model");
   parameters = std::move(values);
+  backend->parametersChanged();
   return true;
 }
 

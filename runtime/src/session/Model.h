@@ -40,6 +40,12 @@ public:
     memoryLimit = bytes;
     backend->setMemoryLimit(bytes);
   }
+  /// The host threads runs compute with (Backend::setThreads; 0: the
+  /// default).
+  void setThreads(int count) {
+    threads = count;
+    backend->setThreads(count);
+  }
   /// Runs on `other` from now on (the CPU backend until this is called).
   void setBackend(std::unique_ptr<Backend> other);
   /// The ranks this process trains with (one rank until set): a training
@@ -109,6 +115,7 @@ private:
   std::unique_ptr<Backend> backend;
   /// setMemoryLimit's bytes; 0 until one is set (then the host's memory).
   int64_t memoryLimit = 0;
+  int threads = 0;
   Communicator *communicator = nullptr;
   std::vector<cpu::Tensor> parameters;
 };

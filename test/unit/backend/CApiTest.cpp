@@ -219,4 +219,33 @@ TEST_F(CApi, MemoryLimitRefusesBeforeAllocating) {
   lmc_examples_release(list);
 }
 
+TEST_F(CApi, ThreadCountIsCheckedAndDoesNotChangeResults) {
+  for (int bad : {-1, 1025}) {
+    lmc_status_t status = lmc_model_set_threads(model, bad);
+    EXPECT_EQ(lmc_status_code(status), LMC_STATUS_INVALID_ARGUMENT);
+    EXPECT_EQ(std::string(lmc_status_message(status)),
+              "threads must be 0 (the default) to 1024, not " + std::to_string(bad));
+    lmc_status_release(status);
+  }
+  lmc_examples_t *list = examples();
+  std::vector<float> logits[2];
+  for (int threads : {1, 2}) {
+    ASSERT_EQ(lmc_model_set_threads(model, threads), nullptr);
+    lmc_results_t *results = nullptr;
+    ASSERT_EQ(lmc_model_run(model, list, nullptr, &results), nullptr);
+    for (size_t example = 0; example < 2; ++example) {
+      const float *values = nullptr;
+      size_t count = 0;
+      ASSERT_EQ(lmc_results_get(results, example, 0, &values, &count), nullptr);
+      logits[threads - 1].insert(logits[threads - 1].end(), values, values + count);
+    }
+    lmc_results_release(results);
+  }
+  lmc_examples_release(list);
+  // Threads split the same sums differently: equal to float rounding.
+  ASSERT_EQ(logits[0].size(), logits[1].size());
+  for (size_t i = 0; i < logits[0].size(); ++i)
+    EXPECT_NEAR(logits[0][i], logits[1][i], 1e-5f * (1 + std::fabs(logits[0][i])));
+}
+
 } // namespace

@@ -7,6 +7,7 @@
 // mma.sync emulated lane by lane from the PTX ISA's fragment layouts).
 
 #include "CudaTestSupport.h"
+#include "support/AttentionInputs.h"
 #include "support/AttentionKernels.h"
 
 #include "compiler/cuda/KernelEmitter.h"
@@ -88,17 +89,7 @@ TEST_P(AttentionEmulation, MatchesTheCpuBackend) {
   std::vector<cpu::Tensor> inputs = {randomNormal(c.dtype, shape(c.heads), engine),
                                      randomNormal(c.dtype, shape(c.keyHeads), engine),
                                      randomNormal(c.dtype, shape(c.keyHeads), engine)};
-  cpu::Tensor index = cpu::Tensor::owned(rt::DType::I32, {c.padded ? batch : batch + 1});
-  for (int64_t b = 0, offset = 0; b < batch; ++b) {
-    if (c.padded) {
-      index.as<int32_t>()[b] = c.lengths[size_t(b)];
-    } else {
-      index.as<int32_t>()[b] = int32_t(offset);
-      offset += c.lengths[size_t(b)];
-      index.as<int32_t>()[b + 1] = int32_t(offset);
-    }
-  }
-  inputs.push_back(index);
+  inputs.push_back(lmc::testing::attentionIndex(c.lengths, c.padded));
 
   std::vector<cpu::Tensor> expected, got;
   rt::Status failure;
