@@ -251,8 +251,8 @@ void removeTemporariesOnSignals() {
       std::signal(signal, SIG_IGN);
 }
 
-bool readFile(const std::string &path, std::string &bytes, rt::Status &error) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+bool openRegularFile(const std::string &path, int &fd, size_t &size, rt::Status &error) {
+  fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) {
     int code = errno;
     return error.fail(code == ENOENT ? LMC_STATUS_NOT_FOUND : LMC_STATUS_INVALID_ARGUMENT,
@@ -263,11 +263,21 @@ bool readFile(const std::string &path, std::string &bytes, rt::Status &error) {
     // A pipe or device may never end: packages, weights and checkpoints
     // are regular files of a known size.
     ::close(fd);
+    fd = -1;
     return error.fail("cannot read '" + path + "': " +
                       (S_ISDIR(status.st_mode) ? "it is a directory" : "it is not a regular file"));
   }
+  size = size_t(status.st_size);
+  return true;
+}
+
+bool readFile(const std::string &path, std::string &bytes, rt::Status &error) {
+  int fd = -1;
+  size_t size = 0;
+  if (!openRegularFile(path, fd, size, error))
+    return false;
   bytes.clear();
-  bytes.reserve(size_t(status.st_size));
+  bytes.reserve(size);
   char buffer[1 << 16];
   for (;;) {
     ssize_t got = ::read(fd, buffer, sizeof buffer);

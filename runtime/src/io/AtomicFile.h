@@ -56,6 +56,12 @@ bool writeFileAtomically(const std::string &path, const std::string &bytes, rt::
 /// libraries, which leave signals to their host.
 void removeTemporariesOnSignals();
 
+/// Opens the regular file at `path` for reading: its descriptor (the caller
+/// closes it) and size. False with `error` set otherwise (NOT_FOUND for a
+/// missing file; a directory, pipe or device is refused by name: it may
+/// never end).
+bool openRegularFile(const std::string &path, int &fd, size_t &size, rt::Status &error);
+
 /// Reads a whole regular file; false with `error` set when it cannot (a
 /// directory, pipe or device is refused by name: it may never end).
 bool readFile(const std::string &path, std::string &bytes, rt::Status &error);

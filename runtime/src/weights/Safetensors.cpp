@@ -3,6 +3,7 @@
 #include "weights/Safetensors.h"
 
 #include "io/AtomicFile.h"
+#include "io/MappedFile.h"
 
 #include <nlohmann/json.hpp>
 
@@ -39,26 +40,33 @@ const char *safetensorsName(DType dtype) {
 
 bool readSafetensors(const std::string &path, std::map<std::string, cpu::Tensor> &tensors,
                      rt::Status &error) {
-  std::string bytes;
-  return readFile(path, bytes, error) &&
-         parseSafetensors(bytes, "weights file '" + path + "'", tensors, error);
+  std::shared_ptr<uint8_t[]> bytes;
+  size_t size = 0;
+  return mapFile(path, bytes, size, error) &&
+         parseSafetensors(bytes.get(), size, bytes, "weights file '" + path + "'", tensors, error);
 }
 
 bool parseSafetensors(const std::string &bytes, const std::string &where,
                       std::map<std::string, cpu::Tensor> &tensors, rt::Status &error) {
-  if (bytes.size() < 8)
+  return parseSafetensors(reinterpret_cast<const uint8_t *>(bytes.data()), bytes.size(), nullptr,
+                          where, tensors, error);
+}
+
+bool parseSafetensors(const uint8_t *bytes, size_t size, const std::shared_ptr<uint8_t[]> &owner,
+                      const std::string &where, std::map<std::string, cpu::Tensor> &tensors,
+                      rt::Status &error) {
+  if (size < 8)
     return error.fail(where + " is too short for safetensors");
   uint64_t headerSize = 0;
   for (int i = 7; i >= 0; --i)
-    headerSize = (headerSize << 8) | uint8_t(bytes[size_t(i)]);
-  if (headerSize > bytes.size() - 8)
+    headerSize = (headerSize << 8) | bytes[i];
+  if (headerSize > size - 8)
     return error.fail(where + " has a header larger than itself");
-  nlohmann::json header = nlohmann::json::parse(bytes.begin() + 8,
-                                                bytes.begin() + 8 + int64_t(headerSize),
-                                                nullptr, /*allow_exceptions=*/false);
+  nlohmann::json header = nlohmann::json::parse(bytes + 8, bytes + 8 + headerSize, nullptr,
+                                                /*allow_exceptions=*/false);
   if (!header.is_object())
     return error.fail(where + " has a malformed JSON header");
-  size_t dataStart = 8 + size_t(headerSize), dataSize = bytes.size() - dataStart;
+  size_t dataStart = 8 + size_t(headerSize), dataSize = size - dataStart;
   std::vector<std::tuple<uint64_t, uint64_t, std::string>> spans;
   for (const auto &[name, entry] : header.items()) {
     if (name == "__metadata__")
@@ -95,10 +103,19 @@ bool parseSafetensors(const std::string &bytes, const std::string &where,
                         cpu::formatShape(shape) + " needs " +
                         std::to_string(elements * dtypeSize(dtype)));
     spans.push_back({begin, end, name});
-    cpu::Tensor tensor = cpu::Tensor::owned(dtype, shape);
-    if (!tensor.data)
-      return error.fail(LMC_STATUS_OUT_OF_MEMORY, at + ": out of memory");
-    std::memcpy(tensor.data, bytes.data() + dataStart + begin, size_t(end - begin));
+    const uint8_t *values = bytes + dataStart + begin;
+    cpu::Tensor tensor;
+    if (owner && reinterpret_cast<uintptr_t>(values) % dtypeSize(dtype) == 0) {
+      tensor.dtype = dtype;
+      tensor.shape = shape;
+      tensor.storage = std::shared_ptr<uint8_t[]>(owner, const_cast<uint8_t *>(values));
+      tensor.data = tensor.storage.get();
+    } else {
+      tensor = cpu::Tensor::owned(dtype, shape);
+      if (!tensor.data)
+        return error.fail(LMC_STATUS_OUT_OF_MEMORY, at + ": out of memory");
+      std::memcpy(tensor.data, values, size_t(end - begin));
+    }
     tensors[name] = std::move(tensor);
   }
   // As the reference implementation requires: the tensors tile the data

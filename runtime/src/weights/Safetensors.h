@@ -20,9 +20,11 @@ namespace lmc::rt {
 bool dtypeFromSafetensors(const std::string &name, DType &dtype);
 const char *safetensorsName(DType dtype);
 
-/// Reads every tensor of `path` into owned tensors. Fails, with a message
-/// naming the file and the tensor, on a malformed header, an unknown dtype
-/// or data outside the file.
+/// Reads every tensor of `path`. The file is mapped (io/MappedFile.h) and a
+/// tensor whose data is aligned to its element size points into the
+/// mapping (no copy; writes to it stay private to the process); others are
+/// copied. Fails, with a message naming the file and the tensor, on a
+/// malformed header, an unknown dtype or data outside the file.
 bool readSafetensors(const std::string &path, std::map<std::string, cpu::Tensor> &tensors,
                      rt::Status &error);
 
@@ -32,6 +34,11 @@ bool readSafetensors(const std::string &path, std::map<std::string, cpu::Tensor>
 /// exactly (no overlap, no gap, no trailing bytes).
 bool parseSafetensors(const std::string &bytes, const std::string &where,
                       std::map<std::string, cpu::Tensor> &tensors, rt::Status &error);
+/// The same over `size` bytes at `data`; with an `owner` of those bytes,
+/// aligned tensors alias them (and keep `owner` alive) instead of copying.
+bool parseSafetensors(const uint8_t *data, size_t size, const std::shared_ptr<uint8_t[]> &owner,
+                      const std::string &where, std::map<std::string, cpu::Tensor> &tensors,
+                      rt::Status &error);
 
 struct TensorHeader {
   std::string name;

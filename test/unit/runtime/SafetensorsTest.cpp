@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <cstring>
 #include <string>
 #include <unistd.h>
 
@@ -37,6 +38,44 @@ TEST(Safetensors, ReadsTensorsThatTileTheData) {
                        R"("b":{"dtype":"I32","shape":[1],"data_offsets":[8,12]}})",
                        std::string(12, '\1'))),
             "ok 2");
+}
+
+TEST(Safetensors, ReadsMisalignedTensorsAndKeepsTheFileUnchanged) {
+  // The data starts 2 bytes past a 4-byte boundary of the (page-aligned)
+  // mapping: the f32 tensor is misaligned there and is copied, the f16 one
+  // is aligned and points into the mapping.
+  std::string header = R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},)"
+                       R"("h":{"dtype":"F16","shape":[1],"data_offsets":[4,6]}})";
+  while ((8 + header.size()) % 4 != 2)
+    header += ' ';
+  float a = 1.5f;
+  uint16_t h = 0x3c00; // 1.0 in f16
+  std::string data(6, '\0');
+  std::memcpy(&data[0], &a, 4);
+  std::memcpy(&data[4], &h, 2);
+  std::string path = ::testing::TempDir() + "/misaligned.safetensors";
+  {
+    std::FILE *out = std::fopen(path.c_str(), "wb");
+    ASSERT_NE(out, nullptr);
+    std::string bytes = file(header, data);
+    std::fwrite(bytes.data(), 1, bytes.size(), out);
+    std::fclose(out);
+  }
+  std::map<std::string, lmc::cpu::Tensor> tensors;
+  ::lmc::rt::Status error;
+  ASSERT_TRUE(lmc::rt::readSafetensors(path, tensors, error)) << error;
+  float readA;
+  std::memcpy(&readA, tensors["a"].data, 4);
+  EXPECT_EQ(readA, 1.5f);
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(tensors["a"].data) % 4, 0u);
+  EXPECT_EQ(*tensors["h"].as<uint16_t>(), 0x3c00);
+  // Writing a tensor (a training step updates parameters in place) changes
+  // the process's copy only.
+  *tensors["h"].as<uint16_t>() = 0x4000;
+  std::map<std::string, lmc::cpu::Tensor> again;
+  ASSERT_TRUE(lmc::rt::readSafetensors(path, again, error)) << error;
+  EXPECT_EQ(*again["h"].as<uint16_t>(), 0x3c00);
+  std::remove(path.c_str());
 }
 
 TEST(Safetensors, RefusesElementCountsThatOverflow) {
