@@ -111,6 +111,8 @@ public:
     detail::check(lmc_model_load_weights(handle_, path.c_str()));
   }
   void initWeights(uint64_t seed) { detail::check(lmc_model_init_weights(handle_, seed)); }
+  /// See lmc_model_set_threads (0: OMP_NUM_THREADS, else every processor).
+  void setThreads(int threads) { detail::check(lmc_model_set_threads(handle_, threads)); }
   std::vector<std::string> outputNames() const {
     std::vector<std::string> names;
     for (size_t i = 0; i < lmc_model_output_count(handle_); ++i)
