@@ -22,6 +22,7 @@
 
 #include <chrono>
 #include <fstream>
+#include <future>
 #include <iostream>
 
 namespace cl = llvm::cl;
@@ -106,22 +107,40 @@ int runRunCommand() {
     return fail(error);
 
   // A window of examples at a time: read, pack, run, write. Memory stays
-  // bounded whatever the input's length, and outputs (in input order)
-  // appear while the input is still being read.
+  // bounded whatever the input's length (two windows), and outputs (in
+  // input order) appear while the input is still being read. From a file,
+  // the next window is parsed on a second thread while this one runs (a bad
+  // line in it is reported after this window's outputs are written); a pipe
+  // is read only between runs, so a failed run never waits on its writer.
   rt::PackingOptions options;
   options.packingLength = packingLength;
   options.overlong = overlong;
   Progress progress("lmc run", showProgress);
   rt::RunStatistics total;
   uint64_t count = 0;
-  std::vector<rt::Example> window;
+  struct Window {
+    std::vector<rt::Example> examples;
+    rt::Status error;
+    bool ok = true;
+  };
+  auto readWindow = [&input, size = size_t(windowSize)] {
+    Window next;
+    next.ok = input.read(size, next.examples, next.error);
+    return next;
+  };
+  auto launch = input.inputBytes() > 0 ? std::launch::async : std::launch::deferred;
   auto start = std::chrono::steady_clock::now();
+  std::future<Window> pending = std::async(launch, readWindow);
   for (;;) {
-    window.clear();
-    if (!input.read(windowSize, window, error))
-      return fail(error);
+    Window current = pending.get();
+    if (!current.ok)
+      return fail(current.error);
+    // Progress reads the stream's position: only while no read is running.
+    progress.update(count, total.tokens, input.bytesRead(), input.inputBytes());
+    std::vector<rt::Example> &window = current.examples;
     if (window.empty())
       break;
+    pending = std::async(launch, readWindow);
     std::vector<rt::ExampleOutputs> results;
     rt::RunStatistics statistics;
     rt::Status status;
@@ -136,7 +155,6 @@ int runRunCommand() {
     total.rows += statistics.rows;
     total.tokens += statistics.tokens;
     count += window.size();
-    progress.update(count, total.tokens, input.bytesRead(), input.inputBytes());
   }
   if (!output.commit(error))
     return fail(error);

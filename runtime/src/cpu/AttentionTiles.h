@@ -45,7 +45,7 @@ productBlock(const float *a, int64_t depth, const float *b, int64_t ldb, float *
     for (int v = 0; v < V; ++v)
       load(column[v], b + d * ldb + 16 * v);
     for (int r = 0; r < R; ++r) {
-      Vec16 scalar = Vec16{} + a[r * depth + d];
+      Vec16 scalar = a[r * depth + d] - Vec16{}; // a broadcast (x - 0 folds; 0 + x does not)
       for (int v = 0; v < V; ++v)
         acc[r][v] += scalar * column[v];
     }
@@ -88,7 +88,7 @@ __attribute__((always_inline)) inline void accumulateBlock(const float *p, int64
     for (int v = 0; v < V; ++v)
       load(row[v], values + j * ldv + 16 * v);
     for (int r = 0; r < R; ++r) {
-      Vec16 scalar = Vec16{} + p[r * ldp + j];
+      Vec16 scalar = p[r * ldp + j] - Vec16{}; // a broadcast (x - 0 folds; 0 + x does not)
       for (int v = 0; v < V; ++v)
         acc[r][v] += scalar * row[v];
     }
@@ -104,15 +104,22 @@ template <int R, int V>
 __attribute__((always_inline)) inline void valueTile(const float *p, int64_t ldp, int64_t rows,
                                                      int64_t cols, const float *values, int64_t ldv,
                                                      int64_t valueDim, float *out) {
-  int64_t column = 0;
-  for (; column + 16 * V <= valueDim; column += 16 * V)
-    for (int64_t row = 0; row < rows; row += R)
-      accumulateBlock<R, V>(p + row * ldp, ldp, values + column, ldv, cols,
-                            out + row * valueDim + column, valueDim);
-  for (; column < valueDim; column += 16)
-    for (int64_t row = 0; row < rows; row += R)
-      accumulateBlock<R, 1>(p + row * ldp, ldp, values + column, ldv, cols,
-                            out + row * valueDim + column, valueDim);
+  // Keys in steps of 64, outside the rows: a step's values (64 x 16V
+  // floats, 16 KiB) stay in L1 while every row passes over them; the
+  // accumulators go back to `out` (L1) between steps.
+  constexpr int64_t kKeyStep = 64;
+  for (int64_t key = 0; key < cols; key += kKeyStep) {
+    int64_t keys = cols - key < kKeyStep ? cols - key : kKeyStep;
+    int64_t column = 0;
+    for (; column + 16 * V <= valueDim; column += 16 * V)
+      for (int64_t row = 0; row < rows; row += R)
+        accumulateBlock<R, V>(p + row * ldp + key, ldp, values + key * ldv + column, ldv, keys,
+                              out + row * valueDim + column, valueDim);
+    for (; column < valueDim; column += 16)
+      for (int64_t row = 0; row < rows; row += R)
+        accumulateBlock<R, 1>(p + row * ldp + key, ldp, values + key * ldv + column, ldv, keys,
+                              out + row * valueDim + column, valueDim);
+  }
 }
 
 } // namespace lmc::cpu::tiles
