@@ -30,7 +30,6 @@ import argparse
 import json
 import os
 import platform
-import random
 import statistics
 import subprocess
 import sys
@@ -38,7 +37,7 @@ import time
 
 import numpy as np
 
-from safetensors_file import read_safetensors
+from bench_data import read_safetensors, write_token_sets
 
 LAYERS, HEADS, HEAD_DIM, FFN, VOCAB = 4, 12, 64, 3072, 30522
 WIDTH = HEADS * HEAD_DIM
@@ -227,13 +226,7 @@ def main():
                    check=True)
     w = read_safetensors(weights)
 
-    rng = random.Random(1)
-    sequences = {}
-    for name, lengths in SETS.items():
-        sequences[name] = [[rng.randrange(VOCAB) for _ in range(n)] for n in lengths]
-        with open(f"{data}/{name}.jsonl", "w") as f:
-            for s in sequences[name]:
-                f.write(json.dumps({"tokens": s}) + "\n")
+    sequences = write_token_sets(data, SETS, VOCAB)
 
     packed, padded, per_sequence = torch_model(w, torch)
     runners = {}

@@ -15,7 +15,6 @@ prints a Markdown table of the ratios.
 import argparse
 import json
 import os
-import random
 import statistics
 import subprocess
 import sys
@@ -25,7 +24,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from safetensors_file import read_safetensors
+from bench_data import read_safetensors, write_token_sets
 
 # The same list as kMixedLengths in bench/lmc_bench.cpp.
 MIXED = [12, 390, 23, 21, 76, 51, 25, 210, 430, 43, 58, 31, 33, 69, 8, 42, 16, 21, 64, 13,
@@ -97,15 +96,9 @@ def main():
     run(lmc, "init-weights", f"{data}/encoder_packed.lmcpkg", "--seed", "1", "-o",
         f"{data}/weights.safetensors")
 
-    rng = random.Random(1)
     mean = round(sum(MIXED) / len(MIXED))
     sets = {"mixed": MIXED, "equal": [mean] * len(MIXED)}
-    sequences = {}
-    for name, lengths in sets.items():
-        sequences[name] = [[rng.randrange(VOCAB) for _ in range(n)] for n in lengths]
-        with open(f"{data}/{name}.jsonl", "w") as f:
-            for s in sequences[name]:
-                f.write(json.dumps({"tokens": s}) + "\n")
+    sequences = write_token_sets(data, sets, VOCAB)
 
     weights = {k: jnp.asarray(v) for k, v in read_safetensors(f"{data}/weights.safetensors").items()}
     jitted = jax.jit(encoder)

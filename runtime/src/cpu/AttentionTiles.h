@@ -34,20 +34,26 @@ __attribute__((always_inline)) inline void store(float *to, const Vec16 &value) 
   std::memcpy(to, &value, sizeof value);
 }
 
-/// c[r][0, 16V) = sum_d a[r][d] * b[d][0, 16V) for r < R; a has rows of
-/// `depth` floats, b rows of `ldb`, c rows of `ldc`.
-template <int R, int V>
-__attribute__((always_inline)) inline void
-productBlock(const float *a, int64_t depth, const float *b, int64_t ldb, float *c, int64_t ldc) {
+/// c[r][0, 16V) (+)= sum_k a[r][k] * b[k][0, 16V) for r < R and k < depth:
+/// a has rows of `lda` floats, b of `ldb`, c of `ldc`; `accumulate` adds to
+/// c instead of overwriting it.
+template <int R, int V, bool accumulate>
+__attribute__((always_inline)) inline void productBlock(const float *a, int64_t lda, const float *b,
+                                                        int64_t ldb, int64_t depth, float *c,
+                                                        int64_t ldc) {
   Vec16 acc[R][V] = {};
-  for (int64_t d = 0; d < depth; ++d) {
-    Vec16 column[V];
-    for (int v = 0; v < V; ++v)
-      load(column[v], b + d * ldb + 16 * v);
-    for (int r = 0; r < R; ++r) {
-      Vec16 scalar = a[r * depth + d] - Vec16{}; // a broadcast (x - 0 folds; 0 + x does not)
+  if (accumulate)
+    for (int r = 0; r < R; ++r)
       for (int v = 0; v < V; ++v)
-        acc[r][v] += scalar * column[v];
+        load(acc[r][v], c + r * ldc + 16 * v);
+  for (int64_t k = 0; k < depth; ++k) {
+    Vec16 row[V];
+    for (int v = 0; v < V; ++v)
+      load(row[v], b + k * ldb + 16 * v);
+    for (int r = 0; r < R; ++r) {
+      Vec16 scalar = a[r * lda + k] - Vec16{}; // a broadcast (x - 0 folds; 0 + x does not)
+      for (int v = 0; v < V; ++v)
+        acc[r][v] += scalar * row[v];
     }
   }
   for (int r = 0; r < R; ++r)
@@ -66,36 +72,12 @@ __attribute__((always_inline)) inline void scoreTile(const float *queries, int64
   int64_t column = 0;
   for (; column + 16 * V <= ld; column += 16 * V)
     for (int64_t row = 0; row < rows; row += R)
-      productBlock<R, V>(queries + row * dim, dim, keys + column, ld, scores + row * ld + column,
-                         ld);
+      productBlock<R, V, false>(queries + row * dim, dim, keys + column, ld, dim,
+                                scores + row * ld + column, ld);
   for (; column < ld; column += 16)
     for (int64_t row = 0; row < rows; row += R)
-      productBlock<R, 1>(queries + row * dim, dim, keys + column, ld, scores + row * ld + column,
-                         ld);
-}
-
-/// out[r][0, 16V) += sum_j p[r][j] * values[j][0, 16V) over j < cols.
-template <int R, int V>
-__attribute__((always_inline)) inline void accumulateBlock(const float *p, int64_t ldp,
-                                                           const float *values, int64_t ldv,
-                                                           int64_t cols, float *out, int64_t ldo) {
-  Vec16 acc[R][V];
-  for (int r = 0; r < R; ++r)
-    for (int v = 0; v < V; ++v)
-      load(acc[r][v], out + r * ldo + 16 * v);
-  for (int64_t j = 0; j < cols; ++j) {
-    Vec16 row[V];
-    for (int v = 0; v < V; ++v)
-      load(row[v], values + j * ldv + 16 * v);
-    for (int r = 0; r < R; ++r) {
-      Vec16 scalar = p[r * ldp + j] - Vec16{}; // a broadcast (x - 0 folds; 0 + x does not)
-      for (int v = 0; v < V; ++v)
-        acc[r][v] += scalar * row[v];
-    }
-  }
-  for (int r = 0; r < R; ++r)
-    for (int v = 0; v < V; ++v)
-      store(out + r * ldo + 16 * v, acc[r][v]);
+      productBlock<R, 1, false>(queries + row * dim, dim, keys + column, ld, dim,
+                                scores + row * ld + column, ld);
 }
 
 /// out[rows][valueDim] += p[rows][cols] (rows of ldp) x values[cols][valueDim]
@@ -113,12 +95,12 @@ __attribute__((always_inline)) inline void valueTile(const float *p, int64_t ldp
     int64_t column = 0;
     for (; column + 16 * V <= valueDim; column += 16 * V)
       for (int64_t row = 0; row < rows; row += R)
-        accumulateBlock<R, V>(p + row * ldp + key, ldp, values + key * ldv + column, ldv, keys,
-                              out + row * valueDim + column, valueDim);
+        productBlock<R, V, true>(p + row * ldp + key, ldp, values + key * ldv + column, ldv, keys,
+                                 out + row * valueDim + column, valueDim);
     for (; column < valueDim; column += 16)
       for (int64_t row = 0; row < rows; row += R)
-        accumulateBlock<R, 1>(p + row * ldp + key, ldp, values + key * ldv + column, ldv, keys,
-                              out + row * valueDim + column, valueDim);
+        productBlock<R, 1, true>(p + row * ldp + key, ldp, values + key * ldv + column, ldv, keys,
+                                 out + row * valueDim + column, valueDim);
   }
 }
 

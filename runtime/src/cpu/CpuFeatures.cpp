@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 
@@ -23,12 +24,15 @@ Isa detected() {
 
 Isa fromEnvironment(Isa best) {
   const char *cap = std::getenv("LMC_CPU_ISA");
-  if (!cap)
+  if (!cap || std::strcmp(cap, "avx512") == 0)
     return best;
   if (std::strcmp(cap, "baseline") == 0)
     return Isa::Baseline;
   if (std::strcmp(cap, "avx2") == 0)
     return std::min(best, Isa::Avx2);
+  // Read once per process, before any run: a warning, not a failed run.
+  std::fprintf(stderr, "lmc: LMC_CPU_ISA=%s is not avx512, avx2 or baseline; using %s\n", cap,
+               isaName(best));
   return best;
 }
 

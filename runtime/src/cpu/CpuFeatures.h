@@ -2,9 +2,10 @@
 //
 // Kernels that pay for it are compiled several times (AVX-512, AVX2+FMA,
 // the x86-64 baseline) and pick a copy at run time by the processor's
-// features. LMC_CPU_ISA=avx2 or =baseline caps the choice (to compare the
-// copies, or to check the AVX2 copy on an AVX-512 machine); tests cap it
-// with IsaCap.
+// features (attention's tiles, GELU). LMC_CPU_ISA=avx2 or =baseline caps
+// the choice (to compare the copies, or to check the AVX2 copy on an AVX-512
+// machine; =avx512 is no cap, another value warns on stderr and is
+// ignored); tests cap it with IsaCap.
 
 #ifndef LMC_RUNTIME_CPU_CPUFEATURES_H
 #define LMC_RUNTIME_CPU_CPUFEATURES_H

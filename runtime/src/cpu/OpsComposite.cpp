@@ -1,5 +1,6 @@
 // OpsComposite.cpp - layer_norm, rms_norm, gelu and embedding lookups.
 
+#include "cpu/CpuFeatures.h"
 #include "cpu/FastMath.h"
 #include "cpu/KernelContext.h"
 
@@ -98,11 +99,7 @@ bool runGelu(KernelContext &ctx, const Tensor &input, Tensor &result) {
   FloatOutput out(result);
   const float *src = x.data();
   float *dst = out.data();
-#if defined(__x86_64__)
-  static const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-#else
-  static const bool avx2 = false;
-#endif
+  bool avx2 = cpuIsa() >= Isa::Avx2;
   parallelFor(input.numElements(), 20, [&](int64_t begin, int64_t end) {
 #if defined(__x86_64__)
     if (avx2)

@@ -1,5 +1,6 @@
-"""Reads the f32 safetensors files `lmc init-weights` writes, for the benchmark scripts."""
+"""What the benchmark scripts share: the weights `lmc init-weights` writes and token example sets."""
 import json
+import random
 import struct
 
 import numpy as np
@@ -20,3 +21,16 @@ def read_safetensors(path):
         tensors[name] = np.frombuffer(data[8 + size + begin:8 + size + end],
                                       dtype=np.float32).reshape(entry["shape"]).copy()
     return tensors
+
+
+def write_token_sets(data, sets, vocab, seed=1):
+    """Random token sequences of each set's lengths, written to DATA/NAME.jsonl
+    as {"tokens": [...]} lines; returns {name: sequences}."""
+    rng = random.Random(seed)
+    sequences = {}
+    for name, lengths in sets.items():
+        sequences[name] = [[rng.randrange(vocab) for _ in range(n)] for n in lengths]
+        with open(f"{data}/{name}.jsonl", "w") as f:
+            for s in sequences[name]:
+                f.write(json.dumps({"tokens": s}) + "\n")
+    return sequences
