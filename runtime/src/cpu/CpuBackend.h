@@ -1,9 +1,9 @@
 // CpuBackend.h - runs a Plan's steps on the host.
 //
-// The same kernels, in the same order, with the same precision rules and
-// attention tiles as the CUDA backend: fused kernels are interpreted
-// instruction by instruction over whole tensors (each op multithreaded),
-// GEMMs go to BLAS, attention is tiled online softmax. Kernel results live at
+// The same kernels, in the same order, with the same precision rules as the
+// CUDA backend: fused kernels are interpreted instruction by instruction over
+// whole tensors (each op multithreaded, cpu/ThreadPool.h), GEMMs go to BLAS,
+// attention is tiled online softmax (with the CPU's own tile sizes). Kernel results live at
 // their planned arena offsets when they fit the slot the plan budgeted, in
 // separate buffers otherwise (a batch beyond the budget still runs).
 //
